@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+
+let package = Package(
+    name: "Switchyard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchyard-embed", targets: ["SwitchyardEmbed"]),
+        .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "RPC", targets: ["RPC"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries and the protobuf-c code generated from proto/ (scripts/gen-proto.sh).
+        .systemLibrary(
+            name: "CProtobufC", pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CSwitchyardProto", dependencies: ["CProtobufC"]),
+
+        // Swift values <-> protobuf-c, frames, zlib, and the NIO codec handlers.
+        .target(
+            name: "Wire",
+            dependencies: ["CSwitchyardProto", "CProtobufC", "CZlib", .product(name: "NIOCore", package: "swift-nio")]),
+        // Connections: the RPC server and client.
+        .target(
+            name: "RPC",
+            dependencies: ["Wire", logging, .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
+        // What every service executable shares: flags, logging, Health/Status, lifecycle.
+        .target(
+            name: "ServiceKit",
+            dependencies: ["RPC", "Wire", logging,
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
+
+        .executableTarget(
+            name: "SwitchyardEmbed",
+            dependencies: ["ServiceKit", "RPC", "Wire",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .testTarget(
+            name: "WireTests",
+            dependencies: ["Wire", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(
+            name: "RPCTests",
+            dependencies: ["RPC", "Wire", "ServiceKit", logging] + nio),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,126 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Wire
+
+/// One connection of a client, opened on first use and reopened on the next call after it drops.
+final class ClientConnection: Sendable {
+    private enum State {
+        case idle
+        case connecting(EventLoopFuture<any Channel>)
+        case ready(any Channel)
+        case closed
+    }
+
+    private let address: ServiceAddress
+    private let configuration: ClientConfiguration
+    private let eventLoop: any EventLoop
+    private let state = NIOLockedValueBox(State.idle)
+
+    init(address: ServiceAddress, configuration: ClientConfiguration, eventLoop: any EventLoop) {
+        self.address = address
+        self.configuration = configuration
+        self.eventLoop = eventLoop
+    }
+
+    /// Sends one request and returns its response envelope (any status).
+    func send(method: String, body: [UInt8], timeout: TimeAmount?) -> EventLoopFuture<Envelope> {
+        channel().flatMap { channel in
+            let promise = self.eventLoop.makePromise(of: Envelope.self)
+            let call = OutboundCall(method: method, body: body, timeout: timeout, promise: promise)
+            let written = self.eventLoop.makePromise(of: Void.self)
+            channel.writeAndFlush(call, promise: written)
+            written.futureResult.whenFailure { error in
+                // A call the handler never saw (the connection closed first) is failed here.
+                if !call.accepted {
+                    promise.fail(RPCError(.unavailable, "connection to \(self.address) closed: \(error)"))
+                }
+            }
+            return promise.futureResult
+        }
+    }
+
+    /// Closes the connection; later calls fail UNAVAILABLE.
+    func close() -> EventLoopFuture<Void> {
+        let previous = state.withLockedValue { state in
+            defer { state = .closed }
+            return state
+        }
+        switch previous {
+        case .ready(let channel): return channel.close().recover { _ in }
+        case .connecting(let future): return future.flatMap { $0.close() }.recover { _ in }
+        case .idle, .closed: return eventLoop.makeSucceededVoidFuture()
+        }
+    }
+
+    private enum Next {
+        case use(EventLoopFuture<any Channel>)
+        case connect(EventLoopPromise<any Channel>)
+    }
+
+    private func channel() -> EventLoopFuture<any Channel> {
+        let next: Next = state.withLockedValue { state in
+            switch state {
+            case .ready(let channel) where channel.isActive:
+                return .use(eventLoop.makeSucceededFuture(channel))
+            case .connecting(let future):
+                return .use(future)
+            case .closed:
+                return .use(eventLoop.makeFailedFuture(RPCError(.unavailable, "client for \(address) is closed")))
+            case .idle, .ready:
+                let promise = eventLoop.makePromise(of: (any Channel).self)
+                state = .connecting(promise.futureResult)
+                return .connect(promise)
+            }
+        }
+        switch next {
+        case .use(let future):
+            return future
+        case .connect(let promise):
+            connect().whenComplete { result in self.connected(result, promise: promise) }
+            return promise.futureResult
+        }
+    }
+
+    private func connected(_ result: Result<any Channel, any Error>, promise: EventLoopPromise<any Channel>) {
+        switch result {
+        case .success(let channel):
+            let closedMeanwhile = state.withLockedValue { state in
+                if case .closed = state { return true }
+                state = .ready(channel)
+                return false
+            }
+            if closedMeanwhile {
+                channel.close(promise: nil)
+                return promise.fail(RPCError(.unavailable, "client for \(address) is closed"))
+            }
+            channel.closeFuture.whenComplete { _ in
+                self.state.withLockedValue { state in
+                    if case .ready(let current) = state, current === channel { state = .idle }
+                }
+            }
+            promise.succeed(channel)
+        case .failure(let error):
+            state.withLockedValue { state in
+                if case .connecting = state { state = .idle }
+            }
+            promise.fail(RPCError(.unavailable, "cannot connect to \(address): \(error)"))
+        }
+    }
+
+    private func connect() -> EventLoopFuture<any Channel> {
+        let peer = address.description
+        let wire = configuration.wire
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(configuration.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(EnvelopeDecoder(configuration: wire)),
+                        ClientConnectionHandler(peer: peer, wire: wire))
+                }
+            }
+            .connect(host: address.host, port: address.port)
+    }
+}

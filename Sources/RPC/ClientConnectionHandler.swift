@@ -1,0 +1,111 @@
+import NIOCore
+import Wire
+
+/// A call on its way to a connection: what to send and the promise its response completes.
+/// Made by the caller, then touched only on the connection's event loop.
+final class OutboundCall: @unchecked Sendable {
+    let method: String
+    let body: [UInt8]
+    let timeout: TimeAmount?
+    let promise: EventLoopPromise<Envelope>
+    /// Set on the event loop once the handler owns the call (and so will complete it).
+    var accepted = false
+
+    init(method: String, body: [UInt8], timeout: TimeAmount?, promise: EventLoopPromise<Envelope>) {
+        self.method = method
+        self.body = body
+        self.timeout = timeout
+        self.promise = promise
+    }
+}
+
+/// The client end of one connection: numbers outgoing calls, matches responses to them by id
+/// (in any order), enforces each call's timeout, and fails every call still waiting when the
+/// connection ends. Runs on the connection's event loop.
+final class ClientConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = Envelope
+    typealias OutboundIn = OutboundCall
+    typealias OutboundOut = ByteBuffer
+
+    private struct Waiting {
+        let method: String
+        let promise: EventLoopPromise<Envelope>
+        var timeout: Scheduled<Void>?
+    }
+
+    private let peer: String
+    private var framer: EnvelopeFramer
+    private var waiting: [UInt64: Waiting] = [:]
+    private var lastID: UInt64 = 0
+
+    init(peer: String, wire: WireConfiguration) {
+        self.peer = peer
+        self.framer = EnvelopeFramer(configuration: wire)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let call = unwrapOutboundIn(data)
+        call.accepted = true
+        lastID &+= 1
+        let id = lastID
+        let envelope = Envelope(
+            id: id, method: call.method, timeoutMs: call.timeout.map(Self.milliseconds) ?? 0, body: call.body)
+        let frame: ByteBuffer
+        do {
+            frame = try framer.frame(envelope, allocator: context.channel.allocator)
+        } catch {
+            call.promise.fail(RPCError(error.statusCode, "request not sent: \(error)"))
+            promise?.fail(error)
+            return
+        }
+        var entry = Waiting(method: call.method, promise: call.promise)
+        if let timeout = call.timeout {
+            entry.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+                self.expire(id, after: timeout)
+            }
+        }
+        waiting[id] = entry
+        context.write(wrapOutboundOut(frame), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let response = unwrapInboundIn(data)
+        if response.id == 0, response.status != .ok {
+            // The server could not read our stream and is closing the connection.
+            return failAll(RPCError(response.status, "\(peer): \(response.errorMessage)"))
+        }
+        guard let entry = waiting.removeValue(forKey: response.id) else { return }  // timed out already
+        entry.timeout?.cancel()
+        entry.promise.succeed(response)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(RPCError(.unavailable, "connection to \(peer) closed"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let status = (error as? WireError)?.statusCode ?? .unavailable
+        failAll(RPCError(status, "connection to \(peer) failed: \(error)"))
+        context.close(promise: nil)
+    }
+
+    private func expire(_ id: UInt64, after timeout: TimeAmount) {
+        guard let entry = waiting.removeValue(forKey: id) else { return }
+        entry.promise.fail(
+            RPCError(.deadlineExceeded, "no answer to \(entry.method) from \(peer) within \(Self.milliseconds(timeout)) ms"))
+    }
+
+    private func failAll(_ error: RPCError) {
+        let entries = waiting
+        waiting.removeAll()
+        for entry in entries.values {
+            entry.timeout?.cancel()
+            entry.promise.fail(error)
+        }
+    }
+
+    private static func milliseconds(_ amount: TimeAmount) -> UInt32 {
+        UInt32(clamping: max(1, (amount.nanoseconds + 999_999) / 1_000_000))
+    }
+}

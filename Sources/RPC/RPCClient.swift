@@ -1,0 +1,80 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+import Wire
+
+/// How a client connects and how long it waits.
+public struct ClientConfiguration: Sendable {
+    public var wire: WireConfiguration
+    public var connectTimeout: TimeAmount
+    /// The timeout of calls that give none; nil waits as long as the connection lives.
+    public var defaultTimeout: TimeAmount?
+    /// Connections to open to the server; calls take them in turn.
+    public var connections: Int
+
+    public init(
+        wire: WireConfiguration = .init(), connectTimeout: TimeAmount = .seconds(2),
+        defaultTimeout: TimeAmount? = .seconds(30), connections: Int = 1
+    ) {
+        self.wire = wire
+        self.connectTimeout = connectTimeout
+        self.defaultTimeout = defaultTimeout
+        self.connections = connections
+    }
+}
+
+/// Calls a Switchyard service over reused, pipelined connections.
+///
+/// Any number of calls may be in flight at once; each gets its own request id and its answer in
+/// whatever order the server finishes. Every failure is an `RPCError`: the server's status,
+/// DEADLINE_EXCEEDED when the timeout passes, UNAVAILABLE when the server cannot be reached or the
+/// connection drops with the call in flight.
+public final class RPCClient: Sendable {
+    /// The server's address.
+    public let address: ServiceAddress
+    private let configuration: ClientConfiguration
+    private let connections: [ClientConnection]
+    private let turn = Atomic<Int>(0)
+
+    public init(
+        address: ServiceAddress, configuration: ClientConfiguration = .init(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.address = address
+        self.configuration = configuration
+        self.connections = (0..<max(1, configuration.connections)).map { _ in
+            ClientConnection(address: address, configuration: configuration, eventLoop: group.next())
+        }
+    }
+
+    /// Calls `method`; `timeout` nil uses the configuration's default.
+    public func call<Request, Response>(
+        _ method: RPCMethod<Request, Response>, _ request: Request, timeout: TimeAmount? = nil
+    ) async throws -> Response {
+        try await callFuture(method, request, timeout: timeout).get()
+    }
+
+    /// Calls `method`, for callers that stay on NIO futures.
+    public func callFuture<Request, Response>(
+        _ method: RPCMethod<Request, Response>, _ request: Request, timeout: TimeAmount? = nil
+    ) -> EventLoopFuture<Response> {
+        let index = turn.add(1, ordering: .relaxed).oldValue % connections.count
+        return connections[index]
+            .send(method: method.name, body: request.serializedBytes(), timeout: timeout ?? configuration.defaultTimeout)
+            .flatMapThrowing { envelope in
+                guard envelope.status == .ok else { throw RPCError(envelope.status, envelope.errorMessage) }
+                do {
+                    return try Response(serialized: envelope.body)
+                } catch {
+                    throw RPCError(.internal, "\(method.name) response from \(self.address) does not decode")
+                }
+            }
+    }
+
+    /// Closes the connections; calls after this fail UNAVAILABLE.
+    public func close() async {
+        for connection in connections {
+            try? await connection.close().get()
+        }
+    }
+}

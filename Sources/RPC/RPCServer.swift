@@ -1,0 +1,153 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Wire
+
+/// Where and how a server listens.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    /// 0 picks a free port; read it back from `RPCServer.localAddress`.
+    public var port: Int
+    public var wire: WireConfiguration
+    /// How long a graceful shutdown waits for requests in flight before closing connections.
+    public var shutdownGracePeriod: TimeAmount
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 0, wire: WireConfiguration = .init(),
+        shutdownGracePeriod: TimeAmount = .seconds(10)
+    ) {
+        self.host = host
+        self.port = port
+        self.wire = wire
+        self.shutdownGracePeriod = shutdownGracePeriod
+    }
+}
+
+/// A TCP server for Switchyard frames, run as a swift-service-lifecycle `Service`.
+///
+/// Each connection is served by its own handler on an event loop; an error on one connection
+/// closes that connection only. On graceful shutdown (SIGTERM through a `ServiceGroup`, or
+/// `shutdown()`) it stops accepting, answers UNAVAILABLE to requests that arrive after, lets
+/// requests in flight finish within the grace period, then closes every connection.
+public final class RPCServer: Service, Sendable {
+    /// Requests, errors and connections, for Status.
+    public let stats: ServerStats
+    private let configuration: ServerConfiguration
+    private let handlers: RPCHandlers
+    private let metrics: RPCMetrics
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        var listener: (any Channel)?
+        var connections: [ObjectIdentifier: any Channel] = [:]
+        var shuttingDown = false
+    }
+
+    /// - Parameters:
+    ///   - service: the service's name, a label on its metrics.
+    ///   - stats: the counters to keep (pass your own to read them from a Status handler).
+    ///   - group: event loops for the listener and the connections.
+    public init(
+        service: String, configuration: ServerConfiguration, handlers: RPCHandlers, logger: Logger,
+        stats: ServerStats = ServerStats(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.stats = stats
+        self.configuration = configuration
+        self.handlers = handlers
+        self.metrics = RPCMetrics(service: service, methods: handlers.methods)
+        self.logger = logger
+        self.group = group
+    }
+
+    /// The address the server is bound to (with the real port when configured with 0); nil before
+    /// `start()`.
+    public var localAddress: SocketAddress? { state.withLockedValue { $0.listener?.localAddress } }
+
+    /// Binds the listening socket and starts accepting; returns the bound address. Calling it
+    /// again returns the same address.
+    @discardableResult
+    public func start() async throws -> SocketAddress {
+        if let address = localAddress { return address }
+        let listener: any Channel
+        do {
+            listener = try await bootstrap().bind(host: configuration.host, port: configuration.port).get()
+        } catch {
+            throw RPCError(.unavailable, "cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+        state.withLockedValue { $0.listener = listener }
+        logger.info("listening", metadata: ["address": "\(listener.localAddress.map { "\($0)" } ?? "?")"])
+        return listener.localAddress!
+    }
+
+    /// Serves until graceful shutdown, then drains connections. Starts the server if needed.
+    public func run() async throws {
+        try await start()
+        guard let listener = state.withLockedValue({ $0.listener }) else { return }
+        try await withGracefulShutdownHandler {
+            try await listener.closeFuture.get()
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
+        await drain()
+    }
+
+    /// Begins a graceful shutdown: stop accepting and let connections finish their requests.
+    public func shutdown() {
+        let (listener, connections) = state.withLockedValue { state in
+            state.shuttingDown = true
+            return (state.listener, Array(state.connections.values))
+        }
+        for connection in connections {
+            connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        listener?.close(promise: nil)
+    }
+
+    /// Waits for every connection to close, closing those still open after the grace period.
+    private func drain() async {
+        let deadline = NIODeadline.now() + configuration.shutdownGracePeriod
+        let connections = state.withLockedValue { Array($0.connections.values) }
+        for connection in connections {
+            let forceClose = connection.eventLoop.scheduleTask(deadline: deadline) { connection.close(promise: nil) }
+            try? await connection.closeFuture.get()
+            forceClose.cancel()
+        }
+        logger.info("stopped", metadata: ["requests": "\(stats.requestsTotal)"])
+    }
+
+    private func bootstrap() -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try self.accept(channel)
+                }
+            }
+    }
+
+    private func accept(_ channel: any Channel) throws {
+        var connectionLogger = logger
+        connectionLogger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
+        try channel.pipeline.syncOperations.addHandlers(
+            ByteToMessageHandler(EnvelopeDecoder(configuration: configuration.wire)),
+            ServerConnectionHandler(
+                handlers: handlers, wire: configuration.wire, stats: stats, metrics: metrics, logger: connectionLogger))
+        let key = ObjectIdentifier(channel)
+        let shuttingDown = state.withLockedValue { state in
+            state.connections[key] = channel
+            return state.shuttingDown
+        }
+        channel.closeFuture.whenComplete { _ in
+            self.state.withLockedValue { _ = $0.connections.removeValue(forKey: key) }
+        }
+        if shuttingDown {
+            channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import Logging
+import NIOCore
+import Wire
+
+/// Serves one connection: dispatches each Envelope to its method, writes answers in the order
+/// they finish, and turns a broken stream into one error frame and a close. Everything here runs
+/// on the connection's event loop.
+final class ServerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = Envelope
+    typealias OutboundOut = ByteBuffer
+
+    /// A `.later` request whose task is running.
+    private struct Running {
+        let id: UInt64
+        let method: String
+        let started: NIODeadline
+        let task: Task<Void, Never>
+        var timeout: Scheduled<Void>?
+    }
+
+    private let handlers: RPCHandlers
+    private let stats: ServerStats
+    private let metrics: RPCMetrics
+    private let logger: Logger
+    private var framer: EnvelopeFramer
+    private var context: ChannelHandlerContext?
+    /// Running `.later` requests by a connection-local number (callers' ids need not be unique).
+    private var running: [UInt64: Running] = [:]
+    private var lastNumber: UInt64 = 0
+    private var quiescing = false
+    private var needsFlush = false
+
+    init(handlers: RPCHandlers, wire: WireConfiguration, stats: ServerStats, metrics: RPCMetrics, logger: Logger) {
+        self.handlers = handlers
+        self.framer = EnvelopeFramer(configuration: wire)
+        self.stats = stats
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelActive(context: ChannelHandlerContext) {
+        stats.connectionOpened()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stats.connectionClosed()
+        // Nobody is left to answer: stop the work.
+        for request in running.values {
+            request.task.cancel()
+            request.timeout?.cancel()
+        }
+        running.removeAll()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let request = unwrapInboundIn(data)
+        let started = NIODeadline.now()
+        if quiescing {
+            let error = RPCError(.unavailable, "server is shutting down; retry on another replica")
+            return respond(.failure(id: request.id, error), method: request.method, started: started)
+        }
+        guard let handler = handlers.handler(for: request.method) else {
+            let error = RPCError(.unimplemented, "unknown method \"\(request.method)\"")
+            return respond(.failure(id: request.id, error), method: request.method, started: started)
+        }
+        let deadline = request.timeoutMs > 0 ? started + .milliseconds(Int64(request.timeoutMs)) : nil
+        var requestLogger = logger
+        requestLogger[metadataKey: "method"] = "\(request.method)"
+        requestLogger[metadataKey: "request_id"] = "\(request.id)"
+        let requestContext = RequestContext(
+            method: request.method, requestID: request.id, deadline: deadline, eventLoop: context.eventLoop,
+            logger: requestLogger)
+        switch handler.invoke(request.body, requestContext) {
+        case .now(let body):
+            respond(Envelope(id: request.id, body: body), method: request.method, started: started)
+        case .failed(let error):
+            respond(.failure(id: request.id, error), method: request.method, started: started)
+        case .later(let work):
+            start(work, id: request.id, method: request.method, started: started, deadline: deadline, on: context.eventLoop)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded()
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        quiescing = true
+        closeIfDrained()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? WireError {
+            logger.warning("closing connection after a bad frame", metadata: ["error": "\(error)"])
+            respond(.failure(id: 0, RPCError(error.statusCode, error.description)), method: "", started: .now())
+            flushIfNeeded()
+        } else {
+            logger.debug("connection error", metadata: ["error": "\(error)"])
+        }
+        context.close(promise: nil)
+    }
+
+    // MARK: - Answers
+
+    private func start(
+        _ work: @escaping @Sendable () async throws -> [UInt8], id: UInt64, method: String, started: NIODeadline,
+        deadline: NIODeadline?, on loop: any EventLoop
+    ) {
+        lastNumber += 1
+        let number = lastNumber
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        let task = Task {
+            let result: Result<[UInt8], RPCError>
+            do {
+                result = .success(try await work())
+            } catch {
+                result = .failure(RPCError(error))
+            }
+            loop.execute { handler.value.finish(number, result) }
+        }
+        var request = Running(id: id, method: method, started: started, task: task)
+        if let deadline {
+            request.timeout = loop.scheduleTask(deadline: deadline) { handler.value.expire(number) }
+        }
+        running[number] = request
+    }
+
+    private func finish(_ number: UInt64, _ result: Result<[UInt8], RPCError>) {
+        guard let request = running.removeValue(forKey: number) else { return }  // expired already
+        request.timeout?.cancel()
+        switch result {
+        case .success(let body):
+            respond(Envelope(id: request.id, body: body), method: request.method, started: request.started)
+        case .failure(let error):
+            respond(.failure(id: request.id, error), method: request.method, started: request.started)
+        }
+        flushIfNeeded()
+        closeIfDrained()
+    }
+
+    private func expire(_ number: UInt64) {
+        guard let request = running.removeValue(forKey: number) else { return }
+        request.task.cancel()
+        let error = RPCError(.deadlineExceeded, "\(request.method) did not finish within the caller's deadline")
+        respond(.failure(id: request.id, error), method: request.method, started: request.started)
+        flushIfNeeded()
+        closeIfDrained()
+    }
+
+    private func respond(_ envelope: Envelope, method: String, started: NIODeadline) {
+        guard let context else { return }
+        var envelope = envelope
+        var frame: ByteBuffer
+        do {
+            frame = try framer.frame(envelope, allocator: context.channel.allocator)
+        } catch {
+            envelope = .failure(id: envelope.id, RPCError(.resourceExhausted, "response too large: \(error)"))
+            frame = try! framer.frame(envelope, allocator: context.channel.allocator)
+        }
+        stats.answered(ok: envelope.status == .ok)
+        metrics.record(method: method, status: envelope.status, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+        context.write(wrapOutboundOut(frame), promise: nil)
+        needsFlush = true
+    }
+
+    private func flushIfNeeded() {
+        guard needsFlush, let context else { return }
+        needsFlush = false
+        context.flush()
+    }
+
+    private func closeIfDrained() {
+        guard quiescing, running.isEmpty, let context else { return }
+        flushIfNeeded()
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,29 @@
+import NIOCore
+import Synchronization
+
+/// Counters a server keeps for Status: requests, errors, open connections, uptime.
+public final class ServerStats: Sendable {
+    private let started = NIODeadline.now()
+    private let requests = Atomic<UInt64>(0)
+    private let errors = Atomic<UInt64>(0)
+    private let connections = Atomic<Int>(0)
+
+    public init() {}
+
+    /// Requests answered since start.
+    public var requestsTotal: UInt64 { requests.load(ordering: .relaxed) }
+    /// Requests answered with a status other than OK.
+    public var errorsTotal: UInt64 { errors.load(ordering: .relaxed) }
+    /// Connections open now.
+    public var openConnections: Int { connections.load(ordering: .relaxed) }
+    /// Seconds since the stats were created (the server's start).
+    public var uptimeSeconds: Double { Double((NIODeadline.now() - started).nanoseconds) / 1e9 }
+
+    func answered(ok: Bool) {
+        requests.add(1, ordering: .relaxed)
+        if !ok { errors.add(1, ordering: .relaxed) }
+    }
+
+    func connectionOpened() { connections.add(1, ordering: .relaxed) }
+    func connectionClosed() { connections.subtract(1, ordering: .relaxed) }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Logging
+import RPC
+import Wire
+
+/// The flags every Switchyard service takes.
+public struct ServiceOptions: ParsableArguments, Sendable {
+    @Option(help: "Address to listen on.")
+    public var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one; see --port-file).")
+    public var port: Int?
+
+    @Option(help: "Write the bound port to this file once listening.")
+    public var portFile: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    public var logLevel: Logger.Level = .info
+
+    @Option(help: "Largest frame accepted or sent, in bytes.")
+    public var maxFrameBytes = 4 << 20
+
+    @Option(help: "zlib-compress frames of at least this many bytes (0 = never).")
+    public var compressAbove = 32 << 10
+
+    @Option(help: "Seconds a graceful shutdown waits for requests in flight.")
+    public var shutdownGrace = 10
+
+    public init() {}
+
+    /// The server configuration these flags describe; `defaultPort` applies when --port is absent.
+    public func serverConfiguration(defaultPort: Int) -> ServerConfiguration {
+        ServerConfiguration(
+            host: host, port: port ?? defaultPort, wire: wireConfiguration,
+            shutdownGracePeriod: .seconds(Int64(shutdownGrace)))
+    }
+
+    /// The frame limits and compression these flags describe.
+    public var wireConfiguration: WireConfiguration {
+        WireConfiguration(maxFrameSize: maxFrameBytes, compressionThreshold: compressAbove > 0 ? compressAbove : nil)
+    }
+
+    public mutating func validate() throws {
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
+        if maxFrameBytes < 1024 { throw ValidationError("--max-frame-bytes must be at least 1024") }
+        if compressAbove < 0 { throw ValidationError("--compress-above must be 0 or more") }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,139 @@
+import Testing
+@testable import Wire
+
+/// One populated value of every message type, with non-ASCII text and extreme numbers.
+let populatedMessages: [any ProtoMessage & Equatable] = [
+    Envelope(id: .max, method: "Route", timeoutMs: 250, status: .deadlineExceeded, errorMessage: "zu spät ⏰", body: [0, 1, 255]),
+    HealthRequest(),
+    HealthResponse(status: .serving, service: "router", version: "0.1.0"),
+    StatusRequest(),
+    {
+        var status = StatusResponse()
+        status.service = "gateway"
+        status.version = "0.1.0"
+        status.uptimeSeconds = 12.5
+        status.requestsTotal = .max
+        status.errorsTotal = 3
+        status.openConnections = 7
+        status.address = "[::1]:7000"
+        var router = RouterStatus()
+        router.routerVersion = "abc"
+        router.clusters = 64
+        router.dimension = 384
+        router.models = ["gpt-4", "mixtral"]
+        router.embedder = "hash-v1:384"
+        router.reloads = 2
+        router.modelPath = "/tmp/路由.bin"
+        status.router = router
+        status.coordinator = CoordinatorStatus(
+            replicas: [ReplicaStatus(address: "a:1", healthy: true, forwarded: 5, failures: 1, registered: true)],
+            retries: 9)
+        var gateway = GatewayStatus()
+        gateway.totalCostUSD = 0.125
+        var usage = ModelUsage(model: "gpt-4")
+        usage.requests = 4
+        usage.failures = 1
+        usage.inputTokens = 100
+        usage.outputTokens = 200
+        usage.costUSD = 0.01
+        gateway.models = [usage]
+        gateway.fallbacks = 1
+        gateway.routed = 3
+        status.gateway = gateway
+        var embedder = EmbedderStatus()
+        embedder.embedder = "hash-v1:384"
+        embedder.dimension = 384
+        embedder.cacheHits = 10
+        embedder.cacheMisses = 2
+        embedder.cacheEntries = 2
+        status.embedder = embedder
+        return status
+    }(),
+    ReloadRequest(path: "router.bin"),
+    ReloadResponse(version: "v2", previousVersion: "v1"),
+    EmbedRequest(texts: ["hello", "", "naïve café 🚀", "日本語のテキスト"]),
+    EmbedResponse(vectors: [[1, -2.5, .greatestFiniteMagnitude], [], [0.25]], embedder: "hash-v1:3", dimension: 3),
+    RouteRequest(prompt: "Über alles? 🤔", embedding: [0.5, -0.5], tradeoff: .alpha(0.75), allowedModels: ["a", "b"]),
+    RouteRequest(prompt: "budget", tradeoff: .maxCostUSD(0.002)),
+    RouteRequest(prompt: "zero alpha is not unset", tradeoff: .alpha(0)),
+    RouteResponse(
+        model: "gpt-4",
+        scores: [ModelScore(model: "gpt-4", score: 0.9, predictedQuality: 0.8, predictedCostUSD: 0.01)],
+        clusters: [ClusterHit(cluster: 63, distance: 0.5, weight: 1)], routerVersion: "v1", alpha: 1,
+        replica: "router-1"),
+    RegisterRequest(address: "127.0.0.1:7201", replicaID: "r1"),
+    RegisterResponse(replicas: 3),
+    CompleteRequest(prompt: "Write ✍️", model: "auto", maxTokens: 256, tradeoff: .maxCostUSD(0.5), allowedModels: ["x"]),
+    CompleteResponse(
+        text: "Réponse", model: "mixtral", inputTokens: 12, outputTokens: 34, tokensEstimated: true, costUSD: 0.0001,
+        latencyMs: 12.5, attempts: [Attempt(model: "gpt-4", status: .unavailable, errorMessage: "HTTP 500", latencyMs: 3)],
+        routerVersion: "v1", recordedScore: 0),
+    CompleteResponse(text: "no score"),
+]
+
+/// Each Swift message type at its zero value.
+let emptyMessages: [any ProtoMessage & Equatable] = [
+    Envelope(), HealthRequest(), HealthResponse(), StatusRequest(), StatusResponse(), ReloadRequest(),
+    ReloadResponse(), EmbedRequest(), EmbedResponse(), RouteRequest(), RouteResponse(), RegisterRequest(),
+    RegisterResponse(), CompleteRequest(), CompleteResponse(),
+]
+
+/// Every Swift message type, nested ones included.
+let allMessageTypes: [any ProtoMessage.Type] = [
+    Envelope.self, HealthRequest.self, HealthResponse.self, StatusRequest.self, StatusResponse.self,
+    RouterStatus.self, ReplicaStatus.self, CoordinatorStatus.self, ModelUsage.self, GatewayStatus.self,
+    EmbedderStatus.self, ReloadRequest.self, ReloadResponse.self, EmbedRequest.self, VectorMessage.self,
+    EmbedResponse.self, RouteRequest.self, ModelScore.self, ClusterHit.self, RouteResponse.self,
+    RegisterRequest.self, RegisterResponse.self, CompleteRequest.self, Attempt.self, CompleteResponse.self,
+]
+
+/// Whether `message` decodes back to itself, and its size is what it serializes to.
+func roundTrips<M: ProtoMessage & Equatable>(_ message: M) throws -> Bool {
+    let bytes = message.serializedBytes()
+    return try M(serialized: bytes) == message && message.serializedSize == bytes.count
+}
+
+@Suite struct MessageRoundTripTests {
+    @Test(arguments: populatedMessages.indices)
+    func populatedMessageRoundTrips(index: Int) throws {
+        #expect(try roundTrips(populatedMessages[index]), "\(type(of: populatedMessages[index]))")
+    }
+
+    @Test(arguments: emptyMessages.indices)
+    func emptyMessageRoundTripsToNoBytes(index: Int) throws {
+        let message = emptyMessages[index]
+        #expect(try roundTrips(message))
+        #expect(message.serializedBytes().isEmpty, "proto3 zero values are not written")
+    }
+
+    @Test func everyGeneratedMessageHasASwiftType() {
+        let mapped = Set(allMessageTypes.map { $0.descriptor.fullName })
+        #expect(mapped == Set(MessageDescriptor.allMessageNames))
+    }
+
+    @Test func unsetOneofIsNotZero() throws {
+        let decoded = try RouteRequest(serialized: RouteRequest(prompt: "p").serializedBytes())
+        #expect(decoded.tradeoff == nil)
+        let zero = try RouteRequest(serialized: RouteRequest(tradeoff: .alpha(0)).serializedBytes())
+        #expect(zero.tradeoff == .alpha(0))
+    }
+
+    @Test func unknownEnumNumberDecodesAsUnrecognized() throws {
+        // Field 4 (status), varint 99: a status from a newer peer.
+        let decoded = try Envelope(serialized: [0x20, 99])
+        #expect(decoded.status == .unknown)
+    }
+
+    @Test func largeEmbeddingRoundTrips() throws {
+        let vector = (0..<384).map { Float($0) * 0.001 - 0.2 }
+        let response = EmbedResponse(vectors: Array(repeating: vector, count: 64), embedder: "hash-v1:384", dimension: 384)
+        #expect(try roundTrips(response))
+    }
+
+    @Test func garbageDoesNotDecode() {
+        // A length-delimited field claiming more bytes than there are.
+        #expect(throws: WireError.undecodable(message: "switchyard.v1.Envelope")) {
+            try Envelope(serialized: [0x32, 0x7f, 0x01])
+        }
+    }
+}
