@@ -1,0 +1,79 @@
+import RPC
+import Testing
+import Wire
+
+/// Bytes no client should send: each gets an error status where one can still be sent, the
+/// connection is closed, and the server goes on serving a second client.
+@Suite struct BadInputTests {
+    enum Input: String, CaseIterable {
+        case garbageFlags, oversizeLength, garbagePayload, badCompression, truncatedFrame
+        var bytes: [UInt8] {
+            switch self {
+            case .garbageFlags: [0xff, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3]
+            case .oversizeLength: [0, 0x7f, 0xff, 0xff, 0xff]
+            case .garbagePayload: [0, 0, 0, 0, 3, 0x32, 0x7f, 0x01]
+            case .badCompression: [1, 0, 0, 0, 4, 1, 2, 3, 4]
+            case .truncatedFrame: [0, 0, 0, 1, 0, 1, 2, 3]
+            }
+        }
+        /// The status the server answers; nil where it cannot answer (the stream ended).
+        var status: StatusCode? {
+            switch self {
+            case .oversizeLength: .resourceExhausted
+            case .truncatedFrame: nil
+            default: .invalidArgument
+            }
+        }
+    }
+
+    @Test(arguments: Input.allCases)
+    func badFrameIsAnsweredAndClosedAndOthersAreServed(input: Input) async throws {
+        try await withServer(testHandlers()) { server, address in
+            let bystander = RPCClient(address: address)
+            _ = try await bystander.call(Methods.health, HealthRequest())
+
+            let socket = try RawSocket(port: address.port)
+            socket.send(input.bytes)
+            if input == .truncatedFrame { socket.shutdownWrite() }
+            if let status = input.status {
+                let answer = try #require(try socket.receive())
+                #expect(answer.id == 0)
+                #expect(answer.status == status)
+                #expect(!answer.errorMessage.isEmpty)
+            }
+            #expect(try socket.isClosedByPeer())
+
+            // The open connection and a new one both still work.
+            #expect(try await bystander.call(Methods.health, HealthRequest()).status == .serving)
+            let second = RPCClient(address: address)
+            #expect(try await second.call(Methods.embed, EmbedRequest(texts: ["ok"])).vectors == [[2]])
+            await second.close()
+            await bystander.close()
+        }
+    }
+
+    @Test func unknownMethodAndUndecodableBodyKeepTheConnection() async throws {
+        try await withServer(testHandlers()) { _, address in
+            let socket = try RawSocket(port: address.port)
+            socket.send(Envelope(id: 1, method: "NoSuchMethod"))
+            socket.send(Envelope(id: 2, method: "Embed", body: [0x0a, 0x7f]))
+            socket.send(Envelope(id: 3, method: "Embed", body: EmbedRequest(texts: ["fine"]).serializedBytes()))
+            let answers = try (0..<3).map { _ in try #require(try socket.receive()) }
+            #expect(answers.map(\.id) == [1, 2, 3])
+            #expect(answers.map(\.status) == [.unimplemented, .invalidArgument, .ok])
+            #expect(answers[0].errorMessage.contains("NoSuchMethod"))
+            #expect(answers[1].errorMessage.contains("EmbedRequest"))
+        }
+    }
+
+    @Test func connectionDroppedWithCallsInFlightFailsThemUnavailable() async throws {
+        try await withServer(testHandlers(), grace: .milliseconds(50)) { server, address in
+            let client = RPCClient(address: address)
+            let pending = Task { try await client.call(Methods.embed, EmbedRequest(texts: ["sleep:5000"]), timeout: .seconds(20)) }
+            try await Task.sleep(for: .milliseconds(100))
+            server.shutdown()  // grace of 50 ms, then the connection is closed under the call
+            let error = await #expect(throws: RPCError.self) { try await pending.value }
+            #expect(error?.code == .unavailable)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Logging
+import NIOCore
+import RPC
+import Testing
+import Wire
+
+@Suite struct RPCTests {
+    @Test func callsAndStatuses() async throws {
+        try await withServer(testHandlers()) { _, address in
+            let client = RPCClient(address: address)
+            defer { Task { await client.close() } }
+            let health = try await client.call(Methods.health, HealthRequest())
+            #expect(health.status == .serving)
+            let embed = try await client.call(Methods.embed, EmbedRequest(texts: ["abc", "ü"]))
+            #expect(embed.vectors == [[3], [1]])
+            await #expect(throws: RPCError(.notFound, "failed as asked")) {
+                try await client.call(Methods.embed, EmbedRequest(texts: ["fail:5"]))
+            }
+            let crash = await #expect(throws: RPCError.self) {
+                try await client.call(Methods.embed, EmbedRequest(texts: ["crash"]))
+            }
+            #expect(crash?.code == .internal)
+            let huge = await #expect(throws: RPCError.self) {
+                try await client.call(Methods.embed, EmbedRequest(texts: ["huge"]))
+            }
+            #expect(huge?.code == .resourceExhausted)
+            let unknown = await #expect(throws: RPCError.self) {
+                try await client.call(Methods.route, RouteRequest(prompt: "x"))
+            }
+            #expect(unknown?.code == .unimplemented)
+            // The connection survived every error above.
+            #expect(try await client.call(Methods.health, HealthRequest()).status == .serving)
+        }
+    }
+
+    @Test func pipelinedResponsesArriveAsTheyFinish() async throws {
+        try await withServer(testHandlers()) { _, address in
+            let socket = try RawSocket(port: address.port)
+            // Three requests in one write; the first takes longest.
+            for (id, text) in [(1, "sleep:400"), (2, "now"), (3, "sleep:100")] {
+                socket.send(Envelope(id: UInt64(id), method: "Embed", body: EmbedRequest(texts: [text]).serializedBytes()))
+            }
+            let ids = try (0..<3).map { _ in try #require(try socket.receive()).id }
+            #expect(ids == [2, 3, 1])
+        }
+    }
+
+    @Test func manyConcurrentCallsOnOneConnection() async throws {
+        try await withServer(testHandlers()) { _, address in
+            let client = RPCClient(address: address)
+            let lengths = try await withThrowingTaskGroup(of: (Int, Float).self) { group in
+                for i in 0..<500 {
+                    group.addTask {
+                        let text = String(repeating: "x", count: i % 37) + (i % 5 == 0 ? "" : "")
+                        let response = try await client.call(Methods.embed, EmbedRequest(texts: [text]))
+                        return (i, response.vectors[0][0])
+                    }
+                }
+                return try await group.reduce(into: [Int: Float]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(lengths.count == 500)
+            #expect(lengths.allSatisfy { Float($0.key % 37) == $0.value })
+            await client.close()
+        }
+    }
+
+    @Test func clientTimeoutIsDeadlineExceeded() async throws {
+        try await withServer(testHandlers()) { _, address in
+            let client = RPCClient(address: address)
+            let error = await #expect(throws: RPCError.self) {
+                try await client.call(Methods.embed, EmbedRequest(texts: ["sleep:5000"]), timeout: .milliseconds(100))
+            }
+            #expect(error?.code == .deadlineExceeded)
+            await client.close()
+        }
+    }
+
+    @Test func serverEnforcesTheCallersDeadlineAndStopsTheWork() async throws {
+        let cancelled = CancellationRecorder()
+        try await withServer(testHandlers(cancelled: cancelled)) { _, address in
+            let socket = try RawSocket(port: address.port)
+            let started = ContinuousClock.now
+            socket.send(Envelope(id: 7, method: "Embed", timeoutMs: 100, body: EmbedRequest(texts: ["sleep:10000"]).serializedBytes()))
+            let response = try #require(try socket.receive())
+            #expect(response.id == 7)
+            #expect(response.status == .deadlineExceeded)
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+        #expect(await cancelled.count == 1)
+    }
+
+    @Test func unreachableServerIsUnavailable() async throws {
+        // A port nothing listens on: bind a server, read its port, stop it.
+        let port = try await withServer(RPCHandlers()) { _, address in address.port }
+        let client = RPCClient(address: ServiceAddress(host: "127.0.0.1", port: port))
+        let error = await #expect(throws: RPCError.self) {
+            try await client.call(Methods.health, HealthRequest(), timeout: .seconds(5))
+        }
+        #expect(error?.code == .unavailable)
+    }
+
+    @Test func gracefulShutdownFinishesRequestsInFlight() async throws {
+        let server = RPCServer(
+            service: "test", configuration: ServerConfiguration(port: 0), handlers: testHandlers(),
+            logger: Logger(label: "test"))
+        let address = try await server.start()
+        let running = Task { try await server.run() }
+        let client = RPCClient(address: ServiceAddress(host: "127.0.0.1", port: address.port!))
+        async let slow = client.call(Methods.embed, EmbedRequest(texts: ["sleep:300"]))
+        try await Task.sleep(for: .milliseconds(100))
+        server.shutdown()
+        #expect(try await slow.vectors == [[9]])
+        try await running.value
+        let after = await #expect(throws: RPCError.self) {
+            try await client.call(Methods.health, HealthRequest())
+        }
+        #expect(after?.code == .unavailable)
+    }
+
+    @Test func compressedCallsBothWays() async throws {
+        let wire = WireConfiguration(compressionThreshold: 512)
+        try await withServer(testHandlers(), wire: wire) { _, address in
+            let client = RPCClient(address: address, configuration: ClientConfiguration(wire: wire))
+            let texts = Array(repeating: "a prompt that repeats itself", count: 300)
+            let response = try await client.call(Methods.embed, EmbedRequest(texts: texts))
+            #expect(response.vectors.count == 300)
+            await client.close()
+        }
+    }
+}

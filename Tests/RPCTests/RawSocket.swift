@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import Wire
+
+/// A blocking TCP socket for sending a server bytes no well-behaved client would send. Reads time
+/// out (so a test fails rather than hangs).
+final class RawSocket {
+    private let fd: Int32
+
+    init(port: Int, readTimeoutSeconds: Int = 5) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: readTimeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else { throw RPCError(.unavailable, "connect failed: \(errno)") }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ bytes: [UInt8]) {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            sent += n
+        }
+    }
+
+    func send(_ envelope: Envelope) {
+        var framer = EnvelopeFramer()
+        send(Array(try! framer.frame(envelope, allocator: .init()).readableBytesView))
+    }
+
+    /// Stops sending (the server sees end of stream).
+    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
+    /// The next envelope; nil at end of stream. Throws when nothing arrives within the timeout.
+    func receive() throws -> Envelope? {
+        var decoder = EnvelopeDecoder()
+        while true {
+            if let envelope = try decoder.next(from: &buffer, allocator: .init()) { return envelope }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return nil }
+            if n < 0 { throw RPCError(.deadlineExceeded, "no data from the server (errno \(errno))") }
+            buffer.writeBytes(chunk[..<n])
+        }
+    }
+
+    /// Whether the server closed the connection (after any frames still buffered).
+    func isClosedByPeer() throws -> Bool {
+        while let _ = try receive() {}
+        return true
+    }
+
+    private var buffer = ByteBuffer()
+}

@@ -1,0 +1,65 @@
+import Logging
+import NIOCore
+import RPC
+import Wire
+
+/// Runs a server with `handlers` on an ephemeral port for the duration of `body`, then shuts it
+/// down gracefully.
+func withServer<T>(
+    _ handlers: RPCHandlers, wire: WireConfiguration = .init(), grace: TimeAmount = .seconds(2),
+    _ body: (RPCServer, ServiceAddress) async throws -> T
+) async throws -> T {
+    let server = RPCServer(
+        service: "test", configuration: ServerConfiguration(port: 0, wire: wire, shutdownGracePeriod: grace),
+        handlers: handlers, logger: Logger(label: "test"))
+    let address = try await server.start()
+    let running = Task { try await server.run() }
+    do {
+        let result = try await body(server, ServiceAddress(host: "127.0.0.1", port: address.port!))
+        server.shutdown()
+        try await running.value
+        return result
+    } catch {
+        server.shutdown()
+        try? await running.value
+        throw error
+    }
+}
+
+/// Handlers for the tests: Embed answers each text with a vector of its length, waiting first
+/// for the milliseconds a text "sleep:N" names; a text "fail:N" throws status N; "crash" throws a
+/// non-RPC error; "huge" answers more than the frame limit.
+func testHandlers(cancelled: CancellationRecorder? = nil) -> RPCHandlers {
+    var handlers = RPCHandlers()
+    handlers.register(Methods.embed) { request, _ in
+        let text = request.texts.first ?? ""
+        if text.hasPrefix("fail:"), let code = Int32(text.dropFirst(5)), let status = StatusCode(rawValue: code) {
+            throw RPCError(status, "failed as asked")
+        }
+        if text == "crash" { throw CocoaLikeError() }
+        if text == "huge" {
+            return .now(EmbedResponse(vectors: [[Float](repeating: 1, count: 2_000_000)]))
+        }
+        let response = EmbedResponse(vectors: request.texts.map { [Float($0.count)] }, embedder: "len")
+        guard text.hasPrefix("sleep:"), let ms = Int64(text.dropFirst(6)) else { return .now(response) }
+        return .later {
+            do {
+                try await Task.sleep(for: .milliseconds(ms))
+            } catch {
+                await cancelled?.record()
+                throw error
+            }
+            return response
+        }
+    }
+    handlers.register(Methods.health) { _, _ in .now(HealthResponse(status: .serving, service: "test")) }
+    return handlers
+}
+
+struct CocoaLikeError: Error {}
+
+/// Counts handler tasks that saw cancellation.
+actor CancellationRecorder {
+    private(set) var count = 0
+    func record() { count += 1 }
+}
