@@ -11,7 +11,9 @@ let package = Package(
     name: "Switchyard",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "switchyard", targets: ["SwitchyardCLI"]),
         .executable(name: "switchyard-embed", targets: ["SwitchyardEmbed"]),
+        .executable(name: "switchyard-bench", targets: ["SwitchyardBench"]),
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "RPC", targets: ["RPC"]),
     ],
@@ -50,6 +52,12 @@ let package = Package(
             name: "SwitchyardEmbed",
             dependencies: ["ServiceKit", "RPC", "Wire",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "SwitchyardCLI",
+            dependencies: ["RPC", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
+        .executableTarget(
+            name: "SwitchyardBench",
+            dependencies: ["RPC", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(
             name: "WireTests",

@@ -74,7 +74,7 @@ public struct ServiceHost: Sendable {
             response.requestsTotal = stats.requestsTotal
             response.errorsTotal = stats.errorsTotal
             response.openConnections = UInt32(clamping: stats.openConnections)
-            response.address = box.server?.localAddress.map(\.description) ?? ""
+            response.address = box.server?.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? ""
             status(&response)
             return .now(response)
         }

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `switchyard-bench`: micro-benchmarks of the wire layer (scripts/bench.sh runs them).
+@main
+struct SwitchyardBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchyard-bench",
+        abstract: "Micro-benchmarks: message codec cost and sequential RPC round trips.",
+        subcommands: [CodecBenchmark.self, PingBenchmark.self])
+}

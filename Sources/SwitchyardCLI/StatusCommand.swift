@@ -1,0 +1,71 @@
+import Foundation
+import ArgumentParser
+import NIOCore
+import RPC
+import Wire
+
+/// `switchyard status ADDRESS`: asks a running service for its Health and Status and prints them.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Print a running service's health and status.")
+
+    @Argument(help: "The service's address, host:port.")
+    var address: String
+
+    @Option(help: "Seconds to wait for an answer.")
+    var timeout = 5.0
+
+    func run() async throws {
+        let target = try ServiceAddress(parsing: address)
+        let client = RPCClient(
+            address: target,
+            configuration: .init(connectTimeout: .seconds(2), defaultTimeout: .milliseconds(Int64(timeout * 1000))))
+        defer { Task { await client.close() } }
+        do {
+            let health = try await client.call(Methods.health, HealthRequest())
+            let status = try await client.call(Methods.status, StatusRequest())
+            print(StatusReport(health: health, status: status).text)
+        } catch let error as RPCError {
+            throw CommandFailure("\(target): \(error)")
+        }
+    }
+}
+
+/// The human-readable lines `switchyard status` prints.
+struct StatusReport {
+    let health: HealthResponse
+    let status: StatusResponse
+
+    var text: String {
+        var lines = [
+            "\(status.service) \(status.version) at \(status.address): \(health.status)",
+            "  uptime \(String(format: "%.1f", status.uptimeSeconds)) s, \(status.requestsTotal) requests, "
+                + "\(status.errorsTotal) errors, \(status.openConnections) open connections",
+        ]
+        if let embedder = status.embedder {
+            lines.append("  embedder \(embedder.embedder), dimension \(embedder.dimension), cache \(embedder.cacheEntries) entries "
+                + "(\(embedder.cacheHits) hits, \(embedder.cacheMisses) misses)")
+        }
+        if let router = status.router {
+            lines.append("  router model \(router.routerVersion): \(router.clusters) clusters x \(router.dimension) dims, "
+                + "\(router.models.count) models, \(router.reloads) reloads")
+        }
+        if let coordinator = status.coordinator {
+            for replica in coordinator.replicas {
+                lines.append("  replica \(replica.address): \(replica.healthy ? "healthy" : "unhealthy"), "
+                    + "\(replica.forwarded) forwarded, \(replica.failures) failures")
+            }
+        }
+        if let gateway = status.gateway {
+            lines.append("  gateway: \(gateway.routed) routed, \(gateway.fallbacks) fallbacks, "
+                + "$\(String(format: "%.6f", gateway.totalCostUSD)) total")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A failure the command reports as one line and exit status 1 (not a usage error).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

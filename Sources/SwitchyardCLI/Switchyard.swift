@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `switchyard`: the command-line tool for operators (query services; train and evaluate routers).
+@main
+struct Switchyard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchyard",
+        abstract: "Switchyard: an LLM router.",
+        subcommands: [StatusCommand.self])
+}

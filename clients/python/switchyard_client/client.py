@@ -1,0 +1,131 @@
+"""Blocking TCP client for Switchyard services."""
+from __future__ import annotations
+
+import itertools
+import socket
+import struct
+import zlib
+
+from switchyard.v1 import switchyard_pb2 as pb
+
+FLAG_ZLIB = 0x01
+HEADER = struct.Struct(">BI")
+DEFAULT_MAX_FRAME = 4 << 20
+DEFAULT_COMPRESS_ABOVE = 32 << 10
+
+# method name -> response class
+RESPONSES = {
+    "Health": pb.HealthResponse,
+    "Status": pb.StatusResponse,
+    "Reload": pb.ReloadResponse,
+    "Embed": pb.EmbedResponse,
+    "Route": pb.RouteResponse,
+    "Register": pb.RegisterResponse,
+    "Complete": pb.CompleteResponse,
+}
+
+
+class FrameError(Exception):
+    """The peer sent bytes that are not a valid frame, or closed mid-frame."""
+
+
+class RpcError(Exception):
+    """The server answered with a status other than OK."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(f"{pb.StatusCode.Name(status)}: {message}")
+        self.status = status
+        self.message = message
+
+
+def encode_frame(payload: bytes, compress: bool = False) -> bytes:
+    """One frame around `payload`, zlib-compressed when `compress`."""
+    flags = 0
+    if compress:
+        payload = zlib.compress(payload, 1)
+        flags |= FLAG_ZLIB
+    return HEADER.pack(flags, len(payload)) + payload
+
+
+def _read_exactly(sock: socket.socket, count: int) -> bytes:
+    chunks, remaining = [], count
+    while remaining:
+        chunk = sock.recv(remaining)
+        if not chunk:
+            raise FrameError(f"connection closed with {remaining} of {count} bytes unread")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(sock: socket.socket, max_frame: int = DEFAULT_MAX_FRAME) -> bytes:
+    """Reads one frame and returns its (decompressed) payload."""
+    flags, length = HEADER.unpack(_read_exactly(sock, HEADER.size))
+    if flags & ~FLAG_ZLIB:
+        raise FrameError(f"unknown flag bits in {flags:#x}")
+    if length > max_frame:
+        raise FrameError(f"frame of {length} bytes exceeds {max_frame}")
+    payload = _read_exactly(sock, length)
+    if flags & FLAG_ZLIB:
+        payload = zlib.decompress(payload)
+    return payload
+
+
+class Client:
+    """One connection to a Switchyard service. Not thread-safe; open one per thread."""
+
+    def __init__(self, host: str, port: int, timeout: float = 10.0,
+                 compress_above: int | None = DEFAULT_COMPRESS_ABOVE):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.timeout_ms = int(timeout * 1000)
+        self.compress_above = compress_above
+        self._ids = itertools.count(1)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def send(self, method: str, request, compress: bool | None = None) -> int:
+        """Sends one request without waiting; returns its id (for pipelining)."""
+        envelope = pb.Envelope(id=next(self._ids), method=method, timeout_ms=self.timeout_ms,
+                               body=request.SerializeToString())
+        payload = envelope.SerializeToString()
+        if compress is None:
+            compress = self.compress_above is not None and len(payload) >= self.compress_above
+        self.sock.sendall(encode_frame(payload, compress))
+        return envelope.id
+
+    def receive(self) -> pb.Envelope:
+        """Reads the next response envelope, whichever request it answers."""
+        envelope = pb.Envelope()
+        envelope.ParseFromString(read_frame(self.sock))
+        return envelope
+
+    def call(self, method: str, request, compress: bool | None = None):
+        """Sends `request` and returns the decoded response; raises RpcError on a non-OK status."""
+        request_id = self.send(method, request, compress)
+        envelope = self.receive()
+        if envelope.id != request_id:
+            raise FrameError(f"response id {envelope.id} does not match request {request_id}")
+        return self.decode(method, envelope)
+
+    @staticmethod
+    def decode(method: str, envelope: pb.Envelope):
+        """The response message in `envelope`, or RpcError for a non-OK status."""
+        if envelope.status != pb.OK:
+            raise RpcError(envelope.status, envelope.error_message)
+        response = RESPONSES[method]()
+        response.ParseFromString(envelope.body)
+        return response
+
+    def health(self) -> pb.HealthResponse:
+        return self.call("Health", pb.HealthRequest())
+
+    def status(self) -> pb.StatusResponse:
+        return self.call("Status", pb.StatusRequest())

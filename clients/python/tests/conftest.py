@@ -1,0 +1,41 @@
+"""Starts the Swift `switchyard-embed` service on an ephemeral port for the client tests."""
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE.parent / "generated")]
+REPO = HERE.parents[2]
+
+
+def _binary(name: str) -> pathlib.Path:
+    bin_dir = pathlib.Path(os.environ.get("SWITCHYARD_BIN_DIR", REPO / ".build" / "debug"))
+    path = bin_dir / name
+    if not path.exists():
+        pytest.exit(f"{path} not found: run `swift build` first (or set SWITCHYARD_BIN_DIR)", 2)
+    return path
+
+
+@pytest.fixture(scope="session")
+def server():
+    """(host, port) of a running switchyard-embed; stopped with SIGTERM at the end."""
+    with tempfile.TemporaryDirectory() as tmp:
+        port_file = pathlib.Path(tmp) / "port"
+        process = subprocess.Popen(
+            [_binary("switchyard-embed"), "--port", "0", "--port-file", port_file, "--log-level", "warning"])
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if process.poll() is not None:
+                pytest.fail(f"switchyard-embed exited with {process.returncode}")
+            if time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("switchyard-embed did not write its port file within 30 s")
+            time.sleep(0.05)
+        yield "127.0.0.1", int(port_file.read_text())
+        process.terminate()
+        assert process.wait(timeout=15) == 0, "switchyard-embed did not shut down cleanly on SIGTERM"

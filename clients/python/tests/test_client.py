@@ -1,0 +1,99 @@
+"""The Python client, built only from proto/, talks to the Swift server."""
+import socket
+import struct
+
+import pytest
+
+from switchyard.v1 import switchyard_pb2 as pb
+from switchyard_client import Client, FrameError, RpcError, encode_frame, read_frame
+
+
+def test_health_and_status(server):
+    with Client(*server) as client:
+        health = client.health()
+        assert health.status == pb.SERVING
+        assert health.service == "embed"
+        assert health.version
+        status = client.status()
+        assert status.service == "embed"
+        assert status.requests_total >= 1
+        assert status.open_connections >= 1
+
+
+def test_pipelined_requests_are_all_answered(server):
+    with Client(*server) as client:
+        ids = [client.send("Health", pb.HealthRequest()) for _ in range(50)]
+        answers = {client.receive().id for _ in ids}
+        assert answers == set(ids)
+
+
+def test_compressed_request_frames_are_accepted(server):
+    with Client(*server) as client:
+        assert client.call("Health", pb.HealthRequest(), compress=True).status == pb.SERVING
+        # A large request goes out compressed by the client's threshold; the server must inflate it.
+        # (Health ignores the padding in unknown field 1000; proto3 keeps unknown fields safe.)
+        big = pb.Envelope(id=7, method="Health", body=b"")
+        payload = big.SerializeToString() + _unknown_field(1000, b"x" * (64 << 10))
+        client.sock.sendall(encode_frame(payload, compress=True))
+        assert Client.decode("Health", client.receive()).status == pb.SERVING
+
+
+def _unknown_field(number: int, data: bytes) -> bytes:
+    def varint(value: int) -> bytes:
+        out = bytearray()
+        while True:
+            byte, value = value & 0x7F, value >> 7
+            out.append(byte | (0x80 if value else 0))
+            if not value:
+                return bytes(out)
+    return varint(number << 3 | 2) + varint(len(data)) + data
+
+
+def test_unknown_method_is_unimplemented_and_connection_stays_open(server):
+    with Client(*server) as client:
+        with pytest.raises(RpcError) as error:
+            client.call("NoSuchMethod", pb.HealthRequest())
+        assert error.value.status == pb.UNIMPLEMENTED
+        assert client.health().status == pb.SERVING
+
+
+def test_undecodable_body_is_invalid_argument(server):
+    with Client(*server) as client:
+        envelope = pb.Envelope(id=3, method="Status", body=b"\xff\xff\xff")
+        client.sock.sendall(encode_frame(envelope.SerializeToString()))
+        answer = client.receive()
+        assert answer.id == 3
+        assert answer.status == pb.INVALID_ARGUMENT
+        assert answer.error_message
+
+
+@pytest.mark.parametrize("garbage", [
+    pytest.param(b"\xff" + struct.pack(">I", 4) + b"abcd", id="unknown-flags"),
+    pytest.param(struct.pack(">BI", 0, 0x7FFFFFFF), id="oversize-length"),
+    pytest.param(struct.pack(">BI", 0, 5) + b"\xff\xff\xff\xff\xff", id="garbage-payload"),
+    pytest.param(struct.pack(">BI", 1, 5) + b"hello", id="bad-zlib"),
+])
+def test_bad_frames_get_a_status_then_close_and_others_are_served(server, garbage):
+    bystander = Client(*server)
+    with socket.create_connection(server, timeout=10) as sock:
+        sock.sendall(garbage)
+        answer = pb.Envelope()
+        answer.ParseFromString(read_frame(sock))
+        assert answer.id == 0
+        assert answer.status in (pb.INVALID_ARGUMENT, pb.RESOURCE_EXHAUSTED, pb.DATA_LOSS)
+        assert answer.error_message
+        assert sock.recv(1) == b"", "the server must close the connection after a bad frame"
+    assert bystander.health().status == pb.SERVING
+    with Client(*server) as second:
+        assert second.health().status == pb.SERVING
+    bystander.close()
+
+
+def test_truncated_frame_is_closed_without_harm(server):
+    with socket.create_connection(server, timeout=10) as sock:
+        sock.sendall(struct.pack(">BI", 0, 100) + b"only a part")
+        sock.shutdown(socket.SHUT_WR)
+        with pytest.raises(FrameError):
+            read_frame(sock)
+    with Client(*server) as client:
+        assert client.health().status == pb.SERVING

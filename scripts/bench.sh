@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): builds release and prints the figures, each beside its yardstick measured
+# in the same run. The machine is shared and noisy: compare ratios within one run.
+set -euo pipefail
+source "$(dirname "$0")/lib/setup.sh"
+cd "$SWITCHYARD_ROOT"
+
+ensure_apt_packages
+log "building (release)"
+swift build -c release >/dev/null
+bin=$(swift build -c release --show-bin-path)
+run_dir="$SWITCHYARD_ROOT/run/bench"
+mkdir -p "$run_dir"
+cc -O2 -o "$run_dir/pingpong" tools/pingpong.c
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# start_service NAME ARGS...: starts bin/NAME on a free port; sets $port.
+start_service() {
+  local name=$1; shift
+  rm -f "$run_dir/$name.port"
+  "$bin/$name" --port 0 --port-file "$run_dir/$name.port" --log-level warning "$@" >"$run_dir/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do [ -s "$run_dir/$name.port" ] && break; sleep 0.1; done
+  [ -s "$run_dir/$name.port" ] || { cat "$run_dir/$name.log" >&2; exit 1; }
+  port=$(cat "$run_dir/$name.port")
+}
+
+log "message codec (protobuf-c through Swift)"
+"$bin/switchyard-bench" codec
+
+log "sequential round trip on loopback vs the raw ping-pong"
+start_service switchyard-embed
+"$run_dir/pingpong" 20000
+"$bin/switchyard-bench" ping "127.0.0.1:$port" --count 20000

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The main job on the built-in defaults: installs what is missing, builds release, starts the
+# embedding service on a free port, calls it over the wire protocol, and stops it.
+set -euo pipefail
+source "$(dirname "$0")/lib/setup.sh"
+cd "$SWITCHYARD_ROOT"
+
+ensure_apt_packages
+log "building (release)"
+swift build -c release
+bin=$(swift build -c release --show-bin-path)
+
+run_dir="$SWITCHYARD_ROOT/run/demo"
+mkdir -p "$run_dir"
+rm -f "$run_dir/embed.port"
+log "starting switchyard-embed (log: run/demo/embed.log)"
+"$bin/switchyard-embed" --port 0 --port-file "$run_dir/embed.port" >"$run_dir/embed.log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s "$run_dir/embed.port" ] && break; sleep 0.1; done
+[ -s "$run_dir/embed.port" ] || { cat "$run_dir/embed.log" >&2; echo "switchyard-embed did not start" >&2; exit 1; }
+
+log "calling it"
+"$bin/switchyard" status "127.0.0.1:$(cat "$run_dir/embed.port")"
+
+log "stopping it (SIGTERM, graceful)"
+kill -TERM "$pid" && wait "$pid"
+trap - EXIT
+log "demo done"

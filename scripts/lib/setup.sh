@@ -1,0 +1,32 @@
+# Shared setup for the scripts: Debian packages, the Python environment, paths.
+# Source it; it defines functions and changes nothing until they are called.
+
+SWITCHYARD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# Debian packages the build and the tests need.
+SWITCHYARD_APT_PACKAGES=(pkg-config libprotobuf-c-dev protobuf-c-compiler zlib1g-dev protobuf-compiler python3 python3-venv)
+SWITCHYARD_PYTHON_ENV="$SWITCHYARD_ROOT/.build/python"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Installs the Debian packages that are missing (apt-get update first, once).
+ensure_apt_packages() {
+  local missing=()
+  for package in "${SWITCHYARD_APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Creates the Python virtual environment for the client tests (protobuf runtime and pytest).
+ensure_python_env() {
+  if ! "$SWITCHYARD_PYTHON_ENV/bin/python" -c 'import google.protobuf, pytest' 2>/dev/null; then
+    log "creating the Python environment in .build/python"
+    python3 -m venv "$SWITCHYARD_PYTHON_ENV"
+    "$SWITCHYARD_PYTHON_ENV/bin/pip" install -q --disable-pip-version-check -r "$SWITCHYARD_ROOT/clients/python/requirements.txt"
+  fi
+}
