@@ -37,6 +37,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var framer: EnvelopeFramer
     private var waiting: [UInt64: Waiting] = [:]
     private var lastID: UInt64 = 0
+    /// False once the connection failed or closed: later calls fail at once instead of waiting.
+    private var isOpen = true
 
     init(peer: String, wire: WireConfiguration) {
         self.peer = peer
@@ -46,6 +48,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let call = unwrapOutboundIn(data)
         call.accepted = true
+        guard isOpen else {
+            call.promise.fail(RPCError(.unavailable, "connection to \(peer) closed"))
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
         lastID &+= 1
         let id = lastID
         let envelope = Envelope(
@@ -65,13 +72,22 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             }
         }
         waiting[id] = entry
-        context.write(wrapOutboundOut(frame), promise: promise)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { result in
+            if case .failure(let error) = result, let entry = self.waiting.removeValue(forKey: id) {
+                entry.timeout?.cancel()
+                entry.promise.fail(RPCError(.unavailable, "request to \(self.peer) not sent: \(error)"))
+            }
+            promise?.completeWith(result)
+        }
+        context.write(wrapOutboundOut(frame), promise: written)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let response = unwrapInboundIn(data)
         if response.id == 0, response.status != .ok {
             // The server could not read our stream and is closing the connection.
+            isOpen = false
             return failAll(RPCError(response.status, "\(peer): \(response.errorMessage)"))
         }
         guard let entry = waiting.removeValue(forKey: response.id) else { return }  // timed out already
@@ -80,12 +96,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        isOpen = false
         failAll(RPCError(.unavailable, "connection to \(peer) closed"))
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let status = (error as? WireError)?.statusCode ?? .unavailable
+        isOpen = false
         failAll(RPCError(status, "connection to \(peer) failed: \(error)"))
         context.close(promise: nil)
     }

@@ -43,6 +43,8 @@ public final class RPCServer: Service, Sendable {
 
     private struct State {
         var listener: (any Channel)?
+        /// Set once bound; kept after shutdown so Status can still report it.
+        var boundAddress: SocketAddress?
         var connections: [ObjectIdentifier: any Channel] = [:]
         var shuttingDown = false
     }
@@ -65,26 +67,41 @@ public final class RPCServer: Service, Sendable {
 
     /// The address the server is bound to (with the real port when configured with 0); nil before
     /// `start()`.
-    public var localAddress: SocketAddress? { state.withLockedValue { $0.listener?.localAddress } }
+    public var localAddress: SocketAddress? { state.withLockedValue { $0.boundAddress } }
 
     /// Binds the listening socket and starts accepting; returns the bound address. Calling it
-    /// again returns the same address.
+    /// again returns the same address; after `shutdown()` it throws UNAVAILABLE (a server is
+    /// never re-bound).
     @discardableResult
     public func start() async throws -> SocketAddress {
-        if let address = localAddress { return address }
+        let (address, shuttingDown) = state.withLockedValue { ($0.boundAddress, $0.shuttingDown) }
+        if let address { return address }
+        if shuttingDown { throw RPCError(.unavailable, "server is shut down") }
         let listener: any Channel
         do {
             listener = try await bootstrap().bind(host: configuration.host, port: configuration.port).get()
         } catch {
             throw RPCError(.unavailable, "cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
-        state.withLockedValue { $0.listener = listener }
-        logger.info("listening", metadata: ["address": "\(listener.localAddress.map { "\($0)" } ?? "?")"])
-        return listener.localAddress!
+        let bound = listener.localAddress!
+        let winner: SocketAddress? = state.withLockedValue { state in
+            if let earlier = state.boundAddress { return earlier }  // a concurrent start() won
+            state.listener = listener
+            state.boundAddress = bound
+            if state.shuttingDown { listener.close(promise: nil) }
+            return nil
+        }
+        if let winner {
+            try? await listener.close()
+            return winner
+        }
+        logger.info("listening", metadata: ["address": "\(bound)"])
+        return bound
     }
 
     /// Serves until graceful shutdown, then drains connections. Starts the server if needed.
     public func run() async throws {
+        if state.withLockedValue({ $0.shuttingDown && $0.boundAddress == nil }) { return }
         try await start()
         guard let listener = state.withLockedValue({ $0.listener }) else { return }
         try await withGracefulShutdownHandler {

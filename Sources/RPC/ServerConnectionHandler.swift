@@ -52,6 +52,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         for request in running.values {
             request.task.cancel()
             request.timeout?.cancel()
+            stats.abandoned()
         }
         running.removeAll()
         context.fireChannelInactive()
@@ -60,6 +61,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let request = unwrapInboundIn(data)
         let started = NIODeadline.now()
+        stats.received()
         if quiescing {
             let error = RPCError(.unavailable, "server is shutting down; retry on another replica")
             return respond(.failure(id: request.id, error), method: request.method, started: started)
@@ -101,6 +103,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? WireError {
             logger.warning("closing connection after a bad frame", metadata: ["error": "\(error)"])
+            stats.received()
             respond(.failure(id: 0, RPCError(error.statusCode, error.description)), method: "", started: .now())
             flushIfNeeded()
         } else {

@@ -7,6 +7,7 @@ public final class ServerStats: Sendable {
     private let requests = Atomic<UInt64>(0)
     private let errors = Atomic<UInt64>(0)
     private let connections = Atomic<Int>(0)
+    private let inFlight = Atomic<Int>(0)
 
     public init() {}
 
@@ -14,12 +15,20 @@ public final class ServerStats: Sendable {
     public var requestsTotal: UInt64 { requests.load(ordering: .relaxed) }
     /// Requests answered with a status other than OK.
     public var errorsTotal: UInt64 { errors.load(ordering: .relaxed) }
+    /// Requests received and not yet answered.
+    public var requestsInFlight: Int { inFlight.load(ordering: .relaxed) }
     /// Connections open now.
     public var openConnections: Int { connections.load(ordering: .relaxed) }
     /// Seconds since the stats were created (the server's start).
     public var uptimeSeconds: Double { Double((NIODeadline.now() - started).nanoseconds) / 1e9 }
 
+    func received() { inFlight.add(1, ordering: .relaxed) }
+
+    /// A request whose connection closed before it could be answered.
+    func abandoned() { inFlight.subtract(1, ordering: .relaxed) }
+
     func answered(ok: Bool) {
+        inFlight.subtract(1, ordering: .relaxed)
         requests.add(1, ordering: .relaxed)
         if !ok { errors.add(1, ordering: .relaxed) }
     }

@@ -4,7 +4,7 @@ import Wire
 
 /// Bytes no client should send: each gets an error status where one can still be sent, the
 /// connection is closed, and the server goes on serving a second client.
-@Suite struct BadInputTests {
+@Suite(.timeLimit(.minutes(1))) struct BadInputTests {
     enum Input: String, CaseIterable {
         case garbageFlags, oversizeLength, garbagePayload, badCompression, truncatedFrame
         var bytes: [UInt8] {

@@ -4,7 +4,7 @@ import RPC
 import Testing
 import Wire
 
-@Suite struct RPCTests {
+@Suite(.timeLimit(.minutes(1))) struct RPCTests {
     @Test func callsAndStatuses() async throws {
         try await withServer(testHandlers()) { _, address in
             let client = RPCClient(address: address)
@@ -107,7 +107,8 @@ import Wire
         let running = Task { try await server.run() }
         let client = RPCClient(address: ServiceAddress(host: "127.0.0.1", port: address.port!))
         async let slow = client.call(Methods.embed, EmbedRequest(texts: ["sleep:300"]))
-        try await Task.sleep(for: .milliseconds(100))
+        // Shut down once the slow request is in the server's hands, however loaded the machine.
+        while server.stats.requestsInFlight == 0 { try await Task.sleep(for: .milliseconds(5)) }
         server.shutdown()
         #expect(try await slow.vectors == [[9]])
         try await running.value

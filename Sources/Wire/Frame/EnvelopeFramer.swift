@@ -12,18 +12,19 @@ public struct EnvelopeFramer {
         self.configuration = configuration
     }
 
-    /// The framed envelope. Throws `frameTooLarge` when the payload exceeds the maximum frame size.
+    /// The framed envelope. Throws `frameTooLarge` when the payload exceeds the maximum frame size,
+    /// compressed or not: receivers cap what a frame may inflate to at the same maximum.
     public mutating func frame(_ envelope: Envelope, allocator: ByteBufferAllocator) throws(WireError) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: FrameHeader.size + 64 + envelope.body.count)
         buffer.moveWriterIndex(forwardBy: FrameHeader.size)
         envelope.serialize(into: &buffer)
         let length = buffer.readableBytes - FrameHeader.size
+        guard length <= configuration.maxFrameSize else {
+            throw .frameTooLarge(length: length, maximum: configuration.maxFrameSize)
+        }
         if let threshold = configuration.compressionThreshold, length >= threshold,
            let compressed = compress(buffer, allocator: allocator) {
             return compressed
-        }
-        guard length <= configuration.maxFrameSize else {
-            throw .frameTooLarge(length: length, maximum: configuration.maxFrameSize)
         }
         buffer.setInteger(0 as UInt8, at: 0)
         buffer.setInteger(UInt32(length), at: 1, endianness: .big)
@@ -31,7 +32,7 @@ public struct EnvelopeFramer {
     }
 
     /// The compressed frame of the payload after the reserved header, or nil when compression
-    /// does not shrink it below the maximum and below its own size.
+    /// does not make it smaller.
     private mutating func compress(_ framed: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer? {
         if deflater == nil { deflater = Deflater(level: configuration.compressionLevel) }
         let length = framed.readableBytes - FrameHeader.size
@@ -41,7 +42,7 @@ public struct EnvelopeFramer {
             deflater!.compress(UnsafeRawBufferPointer(rebasing: bytes[FrameHeader.size...]), into: &output)
         }
         let compressedLength = output.readableBytes - FrameHeader.size
-        guard compressedLength < length, compressedLength <= configuration.maxFrameSize else { return nil }
+        guard compressedLength < length else { return nil }
         output.setInteger(FrameHeader.compressedFlag, at: 0)
         output.setInteger(UInt32(compressedLength), at: 1, endianness: .big)
         return output
