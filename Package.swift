@@ -48,13 +48,20 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
 
+        // Pure routing: vectors, k-means, the hash embedder, routers, evaluation metrics. No I/O.
+        .target(name: "RouterCore"),
+        // Data files: the JSONL dataset format, price tables, converters from published results.
+        .target(name: "Datasets", dependencies: ["RouterCore", "Wire", .product(name: "NIOCore", package: "swift-nio")]),
+        // Router files: a trained router as a zlib-compressed protobuf-c message.
+        .target(name: "RouterFile", dependencies: ["RouterCore", "Wire", .product(name: "NIOCore", package: "swift-nio")]),
+
         .executableTarget(
             name: "SwitchyardEmbed",
             dependencies: ["ServiceKit", "RPC", "Wire",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "SwitchyardCLI",
-            dependencies: ["RPC", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
+            dependencies: ["RPC", "Wire", "RouterCore", "Datasets", "RouterFile", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
         .executableTarget(
             name: "SwitchyardBench",
             dependencies: ["RPC", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -63,6 +70,8 @@ let package = Package(
             name: "WireTests",
             dependencies: ["Wire", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "RouterCore", "RouterFile"]),
         .testTarget(
             name: "RPCTests",
             dependencies: ["RPC", "Wire", "ServiceKit", logging] + nio),

@@ -85,6 +85,7 @@ let allMessageTypes: [any ProtoMessage.Type] = [
     EmbedderStatus.self, ReloadRequest.self, ReloadResponse.self, EmbedRequest.self, VectorMessage.self,
     EmbedResponse.self, RouteRequest.self, ModelScore.self, ClusterHit.self, RouteResponse.self,
     RegisterRequest.self, RegisterResponse.self, CompleteRequest.self, Attempt.self, CompleteResponse.self,
+    RouterModelFileMessage.self, EmbedderSettingsMessage.self, RoutedModelMessage.self, ModelPriceEntryMessage.self,
 ]
 
 /// Whether `message` decodes back to itself, and its size is what it serializes to.

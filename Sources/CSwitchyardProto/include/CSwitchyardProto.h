@@ -2,6 +2,7 @@
 #ifndef C_SWITCHYARD_PROTO_H
 #define C_SWITCHYARD_PROTO_H
 #include <stddef.h>
+#include "switchyard/v1/router_model.pb-c.h"
 #include "switchyard/v1/switchyard.pb-c.h"
 
 /// Number of message descriptors in the table.

@@ -9,12 +9,14 @@ public final class Deflater {
     // zlib checks that the stream does not move, so it lives in its own allocation.
     private let stream: UnsafeMutablePointer<z_stream>
 
-    /// - Parameter level: 1 (fastest) to 9 (smallest); 6 is zlib's default.
-    public init(level: Int32 = 6) {
+    /// - Parameters:
+    ///   - level: 1 (fastest) to 9 (smallest); 6 is zlib's default.
+    ///   - format: the stream's wrapper.
+    public init(level: Int32 = 6, format: ZlibFormat = .zlib) {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         let status = deflateInit2_(
-            stream, level, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+            stream, level, Z_DEFLATED, format.windowBits, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         precondition(status == Z_OK, "deflateInit2 failed: \(status)")
     }
 

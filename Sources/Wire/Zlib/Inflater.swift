@@ -8,10 +8,11 @@ import NIOCore
 public final class Inflater {
     private let stream: UnsafeMutablePointer<z_stream>
 
-    public init() {
+    /// - Parameter format: the stream's wrapper.
+    public init(format: ZlibFormat = .zlib) {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        let status = inflateInit2_(stream, 15, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        let status = inflateInit2_(stream, format.windowBits, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         precondition(status == Z_OK, "inflateInit2 failed: \(status)")
     }
 

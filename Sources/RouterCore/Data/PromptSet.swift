@@ -1,0 +1,171 @@
+/// Prompts with every model's recorded score and cost: what routers train and are judged on.
+///
+/// Scores are normalised to [0, 1] with each record's scale; `scoreScale` keeps the scale of the
+/// whole set (when all records share one) so reports can show the benchmark's own units.
+public struct PromptSet: Sendable {
+    /// One prompt and how each model did on it.
+    public struct Record: Sendable, Equatable {
+        public var id: String
+        public var prompt: String
+        /// The benchmark the prompt comes from ("mmlu", "gsm8k", ...), if known.
+        public var dataset: String?
+        /// A finer tag (an MMLU subject, an AlpacaEval source), if known.
+        public var domain: String?
+        /// Per model (in `models` order): the normalised score, nil when not recorded.
+        public var scores: [Double?]
+        /// Per model: the cost in dollars, nil when not recorded.
+        public var costs: [Double?]
+
+        public init(id: String, prompt: String, dataset: String? = nil, domain: String? = nil, scores: [Double?], costs: [Double?]) {
+            self.id = id
+            self.prompt = prompt
+            self.dataset = dataset
+            self.domain = domain
+            self.scores = scores
+            self.costs = costs
+        }
+    }
+
+    /// Model names, in the order of every record's `scores` and `costs`.
+    public var models: [String]
+    public var records: [Record]
+    /// The score range shared by every record, when there is one (e.g. 1...10 for MT-Bench).
+    public var scoreScale: ClosedRange<Double>?
+    /// Notes on how costs were obtained, e.g. token counts estimated from characters.
+    public var notes: [String]
+
+    public init(models: [String], records: [Record], scoreScale: ClosedRange<Double>? = 0...1, notes: [String] = []) {
+        precondition(records.allSatisfy { $0.scores.count == models.count && $0.costs.count == models.count })
+        self.models = models
+        self.records = records
+        self.scoreScale = scoreScale
+        self.notes = notes
+    }
+
+    /// The records at `indices`, same models.
+    public func subset(_ indices: [Int]) -> PromptSet {
+        PromptSet(models: models, records: indices.map { records[$0] }, scoreScale: scoreScale, notes: notes)
+    }
+
+    /// The records for which `isIncluded` holds.
+    public func filter(_ isIncluded: (Record) -> Bool) -> PromptSet {
+        PromptSet(models: models, records: records.filter(isIncluded), scoreScale: scoreScale, notes: notes)
+    }
+
+    /// Both sets' records over the union of their models (missing models are nil).
+    public func merged(with other: PromptSet) -> PromptSet {
+        let all = models + other.models.filter { !models.contains($0) }
+        func widen(_ set: PromptSet) -> [Record] {
+            let position = all.map { set.models.firstIndex(of: $0) }
+            return set.records.map { record in
+                var record = record
+                record.scores = position.map { $0.flatMap { record.scores[$0] } }
+                record.costs = position.map { $0.flatMap { record.costs[$0] } }
+                return record
+            }
+        }
+        let scale = scoreScale == other.scoreScale ? scoreScale : nil
+        return PromptSet(models: all, records: widen(self) + widen(other), scoreScale: scale, notes: notes + other.notes.filter { !notes.contains($0) })
+    }
+
+    /// The distinct dataset tags, in order of first appearance.
+    public var datasets: [String] {
+        var seen: [String] = []
+        for record in records { if let d = record.dataset, !seen.contains(d) { seen.append(d) } }
+        return seen
+    }
+}
+
+/// A prompt set with every score and cost present: the shape evaluation and training need.
+///
+/// Built by `PromptSet.complete(minimumCoverage:)`, which says what it left out.
+public struct CompleteSet: Sendable {
+    public let models: [String]
+    public let records: [PromptSet.Record]
+    /// scores[i][m]: prompt i, model m, in [0, 1].
+    public let scores: [[Double]]
+    /// costs[i][m] in dollars.
+    public let costs: [[Double]]
+    public let scoreScale: ClosedRange<Double>?
+    public let notes: [String]
+
+    public var count: Int { records.count }
+
+    public init(models: [String], records: [PromptSet.Record], scores: [[Double]], costs: [[Double]],
+                scoreScale: ClosedRange<Double>?, notes: [String]) {
+        precondition(records.count == scores.count && scores.count == costs.count)
+        self.models = models
+        self.records = records
+        self.scores = scores
+        self.costs = costs
+        self.scoreScale = scoreScale
+        self.notes = notes
+    }
+
+    /// The rows at `indices`.
+    public func subset(_ indices: [Int]) -> CompleteSet {
+        CompleteSet(models: models, records: indices.map { records[$0] }, scores: indices.map { scores[$0] },
+                    costs: indices.map { costs[$0] }, scoreScale: scoreScale, notes: notes)
+    }
+
+    /// Mean score of each model over the set.
+    public var meanScores: [Double] { columnMeans(scores) }
+    /// Mean cost of each model over the set.
+    public var meanCosts: [Double] { columnMeans(costs) }
+
+    private func columnMeans(_ rows: [[Double]]) -> [Double] {
+        guard !rows.isEmpty else { return Array(repeating: 0, count: models.count) }
+        var sums = Array(repeating: 0.0, count: models.count)
+        for row in rows { for m in row.indices { sums[m] += row[m] } }
+        return sums.map { $0 / Double(rows.count) }
+    }
+}
+
+extension PromptSet {
+    /// What `complete` left out and why.
+    public struct CompletionReport: Sendable, Equatable {
+        /// Models dropped because too few prompts record them, with their coverage.
+        public var droppedModels: [(model: String, coverage: Double)]
+        /// Prompts dropped because a kept model has no score or cost for them.
+        public var droppedPrompts: Int
+
+        public static func == (a: Self, b: Self) -> Bool {
+            a.droppedPrompts == b.droppedPrompts && a.droppedModels.map(\.model) == b.droppedModels.map(\.model)
+        }
+
+        /// One line per finding; empty when nothing was left out.
+        public var lines: [String] {
+            droppedModels.map { "left out model \($0.model): scores on only \(Int(($0.coverage * 100).rounded()))% of prompts" }
+                + (droppedPrompts > 0 ? ["left out \(droppedPrompts) prompts missing a score or cost for a kept model"] : [])
+        }
+    }
+
+    /// Drops models recorded on fewer than `minimumCoverage` of the prompts, then prompts missing
+    /// any kept model, and returns the dense set with a report of what went.
+    public func complete(minimumCoverage: Double = 0.9) -> (CompleteSet, CompletionReport) {
+        let n = Double(max(records.count, 1))
+        var kept: [Int] = []
+        var report = CompletionReport(droppedModels: [], droppedPrompts: 0)
+        for m in models.indices {
+            let coverage = Double(records.count { $0.scores[m] != nil && $0.costs[m] != nil }) / n
+            if coverage >= minimumCoverage { kept.append(m) } else { report.droppedModels.append((models[m], coverage)) }
+        }
+        var rows: [PromptSet.Record] = []
+        var scores: [[Double]] = []
+        var costs: [[Double]] = []
+        for record in records {
+            let s = kept.compactMap { record.scores[$0] }
+            let c = kept.compactMap { record.costs[$0] }
+            guard s.count == kept.count, c.count == kept.count else {
+                report.droppedPrompts += 1
+                continue
+            }
+            rows.append(record)
+            scores.append(s)
+            costs.append(c)
+        }
+        let set = CompleteSet(models: kept.map { models[$0] }, records: rows, scores: scores, costs: costs,
+                              scoreScale: scoreScale, notes: notes)
+        return (set, report)
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+
+/// Routes prompt embeddings with a `ClusterRouterModel`: find the top-k nearest centroids, weight
+/// them by softmax(-beta * distance), blend each model's per-cluster normalised performance and
+/// cost, and pick the model with the best alpha * perf + (1 - alpha) * (1 - cost).
+///
+/// Immutable and thread-safe; per-cluster normalisation over all models is precomputed, so a
+/// decision costs k dot products plus O(topK x models).
+public struct ClusterRouter: Sendable {
+    public let model: ClusterRouterModel
+    /// k x models: performance min-max normalised across models inside each cluster.
+    private let relativePerformance: [Double]
+    /// k x models: cost min-max normalised across models inside each cluster.
+    private let relativeCost: [Double]
+    /// Squared norm of each centroid, for |q - c|^2 = |q|^2 + |c|^2 - 2 q.c.
+    private let centroidNorms: [Float]
+
+    /// A router over `model`; throws `RoutingError.badModel` listing every problem.
+    public init(model: ClusterRouterModel) throws {
+        let problems = model.problems()
+        guard problems.isEmpty else { throw RoutingError.badModel(problems) }
+        self.model = model
+        let m = model.models.count
+        let all = Array(0..<m)
+        relativePerformance = (0..<model.clusterCount).flatMap { Self.normalized(model.performance, $0, all, model) }
+        relativeCost = (0..<model.clusterCount).flatMap { Self.normalized(model.cost, $0, all, model) }
+        centroidNorms = (0..<model.clusterCount).map { c in model.centroids.withRow(c) { Vectors.dot($0, $0) } }
+    }
+
+    /// One of the nearest clusters and its weight in a decision.
+    public struct ClusterWeight: Sendable, Equatable {
+        public var cluster: Int
+        public var distance: Float
+        public var weight: Double
+    }
+
+    /// The model to call and why.
+    public struct Decision: Sendable, Equatable {
+        /// Index into `model.models`.
+        public var model: Int
+        /// Per model: the trade-off score (or, under a budget, the predicted quality); nil for
+        /// models not allowed.
+        public var scores: [Double?]
+        public var estimates: ModelEstimates
+        public var clusters: [ClusterWeight]
+    }
+
+    /// The decision for a prompt embedding under `objective`, choosing among `allowed` model
+    /// indices (all when nil).
+    public func route(_ embedding: [Float], objective: Objective, allowed: [Int]? = nil) throws -> Decision {
+        try objective.validate()
+        if let allowed {
+            guard !allowed.isEmpty else { throw RoutingError.invalid("no allowed models") }
+            guard allowed.allSatisfy(model.models.indices.contains) else { throw RoutingError.invalid("allowed model index out of range") }
+        }
+        let clusters = try nearestClusters(embedding)
+        let estimates = self.estimates(clusters, allowed: allowed)
+        let candidates = allowed ?? Array(model.models.indices)
+        var scores = [Double?](repeating: nil, count: model.models.count)
+        let chosen: Int
+        switch objective {
+        case .tradeoff(let alpha):
+            chosen = estimates.choose(alpha: alpha, allowed: candidates)
+            for m in candidates { scores[m] = estimates.score(m, alpha: alpha) }
+        case .budget(let maxCost):
+            chosen = estimates.choose(maxCost: maxCost, allowed: candidates)
+            for m in candidates { scores[m] = estimates.quality[m] }
+        }
+        return Decision(model: chosen, scores: scores, estimates: estimates, clusters: clusters)
+    }
+
+    /// The top-k clusters nearest to `embedding` with their softmax weights, nearest first.
+    public func nearestClusters(_ embedding: [Float]) throws -> [ClusterWeight] {
+        guard embedding.count == model.dimension else {
+            throw RoutingError.invalid("embedding has \(embedding.count) dimensions, the router expects \(model.dimension)")
+        }
+        guard embedding.allSatisfy(\.isFinite) else { throw RoutingError.invalid("embedding has a non-finite value") }
+        let k = min(model.topK, model.clusterCount)
+        var best: [(cluster: Int, squared: Float)] = []
+        best.reserveCapacity(k + 1)
+        embedding.withUnsafeBufferPointer { query in
+            let queryNorm = Vectors.dot(query, query)
+            for c in 0..<model.clusterCount {
+                let dot = model.centroids.withRow(c) { Vectors.dot(query, $0) }
+                let squared = max(0, queryNorm + centroidNorms[c] - 2 * dot)
+                if best.count < k || squared < best[best.count - 1].squared {
+                    var i = best.count
+                    while i > 0 && best[i - 1].squared > squared { i -= 1 }
+                    best.insert((c, squared), at: i)
+                    if best.count > k { best.removeLast() }
+                }
+            }
+        }
+        let distances = best.map { $0.squared.squareRoot() }
+        let nearest = Double(distances[0])
+        let exps = distances.map { exp(-model.beta * (Double($0) - nearest)) }
+        let total = exps.reduce(0, +)
+        return best.indices.map { ClusterWeight(cluster: best[$0].cluster, distance: distances[$0], weight: exps[$0] / total) }
+    }
+
+    /// Blends the clusters' statistics; normalises across `allowed` when it is a strict subset.
+    public func estimates(_ clusters: [ClusterWeight], allowed: [Int]? = nil) -> ModelEstimates {
+        let m = model.models.count
+        var quality = [Double](repeating: 0, count: m), cost = quality, relQuality = quality, relCost = quality
+        let subset = allowed.map { Set($0).count < m } ?? false
+        for hit in clusters {
+            let base = hit.cluster * m
+            let rows: (perf: [Double], cost: [Double])? = subset
+                ? (Self.normalized(model.performance, hit.cluster, allowed!, model),
+                   Self.normalized(model.cost, hit.cluster, allowed!, model))
+                : nil
+            for j in 0..<m {
+                quality[j] += hit.weight * model.performance[base + j]
+                cost[j] += hit.weight * model.cost[base + j]
+                relQuality[j] += hit.weight * (rows?.perf[j] ?? relativePerformance[base + j])
+                relCost[j] += hit.weight * (rows?.cost[j] ?? relativeCost[base + j])
+            }
+        }
+        return ModelEstimates(quality: quality, cost: cost, relativeQuality: relQuality, relativeCost: relCost)
+    }
+
+    /// Cluster `c`'s row of `table` on [0, 1] for the `allowed` models (others 0): min-max inside
+    /// the cluster, or over the allowed columns of every cluster, as the model says.
+    private static func normalized(_ table: [Double], _ c: Int, _ allowed: [Int], _ model: ClusterRouterModel) -> [Double] {
+        let m = model.models.count
+        var row = [Double](repeating: 0, count: m)
+        switch model.normalization {
+        case .perCluster:
+            let values = ModelEstimates.minMaxNormalized(allowed.map { table[c * m + $0] })
+            for (i, j) in allowed.enumerated() { row[j] = values[i] }
+        case .global:
+            var low = Double.infinity, high = -Double.infinity
+            for cluster in 0..<model.clusterCount {
+                for j in allowed {
+                    low = min(low, table[cluster * m + j])
+                    high = max(high, table[cluster * m + j])
+                }
+            }
+            for j in allowed { row[j] = high - low > 1e-15 ? (table[c * m + j] - low) / (high - low) : 0.5 }
+        }
+        return row
+    }
+}
+
+/// What a routing decision optimises.
+public enum Objective: Sendable, Equatable {
+    /// alpha in [0, 1]: 0 = cheapest, 1 = best quality.
+    case tradeoff(alpha: Double)
+    /// The best predicted quality with predicted cost at most this many dollars.
+    case budget(maxCostUSD: Double)
+
+    /// Throws `RoutingError.invalid` for alpha outside [0, 1] or a negative or non-finite budget.
+    public func validate() throws {
+        switch self {
+        case .tradeoff(let alpha):
+            guard alpha.isFinite, (0...1).contains(alpha) else { throw RoutingError.invalid("alpha \(alpha) is outside [0, 1]") }
+        case .budget(let maxCost):
+            guard maxCost.isFinite, maxCost >= 0 else { throw RoutingError.invalid("max cost \(maxCost) must be a finite number >= 0") }
+        }
+    }
+}
+
+/// Why a router could not be built or could not decide.
+public enum RoutingError: Error, Equatable, CustomStringConvertible {
+    /// The request is malformed (wrong dimension, alpha out of range, unknown model).
+    case invalid(String)
+    /// The router model is inconsistent; every problem found.
+    case badModel([String])
+
+    public var description: String {
+        switch self {
+        case .invalid(let reason): reason
+        case .badModel(let problems): "bad router model: " + problems.joined(separator: "; ")
+        }
+    }
+}

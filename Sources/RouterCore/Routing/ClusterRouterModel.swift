@@ -1,0 +1,103 @@
+/// A trained cluster router (Avengers-Pro): centroids and, per cluster and model, the mean score
+/// and mean cost of the training prompts that fell in the cluster.
+public struct ClusterRouterModel: Sendable, Equatable {
+    /// Identifies this training run, e.g. "k64-s42-3f9a…" (reported with every decision).
+    public var version: String
+    /// How prompts were embedded in training; routing must embed the same way.
+    public var embedder: EmbedderSpec
+    /// Model names; every per-model array follows this order.
+    public var models: [String]
+    /// Dollars per 1M input and output tokens per model, when known (informational).
+    public var prices: [ModelPrice?]
+    /// k x dimension.
+    public var centroids: Matrix
+    /// Training prompts per cluster.
+    public var clusterSizes: [Int]
+    /// k x models, row-major: the smoothed mean normalised score.
+    public var performance: [Double]
+    /// k x models, row-major: the smoothed mean cost in dollars.
+    public var cost: [Double]
+    /// How many nearest clusters a decision blends.
+    public var topK: Int
+    /// Softmax temperature on distances: weight ~ exp(-beta * distance).
+    public var beta: Double
+    /// How performance and cost are put on [0, 1] before alpha weighs them.
+    public var normalization: Normalization
+
+    public var clusterCount: Int { centroids.rows }
+    public var dimension: Int { centroids.columns }
+
+    public init(
+        version: String, embedder: EmbedderSpec, models: [String], prices: [ModelPrice?], centroids: Matrix,
+        clusterSizes: [Int], performance: [Double], cost: [Double], topK: Int, beta: Double,
+        normalization: Normalization = .global
+    ) {
+        self.normalization = normalization
+        self.version = version
+        self.embedder = embedder
+        self.models = models
+        self.prices = prices
+        self.centroids = centroids
+        self.clusterSizes = clusterSizes
+        self.performance = performance
+        self.cost = cost
+        self.topK = topK
+        self.beta = beta
+    }
+
+    /// Every inconsistency in the model: wrong counts, non-finite values, bad parameters.
+    /// Empty when the model is sound.
+    public func problems() -> [String] {
+        var problems: [String] = []
+        let k = clusterCount, m = models.count
+        if k == 0 { problems.append("no clusters") }
+        if dimension == 0 { problems.append("dimension is 0") }
+        if m == 0 { problems.append("no models") }
+        if Set(models).count != m { problems.append("duplicate model names") }
+        if prices.count != m { problems.append("\(prices.count) prices for \(m) models") }
+        if clusterSizes.count != k { problems.append("\(clusterSizes.count) cluster sizes for \(k) clusters") }
+        if performance.count != k * m { problems.append("\(performance.count) performance values, expected \(k) x \(m)") }
+        if cost.count != k * m { problems.append("\(cost.count) cost values, expected \(k) x \(m)") }
+        if let bad = centroids.storage.firstIndex(where: { !$0.isFinite }) {
+            problems.append("centroid \(bad / max(dimension, 1)) has a non-finite value")
+        }
+        if let bad = performance.firstIndex(where: { !$0.isFinite }) { problems.append("performance value \(bad) is not finite") }
+        if let bad = cost.firstIndex(where: { !$0.isFinite || $0 < 0 }) { problems.append("cost value \(bad) is negative or not finite") }
+        if topK < 1 { problems.append("top-k is \(topK), must be at least 1") }
+        if !(beta.isFinite && beta >= 0) { problems.append("beta is \(beta), must be finite and >= 0") }
+        if embedder.dimension != dimension {
+            problems.append("embedder dimension \(embedder.dimension) differs from the centroids' \(dimension)")
+        }
+        return problems
+    }
+}
+
+/// Which embedder produced a router's vectors, and its settings.
+public struct EmbedderSpec: Sendable, Equatable, Codable {
+    /// "hash", or the name of an external embedder.
+    public var kind: String
+    public var dimension: Int
+    /// The hash embedder's settings when `kind` is "hash".
+    public var hash: HashEmbedder.Settings?
+
+    public init(kind: String, dimension: Int, hash: HashEmbedder.Settings? = nil) {
+        self.kind = kind
+        self.dimension = dimension
+        self.hash = hash
+    }
+
+    /// The built-in hash embedder with `settings`.
+    public static func hash(_ settings: HashEmbedder.Settings) -> EmbedderSpec {
+        EmbedderSpec(kind: "hash", dimension: settings.dimension, hash: settings)
+    }
+}
+
+/// How a cluster router puts performance and cost on [0, 1].
+public enum Normalization: String, Sendable, Equatable, Codable, CaseIterable {
+    /// Min-max across models inside each cluster, as the Avengers-Pro paper does. With two
+    /// models every cluster maps to 0 and 1, so the size of a quality gap is lost.
+    case perCluster = "per-cluster"
+    /// Min-max across every cluster and model: gaps keep their size, so "a little better for a
+    /// lot more money" and "much better for a little more" are told apart.
+    case global
+}

@@ -1,0 +1,66 @@
+/// Trains a `ClusterRouterModel`: k-means on the training prompts' embeddings, then per cluster
+/// and model the mean score and mean cost, shrunk toward the model's overall mean by
+/// `smoothing` pseudo-prompts so a small cluster cannot claim a model is perfect on one example.
+public struct ClusterRouterTrainer: Sendable {
+    public var clusters: Int
+    public var topK: Int
+    public var beta: Double
+    public var smoothing: Double
+    public var seed: UInt64
+    public var maxIterations: Int
+    public var normalization: Normalization
+
+    public init(clusters: Int = 64, topK: Int = 3, beta: Double = 9, smoothing: Double = 1, seed: UInt64 = 42,
+                maxIterations: Int = 50, normalization: Normalization = .global) {
+        self.normalization = normalization
+        self.clusters = clusters
+        self.topK = topK
+        self.beta = beta
+        self.smoothing = smoothing
+        self.seed = seed
+        self.maxIterations = maxIterations
+    }
+
+    /// Trains on `set` whose prompts are embedded as the rows of `embeddings`.
+    public func train(
+        _ set: CompleteSet, embeddings: Matrix, embedder: EmbedderSpec, prices: [ModelPrice?],
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) -> ClusterRouterModel {
+        precondition(embeddings.rows == set.count, "\(embeddings.rows) embeddings for \(set.count) prompts")
+        precondition(set.count > 0, "no training prompts")
+        let result = KMeans(k: clusters, maxIterations: maxIterations, seed: seed).fit(embeddings, progress: progress)
+        let k = result.centroids.rows, m = set.models.count
+        var sizes = [Int](repeating: 0, count: k)
+        var scoreSums = [Double](repeating: 0, count: k * m), costSums = scoreSums
+        for (i, c) in result.assignments.enumerated() {
+            sizes[c] += 1
+            for j in 0..<m {
+                scoreSums[c * m + j] += set.scores[i][j]
+                costSums[c * m + j] += set.costs[i][j]
+            }
+        }
+        let overallScore = set.meanScores, overallCost = set.meanCosts
+        var performance = scoreSums, cost = costSums
+        for c in 0..<k {
+            let weight = Double(sizes[c]) + smoothing
+            for j in 0..<m {
+                performance[c * m + j] = (scoreSums[c * m + j] + smoothing * overallScore[j]) / weight
+                cost[c * m + j] = (costSums[c * m + j] + smoothing * overallCost[j]) / weight
+            }
+        }
+        let version = "k\(k)-s\(seed)-n\(set.count)-" + String(Self.fingerprint(result.centroids, performance), radix: 16)
+        return ClusterRouterModel(
+            version: version, embedder: embedder, models: set.models, prices: prices, centroids: result.centroids,
+            clusterSizes: sizes, performance: performance, cost: cost, topK: topK, beta: beta,
+            normalization: normalization)
+    }
+
+    /// A short stable fingerprint of the trained numbers, so two routers trained differently
+    /// carry different versions.
+    static func fingerprint(_ centroids: Matrix, _ performance: [Double]) -> UInt32 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for value in centroids.storage { h = (h ^ UInt64(value.bitPattern)) &* 0x100_0000_01B3 }
+        for value in performance { h = (h ^ value.bitPattern) &* 0x100_0000_01B3 }
+        return UInt32(truncatingIfNeeded: h ^ (h >> 32))
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import RouterCore
+
+/// Where the data and prices come from, shared by train and eval.
+struct DataOptions: ParsableArguments {
+    @Option(name: .customLong("data"), help: "A dataset file (JSONL or JSONL.gz); repeat to pool several.")
+    var dataFiles: [String] = []
+
+    @Option(help: "The price table (JSON: model -> dollars per 1M input/output tokens and source).")
+    var prices = "data/prices.json"
+
+    @Option(help: "Leave out models scored on fewer than this share of prompts.")
+    var minimumCoverage = 0.9
+
+    func validate() throws {
+        if dataFiles.isEmpty { throw ValidationError("give at least one --data file") }
+        if !(0...1).contains(minimumCoverage) { throw ValidationError("--minimum-coverage must be in [0, 1]") }
+    }
+
+    func priceTable() throws -> PriceTable { try PriceFile.load(prices) }
+
+    /// The pooled, complete set of `files`, with what was left out printed to stderr.
+    func load(_ files: [String], prices: PriceTable) throws -> CompleteSet {
+        var pooled: PromptSet?
+        for file in files {
+            let set = try DatasetFile.load(file, prices: prices)
+            pooled = pooled.map { $0.merged(with: set) } ?? set
+        }
+        let (complete, report) = pooled!.complete(minimumCoverage: minimumCoverage)
+        for line in report.lines { stderr("note: \(line)") }
+        guard complete.count > 0, !complete.models.isEmpty else {
+            throw CommandFailure("no prompt in \(files.joined(separator: ", ")) has a score and cost for every kept model")
+        }
+        return complete
+    }
+}
+
+/// Writes a line to standard error.
+func stderr(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// A one-line progress bar on standard error.
+struct ProgressBar {
+    let label: String
+
+    func update(_ done: Int, _ total: Int) {
+        let width = 30
+        let filled = total > 0 ? min(width, done * width / total) : width
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(done)/\(total)".utf8))
+    }
+
+    func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
+}

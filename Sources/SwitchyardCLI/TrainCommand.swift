@@ -1,0 +1,65 @@
+import ArgumentParser
+import Datasets
+import RouterCore
+import RouterFile
+
+/// `switchyard train`: trains a cluster router on a dataset and writes the router file.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Train a cluster router (Avengers-Pro) and write a router file.")
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var router: RouterOptions
+
+    @Option(help: "The router file to write.")
+    var out = "router.bin"
+
+    func run() throws {
+        let prices = try data.priceTable()
+        let set = try data.load(data.dataFiles, prices: prices)
+        let embedder = HashEmbedder(settings: router.hashSettings)
+        stderr("embedding \(set.count) prompts (hash, \(embedder.settings.dimension) dimensions)")
+        let embeddings = embedder.embedAll(set.records.map(\.prompt))
+        let bar = ProgressBar(label: "k-means (k=\(router.k))")
+        let model = router.trainer.train(
+            set, embeddings: embeddings, embedder: .hash(embedder.settings), prices: set.models.map { prices[$0] },
+            progress: bar.update)
+        bar.finish()
+        try RouterFile.save(model, to: out, trainedOn: data.dataFiles.joined(separator: ", "))
+        print("wrote \(out): router \(model.version), \(model.clusterCount) clusters x \(model.dimension) dimensions, "
+            + "\(model.models.count) models, trained on \(set.count) prompts")
+    }
+}
+
+/// The cluster router's hyper-parameters, shared by train and eval.
+struct RouterOptions: ParsableArguments {
+    @Option(help: "Number of k-means clusters.")
+    var k = 64
+
+    @Option(help: "Nearest clusters blended per decision.")
+    var topK = 3
+
+    @Option(help: "Softmax temperature on centroid distances.")
+    var beta = 9.0
+
+    @Option(help: "How performance and cost are scaled before alpha weighs them: global or per-cluster.")
+    var normalization: Normalization = .global
+
+    @Option(help: "Hash embedder dimension.")
+    var dimension = 384
+
+    @Option(help: "Random seed for k-means (and the split, in eval).")
+    var seed: UInt64 = 42
+
+    func validate() throws {
+        if k < 1 { throw ValidationError("--k must be at least 1") }
+        if topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        if !(beta >= 0) { throw ValidationError("--beta must be >= 0") }
+        if dimension < 8 { throw ValidationError("--dimension must be at least 8") }
+    }
+
+    var hashSettings: HashEmbedder.Settings { HashEmbedder.Settings(dimension: dimension) }
+    var trainer: ClusterRouterTrainer { ClusterRouterTrainer(clusters: k, topK: topK, beta: beta, seed: seed, normalization: normalization) }
+}
+
+extension Normalization: ExpressibleByArgument {}
