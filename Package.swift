@@ -64,7 +64,7 @@ let package = Package(
             dependencies: ["RPC", "Wire", "RouterCore", "Datasets", "RouterFile", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
         .executableTarget(
             name: "SwitchyardBench",
-            dependencies: ["RPC", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["RPC", "Wire", "RouterCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(
             name: "WireTests",

@@ -35,3 +35,6 @@ log "sequential round trip on loopback vs the raw ping-pong"
 start_service switchyard-embed
 "$run_dir/pingpong" 20000
 "$bin/switchyard-bench" ping "127.0.0.1:$port" --count 20000
+
+log "in-process route decision and hash embedder"
+"$bin/switchyard-bench" route

@@ -46,7 +46,11 @@ func stderr(_ text: String) {
 struct ProgressBar {
     let label: String
 
+    /// Redrawn in place on a terminal; only the final state when stderr is a file or pipe.
+    private let interactive = isatty(2) != 0
+
     func update(_ done: Int, _ total: Int) {
+        guard interactive || done >= total else { return }
         let width = 30
         let filled = total > 0 ? min(width, done * width / total) : width
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)

@@ -1,0 +1,55 @@
+import ArgumentParser
+import RouterCore
+
+/// In-process routing: one decision over 64 centroids x 384 dimensions and 12 models, and the
+/// hash embedder's throughput.
+struct RouteBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "route", abstract: "ns per in-process route decision; hash embedder prompts per second.")
+
+    @Option(help: "Clusters.") var clusters = 64
+    @Option(help: "Dimensions.") var dimension = 384
+    @Option(help: "Models.") var models = 12
+    @Option(help: "Timed batches.") var batches = 50
+    @Option(help: "Decisions per batch.") var batchSize = 2000
+
+    func run() throws {
+        var random = SeededGenerator(seed: 1)
+        let unit = { (n: Int) -> [Float] in Vectors.normalized((0..<n).map { _ in Float(random.nextUnit() * 2 - 1) }) }
+        let k = clusters, m = models
+        let model = ClusterRouterModel(
+            version: "bench", embedder: EmbedderSpec(kind: "bench", dimension: dimension),
+            models: (0..<m).map { "model-\($0)" }, prices: Array(repeating: nil, count: m),
+            centroids: Matrix(rows: k, columns: dimension, storage: (0..<k).flatMap { _ in unit(dimension) }),
+            clusterSizes: Array(repeating: 100, count: k),
+            performance: (0..<k * m).map { _ in random.nextUnit() }, cost: (0..<k * m).map { _ in random.nextUnit() / 100 },
+            topK: 3, beta: 9)
+        let router = try ClusterRouter(model: model)
+        let queries = (0..<256).map { _ in unit(dimension) }
+        var samples = Samples(capacity: batches)
+        var sink = 0
+        for _ in 0..<batches {
+            let start = nowNanoseconds()
+            for i in 0..<batchSize {
+                sink &+= try router.route(queries[i & 255], objective: .tradeoff(alpha: 0.7)).model
+            }
+            samples.append(Double(nowNanoseconds() - start) / Double(batchSize))
+        }
+        print("route decision (\(k) centroids x \(dimension) dims, \(m) models, top-3): "
+            + "p50 \(format(samples.percentile(50), 0)) ns, p99 \(format(samples.percentile(99), 0)) ns per decision")
+
+        let embedder = HashEmbedder()
+        let prompts = (0..<2000).map { i in
+            "Question \(i): a train leaves the station at \(i % 12) o'clock travelling at \(40 + i % 50) km/h; "
+                + "when does it reach a town 180 km away, and what should the passengers pack for the journey?"
+        }
+        var rates = Samples(capacity: 5)
+        for _ in 0..<5 {
+            let start = nowNanoseconds()
+            for prompt in prompts { sink &+= embedder.embed(prompt).count }
+            rates.append(Double(prompts.count) / (Double(nowNanoseconds() - start) / 1e9))
+        }
+        print("hash embedder (one core, \(prompts[0].count)-character prompts): median \(format(rates.percentile(50), 0)) prompts/s")
+        precondition(sink != 0)
+    }
+}
