@@ -18,7 +18,7 @@ struct ReportPrinter {
 
     var text: String {
         var out: [String] = []
-        let unit = report.scoreScale.map { $0 == [0, 1] ? "percent" : "score \(Int($0[0]))-\(Int($0[1]))" } ?? "normalised"
+        let unit = report.scoreScale.map { $0 == [0, 1] ? "percent" : "score \(Int($0[0]))-\(Int($0[1]))" } ?? "normalised 0-1 units (mixed scales)"
         out.append("== \(report.name): \(report.models.count) models, \(report.trainCount) train / \(report.testCount) test prompts")
         out.append("   router \(report.routerVersion); quality in \(unit); cost in dollars per 1,000 prompts")
         for note in report.notes { out.append("   note: \(note)") }

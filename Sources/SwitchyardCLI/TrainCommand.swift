@@ -20,7 +20,7 @@ struct TrainCommand: ParsableCommand {
         let embedder = HashEmbedder(settings: router.hashSettings)
         stderr("embedding \(set.count) prompts (hash, \(embedder.settings.dimension) dimensions)")
         let embeddings = embedder.embedAll(set.records.map(\.prompt))
-        let bar = ProgressBar(label: "k-means (k=\(router.k))")
+        let bar = ProgressBar(label: "k-means (k=\(router.k ?? ClusterRouterTrainer.automaticClusters(for: set.count)))")
         let model = router.trainer.train(
             set, embeddings: embeddings, embedder: .hash(embedder.settings), prices: set.models.map { prices[$0] },
             progress: bar.update)
@@ -33,8 +33,8 @@ struct TrainCommand: ParsableCommand {
 
 /// The cluster router's hyper-parameters, shared by train and eval.
 struct RouterOptions: ParsableArguments {
-    @Option(help: "Number of k-means clusters.")
-    var k = 64
+    @Option(help: "Number of k-means clusters (default: one per 64 training prompts, 4 to 64).")
+    var k: Int?
 
     @Option(help: "Nearest clusters blended per decision.")
     var topK = 3
@@ -45,6 +45,9 @@ struct RouterOptions: ParsableArguments {
     @Option(help: "How performance and cost are scaled before alpha weighs them: global or per-cluster.")
     var normalization: Normalization = .global
 
+    @Option(help: "Pseudo-prompts at each model's overall mean added to every cluster (shrinks small clusters).")
+    var smoothing = 1.0
+
     @Option(help: "Hash embedder dimension.")
     var dimension = 384
 
@@ -52,14 +55,16 @@ struct RouterOptions: ParsableArguments {
     var seed: UInt64 = 42
 
     func validate() throws {
-        if k < 1 { throw ValidationError("--k must be at least 1") }
+        if let k, k < 1 { throw ValidationError("--k must be at least 1") }
         if topK < 1 { throw ValidationError("--top-k must be at least 1") }
         if !(beta >= 0) { throw ValidationError("--beta must be >= 0") }
+        if !(smoothing >= 0) { throw ValidationError("--smoothing must be >= 0") }
         if dimension < 8 { throw ValidationError("--dimension must be at least 8") }
     }
 
     var hashSettings: HashEmbedder.Settings { HashEmbedder.Settings(dimension: dimension) }
-    var trainer: ClusterRouterTrainer { ClusterRouterTrainer(clusters: k, topK: topK, beta: beta, seed: seed, normalization: normalization) }
+    var trainer: ClusterRouterTrainer { ClusterRouterTrainer(
+            clusters: k, topK: topK, beta: beta, smoothing: smoothing, seed: seed, normalization: normalization) }
 }
 
 extension Normalization: ExpressibleByArgument {}

@@ -2,7 +2,8 @@
 /// and model the mean score and mean cost, shrunk toward the model's overall mean by
 /// `smoothing` pseudo-prompts so a small cluster cannot claim a model is perfect on one example.
 public struct ClusterRouterTrainer: Sendable {
-    public var clusters: Int
+    /// k; nil picks `automaticClusters(for:)` from the training set's size.
+    public var clusters: Int?
     public var topK: Int
     public var beta: Double
     public var smoothing: Double
@@ -10,7 +11,7 @@ public struct ClusterRouterTrainer: Sendable {
     public var maxIterations: Int
     public var normalization: Normalization
 
-    public init(clusters: Int = 64, topK: Int = 3, beta: Double = 9, smoothing: Double = 1, seed: UInt64 = 42,
+    public init(clusters: Int? = nil, topK: Int = 3, beta: Double = 9, smoothing: Double = 1, seed: UInt64 = 42,
                 maxIterations: Int = 50, normalization: Normalization = .global) {
         self.normalization = normalization
         self.clusters = clusters
@@ -28,8 +29,10 @@ public struct ClusterRouterTrainer: Sendable {
     ) -> ClusterRouterModel {
         precondition(embeddings.rows == set.count, "\(embeddings.rows) embeddings for \(set.count) prompts")
         precondition(set.count > 0, "no training prompts")
-        let result = KMeans(k: clusters, maxIterations: maxIterations, seed: seed).fit(embeddings, progress: progress)
-        let k = result.centroids.rows, m = set.models.count
+        let requested = clusters ?? Self.automaticClusters(for: set.count)
+        let result = KMeans(k: requested, maxIterations: maxIterations, seed: seed).fit(embeddings, progress: progress)
+        let m = set.models.count
+        let k = result.centroids.rows
         var sizes = [Int](repeating: 0, count: k)
         var scoreSums = [Double](repeating: 0, count: k * m), costSums = scoreSums
         for (i, c) in result.assignments.enumerated() {
@@ -53,6 +56,13 @@ public struct ClusterRouterTrainer: Sendable {
             version: version, embedder: embedder, models: set.models, prices: prices, centroids: result.centroids,
             clusterSizes: sizes, performance: performance, cost: cost, topK: topK, beta: beta,
             normalization: normalization)
+    }
+
+    /// At least 64 training prompts per cluster, between 4 and 64 clusters: per-cluster means of
+    /// many models over a few prompts are mostly noise (on AlpacaEval 2, 558 training prompts and
+    /// 56 models, k = 64 routes below the single models' hull and k = 8 above it on three splits).
+    public static func automaticClusters(for trainingPrompts: Int) -> Int {
+        min(64, max(4, trainingPrompts / 64))
     }
 
     /// A short stable fingerprint of the trained numbers, so two routers trained differently
