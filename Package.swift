@@ -55,9 +55,12 @@ let package = Package(
         // Router files: a trained router as a zlib-compressed protobuf-c message.
         .target(name: "RouterFile", dependencies: ["RouterCore", "Wire", .product(name: "NIOCore", package: "swift-nio")]),
 
+        // The embedding service's logic: the Embed handler and its LRU cache.
+        .target(name: "EmbeddingService", dependencies: ["RouterCore", "RPC", "Wire"]),
+
         .executableTarget(
             name: "SwitchyardEmbed",
-            dependencies: ["ServiceKit", "RPC", "Wire",
+            dependencies: ["ServiceKit", "RPC", "Wire", "EmbeddingService", "RouterCore",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "SwitchyardCLI",
@@ -71,6 +74,7 @@ let package = Package(
             dependencies: ["Wire", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"]),
+        .testTarget(name: "EmbeddingServiceTests", dependencies: ["EmbeddingService", "RouterCore", "RPC", "Wire"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "RouterCore", "RouterFile"]),
         .testTarget(
             name: "RPCTests",

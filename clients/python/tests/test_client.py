@@ -97,3 +97,26 @@ def test_truncated_frame_is_closed_without_harm(server):
             read_frame(sock)
     with Client(*server) as client:
         assert client.health().status == pb.SERVING
+
+
+def test_embed_batch_with_a_compressed_response(server):
+    """100 vectors of 384 floats exceed the 32 KiB threshold: the server answers zlib-compressed."""
+    texts = [f"prompt number {i}: how do I sort a list in Python?" for i in range(100)]
+    with Client(*server) as client:
+        request_id = client.send("Embed", pb.EmbedRequest(texts=texts))
+        flags = client.sock.recv(1, socket.MSG_PEEK)[0]
+        assert flags & 0x01, "a large response should arrive compressed"
+        envelope = client.receive()
+        assert envelope.id == request_id
+        response = Client.decode("Embed", envelope)
+    assert len(response.vectors) == 100
+    assert response.dimension == 384
+    norms = [sum(v * v for v in vector.values) for vector in response.vectors]
+    assert all(abs(n - 1) < 1e-4 for n in norms)
+
+
+def test_empty_embed_is_invalid_argument(server):
+    with Client(*server) as client:
+        with pytest.raises(RpcError) as error:
+            client.call("Embed", pb.EmbedRequest())
+        assert error.value.status == pb.INVALID_ARGUMENT
