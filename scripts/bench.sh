@@ -17,24 +17,14 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-# start_service NAME ARGS...: starts bin/NAME on a free port; sets $port.
-start_service() {
-  local name=$1; shift
-  rm -f "$run_dir/$name.port"
-  "$bin/$name" --port 0 --port-file "$run_dir/$name.port" --log-level warning "$@" >"$run_dir/$name.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do [ -s "$run_dir/$name.port" ] && break; sleep 0.1; done
-  [ -s "$run_dir/$name.port" ] || { cat "$run_dir/$name.log" >&2; exit 1; }
-  port=$(cat "$run_dir/$name.port")
-}
-
 log "message codec (protobuf-c through Swift)"
 "$bin/switchyard-bench" codec
 
 log "sequential round trip on loopback vs the raw ping-pong"
-start_service switchyard-embed
+start_service "$run_dir" "$bin" switchyard-embed --log-level warning
+pids+=("$service_pid")
 "$run_dir/pingpong" 20000
-"$bin/switchyard-bench" ping "127.0.0.1:$port" --count 20000
+"$bin/switchyard-bench" ping "127.0.0.1:$service_port" --count 20000
 
 log "in-process route decision and hash embedder"
 "$bin/switchyard-bench" route

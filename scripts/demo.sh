@@ -23,16 +23,13 @@ log "training a router on MMLU + GSM8K and routing a prompt"
 "$bin/switchyard" route --router "$run_dir/router.bin" --alpha 0.7 \
   "A bakery sells 3 loaves for \$7. How much do 12 loaves cost, and how much is saved against \$2.50 each?"
 
-rm -f "$run_dir/embed.port"
-log "starting switchyard-embed (log: run/demo/embed.log)"
-"$bin/switchyard-embed" --port 0 --port-file "$run_dir/embed.port" >"$run_dir/embed.log" 2>&1 &
-pid=$!
+log "starting switchyard-embed (log: run/demo/switchyard-embed.log)"
+start_service "$run_dir" "$bin" switchyard-embed
+pid=$service_pid
 trap 'kill "$pid" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$run_dir/embed.port" ] && break; sleep 0.1; done
-[ -s "$run_dir/embed.port" ] || { cat "$run_dir/embed.log" >&2; echo "switchyard-embed did not start" >&2; exit 1; }
 
 log "calling it"
-"$bin/switchyard" status "127.0.0.1:$(cat "$run_dir/embed.port")"
+"$bin/switchyard" status "127.0.0.1:$service_port"
 
 log "stopping it (SIGTERM, graceful)"
 kill -TERM "$pid" && wait "$pid"

@@ -19,10 +19,9 @@ public struct AlpacaEvalConverter: Sendable {
     public func convert() throws -> [DatasetLine] {
         let instructionsFile = (directory as NSString).appendingPathComponent("instructions.jsonl")
         var instructions: [Int: (text: String, dataset: String)] = [:]
-        for (i, line) in TextFile.lines(try TextFile.read(instructionsFile)).enumerated() where !line.isEmpty {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let index = object["instruction_idx"] as? Int, let text = object["instruction"] as? String
-            else { throw DatasetError(file: instructionsFile, line: i + 1, "needs instruction_idx and instruction") }
+        for (line, object) in try JSONLines.objects(instructionsFile) {
+            guard let index = object["instruction_idx"] as? Int, let text = object["instruction"] as? String
+            else { throw DatasetError(file: instructionsFile, line: line, "needs instruction_idx and instruction") }
             instructions[index] = (text, object["dataset"] as? String ?? "")
         }
         let file = (directory as NSString).appendingPathComponent("preferences.csv")

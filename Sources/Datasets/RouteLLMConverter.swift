@@ -24,10 +24,10 @@ public struct RouteLLMConverter: Sendable {
     func contaminated(_ name: String) throws -> Set<String> {
         let file = path(name)
         var prompts = Set<String>()
-        for (i, line) in TextFile.lines(try TextFile.read(file)).enumerated() where !line.isEmpty {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let prompt = object["eval_prompt"] as? String
-            else { throw DatasetError(file: file, line: i + 1, "no \"eval_prompt\" string") }
+        for (line, object) in try JSONLines.objects(file) {
+            guard let prompt = object["eval_prompt"] as? String else {
+                throw DatasetError(file: file, line: line, "no \"eval_prompt\" string")
+            }
             prompts.insert(prompt.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         return prompts
@@ -80,20 +80,18 @@ public struct RouteLLMConverter: Sendable {
     public func mtBench() throws -> [DatasetLine] {
         let questionsFile = path("mt_bench_question.jsonl")
         var questions: [(id: Int, category: String, turns: [String])] = []
-        for (i, line) in TextFile.lines(try TextFile.read(questionsFile)).enumerated() where !line.isEmpty {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let id = object["question_id"] as? Int, let turns = object["turns"] as? [String], !turns.isEmpty
-            else { throw DatasetError(file: questionsFile, line: i + 1, "needs question_id and turns") }
+        for (line, object) in try JSONLines.objects(questionsFile) {
+            guard let id = object["question_id"] as? Int, let turns = object["turns"] as? [String], !turns.isEmpty
+            else { throw DatasetError(file: questionsFile, line: line, "needs question_id and turns") }
             questions.append((id, object["category"] as? String ?? "", turns))
         }
         let judgementsFile = path("mt_bench_judgements.jsonl")
         var scores: [Int: [String: [Double]]] = [:]
         var answerChars: [Int: [String: Int]] = [:]
-        for (i, line) in TextFile.lines(try TextFile.read(judgementsFile)).enumerated() where !line.isEmpty {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let id = object["question_id"] as? Int, let model = object["model"] as? String,
+        for (line, object) in try JSONLines.objects(judgementsFile) {
+            guard let id = object["question_id"] as? Int, let model = object["model"] as? String,
                   let score = object["score"] as? Double, let turn = object["turn"] as? Int
-            else { throw DatasetError(file: judgementsFile, line: i + 1, "needs question_id, model, score and turn") }
+            else { throw DatasetError(file: judgementsFile, line: line, "needs question_id, model, score and turn") }
             guard score >= 1 else { continue }  // -1 marks a failed judgement
             scores[id, default: [:]][model, default: []].append(score)
             if turn == 2, let conversation = object["user_prompt"] as? String {

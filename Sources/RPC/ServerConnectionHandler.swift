@@ -25,7 +25,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var framer: EnvelopeFramer
     private var context: ChannelHandlerContext?
     /// Running `.later` requests by a connection-local number (callers' ids need not be unique).
-    private var running: [UInt64: Running] = [:]
+    private var running: [UInt64: Running] = [:] {
+        didSet { stats.requestsRunningChanged(by: running.count - oldValue.count) }
+    }
     private var lastNumber: UInt64 = 0
     private var quiescing = false
     private var needsFlush = false
@@ -52,7 +54,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         for request in running.values {
             request.task.cancel()
             request.timeout?.cancel()
-            stats.abandoned()
         }
         running.removeAll()
         context.fireChannelInactive()
@@ -61,7 +62,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let request = unwrapInboundIn(data)
         let started = NIODeadline.now()
-        stats.received()
         if quiescing {
             let error = RPCError(.unavailable, "server is shutting down; retry on another replica")
             return respond(.failure(id: request.id, error), method: request.method, started: started)
@@ -103,7 +103,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? WireError {
             logger.warning("closing connection after a bad frame", metadata: ["error": "\(error)"])
-            stats.received()
             respond(.failure(id: 0, RPCError(error.statusCode, error.description)), method: "", started: .now())
             flushIfNeeded()
         } else {

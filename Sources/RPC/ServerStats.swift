@@ -15,20 +15,17 @@ public final class ServerStats: Sendable {
     public var requestsTotal: UInt64 { requests.load(ordering: .relaxed) }
     /// Requests answered with a status other than OK.
     public var errorsTotal: UInt64 { errors.load(ordering: .relaxed) }
-    /// Requests received and not yet answered.
+    /// Requests whose handler is still working (`.later` replies not yet answered).
     public var requestsInFlight: Int { inFlight.load(ordering: .relaxed) }
     /// Connections open now.
     public var openConnections: Int { connections.load(ordering: .relaxed) }
     /// Seconds since the stats were created (the server's start).
     public var uptimeSeconds: Double { Double((NIODeadline.now() - started).nanoseconds) / 1e9 }
 
-    func received() { inFlight.add(1, ordering: .relaxed) }
-
-    /// A request whose connection closed before it could be answered.
-    func abandoned() { inFlight.subtract(1, ordering: .relaxed) }
+    /// A connection's set of running requests grew or shrank by `delta`.
+    func requestsRunningChanged(by delta: Int) { inFlight.add(delta, ordering: .relaxed) }
 
     func answered(ok: Bool) {
-        inFlight.subtract(1, ordering: .relaxed)
         requests.add(1, ordering: .relaxed)
         if !ok { errors.add(1, ordering: .relaxed) }
     }

@@ -42,16 +42,6 @@ public struct PromptSet: Sendable {
         self.notes = notes
     }
 
-    /// The records at `indices`, same models.
-    public func subset(_ indices: [Int]) -> PromptSet {
-        PromptSet(models: models, records: indices.map { records[$0] }, scoreScale: scoreScale, notes: notes)
-    }
-
-    /// The records for which `isIncluded` holds.
-    public func filter(_ isIncluded: (Record) -> Bool) -> PromptSet {
-        PromptSet(models: models, records: records.filter(isIncluded), scoreScale: scoreScale, notes: notes)
-    }
-
     /// Both sets' records over the union of their models (missing models are nil).
     public func merged(with other: PromptSet) -> PromptSet {
         let all = models + other.models.filter { !models.contains($0) }
@@ -67,13 +57,6 @@ public struct PromptSet: Sendable {
         let scale = scoreScale == other.scoreScale ? scoreScale : nil
         return PromptSet(models: all, records: widen(self) + widen(other), scoreScale: scale, notes: notes + other.notes.filter { !notes.contains($0) })
     }
-
-    /// The distinct dataset tags, in order of first appearance.
-    public var datasets: [String] {
-        var seen: [String] = []
-        for record in records { if let d = record.dataset, !seen.contains(d) { seen.append(d) } }
-        return seen
-    }
 }
 
 /// A prompt set with every score and cost present: the shape evaluation and training need.
@@ -88,6 +71,10 @@ public struct CompleteSet: Sendable {
     public let costs: [[Double]]
     public let scoreScale: ClosedRange<Double>?
     public let notes: [String]
+    /// Mean score of each model over the set.
+    public let meanScores: [Double]
+    /// Mean cost of each model over the set.
+    public let meanCosts: [Double]
 
     public var count: Int { records.count }
 
@@ -100,6 +87,8 @@ public struct CompleteSet: Sendable {
         self.costs = costs
         self.scoreScale = scoreScale
         self.notes = notes
+        meanScores = Self.columnMeans(scores, count: models.count)
+        meanCosts = Self.columnMeans(costs, count: models.count)
     }
 
     /// The rows at `indices`.
@@ -108,14 +97,9 @@ public struct CompleteSet: Sendable {
                     costs: indices.map { costs[$0] }, scoreScale: scoreScale, notes: notes)
     }
 
-    /// Mean score of each model over the set.
-    public var meanScores: [Double] { columnMeans(scores) }
-    /// Mean cost of each model over the set.
-    public var meanCosts: [Double] { columnMeans(costs) }
-
-    private func columnMeans(_ rows: [[Double]]) -> [Double] {
-        guard !rows.isEmpty else { return Array(repeating: 0, count: models.count) }
-        var sums = Array(repeating: 0.0, count: models.count)
+    private static func columnMeans(_ rows: [[Double]], count: Int) -> [Double] {
+        guard !rows.isEmpty else { return Array(repeating: 0, count: count) }
+        var sums = Array(repeating: 0.0, count: count)
         for row in rows { for m in row.indices { sums[m] += row[m] } }
         return sums.map { $0 / Double(rows.count) }
     }

@@ -12,6 +12,10 @@ public struct ClusterRouter: Sendable {
     private let relativePerformance: [Double]
     /// k x models: cost min-max normalised across models inside each cluster.
     private let relativeCost: [Double]
+    /// Per model: the lowest and highest value of its performance / cost column over all
+    /// clusters (global normalisation over any set of models takes the extremes of these).
+    private let performanceColumns: [ClosedRange<Double>]
+    private let costColumns: [ClosedRange<Double>]
     /// Squared norm of each centroid, for |q - c|^2 = |q|^2 + |c|^2 - 2 q.c.
     private let centroidNorms: [Float]
 
@@ -22,8 +26,13 @@ public struct ClusterRouter: Sendable {
         self.model = model
         let m = model.models.count
         let all = Array(0..<m)
-        relativePerformance = (0..<model.clusterCount).flatMap { Self.normalized(model.performance, $0, all, model) }
-        relativeCost = (0..<model.clusterCount).flatMap { Self.normalized(model.cost, $0, all, model) }
+        performanceColumns = Self.columnRanges(model.performance, model)
+        costColumns = Self.columnRanges(model.cost, model)
+        let (performanceColumns, costColumns) = (self.performanceColumns, self.costColumns)
+        relativePerformance = (0..<model.clusterCount).flatMap {
+            Self.normalized(model.performance, performanceColumns, $0, all, model)
+        }
+        relativeCost = (0..<model.clusterCount).flatMap { Self.normalized(model.cost, costColumns, $0, all, model) }
         centroidNorms = (0..<model.clusterCount).map { c in model.centroids.withRow(c) { Vectors.dot($0, $0) } }
     }
 
@@ -106,8 +115,8 @@ public struct ClusterRouter: Sendable {
         for hit in clusters {
             let base = hit.cluster * m
             let rows: (perf: [Double], cost: [Double])? = subset
-                ? (Self.normalized(model.performance, hit.cluster, allowed!, model),
-                   Self.normalized(model.cost, hit.cluster, allowed!, model))
+                ? (Self.normalized(model.performance, performanceColumns, hit.cluster, allowed!, model),
+                   Self.normalized(model.cost, costColumns, hit.cluster, allowed!, model))
                 : nil
             for j in 0..<m {
                 quality[j] += hit.weight * model.performance[base + j]
@@ -119,9 +128,20 @@ public struct ClusterRouter: Sendable {
         return ModelEstimates(quality: quality, cost: cost, relativeQuality: relQuality, relativeCost: relCost)
     }
 
+    /// Each model's column range in a clusters x models `table`.
+    private static func columnRanges(_ table: [Double], _ model: ClusterRouterModel) -> [ClosedRange<Double>] {
+        let m = model.models.count
+        return (0..<m).map { j in
+            let column = (0..<model.clusterCount).map { table[$0 * m + j] }
+            return column.min()!...column.max()!
+        }
+    }
+
     /// Cluster `c`'s row of `table` on [0, 1] for the `allowed` models (others 0): min-max inside
-    /// the cluster, or over the allowed columns of every cluster, as the model says.
-    private static func normalized(_ table: [Double], _ c: Int, _ allowed: [Int], _ model: ClusterRouterModel) -> [Double] {
+    /// the cluster, or over the allowed models' `columns` ranges, as the model says.
+    private static func normalized(
+        _ table: [Double], _ columns: [ClosedRange<Double>], _ c: Int, _ allowed: [Int], _ model: ClusterRouterModel
+    ) -> [Double] {
         let m = model.models.count
         var row = [Double](repeating: 0, count: m)
         switch model.normalization {
@@ -129,13 +149,8 @@ public struct ClusterRouter: Sendable {
             let values = ModelEstimates.minMaxNormalized(allowed.map { table[c * m + $0] })
             for (i, j) in allowed.enumerated() { row[j] = values[i] }
         case .global:
-            var low = Double.infinity, high = -Double.infinity
-            for cluster in 0..<model.clusterCount {
-                for j in allowed {
-                    low = min(low, table[cluster * m + j])
-                    high = max(high, table[cluster * m + j])
-                }
-            }
+            let low = allowed.map { columns[$0].lowerBound }.min()!
+            let high = allowed.map { columns[$0].upperBound }.max()!
             for j in allowed { row[j] = high - low > 1e-15 ? (table[c * m + j] - low) / (high - low) : 0.5 }
         }
         return row
