@@ -13,6 +13,9 @@ let package = Package(
     products: [
         .executable(name: "switchyard", targets: ["SwitchyardCLI"]),
         .executable(name: "switchyard-embed", targets: ["SwitchyardEmbed"]),
+        .executable(name: "switchyard-router", targets: ["SwitchyardRouter"]),
+        .executable(name: "switchyard-coordinator", targets: ["SwitchyardCoordinator"]),
+        .executable(name: "switchyard-gateway", targets: ["SwitchyardGateway"]),
         .executable(name: "switchyard-bench", targets: ["SwitchyardBench"]),
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "RPC", targets: ["RPC"]),
@@ -23,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C libraries and the protobuf-c code generated from proto/ (scripts/gen-proto.sh).
@@ -41,10 +45,17 @@ let package = Package(
             name: "RPC",
             dependencies: ["Wire", logging, .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
-        // What every service executable shares: flags, logging, Health/Status, lifecycle.
+        // A small HTTP/1.1 server and client: metrics endpoints, OpenAI-compatible upstreams.
+        .target(
+            name: "HTTPKit",
+            dependencies: [logging, .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
+        // What every service executable shares: flags, logging, Health/Status, metrics, lifecycle.
         .target(
             name: "ServiceKit",
-            dependencies: ["RPC", "Wire", logging,
+            dependencies: ["RPC", "Wire", "HTTPKit", logging,
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
 
@@ -56,11 +67,43 @@ let package = Package(
         .target(name: "RouterFile", dependencies: ["RouterCore", "Wire", .product(name: "NIOCore", package: "swift-nio")]),
 
         // The embedding service's logic: the Embed handler and its LRU cache.
-        .target(name: "EmbeddingService", dependencies: ["RouterCore", "RPC", "Wire"]),
+        .target(name: "EmbeddingService", dependencies: ["RouterCore", "RPC", "Wire", "HTTPKit"] + nio),
+
+        // The router service's logic: Route/Reload over a swappable router model, prompt embedding,
+        // registration with a coordinator.
+        .target(
+            name: "RouterService",
+            dependencies: ["RouterCore", "RouterFile", "RPC", "Wire", "ServiceKit", logging,
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle")] + nio),
+
+        // The coordinator's logic: replica pool, health checks, round-robin forwarding with retries.
+        .target(
+            name: "Coordinator",
+            dependencies: ["RPC", "Wire", logging,
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
+
+        // The gateway's logic: upstream configuration, OpenAI-compatible and replay upstreams,
+        // Complete with routing, fallback and cost accounting.
+        .target(
+            name: "Gateway",
+            dependencies: ["RPC", "Wire", "HTTPKit", "Datasets", "ServiceKit", logging] + nio),
 
         .executableTarget(
+            name: "SwitchyardGateway",
+            dependencies: ["ServiceKit", "RPC", "Wire", "Gateway",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
+        .executableTarget(
+            name: "SwitchyardCoordinator",
+            dependencies: ["ServiceKit", "RPC", "Wire", "Coordinator",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
+        .executableTarget(
+            name: "SwitchyardRouter",
+            dependencies: ["ServiceKit", "RPC", "Wire", "RouterService",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
+        .executableTarget(
             name: "SwitchyardEmbed",
-            dependencies: ["ServiceKit", "RPC", "Wire", "EmbeddingService", "RouterCore",
+            dependencies: ["ServiceKit", "RPC", "Wire", "EmbeddingService", "RouterCore", "HTTPKit",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "SwitchyardCLI",

@@ -8,6 +8,12 @@ public enum DatasetFile {
     /// A malformed line throws an error naming the file and line. Models without a score on
     /// some lines, or without a cost, are kept with gaps (`PromptSet.complete` reports them).
     public static func load(_ path: String, prices: PriceTable) throws -> PromptSet {
+        promptSet(try lines(path), prices: prices)
+    }
+
+    /// The validated lines of `path` (JSONL, or JSONL.gz), in file order. A malformed line, a
+    /// duplicate id or an empty file throws an error naming the file (and line).
+    public static func lines(_ path: String) throws -> [DatasetLine] {
         let lines = TextFile.lines(try TextFile.read(path))
         let decoder = JSONDecoder()
         var parsed: [(line: Int, value: DatasetLine)] = []
@@ -25,7 +31,7 @@ public enum DatasetFile {
             parsed.append((number, line))
         }
         guard !parsed.isEmpty else { throw DatasetError(file: path, "no prompts in the file") }
-        return promptSet(parsed.map(\.value), prices: prices)
+        return parsed.map(\.value)
     }
 
     /// The prompt set of validated lines; models in order of first appearance.

@@ -3,25 +3,25 @@ import RPC
 import Wire
 
 /// The Embed method: texts in, one unit vector per text out, through an LRU cache of recent
-/// prompts. Small batches are answered on the event loop; larger ones run as a task so a big
-/// batch cannot stall the connections sharing the loop.
+/// prompts. With a local embedder, small batches are answered on the event loop; larger ones,
+/// and every call of a remote embedder, run as a task so they cannot stall the connections
+/// sharing the loop.
 public struct EmbedHandler: Sendable {
-    public let embedder: HashEmbedder
+    public let embedder: any TextEmbedder
     public let cache: LRUCache<String, [Float]>
     /// The most texts one request may carry.
     public let maxBatch: Int
-    /// Batches up to this size are embedded inline on the event loop.
+    /// Batches up to this size are embedded inline on the event loop (local embedders only).
     public let inlineBatch: Int
 
-    public init(embedder: HashEmbedder = HashEmbedder(), cacheEntries: Int = 10_000, maxBatch: Int = 1024, inlineBatch: Int = 4) {
+    public init(
+        embedder: any TextEmbedder = HashEmbedder(), cacheEntries: Int = 10_000, maxBatch: Int = 1024, inlineBatch: Int = 4
+    ) {
         self.embedder = embedder
         self.cache = LRUCache(capacity: cacheEntries)
         self.maxBatch = maxBatch
         self.inlineBatch = inlineBatch
     }
-
-    /// The embedder's name in responses and Status, e.g. "hash".
-    public var name: String { "hash" }
 
     /// Adds Embed to `handlers`.
     public func register(in handlers: inout RPCHandlers) {
@@ -30,28 +30,48 @@ public struct EmbedHandler: Sendable {
             guard request.texts.count <= maxBatch else {
                 throw RPCError(.invalidArgument, "\(request.texts.count) texts exceed the batch limit of \(maxBatch)")
             }
-            if request.texts.count <= inlineBatch { return .now(embed(request.texts)) }
-            return .later { embed(request.texts) }
+            if let local = embedder as? any LocalTextEmbedder, request.texts.count <= inlineBatch {
+                return .now(respond(request.texts) { local.embedNow($0) })
+            }
+            return .later { try await embed(request.texts) }
         }
     }
 
-    /// The response for `texts`.
-    public func embed(_ texts: [String]) -> EmbedResponse {
-        let vectors = texts.map { text in
-            if let cached = cache.value(for: text) { return cached }
-            let vector = embedder.embed(text)
-            cache.insert(vector, for: text)
-            return vector
+    /// The response for `texts`: cached vectors, and the rest embedded in one batch.
+    public func embed(_ texts: [String]) async throws -> EmbedResponse {
+        let (cached, missing) = lookUp(texts)
+        let computed = missing.isEmpty ? [] : try await embedder.embed(missing.map { texts[$0] })
+        return assemble(texts, cached, missing, computed)
+    }
+
+    /// `embed(_:)` for a local embedder, without suspending.
+    private func respond(_ texts: [String], _ compute: ([String]) -> [[Float]]) -> EmbedResponse {
+        let (cached, missing) = lookUp(texts)
+        return assemble(texts, cached, missing, missing.isEmpty ? [] : compute(missing.map { texts[$0] }))
+    }
+
+    /// The cached vector of each text, and the positions of those not cached.
+    private func lookUp(_ texts: [String]) -> (cached: [[Float]?], missing: [Int]) {
+        let cached = texts.map { cache.value(for: $0) }
+        return (cached, cached.indices.filter { cached[$0] == nil })
+    }
+
+    /// The response with `computed` (for the `missing` positions) filled in and cached.
+    private func assemble(_ texts: [String], _ cached: [[Float]?], _ missing: [Int], _ computed: [[Float]]) -> EmbedResponse {
+        var vectors = cached
+        for (i, index) in missing.enumerated() {
+            vectors[index] = computed[i]
+            cache.insert(computed[i], for: texts[index])
         }
-        return EmbedResponse(vectors: vectors, embedder: name, dimension: UInt32(embedder.settings.dimension))
+        return EmbedResponse(vectors: vectors.map { $0! }, embedder: embedder.name, dimension: UInt32(embedder.dimension))
     }
 
     /// The embedder's part of Status.
     public var status: EmbedderStatus {
         let stats = cache.statistics
         var status = EmbedderStatus()
-        status.embedder = name
-        status.dimension = UInt32(embedder.settings.dimension)
+        status.embedder = embedder.name
+        status.dimension = UInt32(embedder.dimension)
         status.cacheHits = stats.hits
         status.cacheMisses = stats.misses
         status.cacheEntries = UInt32(clamping: stats.entries)

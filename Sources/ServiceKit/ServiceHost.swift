@@ -1,4 +1,5 @@
 import Foundation
+import HTTPKit
 import Logging
 import NIOCore
 import RPC
@@ -18,7 +19,11 @@ public struct ServiceHost: Sendable {
     /// Counters of the RPC server, for the service's own Status part.
     public let stats = ServerStats()
 
-    /// Sets up logging (once per process) at the options' level.
+    /// The Prometheus endpoint, when --metrics-port is given.
+    private let metricsServer: HTTPServer?
+
+    /// Sets up logging (once per process) at the options' level, and the Prometheus registry
+    /// when --metrics-port is given: create the service's metrics after this.
     public init(name: String, options: ServiceOptions) {
         self.name = name
         self.options = options
@@ -26,6 +31,12 @@ public struct ServiceHost: Sendable {
         var logger = Logger(label: "switchyard.\(name)")
         logger.logLevel = options.logLevel
         self.logger = logger
+        if let metricsPort = options.metricsPort {
+            MetricsEndpoint.bootstrap()
+            metricsServer = MetricsEndpoint.server(host: options.host, port: metricsPort, logger: logger)
+        } else {
+            metricsServer = nil
+        }
     }
 
     /// Serves `handlers` plus Health and Status until SIGTERM/SIGINT, alongside `services`.
@@ -41,13 +52,25 @@ public struct ServiceHost: Sendable {
         services: [any Service] = []
     ) async throws {
         let server = makeServer(handlers: handlers, defaultPort: defaultPort, health: health, status: status)
+        try await run(server: server, services: services)
+    }
+
+    /// Serves `server` (from `makeServer`, started or not) until SIGTERM/SIGINT, alongside
+    /// `services` and the metrics endpoint; writes the port file once listening.
+    public func run(server: RPCServer, services: [any Service] = []) async throws {
         let address = try await server.start()
+        if let metricsServer {
+            let metricsAddress = try await metricsServer.start()
+            logger.info("serving Prometheus metrics", metadata: ["address": "\(Self.hostPort(metricsAddress))/metrics"])
+        }
+        logger.info("serving", metadata: ["service": "\(name)", "address": "\(Self.hostPort(address))"])
         if let portFile = options.portFile {
             try "\(address.port ?? 0)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
         }
+        let metricsServices: [any Service] = metricsServer.map { [$0] } ?? []
         let group = ServiceGroup(
             configuration: .init(
-                services: ([server] + services).map { .init(service: $0) },
+                services: ([server] + services + metricsServices).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -62,6 +85,7 @@ public struct ServiceHost: Sendable {
         var handlers = handlers
         let name = self.name
         let stats = self.stats
+        let metricsServer = self.metricsServer
         let box = ServerBox()
         handlers.register(Methods.health) { _, _ in
             .now(HealthResponse(status: health(), service: name, version: switchyardVersion))
@@ -74,7 +98,8 @@ public struct ServiceHost: Sendable {
             response.requestsTotal = stats.requestsTotal
             response.errorsTotal = stats.errorsTotal
             response.openConnections = UInt32(clamping: stats.openConnections)
-            response.address = box.server?.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? ""
+            response.address = box.server?.localAddress.map(Self.hostPort) ?? ""
+            response.metricsAddress = metricsServer?.localAddress.map(Self.hostPort) ?? ""
             status(&response)
             return .now(response)
         }
@@ -84,6 +109,11 @@ public struct ServiceHost: Sendable {
         box.server = server
         return server
     }
+}
+
+extension ServiceHost {
+    /// "ip:port" of a bound address.
+    static func hostPort(_ address: SocketAddress) -> String { "\(address.ipAddress ?? "?"):\(address.port ?? 0)" }
 }
 
 /// Lets the Status handler read the address of the server it is registered on.

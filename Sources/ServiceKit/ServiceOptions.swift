@@ -14,6 +14,9 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(help: "Write the bound port to this file once listening.")
     public var portFile: String?
 
+    @Option(help: "Serve Prometheus metrics on GET /metrics at this HTTP port (0 picks a free one; absent: none).")
+    public var metricsPort: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     public var logLevel: Logger.Level = .info
 
@@ -42,9 +45,17 @@ public struct ServiceOptions: ParsableArguments, Sendable {
 
     public mutating func validate() throws {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
+        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be in 0...65535") }
         if maxFrameBytes < 1024 { throw ValidationError("--max-frame-bytes must be at least 1024") }
         if compressAbove < 0 { throw ValidationError("--compress-above must be 0 or more") }
     }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// A service cannot start (a bad router file, configuration or address): printed as one line,
+/// exit status 1, no usage text.
+public struct StartupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -15,12 +15,16 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for an answer.")
     var timeout = 5.0
 
+    @Option(help: "Keep asking for up to this many seconds until the service is SERVING (for scripts).")
+    var wait: Double?
+
     func run() async throws {
         let target = try ServiceAddress(parsing: address)
         let client = RPCClient(
             address: target,
             configuration: .init(connectTimeout: .seconds(2), defaultTimeout: .milliseconds(Int64(timeout * 1000))))
         defer { Task { await client.close() } }
+        if let wait { try await waitUntilServing(client, seconds: wait) }
         do {
             let health = try await client.call(Methods.health, HealthRequest())
             let status = try await client.call(Methods.status, StatusRequest())
@@ -28,6 +32,25 @@ struct StatusCommand: AsyncParsableCommand {
         } catch let error as RPCError {
             throw CommandFailure("\(target): \(error)")
         }
+    }
+}
+
+extension StatusCommand {
+    /// Polls Health every 100 ms until SERVING; fails with the last answer after `seconds`.
+    func waitUntilServing(_ client: RPCClient, seconds: Double) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        var last = "no answer"
+        while ContinuousClock.now < deadline {
+            do {
+                let health = try await client.call(Methods.health, HealthRequest(), timeout: .seconds(1))
+                if health.status == .serving { return }
+                last = "\(health.status)"
+            } catch {
+                last = "\(error)"
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw CommandFailure("\(client.address) is not SERVING after \(seconds) s (last: \(last))")
     }
 }
 

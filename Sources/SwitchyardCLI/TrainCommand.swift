@@ -14,9 +14,28 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The router file to write.")
     var out = "router.bin"
 
+    @Option(help: "Share of the prompts held out of training (seeded by --seed), written to --holdout-out.")
+    var holdout = 0.0
+
+    @Option(help: "Where to write the held-out prompts, in the dataset format (for `switchyard compare` or eval).")
+    var holdoutOut: String?
+
+    func validate() throws {
+        if !(0..<1).contains(holdout) { throw ValidationError("--holdout must be in [0, 1)") }
+        if holdout > 0, holdoutOut == nil { throw ValidationError("--holdout needs --holdout-out") }
+    }
+
     func run() throws {
         let prices = try data.priceTable()
-        let set = try data.load(data.dataFiles, prices: prices)
+        var set = try data.load(data.dataFiles, prices: prices)
+        if holdout > 0, let holdoutOut {
+            let split = Split(count: set.count, trainFraction: 1 - holdout, seed: router.seed)
+            let heldOut = Set(split.test.map { set.records[$0].id })
+            let lines = try data.dataFiles.flatMap { try DatasetFile.lines($0) }.filter { heldOut.contains($0.id) }
+            try DatasetFile.write(lines, to: holdoutOut)
+            set = set.subset(split.train)
+            stderr("held out \(lines.count) prompts in \(holdoutOut); training on \(set.count)")
+        }
         let embedder = HashEmbedder(settings: router.hashSettings)
         stderr("embedding \(set.count) prompts (hash, \(embedder.settings.dimension) dimensions)")
         let embeddings = embedder.embedAll(set.records.map(\.prompt))

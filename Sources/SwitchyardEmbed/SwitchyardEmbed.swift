@@ -1,5 +1,7 @@
 import ArgumentParser
 import EmbeddingService
+import Foundation
+import HTTPKit
 import RouterCore
 import RPC
 import ServiceKit
@@ -11,10 +13,29 @@ struct SwitchyardEmbed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard-embed", abstract: "Switchyard's embedding service (Embed: texts -> unit vectors).")
 
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        case hash, remote
+    }
+
     @OptionGroup var service: ServiceOptions
 
-    @Option(help: "Dimension of the built-in hash embedder (routers must be trained with the same).")
+    @Option(help: "Embedder: hash (built in) or remote (an OpenAI-compatible /v1/embeddings endpoint).")
+    var embedder: Kind = .hash
+
+    @Option(help: "Vector dimension (hash: the embedder's size; remote: what the endpoint returns, checked on every answer).")
     var dimension = 384
+
+    @Option(help: "remote: the endpoint's base URL, e.g. http://127.0.0.1:8000/v1.")
+    var remoteURL: String?
+
+    @Option(help: "remote: the model name sent upstream.")
+    var remoteModel = "text-embedding-3-small"
+
+    @Option(help: "remote: environment variable holding the API key (sent as a Bearer token).")
+    var remoteAPIKeyEnv: String?
+
+    @Option(help: "remote: seconds to wait for the endpoint.")
+    var remoteTimeout = 10.0
 
     @Option(help: "Recent prompts kept in the LRU cache (0 = no cache).")
     var cacheEntries = 10_000
@@ -26,14 +47,35 @@ struct SwitchyardEmbed: AsyncParsableCommand {
         if dimension < 8 { throw ValidationError("--dimension must be at least 8") }
         if cacheEntries < 0 { throw ValidationError("--cache-entries must be >= 0") }
         if maxBatch < 1 { throw ValidationError("--max-batch must be at least 1") }
+        if embedder == .remote {
+            guard let remoteURL else { throw ValidationError("--embedder remote needs --remote-url") }
+            do { _ = try HTTPEndpoint(remoteURL) } catch { throw ValidationError("--remote-url: \(error)") }
+            if !(remoteTimeout > 0) { throw ValidationError("--remote-timeout must be > 0") }
+        }
+    }
+
+    func makeEmbedder() throws -> any TextEmbedder {
+        switch embedder {
+        case .hash:
+            return HashEmbedder(settings: .init(dimension: dimension))
+        case .remote:
+            let apiKey = try remoteAPIKeyEnv.map { name in
+                guard let value = ProcessInfo.processInfo.environment[name] else {
+                    throw ValidationError("--remote-api-key-env: $\(name) is not set")
+                }
+                return value
+            }
+            return RemoteEmbedder(
+                endpoint: try HTTPEndpoint(remoteURL!), model: remoteModel, dimension: dimension, apiKey: apiKey,
+                timeout: .milliseconds(Int64(remoteTimeout * 1000)))
+        }
     }
 
     func run() async throws {
-        let embed = EmbedHandler(
-            embedder: HashEmbedder(settings: .init(dimension: dimension)), cacheEntries: cacheEntries, maxBatch: maxBatch)
+        let host = ServiceHost(name: "embed", options: service)
+        let embed = EmbedHandler(embedder: try makeEmbedder(), cacheEntries: cacheEntries, maxBatch: maxBatch)
         var handlers = RPCHandlers()
         embed.register(in: &handlers)
-        let host = ServiceHost(name: "embed", options: service)
         try await host.run(handlers: handlers, defaultPort: 7100, status: { $0.embedder = embed.status })
     }
 }

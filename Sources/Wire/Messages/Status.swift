@@ -21,6 +21,8 @@ public struct StatusResponse: ProtoMessage, Equatable {
     public var coordinator: CoordinatorStatus?
     public var gateway: GatewayStatus?
     public var embedder: EmbedderStatus?
+    /// "host:port" of the Prometheus /metrics endpoint; empty when there is none.
+    public var metricsAddress: String = ""
 
     public init() {}
 
@@ -38,6 +40,7 @@ public struct StatusResponse: ProtoMessage, Equatable {
         coordinator = try r.message(11)
         gateway = try r.message(12)
         embedder = try r.message(13)
+        metricsAddress = r.string(14)
     }
 
     public func write(to w: ProtoWriter) {
@@ -52,6 +55,7 @@ public struct StatusResponse: ProtoMessage, Equatable {
         w.write(11, coordinator)
         w.write(12, gateway)
         w.write(13, embedder)
+        w.write(14, metricsAddress)
     }
 }
 

@@ -1335,7 +1335,7 @@ const ProtobufCMessageDescriptor switchyard__v1__status_request__descriptor =
   (ProtobufCMessageInit) switchyard__v1__status_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__status_response__field_descriptors[11] =
+static const ProtobufCFieldDescriptor switchyard__v1__status_response__field_descriptors[12] =
 {
   {
     "service",
@@ -1469,6 +1469,18 @@ static const ProtobufCFieldDescriptor switchyard__v1__status_response__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "metrics_address",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__StatusResponse, metrics_address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__status_response__field_indices_by_name[] = {
   6,   /* field[6] = address */
@@ -1476,6 +1488,7 @@ static const unsigned switchyard__v1__status_response__field_indices_by_name[] =
   10,   /* field[10] = embedder */
   4,   /* field[4] = errors_total */
   9,   /* field[9] = gateway */
+  11,   /* field[11] = metrics_address */
   5,   /* field[5] = open_connections */
   3,   /* field[3] = requests_total */
   7,   /* field[7] = router */
@@ -1487,7 +1500,7 @@ static const ProtobufCIntRange switchyard__v1__status_response__number_ranges[2 
 {
   { 1, 0 },
   { 10, 7 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__status_response__descriptor =
 {
@@ -1497,7 +1510,7 @@ const ProtobufCMessageDescriptor switchyard__v1__status_response__descriptor =
   "Switchyard__V1__StatusResponse",
   "switchyard.v1",
   sizeof(Switchyard__V1__StatusResponse),
-  11,
+  12,
   switchyard__v1__status_response__field_descriptors,
   switchyard__v1__status_response__field_indices_by_name,
   2,  switchyard__v1__status_response__number_ranges,

@@ -173,10 +173,14 @@ struct  Switchyard__V1__StatusResponse
   Switchyard__V1__CoordinatorStatus *coordinator;
   Switchyard__V1__GatewayStatus *gateway;
   Switchyard__V1__EmbedderStatus *embedder;
+  /*
+   * "host:port" of the service's Prometheus /metrics endpoint; empty when it serves none.
+   */
+  char *metrics_address;
 };
 #define SWITCHYARD__V1__STATUS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__status_response__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Switchyard__V1__RouterStatus

@@ -1,0 +1,64 @@
+import RPC
+import Synchronization
+import Wire
+
+/// One router replica behind the coordinator: its client, whether it is in the rotation, and its
+/// counters.
+public final class Replica: Sendable {
+    public let address: ServiceAddress
+    public let client: RPCClient
+    /// True when it registered itself rather than being listed on the command line.
+    public let registered: Bool
+    private let state = Mutex(State())
+
+    private struct State {
+        var healthy = true
+        var forwarded: UInt64 = 0
+        var failures: UInt64 = 0
+        var probing = false
+    }
+
+    init(address: ServiceAddress, client: RPCClient, registered: Bool) {
+        self.address = address
+        self.client = client
+        self.registered = registered
+    }
+
+    /// In the rotation: the last health check passed.
+    public var isHealthy: Bool { state.withLock { $0.healthy } }
+
+    func forwardSucceeded() { state.withLock { $0.forwarded += 1 } }
+
+    func forwardFailed() {
+        state.withLock {
+            $0.forwarded += 1
+            $0.failures += 1
+        }
+    }
+
+    /// Records a health check; returns the previous health.
+    func setHealthy(_ healthy: Bool) -> Bool {
+        state.withLock { state in
+            defer { state.healthy = healthy }
+            return state.healthy
+        }
+    }
+
+    /// Claims the right to start an out-of-turn probe; false when one is already running.
+    func beginProbe() -> Bool {
+        state.withLock { state in
+            defer { state.probing = true }
+            return !state.probing
+        }
+    }
+
+    func endProbe() { state.withLock { $0.probing = false } }
+
+    var status: ReplicaStatus {
+        state.withLock {
+            ReplicaStatus(
+                address: "\(address)", healthy: $0.healthy, forwarded: $0.forwarded, failures: $0.failures,
+                registered: registered)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import HTTPKit
+import NIOCore
+import RPC
+import RouterCore
+import Wire
+
+/// Embeds through any OpenAI-compatible `POST {base}/embeddings` endpoint (OpenAI, vLLM, Ollama,
+/// LiteLLM, text-embeddings-inference).
+///
+/// Upstream failures become UNAVAILABLE (the endpoint is down or answered an error) or
+/// DEADLINE_EXCEEDED; an answer of the wrong shape or dimension is INTERNAL, naming what was wrong.
+public struct RemoteEmbedder: TextEmbedder {
+    public let endpoint: HTTPEndpoint
+    /// The `model` field sent upstream.
+    public let model: String
+    public let dimension: Int
+    /// Sent as `Authorization: Bearer …` when set.
+    let apiKey: String?
+    let timeout: TimeAmount
+
+    public init(endpoint: HTTPEndpoint, model: String, dimension: Int, apiKey: String?, timeout: TimeAmount = .seconds(10)) {
+        self.endpoint = endpoint
+        self.model = model
+        self.dimension = dimension
+        self.apiKey = apiKey
+        self.timeout = timeout
+    }
+
+    public var name: String { "remote:\(model)" }
+
+    public func embed(_ texts: [String]) async throws -> [[Float]] {
+        var headers = [("Content-Type", "application/json")]
+        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
+        let body = try JSONSerialization.data(withJSONObject: ["model": model, "input": texts])
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.post(endpoint, path: "/embeddings", headers: headers, body: Array(body), timeout: timeout)
+        } catch let error as HTTPError {
+            if case .timedOut = error { throw RPCError(.deadlineExceeded, "remote embedder: \(error)") }
+            throw RPCError(.unavailable, "remote embedder: \(error)")
+        }
+        guard response.status == 200 else {
+            let detail = String(decoding: response.body.prefix(300), as: UTF8.self)
+            throw RPCError(.unavailable, "remote embedder \(endpoint) answered HTTP \(response.status): \(detail)")
+        }
+        return try decode(response.body, count: texts.count)
+    }
+
+    /// The vectors of an embeddings response, ordered by `index`, each scaled to unit length.
+    func decode(_ body: [UInt8], count: Int) throws -> [[Float]] {
+        func bad(_ why: String) -> RPCError { RPCError(.internal, "remote embedder \(endpoint): \(why)") }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let data = object["data"] as? [[String: Any]]
+        else { throw bad("the answer is not an embeddings response (no \"data\" list)") }
+        guard data.count == count else { throw bad("\(data.count) embeddings for \(count) texts") }
+        var vectors = [[Float]](repeating: [], count: count)
+        for (position, item) in data.enumerated() {
+            let index = (item["index"] as? Int) ?? position
+            guard vectors.indices.contains(index), vectors[index].isEmpty else { throw bad("bad or repeated index \(index)") }
+            guard let values = item["embedding"] as? [NSNumber] else { throw bad("item \(index) has no numeric \"embedding\"") }
+            guard values.count == dimension else { throw bad("\(values.count) dimensions, configured \(dimension)") }
+            var vector = values.map { $0.floatValue }
+            guard vector.allSatisfy(\.isFinite) else { throw bad("item \(index) has a non-finite value") }
+            Vectors.normalize(&vector)
+            vectors[index] = vector
+        }
+        return vectors
+    }
+}

@@ -1,0 +1,25 @@
+import RouterCore
+
+/// Turns texts into unit vectors of a fixed dimension.
+public protocol TextEmbedder: Sendable {
+    /// The name reported in responses and matched by routers, e.g. "hash" or "remote:text-embedding-3-small".
+    var name: String { get }
+    var dimension: Int { get }
+    /// One vector per text, in order. Throws an `RPCError` a caller can act on.
+    func embed(_ texts: [String]) async throws -> [[Float]]
+}
+
+/// An embedder that computes in-process without waiting, so small batches may run on the event loop.
+public protocol LocalTextEmbedder: TextEmbedder {
+    func embedNow(_ texts: [String]) -> [[Float]]
+}
+
+extension LocalTextEmbedder {
+    public func embed(_ texts: [String]) async throws -> [[Float]] { embedNow(texts) }
+}
+
+extension HashEmbedder: LocalTextEmbedder {
+    public var name: String { "hash" }
+    public var dimension: Int { settings.dimension }
+    public func embedNow(_ texts: [String]) -> [[Float]] { texts.map(embed) }
+}

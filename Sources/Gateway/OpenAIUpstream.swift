@@ -1,0 +1,72 @@
+import Foundation
+import HTTPKit
+import NIOCore
+import Wire
+
+/// An OpenAI-compatible chat-completions endpoint: POST {base_url}/chat/completions with one user
+/// message; the answer's first choice and its `usage` token counts.
+public struct OpenAIUpstream: Upstream {
+    public let configuration: UpstreamConfiguration
+    let endpoint: HTTPEndpoint
+    let apiKey: String?
+
+    /// Throws a `ConfigurationError` for a bad base URL or an API-key variable that is not set.
+    public init(_ configuration: UpstreamConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.configuration = configuration
+        do {
+            endpoint = try HTTPEndpoint(configuration.baseURL ?? "")
+        } catch {
+            throw ConfigurationError("upstream \(configuration.name): \(error)")
+        }
+        if let variable = configuration.apiKeyEnv {
+            guard let key = environment[variable], !key.isEmpty else {
+                throw ConfigurationError("upstream \(configuration.name): environment variable \(variable) (api_key_env) is not set")
+            }
+            apiKey = key
+        } else {
+            apiKey = nil
+        }
+    }
+
+    public func complete(_ prompt: String, maxTokens: UInt32, timeout: TimeAmount) async throws -> UpstreamAnswer {
+        var request: [String: Any] = [
+            "model": configuration.model ?? configuration.name,
+            "messages": [["role": "user", "content": prompt]],
+        ]
+        if maxTokens > 0 { request["max_tokens"] = Int(maxTokens) }
+        var headers = [("Content-Type", "application/json")]
+        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.post(
+                endpoint, path: "/chat/completions", headers: headers, body: Array(try JSONSerialization.data(withJSONObject: request)),
+                timeout: timeout)
+        } catch let error as HTTPError {
+            if case .timedOut = error { throw RPCError(.deadlineExceeded, "\(configuration.name): \(error)") }
+            throw RPCError(.unavailable, "\(configuration.name): \(error)")
+        }
+        guard response.status == 200 else {
+            let detail = String(decoding: response.body.prefix(300), as: UTF8.self)
+            let code: StatusCode = response.status == 429 ? .resourceExhausted : .unavailable
+            throw RPCError(code, "\(configuration.name) answered HTTP \(response.status): \(detail)")
+        }
+        return try Self.answer(from: response.body, prompt: prompt, upstream: configuration.name)
+    }
+
+    /// The answer in a chat-completions response body.
+    static func answer(from body: [UInt8], prompt: String, upstream: String) throws -> UpstreamAnswer {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let choices = object["choices"] as? [[String: Any]], let first = choices.first,
+              let message = first["message"] as? [String: Any], let text = message["content"] as? String
+        else {
+            throw RPCError(.unavailable, "\(upstream) answered something that is not a chat completion (no choices[0].message.content)")
+        }
+        let usage = object["usage"] as? [String: Any]
+        if let input = usage?["prompt_tokens"] as? Int, let output = usage?["completion_tokens"] as? Int {
+            return UpstreamAnswer(text: text, inputTokens: UInt32(clamping: input), outputTokens: UInt32(clamping: output), tokensEstimated: false)
+        }
+        return UpstreamAnswer(
+            text: text, inputTokens: UpstreamAnswer.estimatedTokens(prompt), outputTokens: UpstreamAnswer.estimatedTokens(text),
+            tokensEstimated: true)
+    }
+}

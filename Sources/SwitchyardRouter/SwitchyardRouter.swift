@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import RPC
+import RouterService
+import ServiceKit
+import ServiceLifecycle
+import Wire
+
+/// `switchyard-router`: the router service.
+@main
+struct SwitchyardRouter: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchyard-router",
+        abstract: "Switchyard's router service: Route (prompt or vector -> model), Reload (also on SIGHUP).")
+
+    @OptionGroup var service: ServiceOptions
+
+    @Option(help: "Router file to serve (from `switchyard train`).")
+    var routerFile: String
+
+    @Option(help: "Embedding service host:port for prompts; absent: embed in-process with the model's hash embedder.")
+    var embedAddress: String?
+
+    @Option(help: "Connections kept open to the embedding service.")
+    var embedConnections = 2
+
+    @Option(help: "Longest wait for an embedding, in seconds (a request's own deadline may shorten it).")
+    var embedTimeout = 5.0
+
+    @Option(help: "Alpha of requests that set neither alpha nor a budget.")
+    var defaultAlpha = 0.5
+
+    @Option(help: "Coordinator host:port to register with.")
+    var coordinator: String?
+
+    @Option(help: "host:port the coordinator should forward to (default: the bound address).")
+    var advertise: String?
+
+    @Option(help: "Name of this replica in responses and at the coordinator (default: its address).")
+    var replicaID: String?
+
+    func validate() throws {
+        if !(0...1).contains(defaultAlpha) { throw ValidationError("--default-alpha must be in [0, 1]") }
+        if embedConnections < 1 { throw ValidationError("--embed-connections must be at least 1") }
+        if !(embedTimeout > 0) { throw ValidationError("--embed-timeout must be > 0") }
+        for (flag, value) in [("--embed-address", embedAddress), ("--coordinator", coordinator), ("--advertise", advertise)] {
+            if let value, (try? ServiceAddress(parsing: value)) == nil { throw ValidationError("\(flag): expected host:port, got \(value)") }
+        }
+    }
+
+    func run() async throws {
+        let host = ServiceHost(name: "router", options: service)
+        let state: RouterState
+        do {
+            state = RouterState(try LoadedRouter.load(routerFile))
+        } catch {
+            throw StartupError("\(error)")
+        }
+        let embedder: any PromptEmbedder = try embedAddress.map { address in
+            EmbeddingServiceClient(client: RPCClient(
+                address: try ServiceAddress(parsing: address),
+                configuration: .init(wire: service.wireConfiguration, connectTimeout: .seconds(1), connections: embedConnections)))
+        } ?? InProcessHashEmbedder()
+        let replica = ReplicaName(replicaID ?? "")
+        let handler = RouteHandler(
+            state: state, embedder: embedder, defaultAlpha: defaultAlpha,
+            embedTimeout: .milliseconds(Int64(embedTimeout * 1000)), replica: replica)
+        var handlers = RPCHandlers()
+        handler.register(in: &handlers)
+
+        let server = host.makeServer(handlers: handlers, defaultPort: 7200, status: { $0.router = handler.status })
+        let bound = try await server.start()
+        let address = advertise ?? "\(service.host == "0.0.0.0" ? "127.0.0.1" : service.host):\(bound.port ?? 0)"
+        if replica.value.isEmpty { replica.value = address }
+        host.logger.info("router model loaded", metadata: [
+            "version": "\(state.current.version)", "models": "\(state.current.model.models.count)",
+            "clusters": "\(state.current.model.clusterCount)", "embedder": "\(embedder.source)",
+        ])
+        var services: [any Service] = [ReloadOnHangup(state: state, logger: host.logger)]
+        if let coordinator {
+            services.append(CoordinatorRegistration(
+                coordinator: try ServiceAddress(parsing: coordinator), address: address, replicaID: replica.value,
+                logger: host.logger))
+        }
+        try await host.run(server: server, services: services)
+    }
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Runs a Switchyard cluster as processes on this machine:
+#
+#   scripts/cluster.sh up [options]     embedder, coordinator, N routers (registering with it), gateway
+#   scripts/cluster.sh status [options] each service's health and counters
+#   scripts/cluster.sh down [options]   SIGTERM everything (graceful), SIGKILL what is left after 15 s
+#
+# Options (also as environment variables):
+#   --routers N            router replicas (SWITCHYARD_ROUTERS, default 2)
+#   --router-file F        router file to serve (SWITCHYARD_ROUTER_FILE, default run/cluster/router.bin)
+#   --gateway-config F     gateway upstreams (SWITCHYARD_GATEWAY_CONFIG, default deploy/config/gateway-replay.json)
+#   --run-dir D            pid files, logs (SWITCHYARD_RUN_DIR, default run/cluster)
+#   --port-base P          ports: embed P+100, routers P+201.., coordinator P+300, gateway P+400;
+#                          metrics on each port + 1000 (SWITCHYARD_PORT_BASE, default 7000)
+#   --bin D                the executables (SWITCHYARD_BIN, default: the release build, built if missing)
+#
+# `up` waits until every service answers Health with SERVING, and fails (stopping what it started)
+# when one does not within 30 s.
+set -euo pipefail
+source "$(dirname "$0")/lib/setup.sh"
+cd "$SWITCHYARD_ROOT"
+
+command=${1:-}
+[ $# -gt 0 ] && shift
+routers=${SWITCHYARD_ROUTERS:-2}
+router_file=${SWITCHYARD_ROUTER_FILE:-run/cluster/router.bin}
+gateway_config=${SWITCHYARD_GATEWAY_CONFIG:-deploy/config/gateway-replay.json}
+run_dir=${SWITCHYARD_RUN_DIR:-run/cluster}
+port_base=${SWITCHYARD_PORT_BASE:-7000}
+bin=${SWITCHYARD_BIN:-}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --routers) routers=$2; shift 2 ;;
+    --router-file) router_file=$2; shift 2 ;;
+    --gateway-config) gateway_config=$2; shift 2 ;;
+    --run-dir) run_dir=$2; shift 2 ;;
+    --port-base) port_base=$2; shift 2 ;;
+    --bin) bin=$2; shift 2 ;;
+    *) echo "cluster.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+case $routers in ''|*[!0-9]*|0) echo "cluster.sh: --routers must be a positive number" >&2; exit 2 ;; esac
+
+embed_port=$((port_base + 100))
+coordinator_port=$((port_base + 300))
+gateway_port=$((port_base + 400))
+router_port() { echo $((port_base + 200 + $1)); }
+
+# The services in start order: name port.
+services() {
+  echo "embed $embed_port"
+  echo "coordinator $coordinator_port"
+  for i in $(seq "$routers"); do echo "router-$i $(router_port "$i")"; done
+  echo "gateway $gateway_port"
+}
+
+ensure_binaries() {
+  if [ -z "$bin" ]; then
+    bin=$(swift build -c release --show-bin-path)
+    [ -x "$bin/switchyard-gateway" ] || { log "building (release)"; swift build -c release; }
+  fi
+  for name in switchyard switchyard-embed switchyard-router switchyard-coordinator switchyard-gateway; do
+    [ -x "$bin/$name" ] || { echo "cluster.sh: $bin/$name not found (swift build -c release)" >&2; exit 1; }
+  done
+}
+
+# launch NAME PORT EXECUTABLE ARGS...: starts it in the background with its log and pid file.
+launch() {
+  local name=$1 port=$2 executable=$3
+  shift 3
+  if [ -f "$run_dir/$name.pid" ] && kill -0 "$(cat "$run_dir/$name.pid")" 2>/dev/null; then
+    echo "cluster.sh: $name is already running (pid $(cat "$run_dir/$name.pid")); run down first" >&2
+    return 1
+  fi
+  "$bin/$executable" --port "$port" --metrics-port $((port + 1000)) "$@" >"$run_dir/$name.log" 2>&1 &
+  echo $! >"$run_dir/$name.pid"
+}
+
+wait_serving() {
+  local name=$1 port=$2
+  if ! "$bin/switchyard" status --wait 30 "127.0.0.1:$port" >/dev/null; then
+    echo "cluster.sh: $name on port $port did not become healthy; last lines of $run_dir/$name.log:" >&2
+    tail -n 20 "$run_dir/$name.log" >&2 || true
+    return 1
+  fi
+}
+
+up() {
+  ensure_binaries
+  [ -f "$router_file" ] || { echo "cluster.sh: router file $router_file not found (switchyard train --out $router_file)" >&2; exit 1; }
+  [ -f "$gateway_config" ] || { echo "cluster.sh: gateway config $gateway_config not found" >&2; exit 1; }
+  mkdir -p "$run_dir"
+  trap 'echo "cluster.sh: start failed; stopping what started" >&2; down' ERR
+  launch embed "$embed_port" switchyard-embed
+  wait_serving embed "$embed_port"
+  launch coordinator "$coordinator_port" switchyard-coordinator
+  for i in $(seq "$routers"); do
+    launch "router-$i" "$(router_port "$i")" switchyard-router --router-file "$router_file" \
+      --embed-address "127.0.0.1:$embed_port" --coordinator "127.0.0.1:$coordinator_port" --replica-id "router-$i"
+  done
+  for i in $(seq "$routers"); do wait_serving "router-$i" "$(router_port "$i")"; done
+  wait_serving coordinator "$coordinator_port"
+  launch gateway "$gateway_port" switchyard-gateway --config "$gateway_config" --router "127.0.0.1:$coordinator_port"
+  wait_serving gateway "$gateway_port"
+  trap - ERR
+  log "cluster up: gateway 127.0.0.1:$gateway_port, coordinator 127.0.0.1:$coordinator_port ($routers routers), embed 127.0.0.1:$embed_port; logs in $run_dir"
+}
+
+down() {
+  local pids=() name
+  for name in $(services | awk '{print $1}' | tac) $(cd "$run_dir" 2>/dev/null && ls *.pid 2>/dev/null | sed 's/\.pid$//'); do
+    local file="$run_dir/$name.pid"
+    [ -f "$file" ] || continue
+    local pid
+    pid=$(cat "$file")
+    rm -f "$file"
+    kill -0 "$pid" 2>/dev/null || continue
+    kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+  done
+  for _ in $(seq 150); do
+    local alive=0 pid
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null && echo "cluster.sh: pid $pid ignored SIGTERM; killed" >&2; done
+  log "cluster down (${#pids[@]} processes stopped)"
+}
+
+status() {
+  ensure_binaries
+  local name port failed=0
+  while read -r name port; do
+    local file="$run_dir/$name.pid"
+    if [ -f "$file" ] && kill -0 "$(cat "$file")" 2>/dev/null; then
+      echo "$name (pid $(cat "$file"), port $port, metrics http://127.0.0.1:$((port + 1000))/metrics)"
+      "$bin/switchyard" status --timeout 2 "127.0.0.1:$port" | sed 's/^/  /' || failed=1
+    else
+      echo "$name: not running"
+      failed=1
+    fi
+  done < <(services)
+  return $failed
+}
+
+case $command in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: scripts/cluster.sh up|down|status [--routers N] [--router-file F] [--gateway-config F] [--run-dir D] [--port-base P] [--bin D]" >&2; exit 2 ;;
+esac
