@@ -117,8 +117,12 @@ let package = Package(
             dependencies: ["Wire", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"]),
-        .testTarget(name: "EmbeddingServiceTests", dependencies: ["EmbeddingService", "RouterCore", "RPC", "Wire"]),
+        .testTarget(name: "EmbeddingServiceTests", dependencies: ["EmbeddingService", "RouterCore", "RPC", "Wire", "HTTPKit", logging]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "RouterCore", "RouterFile"]),
+        // End to end: the executables as processes (they must be built: `swift build`).
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: ["RPC", "Wire", "HTTPKit", logging] + nio),
         .testTarget(
             name: "RPCTests",
             dependencies: ["RPC", "Wire", "ServiceKit", logging] + nio),

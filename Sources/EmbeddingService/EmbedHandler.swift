@@ -37,33 +37,37 @@ public struct EmbedHandler: Sendable {
         }
     }
 
-    /// The response for `texts`: cached vectors, and the rest embedded in one batch.
+    /// The response for `texts`: cached vectors, and the rest embedded in one batch (each
+    /// distinct text once).
     public func embed(_ texts: [String]) async throws -> EmbedResponse {
         let (cached, missing) = lookUp(texts)
-        let computed = missing.isEmpty ? [] : try await embedder.embed(missing.map { texts[$0] })
+        let computed = missing.isEmpty ? [] : try await embedder.embed(missing)
         return assemble(texts, cached, missing, computed)
     }
 
     /// `embed(_:)` for a local embedder, without suspending.
     private func respond(_ texts: [String], _ compute: ([String]) -> [[Float]]) -> EmbedResponse {
         let (cached, missing) = lookUp(texts)
-        return assemble(texts, cached, missing, missing.isEmpty ? [] : compute(missing.map { texts[$0] }))
+        return assemble(texts, cached, missing, missing.isEmpty ? [] : compute(missing))
     }
 
-    /// The cached vector of each text, and the positions of those not cached.
-    private func lookUp(_ texts: [String]) -> (cached: [[Float]?], missing: [Int]) {
+    /// The cached vector of each text, and the distinct texts not cached.
+    private func lookUp(_ texts: [String]) -> (cached: [[Float]?], missing: [String]) {
         let cached = texts.map { cache.value(for: $0) }
-        return (cached, cached.indices.filter { cached[$0] == nil })
+        var seen = Set<String>()
+        let missing = texts.indices.filter { cached[$0] == nil }.map { texts[$0] }.filter { seen.insert($0).inserted }
+        return (cached, missing)
     }
 
-    /// The response with `computed` (for the `missing` positions) filled in and cached.
-    private func assemble(_ texts: [String], _ cached: [[Float]?], _ missing: [Int], _ computed: [[Float]]) -> EmbedResponse {
-        var vectors = cached
-        for (i, index) in missing.enumerated() {
-            vectors[index] = computed[i]
-            cache.insert(computed[i], for: texts[index])
+    /// The response with `computed` (the vectors of `missing`) filled in and cached.
+    private func assemble(_ texts: [String], _ cached: [[Float]?], _ missing: [String], _ computed: [[Float]]) -> EmbedResponse {
+        var fresh: [String: [Float]] = [:]
+        for (text, vector) in zip(missing, computed) {
+            fresh[text] = vector
+            cache.insert(vector, for: text)
         }
-        return EmbedResponse(vectors: vectors.map { $0! }, embedder: embedder.name, dimension: UInt32(embedder.dimension))
+        let vectors = texts.indices.map { cached[$0] ?? fresh[texts[$0]]! }
+        return EmbedResponse(vectors: vectors, embedder: embedder.name, dimension: UInt32(embedder.dimension))
     }
 
     /// The embedder's part of Status.

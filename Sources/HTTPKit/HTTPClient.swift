@@ -64,6 +64,7 @@ public struct HTTPEndpoint: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// One HTTP/1.1 request per connection, whole response, hard timeout (connect + answer).
+/// Plain http only: reach https endpoints through a TLS-terminating proxy (LiteLLM, nginx, envoy).
 ///
 /// Model calls take hundreds of milliseconds to seconds, so a fresh connection per call costs
 /// nothing that matters, and a hung upstream never holds a pooled connection.
@@ -71,8 +72,21 @@ public enum HTTPClient {
     /// POSTs `body` to `endpoint.basePath + path` and returns the whole response.
     public static func post(
         _ endpoint: HTTPEndpoint, path: String, headers: [(String, String)] = [], body: [UInt8],
-        timeout: TimeAmount, maxResponseBytes: Int = 16 << 20,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        timeout: TimeAmount, maxResponseBytes: Int = 16 << 20
+    ) async throws -> HTTPClientResponse {
+        try await request(.POST, endpoint, path: path, headers: headers, body: body, timeout: timeout, maxResponseBytes: maxResponseBytes)
+    }
+
+    /// GETs `endpoint.basePath + path` and returns the whole response.
+    public static func get(
+        _ endpoint: HTTPEndpoint, path: String, timeout: TimeAmount, maxResponseBytes: Int = 16 << 20
+    ) async throws -> HTTPClientResponse {
+        try await request(.GET, endpoint, path: path, headers: [], body: [], timeout: timeout, maxResponseBytes: maxResponseBytes)
+    }
+
+    static func request(
+        _ method: HTTPMethod, _ endpoint: HTTPEndpoint, path: String, headers: [(String, String)], body: [UInt8],
+        timeout: TimeAmount, maxResponseBytes: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> HTTPClientResponse {
         let target = "\(endpoint)\(path)"
         let eventLoop = group.next()
@@ -102,7 +116,7 @@ public enum HTTPClient {
             timer.cancel()
             channel.close(promise: nil)
         }
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.basePath + path)
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: endpoint.basePath + path)
         head.headers = HTTPHeaders(headers)
         head.headers.replaceOrAdd(name: "Host", value: "\(endpoint.host):\(endpoint.port)")
         head.headers.replaceOrAdd(name: "Content-Length", value: "\(body.count)")

@@ -1,0 +1,137 @@
+import Foundation
+import NIOCore
+import RPC
+import Testing
+import Wire
+
+/// The gateway as a process, with upstreams that are real HTTP servers speaking OpenAI's JSON,
+/// and a router process deciding "auto".
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct GatewayTests {
+    /// Writes a gateway configuration with these upstreams.
+    func config(_ upstreams: [[String: Any]], in cluster: Cluster) throws -> String {
+        let path = cluster.folder.appendingPathComponent("gateway-\(UUID().uuidString).json")
+        try JSONSerialization.data(withJSONObject: ["upstreams": upstreams]).write(to: path)
+        return path.path
+    }
+
+    func openai(_ name: String, _ url: String, timeout: Double = 5, input: Double = 1, output: Double = 2, keyEnv: String? = nil, model: String? = nil) -> [String: Any] {
+        var upstream: [String: Any] = [
+            "name": name, "kind": "openai", "base_url": url, "input_per_million": input, "output_per_million": output,
+            "timeout_seconds": timeout,
+        ]
+        if let keyEnv { upstream["api_key_env"] = keyEnv }
+        if let model { upstream["model"] = model }
+        return upstream
+    }
+
+    @Test func openAIUpstreamSpeaksChatCompletions() async throws {
+        let upstream = FakeOpenAI(.answer("Paris is the capital of France."))
+        let url = try await upstream.start()
+        try await Cluster.with { cluster in
+            let gateway = try await cluster.start(
+                "switchyard-gateway",
+                ["--config", try config([openai("small", url, input: 1, output: 2, keyEnv: "FAKE_KEY", model: "llama3.1:8b")], in: cluster)],
+                environment: ["FAKE_KEY": "sk-test-123"])
+            let client = try cluster.client(gateway)
+            let response = try await client.call(
+                Methods.complete, CompleteRequest(prompt: "What is the capital of France?", model: "small", maxTokens: 64))
+            #expect(response.text == "Paris is the capital of France.")
+            #expect(response.model == "small" && response.inputTokens == 12 && response.outputTokens == 34 && !response.tokensEstimated)
+            #expect(abs(response.costUSD - (12 * 1 + 34 * 2) / 1e6) < 1e-12)
+            #expect(response.attempts.map(\.status) == [.ok])
+            let sent = try #require(upstream.requests.first)
+            #expect(sent.headers["authorization"] == "Bearer sk-test-123")
+            #expect(sent.body["model"] as? String == "llama3.1:8b")
+            #expect(sent.body["max_tokens"] as? Int == 64)
+            let messages = sent.body["messages"] as? [[String: Any]]
+            #expect(messages?.first?["role"] as? String == "user")
+            #expect(messages?.first?["content"] as? String == "What is the capital of France?")
+
+            let status = try await client.call(Methods.status, StatusRequest())
+            #expect(status.gateway?.models.first { $0.model == "small" }?.requests == 1)
+            #expect(abs((status.gateway?.totalCostUSD ?? 0) - response.costUSD) < 1e-12)
+
+            let unknown = await #expect(throws: RPCError.self) { try await client.call(Methods.complete, CompleteRequest(prompt: "x", model: "gpt-9")) }
+            #expect(unknown?.code == .invalidArgument && unknown?.message.contains("unknown model") == true)
+            let empty = await #expect(throws: RPCError.self) { try await client.call(Methods.complete, CompleteRequest(prompt: "", model: "small")) }
+            #expect(empty?.code == .invalidArgument)
+            let noRouter = await #expect(throws: RPCError.self) { try await client.call(Methods.complete, CompleteRequest(prompt: "x", model: "auto")) }
+            #expect(noRouter?.code == .failedPrecondition)
+        }
+        await upstream.server.shutdown()
+    }
+
+    /// "auto" with alpha 1 picks the strong model first; its upstream fails (500, or hangs past
+    /// its timeout), and the gateway falls back to the next model in the router's ranking.
+    @Test(arguments: [FakeOpenAI.Behaviour.fail(status: 500), .hang])
+    func autoFallsBackWhenTheChosenUpstreamFails(_ failure: FakeOpenAI.Behaviour) async throws {
+        let broken = FakeOpenAI(failure)
+        let working = FakeOpenAI(.answer("42"))
+        let (brokenURL, workingURL) = (try await broken.start(), try await working.start())
+        try await Cluster.with { cluster in
+            let routerFile = try await RouterFiles.gsm8k(in: cluster)
+            let router = try await cluster.start("switchyard-router", ["--router-file", routerFile])
+            let gateway = try await cluster.start("switchyard-gateway", [
+                "--config", try config([openai(strong, brokenURL, timeout: 0.5), openai(weak, workingURL)], in: cluster),
+                "--router", router.address,
+            ])
+            let client = try cluster.client(gateway)
+            let response = try await client.call(Methods.complete, CompleteRequest(prompt: samplePrompts[0], tradeoff: .alpha(1)))
+            #expect(response.text == "42" && response.model == weak)
+            #expect(response.attempts.map(\.model) == [strong, weak])
+            let expected: StatusCode = if case .hang = failure { .deadlineExceeded } else { .unavailable }
+            #expect(response.attempts[0].status == expected)
+            #expect(response.attempts[1].status == .ok)
+            #expect(!response.routerVersion.isEmpty)
+            let status = try #require(try await client.call(Methods.status, StatusRequest()).gateway)
+            #expect(status.routed == 1 && status.fallbacks == 1)
+            #expect(status.models.first { $0.model == strong }?.failures == 1)
+            #expect(status.models.first { $0.model == weak }?.requests == 1)
+
+            // A named model has no fallback: its failure is the answer.
+            let named = await #expect(throws: RPCError.self) { try await client.call(Methods.complete, CompleteRequest(prompt: "x", model: strong)) }
+            #expect(named?.code == expected)
+        }
+        await broken.server.shutdown()
+        await working.server.shutdown()
+    }
+
+    @Test func replayUpstreamAnswersWithRecordedScoresAndCosts() async throws {
+        try await Cluster.with { cluster in
+            let routerFile = try await RouterFiles.gsm8k(in: cluster)
+            let router = try await cluster.start("switchyard-router", ["--router-file", routerFile])
+            let gateway = try await cluster.start("switchyard-gateway", [
+                "--config", Repository.path("deploy/config/gateway-replay.json"), "--router", router.address,
+            ])
+            let client = try cluster.client(gateway)
+            // gsm8k-0003 in the bundled data: both models answered it correctly.
+            let prompt = "James decides to run 3 sprints 3 times a week.  He runs 60 meters each sprint.  How many total meters does he run a week?"
+            let named = try await client.call(Methods.complete, CompleteRequest(prompt: prompt, model: strong))
+            #expect(named.recordedScore == 1)
+            #expect(named.inputTokens == 31 && named.outputTokens == 76 && named.tokensEstimated)
+            #expect(abs(named.costUSD - (31 * 10 + 76 * 30) / 1e6) < 1e-12)
+            #expect(named.latencyMs >= 20)
+            let routed = try await client.call(Methods.complete, CompleteRequest(prompt: prompt, tradeoff: .alpha(0)))
+            #expect(routed.model == weak && routed.recordedScore == 1)
+            // A prompt nobody recorded: every model is tried and the error says why.
+            let unknown = await #expect(throws: RPCError.self) {
+                try await client.call(Methods.complete, CompleteRequest(prompt: "never seen before", tradeoff: .alpha(1)))
+            }
+            #expect(unknown?.code == .unavailable && unknown?.message.contains("no recorded answer") == true)
+        }
+    }
+
+    @Test func aBrokenConfigurationStopsTheGatewayWithTheReason() async throws {
+        try await Cluster.with { cluster in
+            let noURL = try config([["name": "x", "kind": "openai", "input_per_million": 1, "output_per_million": 1]], in: cluster)
+            let error = await #expect(throws: TestFailure.self) { try await cluster.start("switchyard-gateway", ["--config", noURL]) }
+            #expect(error?.description.contains("upstream x: kind openai needs base_url") == true)
+            let badData = try config([[
+                "name": "y", "kind": "replay", "datasets": ["missing.jsonl"], "input_per_million": 1, "output_per_million": 1,
+            ]], in: cluster)
+            let dataError = await #expect(throws: TestFailure.self) { try await cluster.start("switchyard-gateway", ["--config", badData]) }
+            #expect(dataError?.description.contains("upstream y") == true && dataError?.description.contains("missing.jsonl") == true)
+        }
+    }
+}

@@ -1,0 +1,229 @@
+import Foundation
+import HTTPKit
+import NIOCore
+import RPC
+import Testing
+import Wire
+
+let strong = "gpt-4-1106-preview"
+let weak = "mistralai/Mixtral-8x7B-Instruct-v0.1"
+let samplePrompts = [
+    "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did she sell altogether?",
+    "A train leaves at 3pm travelling 60 miles per hour. How far has it gone by 5:30pm?",
+    "Write a haiku about the sea.",
+    "What is 17 times 23?",
+]
+
+/// The cluster as processes: embedding service, routers, coordinator, over real sockets.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct RouterClusterTests {
+    @Test func routeThroughCoordinatorRouterAndEmbeddingService() async throws {
+        try await Cluster.with { cluster in
+            let routerFile = try await RouterFiles.gsm8k(in: cluster)
+            let embed = try await cluster.start("switchyard-embed")
+            let coordinator = try await cluster.start("switchyard-coordinator", ["--health-interval", "0.2"])
+            let router = try await cluster.start("switchyard-router", [
+                "--router-file", routerFile, "--embed-address", embed.address, "--coordinator", coordinator.address,
+            ])
+            try await cluster.waitUntilServing(coordinator)
+            let client = try cluster.client(coordinator)
+            let viaCoordinator = try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[0], tradeoff: .alpha(0.8)))
+            #expect([strong, weak].contains(viaCoordinator.model))
+            #expect(viaCoordinator.replica == router.address)
+            #expect(viaCoordinator.scores.count == 2 && viaCoordinator.scores[0].model == viaCoordinator.model)
+            #expect(!viaCoordinator.clusters.isEmpty)
+            let direct = try await cluster.client(router).call(Methods.route, RouteRequest(prompt: samplePrompts[0], tradeoff: .alpha(0.8)))
+            #expect(direct.model == viaCoordinator.model && direct.routerVersion == viaCoordinator.routerVersion)
+
+            let embedStatus = try await cluster.client(embed).call(Methods.status, StatusRequest())
+            #expect((embedStatus.embedder?.cacheMisses ?? 0) + (embedStatus.embedder?.cacheHits ?? 0) >= 2)
+            let coordinatorStatus = try await client.call(Methods.status, StatusRequest())
+            let replicas = try #require(coordinatorStatus.coordinator?.replicas)
+            #expect(replicas.count == 1 && replicas[0].registered && replicas[0].healthy && replicas[0].forwarded == 1)
+        }
+    }
+
+    @Test func badRequestsAreInvalidArgumentThroughTheCoordinator() async throws {
+        try await Cluster.with { cluster in
+            let routerFile = try await RouterFiles.gsm8k(in: cluster)
+            let router = try await cluster.start("switchyard-router", ["--router-file", routerFile])
+            let coordinator = try await cluster.start("switchyard-coordinator", ["--replica", router.address])
+            try await cluster.waitUntilServing(coordinator)
+            let client = try cluster.client(coordinator)
+            let bad: [(RouteRequest, String)] = [
+                (RouteRequest(prompt: ""), "prompt or an embedding"),
+                (RouteRequest(prompt: "hi", allowedModels: ["gpt-5"]), "unknown model \"gpt-5\""),
+                (RouteRequest(embedding: [1, 2, 3]), "3 dimensions"),
+                (RouteRequest(prompt: "hi", tradeoff: .alpha(1.5)), "outside [0, 1]"),
+                (RouteRequest(prompt: "hi", tradeoff: .maxCostUSD(-1)), ">= 0"),
+            ]
+            for (request, message) in bad {
+                let error = await #expect(throws: RPCError.self) { try await client.call(Methods.route, request) }
+                #expect(error?.code == .invalidArgument)
+                #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
+            }
+            // Bad requests are not retried elsewhere, and the replica stays in the rotation.
+            let status = try await client.call(Methods.status, StatusRequest())
+            #expect(status.coordinator?.retries == 0)
+            #expect(status.coordinator?.replicas.first?.healthy == true)
+            let ok = try await client.call(Methods.route, RouteRequest(prompt: "hi", allowedModels: [weak]))
+            #expect(ok.model == weak)
+        }
+    }
+
+    @Test func embeddingServiceDownIsUnavailableAndVectorsStillRoute() async throws {
+        try await Cluster.with { cluster in
+            let routerFile = try await RouterFiles.gsm8k(in: cluster)
+            let embed = try await cluster.start("switchyard-embed")
+            let router = try await cluster.start("switchyard-router", ["--router-file", routerFile, "--embed-address", embed.address])
+            let client = try cluster.client(router)
+            _ = try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[1]))
+            embed.kill()
+            let started = ContinuousClock.now
+            let error = await #expect(throws: RPCError.self) { try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[2])) }
+            #expect(error?.code == .unavailable)
+            #expect(error?.message.contains("embedding service") == true)
+            #expect(ContinuousClock.now - started < .seconds(5))
+            let vector = [Float](repeating: 1 / Float(384).squareRoot(), count: 384)
+            let response = try await client.call(Methods.route, RouteRequest(embedding: vector))
+            #expect(!response.model.isEmpty)
+        }
+    }
+
+    @Test func allReplicasDownIsUnavailable() async throws {
+        try await Cluster.with { cluster in
+            let routerFile = try await RouterFiles.gsm8k(in: cluster)
+            let router = try await cluster.start("switchyard-router", ["--router-file", routerFile])
+            let coordinator = try await cluster.start("switchyard-coordinator", ["--replica", router.address, "--health-interval", "0.1"])
+            try await cluster.waitUntilServing(coordinator)
+            router.kill()
+            let client = try cluster.client(coordinator)
+            let error = await #expect(throws: RPCError.self) { try await client.call(Methods.route, RouteRequest(prompt: "hi")) }
+            #expect(error?.code == .unavailable)
+            try await Task.sleep(for: .milliseconds(500))
+            let health = try await client.call(Methods.health, HealthRequest())
+            #expect(health.status == .notServing)
+            let again = await #expect(throws: RPCError.self) { try await client.call(Methods.route, RouteRequest(prompt: "hi")) }
+            #expect(again?.code == .unavailable && again?.message.contains("no healthy router replica") == true)
+        }
+    }
+
+    @Test func killingAReplicaUnderLoadFailsNoRequest() async throws {
+        try await Cluster.with { cluster in
+            let routerFile = try await RouterFiles.gsm8k(in: cluster)
+            let embed = try await cluster.start("switchyard-embed")
+            let routers = [
+                try await cluster.start("switchyard-router", ["--router-file", routerFile, "--embed-address", embed.address]),
+                try await cluster.start("switchyard-router", ["--router-file", routerFile, "--embed-address", embed.address]),
+            ]
+            let coordinator = try await cluster.start(
+                "switchyard-coordinator", ["--health-interval", "0.2"] + routers.flatMap { ["--replica", $0.address] })
+            try await cluster.waitUntilServing(coordinator)
+            let client = try cluster.client(coordinator, connections: 2)
+            let outcome = try await withThrowingTaskGroup(of: (ok: Int, failed: [String], replicas: Set<String>).self) { group in
+                for worker in 0..<4 {
+                    group.addTask {
+                        var ok = 0, failed: [String] = [], replicas = Set<String>()
+                        let end = ContinuousClock.now + .milliseconds(2500)
+                        var i = worker
+                        while ContinuousClock.now < end {
+                            do {
+                                let response = try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[i % samplePrompts.count] + " #\(i)"))
+                                ok += 1
+                                replicas.insert(response.replica)
+                            } catch {
+                                failed.append("\(error)")
+                            }
+                            i += 4
+                        }
+                        return (ok, failed, replicas)
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(800))
+                routers[0].kill()
+                var total = (ok: 0, failed: [String](), replicas: Set<String>())
+                for try await part in group {
+                    total.ok += part.ok
+                    total.failed += part.failed
+                    total.replicas.formUnion(part.replicas)
+                }
+                return total
+            }
+            #expect(outcome.failed.isEmpty, "\(outcome.failed.prefix(3))")
+            #expect(outcome.ok > 20)
+            #expect(outcome.replicas == Set(routers.map(\.address)))
+            let status = try await cluster.client(coordinator).call(Methods.status, StatusRequest())
+            let dead = status.coordinator?.replicas.first { $0.address == routers[0].address }
+            #expect(dead?.healthy == false)
+        }
+    }
+
+    @Test func reloadWhileRequestsFlowHasNoErrors() async throws {
+        try await Cluster.with { cluster in
+            let first = try await RouterFiles.gsm8k(seed: 42, in: cluster)
+            let second = try await RouterFiles.gsm8k(seed: 7, in: cluster)
+            let router = try await cluster.start("switchyard-router", ["--router-file", first])
+            let client = try cluster.client(router, connections: 2)
+            let before = try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[0]))
+            let versions = try await withThrowingTaskGroup(of: Set<String>.self) { group in
+                for worker in 0..<3 {
+                    group.addTask {
+                        var seen = Set<String>()
+                        let end = ContinuousClock.now + .milliseconds(1500)
+                        var i = worker
+                        while ContinuousClock.now < end {
+                            let response = try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[i % samplePrompts.count]))
+                            seen.insert(response.routerVersion)
+                            i += 1
+                        }
+                        return seen
+                    }
+                }
+                for path in [second, first, second] {
+                    try await Task.sleep(for: .milliseconds(300))
+                    _ = try await client.call(Methods.reload, ReloadRequest(path: path))
+                }
+                return try await group.reduce(into: Set<String>()) { $0.formUnion($1) }
+            }
+            let after = try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[0]))
+            #expect(after.routerVersion != before.routerVersion)
+            #expect(versions.count == 2)
+
+            // A bad file leaves the current model serving.
+            let missing = await #expect(throws: RPCError.self) {
+                try await client.call(Methods.reload, ReloadRequest(path: cluster.folder.appendingPathComponent("nope.bin").path))
+            }
+            #expect(missing?.code == .notFound)
+            let garbage = cluster.folder.appendingPathComponent("garbage.bin")
+            try Data("not a router".utf8).write(to: garbage)
+            let bad = await #expect(throws: RPCError.self) { try await client.call(Methods.reload, ReloadRequest(path: garbage.path)) }
+            #expect(bad?.code == .invalidArgument)
+            #expect(try await client.call(Methods.route, RouteRequest(prompt: "hi")).routerVersion == after.routerVersion)
+
+            // SIGHUP reloads the current file (the second one).
+            router.signal(SIGHUP)
+            var reloads: UInt64 = 0
+            for _ in 0..<100 where reloads < 4 {
+                reloads = try await client.call(Methods.status, StatusRequest()).router?.reloads ?? 0
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(reloads == 4)
+        }
+    }
+
+    @Test func metricsEndpointServesPrometheusText() async throws {
+        try await Cluster.with { cluster in
+            let routerFile = try await RouterFiles.gsm8k(in: cluster)
+            let router = try await cluster.start("switchyard-router", ["--router-file", routerFile, "--metrics-port", "0"])
+            let client = try cluster.client(router)
+            _ = try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[3], allowedModels: [weak]))
+            let status = try await client.call(Methods.status, StatusRequest())
+            let response = try await HTTPClient.get(try HTTPEndpoint("http://\(status.metricsAddress)"), path: "/metrics", timeout: .seconds(5))
+            #expect(response.status == 200)
+            let text = String(decoding: response.body, as: UTF8.self)
+            #expect(text.contains("switchyard_requests_total{service=\"router\",method=\"Route\"} 1"))
+            #expect(text.contains("switchyard_routed_requests_total{service=\"router\",model=\"\(weak)\"} 1"))
+            #expect(text.contains("switchyard_request_duration_seconds_bucket{service=\"router\",method=\"Route\""))
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import NIOCore
+import RPC
+import Wire
+
+/// A Switchyard executable started as its own process, the way a user starts it: `--port 0
+/// --port-file`, its log in the test's folder. Found next to the test bundle (the build folder)
+/// or in $SWITCHYARD_BIN_DIR.
+final class ServiceProcess: @unchecked Sendable {
+    let name: String
+    let process: Process
+    let port: Int
+    let log: URL
+
+    var address: String { "127.0.0.1:\(port)" }
+
+    private init(name: String, process: Process, port: Int, log: URL) {
+        self.name = name
+        self.process = process
+        self.port = port
+        self.log = log
+    }
+
+    static var binDirectory: URL {
+        if let dir = ProcessInfo.processInfo.environment["SWITCHYARD_BIN_DIR"] { return URL(fileURLWithPath: dir) }
+        return URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    }
+
+    /// Starts `executable` and returns once it has written its port file (it is listening).
+    static func start(_ executable: String, _ arguments: [String], name: String, in folder: URL, environment: [String: String] = [:]) async throws -> ServiceProcess {
+        let portFile = folder.appendingPathComponent("\(name).port")
+        let log = folder.appendingPathComponent("\(name).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = binDirectory.appendingPathComponent(executable)
+        process.arguments = ["--port", "0", "--port-file", portFile.path, "--log-level", "debug"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        for _ in 0..<300 {
+            if let text = try? String(contentsOf: portFile, encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                return ServiceProcess(name: name, process: process, port: port, log: log)
+            }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        process.terminate()
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        throw TestFailure("\(executable) did not start:\n\(output)")
+    }
+
+    /// SIGKILL: the process dies without a word, as a crashed replica does.
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func signal(_ signal: Int32) { Foundation.kill(process.processIdentifier, signal) }
+
+    /// SIGTERM and wait for the graceful exit; returns the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Processes started for one test, stopped when it ends (whatever happens).
+final class Cluster: @unchecked Sendable {
+    let folder: URL
+    private var processes: [ServiceProcess] = []
+    private var clients: [RPCClient] = []
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-cluster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    static func with<T>(_ body: (Cluster) async throws -> T) async throws -> T {
+        let cluster = try Cluster()
+        do {
+            let result = try await body(cluster)
+            await cluster.tearDown()
+            return result
+        } catch {
+            let logs = cluster.processes.map { "--- \($0.name) ---\n\($0.logText.suffix(3000))" }.joined(separator: "\n")
+            await cluster.tearDown()
+            throw TestFailure("\(error)\n\(logs)")
+        }
+    }
+
+    func start(_ executable: String, _ arguments: [String] = [], name: String? = nil, environment: [String: String] = [:]) async throws -> ServiceProcess {
+        let service = try await ServiceProcess.start(
+            executable, arguments, name: name ?? "\(executable)-\(processes.count)", in: folder, environment: environment)
+        processes.append(service)
+        return service
+    }
+
+    func client(_ service: ServiceProcess, timeout: TimeAmount = .seconds(10), connections: Int = 1) throws -> RPCClient {
+        try client(service.address, timeout: timeout, connections: connections)
+    }
+
+    func client(_ address: String, timeout: TimeAmount = .seconds(10), connections: Int = 1) throws -> RPCClient {
+        let client = RPCClient(
+            address: try ServiceAddress(parsing: address),
+            configuration: .init(connectTimeout: .seconds(2), defaultTimeout: timeout, connections: connections))
+        clients.append(client)
+        return client
+    }
+
+    /// Polls Health until SERVING (servers answer NOT_SERVING while they cannot serve yet).
+    func waitUntilServing(_ service: ServiceProcess, seconds: Double = 20) async throws {
+        let client = try client(service, timeout: .seconds(1))
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if let health = try? await client.call(Methods.health, HealthRequest()), health.status == .serving { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestFailure("\(service.name) not SERVING after \(seconds) s")
+    }
+
+    /// Runs a command line tool (`switchyard ...`) to completion; throws with its output on failure.
+    func run(_ executable: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = ServiceProcess.binDirectory.appendingPathComponent(executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestFailure("\(executable) \(arguments.joined(separator: " ")) failed:\n\(String(decoding: output, as: UTF8.self))")
+        }
+    }
+
+    func tearDown() async {
+        for client in clients { await client.close() }
+        for process in processes.reversed() { process.stop() }
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
+
+/// Files of the repository (bundled data).
+enum Repository {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+}
+
+/// Router files trained with the real `switchyard train`, once per test run and seed.
+actor RouterFiles {
+    static let shared = RouterFiles()
+    private var trained: [Int: String] = [:]
+    private let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-routers-\(UUID().uuidString)")
+
+    /// A router trained on the bundled GSM8K data, k = 8, seed `seed`.
+    static func gsm8k(seed: Int = 42, in cluster: Cluster) async throws -> String {
+        let path = try await shared.gsm8k(seed: seed, using: cluster)
+        let copy = cluster.folder.appendingPathComponent("router-\(seed).bin").path
+        if !FileManager.default.fileExists(atPath: copy) { try FileManager.default.copyItem(atPath: path, toPath: copy) }
+        return copy
+    }
+
+    private func gsm8k(seed: Int, using cluster: Cluster) throws -> String {
+        if let path = trained[seed] { return path }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let out = folder.appendingPathComponent("router-\(seed).bin").path
+        try cluster.run("switchyard", [
+            "train", "--data", Repository.path("data/routellm/gsm8k.jsonl.gz"), "--prices", Repository.path("data/prices.json"),
+            "--k", "8", "--seed", "\(seed)", "--out", out,
+        ])
+        trained[seed] = out
+        return out
+    }
+}
