@@ -1,37 +1,45 @@
 #!/usr/bin/env bash
-# The main job on the built-in defaults: installs what is missing, builds release, evaluates the
-# cluster router on the bundled GSM8K data against every baseline, trains a router on the bundled
-# RouteLLM sets and routes a prompt with it, then starts the embedding service on a free port,
-# calls it over the wire protocol, and stops it.
+# The main job on the built-in defaults: installs what is missing, builds release, trains a cluster
+# router on the bundled RouteLLM data (MMLU + GSM8K, 30% of the prompts held out), starts the
+# cluster as processes (embedding service, 2 routers behind the coordinator, the gateway with
+# replay upstreams answering from the recorded results), sends every held-out prompt through the
+# gateway as "auto" and again always to GPT-4, prints quality, cost and the model mix side by
+# side, and stops the cluster.
+#
+#   SWITCHYARD_ALPHA      the routed requests' quality/cost trade-off (default 0.7)
+#   SWITCHYARD_PORT_BASE  ports of the cluster (default 7000: gateway 7400, coordinator 7300, ...)
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$SWITCHYARD_ROOT"
+
+alpha=${SWITCHYARD_ALPHA:-0.7}
+port_base=${SWITCHYARD_PORT_BASE:-7000}
+run_dir="$SWITCHYARD_ROOT/run/demo"
+strongest=gpt-4-1106-preview
 
 ensure_apt_packages
 log "building (release)"
 swift build -c release
 bin=$(swift build -c release --show-bin-path)
-
-run_dir="$SWITCHYARD_ROOT/run/demo"
 mkdir -p "$run_dir"
 
-log "evaluating the cluster router on GSM8K (70/30 split) against single models, random, oracle, kNN"
-"$bin/switchyard" eval --data data/routellm/gsm8k.jsonl.gz --plot "$run_dir/gsm8k.svg"
+log "training a cluster router on MMLU + GSM8K, holding out 30% of the prompts"
+"$bin/switchyard" train --data data/routellm/mmlu.jsonl.gz --data data/routellm/gsm8k.jsonl.gz \
+  --holdout 0.3 --holdout-out "$run_dir/heldout.jsonl.gz" --out "$run_dir/router.bin"
 
-log "training a router on MMLU + GSM8K and routing a prompt"
-"$bin/switchyard" train --data data/routellm/mmlu.jsonl.gz --data data/routellm/gsm8k.jsonl.gz --out "$run_dir/router.bin"
-"$bin/switchyard" route --router "$run_dir/router.bin" --alpha 0.7 \
-  "A bakery sells 3 loaves for \$7. How much do 12 loaves cost, and how much is saved against \$2.50 each?"
+cluster() { scripts/cluster.sh "$@" --run-dir "$run_dir/cluster" --port-base "$port_base" --bin "$bin"; }
+log "starting the cluster: embedding service, 2 routers behind the coordinator, replay gateway"
+trap 'cluster down' EXIT
+cluster up --routers 2 --router-file "$run_dir/router.bin" --gateway-config deploy/config/gateway-replay.json
 
-log "starting switchyard-embed (log: run/demo/switchyard-embed.log)"
-start_service "$run_dir" "$bin" switchyard-embed
-pid=$service_pid
-trap 'kill "$pid" 2>/dev/null || true' EXIT
+log "sending the held-out prompts through the gateway: as \"auto\" (alpha $alpha), then always $strongest"
+"$bin/switchyard" compare --gateway "127.0.0.1:$((port_base + 400))" --prompts "$run_dir/heldout.jsonl.gz" \
+  --baseline "$strongest" --alpha "$alpha" | tee "$run_dir/comparison.md"
 
-log "calling it"
-"$bin/switchyard" status "127.0.0.1:$service_port"
+log "the cluster after the run"
+cluster status
 
-log "stopping it (SIGTERM, graceful)"
-kill -TERM "$pid" && wait "$pid"
+log "stopping the cluster (SIGTERM, graceful)"
 trap - EXIT
-log "demo done"
+cluster down
+log "demo done (comparison in run/demo/comparison.md)"

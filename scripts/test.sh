@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need, checks the generated protobuf-c code is current,
-# builds, runs `swift test`, then the Python client against the Swift server.
+# builds, checks deploy/, runs `swift test` (the end-to-end tests start the built executables),
+# then the Python client against the Swift server.
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$SWITCHYARD_ROOT"
@@ -14,7 +15,10 @@ scripts/gen-proto.sh --check
 log "building"
 swift build
 
-log "swift test"
+log "checking deploy/"
+scripts/check-deploy.sh "$(swift build --show-bin-path)"
+
+log "swift test (unit tests, then the cluster end to end as processes)"
 swift test
 
 log "Python client tests"

@@ -63,18 +63,18 @@ struct CompareCommand: AsyncParsableCommand {
     /// Sends every request with `concurrency` in flight and tallies the answers.
     func send(_ requests: [CompleteRequest], _ client: RPCClient) async throws -> Tally {
         var tally = Tally()
-        try await withThrowingTaskGroup(of: Result<CompleteResponse, RPCError>.self) { group in
+        try await withThrowingTaskGroup(of: (Int, Result<CompleteResponse, RPCError>).self) { group in
             var next = 0
             func launch() {
-                let request = requests[next]
+                let (index, request) = (next, requests[next])
                 next += 1
                 group.addTask {
-                    do { return .success(try await client.call(Methods.complete, request)) } catch { return .failure(RPCError(error)) }
+                    do { return (index, .success(try await client.call(Methods.complete, request))) } catch { return (index, .failure(RPCError(error))) }
                 }
             }
             while next < min(concurrency, requests.count) { launch() }
-            while let result = try await group.next() {
-                tally.add(result)
+            while let (index, result) = try await group.next() {
+                tally.add(result, line: index + 1)
                 if next < requests.count { launch() }
             }
         }
@@ -93,7 +93,8 @@ struct CompareCommand: AsyncParsableCommand {
         var latencies: [Double] = []
         var models: [String: Int] = [:]
 
-        mutating func add(_ result: Result<CompleteResponse, RPCError>) {
+        /// Adds the answer to the prompt on `line` of the prompt file.
+        mutating func add(_ result: Result<CompleteResponse, RPCError>, line: Int) {
             switch result {
             case .success(let response):
                 answered += 1
@@ -107,7 +108,7 @@ struct CompareCommand: AsyncParsableCommand {
                 }
             case .failure(let error):
                 failures += 1
-                if firstFailure == nil { firstFailure = "\(error)" }
+                if firstFailure == nil { firstFailure = "prompt on line \(line): \(error)" }
             }
         }
 

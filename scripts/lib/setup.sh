@@ -24,7 +24,7 @@ ensure_apt_packages() {
 
 # Creates the Python virtual environment for the client tests (protobuf runtime and pytest).
 ensure_python_env() {
-  if ! "$SWITCHYARD_PYTHON_ENV/bin/python" -c 'import google.protobuf, pytest' 2>/dev/null; then
+  if ! "$SWITCHYARD_PYTHON_ENV/bin/python" -c 'import google.protobuf, pytest, kubernetes_validate' 2>/dev/null; then
     log "creating the Python environment in .build/python"
     python3 -m venv "$SWITCHYARD_PYTHON_ENV"
     "$SWITCHYARD_PYTHON_ENV/bin/pip" install -q --disable-pip-version-check -r "$SWITCHYARD_ROOT/clients/python/requirements.txt"
