@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "switchyard-router", targets: ["SwitchyardRouter"]),
         .executable(name: "switchyard-coordinator", targets: ["SwitchyardCoordinator"]),
         .executable(name: "switchyard-gateway", targets: ["SwitchyardGateway"]),
+        .executable(name: "switchyard-load", targets: ["SwitchyardLoad"]),
         .executable(name: "switchyard-bench", targets: ["SwitchyardBench"]),
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "RPC", targets: ["RPC"]),
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // C libraries and the protobuf-c code generated from proto/ (scripts/gen-proto.sh).
@@ -59,8 +61,10 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
 
+        // The routing hot loop (query . every centroid) in C: AVX2/FMA where the CPU has it.
+        .target(name: "CVectorKernels"),
         // Pure routing: vectors, k-means, the hash embedder, routers, evaluation metrics. No I/O.
-        .target(name: "RouterCore"),
+        .target(name: "RouterCore", dependencies: ["CVectorKernels"]),
         // Data files: the JSONL dataset format, price tables, converters from published results.
         .target(name: "Datasets", dependencies: ["RouterCore", "Wire", .product(name: "NIOCore", package: "swift-nio")]),
         // Router files: a trained router as a zlib-compressed protobuf-c message.
@@ -89,6 +93,15 @@ let package = Package(
             name: "Gateway",
             dependencies: ["RPC", "Wire", "HTTPKit", "Datasets", "ServiceKit", logging] + nio),
 
+        // The load generator: closed and open loop over NIO, HdrHistogram latencies, reports.
+        .target(
+            name: "LoadTest",
+            dependencies: ["RPC", "Wire", .product(name: "Histogram", package: "hdrhistogram-swift")] + nio),
+
+        .executableTarget(
+            name: "SwitchyardLoad",
+            dependencies: ["LoadTest", "RPC", "Wire", "Datasets", "RouterCore",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "SwitchyardGateway",
             dependencies: ["ServiceKit", "RPC", "Wire", "Gateway",

@@ -58,9 +58,7 @@ public final class RPCClient: Sendable {
     public func callFuture<Request, Response>(
         _ method: RPCMethod<Request, Response>, _ request: Request, timeout: TimeAmount? = nil
     ) -> EventLoopFuture<Response> {
-        let index = turn.add(1, ordering: .relaxed).oldValue % connections.count
-        return connections[index]
-            .send(method: method.name, body: request.serializedBytes(), timeout: timeout ?? configuration.defaultTimeout)
+        callSerialized(method.name, body: request.serializedBytes(), timeout: timeout)
             .flatMapThrowing { envelope in
                 guard envelope.status == .ok else { throw RPCError(envelope.status, envelope.errorMessage) }
                 do {
@@ -69,6 +67,14 @@ public final class RPCClient: Sendable {
                     throw RPCError(.internal, "\(method.name) response from \(self.address) does not decode")
                 }
             }
+    }
+
+    /// Sends a request body serialized beforehand and returns the response Envelope whatever its
+    /// status (for load generators and proxies that need not decode). Fails only when no answer
+    /// arrives: UNAVAILABLE, DEADLINE_EXCEEDED.
+    public func callSerialized(_ method: String, body: [UInt8], timeout: TimeAmount? = nil) -> EventLoopFuture<Envelope> {
+        let index = turn.add(1, ordering: .relaxed).oldValue % connections.count
+        return connections[index].send(method: method, body: body, timeout: timeout ?? configuration.defaultTimeout)
     }
 
     /// Closes the connections; calls after this fail UNAVAILABLE.

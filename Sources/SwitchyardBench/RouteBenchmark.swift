@@ -35,6 +35,13 @@ struct RouteBenchmark: ParsableCommand {
             }
             samples.append(Double(nowNanoseconds() - start) / Double(batchSize))
         }
+        var nearest = Samples(capacity: batches)
+        for _ in 0..<batches {
+            let start = nowNanoseconds()
+            for i in 0..<batchSize { sink &+= try router.nearestClusters(queries[i & 255])[0].cluster }
+            nearest.append(Double(nowNanoseconds() - start) / Double(batchSize))
+        }
+        print("nearest clusters only: p50 \(format(nearest.percentile(50), 0)) ns")
         print("route decision (\(k) centroids x \(dimension) dims, \(m) models, top-3): "
             + "p50 \(format(samples.percentile(50), 0)) ns, p99 \(format(samples.percentile(99), 0)) ns per decision")
 

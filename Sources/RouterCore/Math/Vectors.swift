@@ -1,3 +1,5 @@
+import CVectorKernels
+
 /// Vector math on contiguous Float storage, vectorized with SIMD where the length allows.
 public enum Vectors {
     /// The dot product of two equally long vectors.
@@ -21,6 +23,18 @@ public enum Vectors {
             i += 1
         }
         return sum
+    }
+
+    /// `query` dotted with every row of `matrix`, through the C kernel the router's hot loop uses
+    /// (AVX-512 or AVX2 where the CPU has it).
+    public static func dotRows(_ matrix: Matrix, _ query: [Float]) -> [Float] {
+        precondition(query.count == matrix.columns, "dotRows: \(query.count) vs \(matrix.columns) dimensions")
+        return [Float](unsafeUninitializedCapacity: matrix.rows) { out, initialized in
+            matrix.storage.withUnsafeBufferPointer { rows in
+                query.withUnsafeBufferPointer { q in sy_dot_rows(rows.baseAddress, matrix.rows, matrix.columns, q.baseAddress, out.baseAddress) }
+            }
+            initialized = matrix.rows
+        }
     }
 
     /// The dot product of two equally long arrays.

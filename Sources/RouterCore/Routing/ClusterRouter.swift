@@ -1,3 +1,4 @@
+import CVectorKernels
 import Foundation
 
 /// Routes prompt embeddings with a `ClusterRouterModel`: find the top-k nearest centroids, weight
@@ -56,6 +57,9 @@ public struct ClusterRouter: Sendable {
 
     /// The decision for a prompt embedding under `objective`, choosing among `allowed` model
     /// indices (all when nil).
+    ///
+    /// The hot path of the router service: one pass over the centroids, and no allocation beyond
+    /// the arrays the decision returns.
     public func route(_ embedding: [Float], objective: Objective, allowed: [Int]? = nil) throws -> Decision {
         try objective.validate()
         if let allowed {
@@ -64,47 +68,58 @@ public struct ClusterRouter: Sendable {
         }
         let clusters = try nearestClusters(embedding)
         let estimates = self.estimates(clusters, allowed: allowed)
-        let candidates = allowed ?? Array(model.models.indices)
         var scores = [Double?](repeating: nil, count: model.models.count)
         let chosen: Int
         switch objective {
         case .tradeoff(let alpha):
-            chosen = estimates.choose(alpha: alpha, allowed: candidates)
-            for m in candidates { scores[m] = estimates.score(m, alpha: alpha) }
+            chosen = estimates.choose(alpha: alpha, allowed: allowed)
+            ModelEstimates.forEach(allowed, count: scores.count) { scores[$0] = estimates.score($0, alpha: alpha) }
         case .budget(let maxCost):
-            chosen = estimates.choose(maxCost: maxCost, allowed: candidates)
-            for m in candidates { scores[m] = estimates.quality[m] }
+            chosen = estimates.choose(maxCost: maxCost, allowed: allowed)
+            ModelEstimates.forEach(allowed, count: scores.count) { scores[$0] = estimates.quality[$0] }
         }
         return Decision(model: chosen, scores: scores, estimates: estimates, clusters: clusters)
     }
 
     /// The top-k clusters nearest to `embedding` with their softmax weights, nearest first.
     public func nearestClusters(_ embedding: [Float]) throws -> [ClusterWeight] {
-        guard embedding.count == model.dimension else {
-            throw RoutingError.invalid("embedding has \(embedding.count) dimensions, the router expects \(model.dimension)")
+        let d = model.dimension
+        guard embedding.count == d else {
+            throw RoutingError.invalid("embedding has \(embedding.count) dimensions, the router expects \(d)")
         }
-        guard embedding.allSatisfy(\.isFinite) else { throw RoutingError.invalid("embedding has a non-finite value") }
+        // A NaN or infinity anywhere makes the squared norm non-finite (so do values beyond ~1e19,
+        // which no embedder produces): one SIMD pass instead of a per-element check.
+        let queryNorm = embedding.withUnsafeBufferPointer { Vectors.dot($0, $0) }
+        guard queryNorm.isFinite else { throw RoutingError.invalid("embedding has a non-finite (or overflowing) value") }
         let k = min(model.topK, model.clusterCount)
-        var best: [(cluster: Int, squared: Float)] = []
+        // The result doubles as the top-k buffer: `distance` holds the squared distance until the end.
+        var best: [ClusterWeight] = []
         best.reserveCapacity(k + 1)
-        embedding.withUnsafeBufferPointer { query in
-            let queryNorm = Vectors.dot(query, query)
-            for c in 0..<model.clusterCount {
-                let dot = model.centroids.withRow(c) { Vectors.dot(query, $0) }
-                let squared = max(0, queryNorm + centroidNorms[c] - 2 * dot)
-                if best.count < k || squared < best[best.count - 1].squared {
+        let count = model.clusterCount
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { dots in
+            embedding.withUnsafeBufferPointer { query in
+                model.centroids.storage.withUnsafeBufferPointer { centroids in
+                    sy_dot_rows(centroids.baseAddress, count, d, query.baseAddress, dots.baseAddress)
+                }
+                for c in 0..<count {
+                    let squared = max(0, queryNorm + centroidNorms[c] - 2 * dots[c])
+                    guard best.count < k || squared < best[best.count - 1].distance else { continue }
                     var i = best.count
-                    while i > 0 && best[i - 1].squared > squared { i -= 1 }
-                    best.insert((c, squared), at: i)
+                    while i > 0 && best[i - 1].distance > squared { i -= 1 }
+                    best.insert(ClusterWeight(cluster: c, distance: squared, weight: 0), at: i)
                     if best.count > k { best.removeLast() }
                 }
             }
         }
-        let distances = best.map { $0.squared.squareRoot() }
-        let nearest = Double(distances[0])
-        let exps = distances.map { exp(-model.beta * (Double($0) - nearest)) }
-        let total = exps.reduce(0, +)
-        return best.indices.map { ClusterWeight(cluster: best[$0].cluster, distance: distances[$0], weight: exps[$0] / total) }
+        let nearest = Double(best[0].distance.squareRoot())
+        var total = 0.0
+        for i in best.indices {
+            best[i].distance = best[i].distance.squareRoot()
+            best[i].weight = exp(-model.beta * (Double(best[i].distance) - nearest))
+            total += best[i].weight
+        }
+        for i in best.indices { best[i].weight /= total }
+        return best
     }
 
     /// Blends the clusters' statistics; normalises across `allowed` when it is a strict subset.

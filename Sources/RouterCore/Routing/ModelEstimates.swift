@@ -44,7 +44,7 @@ public struct ModelEstimates: Sendable, Equatable {
     public func choose(alpha: Double, allowed: [Int]? = nil) -> Int {
         var best = -1
         var bestScore = -Double.infinity
-        for m in allowed ?? Array(quality.indices) {
+        Self.forEach(allowed, count: quality.count) { m in
             let s = score(m, alpha: alpha)
             if s > bestScore + 1e-12 || (abs(s - bestScore) <= 1e-12 && best >= 0 && cost[m] < cost[best]) {
                 best = m
@@ -52,6 +52,16 @@ public struct ModelEstimates: Sendable, Equatable {
             }
         }
         return best
+    }
+
+    /// Calls `body` with each index of `allowed`, or with 0..<count when nil (no array made).
+    @inlinable
+    public static func forEach(_ allowed: [Int]?, count: Int, _ body: (Int) -> Void) {
+        if let allowed {
+            for m in allowed { body(m) }
+        } else {
+            for m in 0..<count { body(m) }
+        }
     }
 
     /// The model with the best predicted quality whose predicted cost is within `maxCost`; the

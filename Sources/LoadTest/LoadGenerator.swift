@@ -1,0 +1,138 @@
+import Dispatch
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RPC
+import Synchronization
+import Wire
+
+/// Runs a `LoadPlan` against a live service on NIO event loops (no task per request, bodies
+/// serialized once, responses not decoded), so the client costs as little as it can.
+public final class LoadGenerator: Sendable {
+    public let plan: LoadPlan
+    public let recorder = LatencyRecorder()
+    private let clients: [RPCClient]
+    private let issued = Atomic<Int>(0)
+    private let stopped = Atomic<Bool>(false)
+    private let startNanos: UInt64
+    private let warmupEndNanos: UInt64
+
+    public init(plan: LoadPlan, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.plan = plan
+        clients = (0..<plan.connections).map { _ in
+            RPCClient(address: plan.target, configuration: .init(connectTimeout: .seconds(2), defaultTimeout: plan.timeout, connections: 1), group: group)
+        }
+        startNanos = Self.now()
+        warmupEndNanos = startNanos + UInt64(plan.warmup * 1e9)
+    }
+
+    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// Seconds since the generator was made.
+    public var elapsed: Double { Double(Self.now() - startNanos) / 1e9 }
+
+    /// Seconds of recorded (post-warm-up) time so far.
+    public var measuredSeconds: Double { max(0, Double(Int64(Self.now()) - Int64(warmupEndNanos)) / 1e9) }
+
+    /// Fails with UNAVAILABLE (and a message naming the target) when it does not answer Health.
+    public func checkReachable() async throws {
+        do {
+            _ = try await clients[0].call(Methods.health, HealthRequest(), timeout: .seconds(3))
+        } catch let error as RPCError {
+            throw RPCError(error.code, "\(plan.target) is not reachable: \(error.message)")
+        }
+    }
+
+    /// Sends until the plan's stop condition, then waits for every answer (or timeout).
+    public func run() async {
+        let finished: [EventLoopFuture<Void>]
+        switch plan.mode {
+        case .closedLoop(_, let depth):
+            finished = clients.flatMap { client in (0..<depth).map { _ in closedLoop(client) } }
+        case .openLoop(let rate, _):
+            let perConnection = rate / Double(clients.count)
+            finished = clients.enumerated().map { index, client in
+                openLoop(client, interval: 1e9 / perConnection, offset: UInt64(Double(index) * 1e9 / rate))
+            }
+        }
+        if case .after(let seconds) = plan.stop {
+            try? await Task.sleep(for: .milliseconds(Int64((plan.warmup + seconds) * 1000)))
+            stopped.store(true, ordering: .relaxed)
+        }
+        for future in finished { try? await future.get() }
+        for client in clients { await client.close() }
+    }
+
+    /// True while the run should keep sending; counts the request it is about to send.
+    private func mayIssue() -> Int? {
+        if stopped.load(ordering: .relaxed) { return nil }
+        let index = issued.add(1, ordering: .relaxed).oldValue
+        if case .requests(let limit) = plan.stop, index >= limit {
+            stopped.store(true, ordering: .relaxed)
+            return nil
+        }
+        return index
+    }
+
+    private func record(_ result: Result<Envelope, any Error>, from start: UInt64) {
+        guard start >= warmupEndNanos else { return }
+        let status: StatusCode = switch result {
+        case .success(let envelope): envelope.status
+        case .failure(let error): RPCError(error).code
+        }
+        recorder.record(nanoseconds: Self.now() - start, status: status)
+    }
+
+    /// One slot of a closed loop: send, and on the answer send again.
+    private func closedLoop(_ client: RPCClient) -> EventLoopFuture<Void> {
+        let done = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
+        @Sendable func fire() {
+            guard let index = mayIssue() else { return done.succeed() }
+            let start = Self.now()
+            let future = client.callSerialized(plan.method, body: plan.bodies[index % plan.bodies.count], timeout: plan.timeout)
+            future.whenComplete { result in
+                self.record(result, from: start)
+                // A failure may complete at once: go round the event loop rather than recurse.
+                if case .failure = result { future.eventLoop.execute { fire() } } else { fire() }
+            }
+        }
+        fire()
+        return done.futureResult
+    }
+
+    /// One connection of an open loop: every millisecond, send whatever the schedule says is due.
+    private func openLoop(_ client: RPCClient, interval: Double, offset: UInt64) -> EventLoopFuture<Void> {
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let done = eventLoop.makePromise(of: Void.self)
+        let inFlight = NIOLoopBoundBox(0, eventLoop: eventLoop)
+        let next = NIOLoopBoundBox(Double(startNanos + offset), eventLoop: eventLoop)
+        let sending = NIOLoopBoundBox(true, eventLoop: eventLoop)
+        @Sendable func finishIfDrained() {
+            if !sending.value && inFlight.value == 0 { done.succeed() }
+        }
+        eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(1)) { task in
+            let now = Double(Self.now())
+            while sending.value && next.value <= now {
+                guard let index = self.mayIssue() else {
+                    sending.value = false
+                    break
+                }
+                let intended = UInt64(next.value)
+                next.value += interval
+                inFlight.value += 1
+                client.callSerialized(self.plan.method, body: self.plan.bodies[index % self.plan.bodies.count], timeout: self.plan.timeout)
+                    .hop(to: eventLoop)
+                    .whenComplete { result in
+                        self.record(result, from: intended)
+                        inFlight.value -= 1
+                        finishIfDrained()
+                    }
+            }
+            if !sending.value {
+                task.cancel()
+                finishIfDrained()
+            }
+        }
+        return done.futureResult
+    }
+}
