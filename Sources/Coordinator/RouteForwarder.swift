@@ -27,9 +27,11 @@ public final class RouteForwarder: Sendable {
 
     /// Adds Route (forwarded) and Register (a replica joins) to `handlers`.
     public func register(in handlers: inout RPCHandlers) {
-        handlers.register(Methods.route) { [self] request, context in
+        handlers.registerForwarding(Methods.route) { [self] body, context in
             let timeout = context.remaining.map { min($0, forwardTimeout) } ?? forwardTimeout
-            return .later { try await self.forward(request, timeout: timeout) }
+            let promise = context.eventLoop.makePromise(of: [UInt8].self)
+            forward(body, timeout: timeout, tried: [], failures: [], promise: promise)
+            return promise.futureResult
         }
         handlers.register(Methods.register) { [pool] request, _ in
             guard let address = try? ServiceAddress(parsing: request.address) else {
@@ -39,27 +41,37 @@ public final class RouteForwarder: Sendable {
         }
     }
 
-    /// The first answer a replica gives that is not a transient failure.
-    public func forward(_ request: RouteRequest, timeout: TimeAmount) async throws -> RouteResponse {
-        var tried: [Replica] = []
-        var failures: [String] = []
-        while tried.count < maxAttempts, let replica = pool.next(excluding: tried) {
-            if !tried.isEmpty { retryCount.add(1, ordering: .relaxed) }
-            tried.append(replica)
-            do {
-                let response = try await replica.client.call(Methods.route, request, timeout: timeout)
+    /// Completes `promise` with the first answer a replica gives that is not a transient
+    /// failure. The request's bytes are passed through as they are (the router checks them), and
+    /// everything stays on NIO futures: no task, no decoding.
+    func forward(_ body: [UInt8], timeout: TimeAmount, tried: [Replica], failures: [String], promise: EventLoopPromise<[UInt8]>) {
+        guard tried.count < maxAttempts, let replica = pool.next(excluding: tried) else {
+            let error = tried.isEmpty
+                ? RPCError(.unavailable, "no healthy router replica (\(pool.all.count) known, none passing health checks)")
+                : RPCError(.unavailable, "no router replica answered: " + failures.joined(separator: "; "))
+            return promise.fail(error)
+        }
+        if !tried.isEmpty { retryCount.add(1, ordering: .relaxed) }
+        replica.client.callSerialized(Methods.route.name, body: body, timeout: timeout, preferring: promise.futureResult.eventLoop)
+            .whenComplete { result in
+            let failure: RPCError
+            switch result {
+            case .success(let envelope) where envelope.status == .ok:
                 replica.forwardSucceeded()
-                return response
-            } catch let error as RPCError where Self.isTransient(error.code) {
-                replica.forwardFailed()
-                pool.probe(replica)
-                failures.append("\(replica.address): \(error)")
+                return promise.succeed(envelope.body)
+            case .success(let envelope):
+                failure = RPCError(envelope.status, envelope.errorMessage)
+            case .failure(let error):
+                failure = RPCError(error)
             }
+            guard Self.isTransient(failure.code) else {
+                replica.forwardSucceeded()  // it answered; the request itself was wrong
+                return promise.fail(failure)
+            }
+            replica.forwardFailed()
+            self.pool.probe(replica)
+            self.forward(body, timeout: timeout, tried: tried + [replica], failures: failures + ["\(replica.address): \(failure)"], promise: promise)
         }
-        if tried.isEmpty {
-            throw RPCError(.unavailable, "no healthy router replica (\(pool.all.count) known, none passing health checks)")
-        }
-        throw RPCError(.unavailable, "no router replica answered: " + failures.joined(separator: "; "))
     }
 
     /// Failures another replica may not share.

@@ -14,8 +14,10 @@ final class ClientConnection: Sendable {
 
     private let address: ServiceAddress
     private let configuration: ClientConfiguration
-    private let eventLoop: any EventLoop
     private let state = NIOLockedValueBox(State.idle)
+
+    /// The event loop the connection lives on.
+    let eventLoop: any EventLoop
 
     init(address: ServiceAddress, configuration: ClientConfiguration, eventLoop: any EventLoop) {
         self.address = address
@@ -29,7 +31,7 @@ final class ClientConnection: Sendable {
             let promise = self.eventLoop.makePromise(of: Envelope.self)
             let call = OutboundCall(method: method, body: body, timeout: timeout, promise: promise)
             let written = self.eventLoop.makePromise(of: Void.self)
-            channel.writeAndFlush(call, promise: written)
+            channel.write(call, promise: written)  // the handler flushes once per event-loop tick
             written.futureResult.whenFailure { error in
                 // A call the handler never saw (the connection closed first) is failed here.
                 if !call.accepted {

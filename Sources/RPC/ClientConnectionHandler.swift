@@ -30,7 +30,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private struct Waiting {
         let method: String
         let promise: EventLoopPromise<Envelope>
-        var timeout: Scheduled<Void>?
+        let timeout: TimeAmount?
+        let deadline: NIODeadline?
     }
 
     private let peer: String
@@ -39,6 +40,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var lastID: UInt64 = 0
     /// False once the connection failed or closed: later calls fail at once instead of waiting.
     private var isOpen = true
+    /// A flush is queued for the end of this event-loop tick.
+    private var flushPending = false
+    /// Fires at the earliest deadline of the calls waiting.
+    private var deadlines = DeadlineTimer()
 
     init(peer: String, wire: WireConfiguration) {
         self.peer = peer
@@ -65,22 +70,29 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             promise?.fail(error)
             return
         }
-        var entry = Waiting(method: call.method, promise: call.promise)
-        if let timeout = call.timeout {
-            entry.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-                self.expire(id, after: timeout)
-            }
-        }
-        waiting[id] = entry
+        let deadline = call.timeout.map { NIODeadline.now() + $0 }
+        waiting[id] = Waiting(method: call.method, promise: call.promise, timeout: call.timeout, deadline: deadline)
+        if let deadline { armDeadlines(by: deadline, on: context.eventLoop) }
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenComplete { result in
             if case .failure(let error) = result, let entry = self.waiting.removeValue(forKey: id) {
-                entry.timeout?.cancel()
                 entry.promise.fail(RPCError(.unavailable, "request to \(self.peer) not sent: \(error)"))
             }
             promise?.completeWith(result)
         }
         context.write(wrapOutboundOut(frame), promise: written)
+        scheduleFlush(context)
+    }
+
+    /// Flushes once after every call written in this tick of the event loop: pipelined calls
+    /// share one write system call instead of one each.
+    private func scheduleFlush(_ context: ChannelHandlerContext) {
+        guard !flushPending else { return }
+        flushPending = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushPending = false
+            context.flush()
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -91,7 +103,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             return failAll(RPCError(response.status, "\(peer): \(response.errorMessage)"))
         }
         guard let entry = waiting.removeValue(forKey: response.id) else { return }  // timed out already
-        entry.timeout?.cancel()
         entry.promise.succeed(response)
     }
 
@@ -108,19 +119,34 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
-    private func expire(_ id: UInt64, after timeout: TimeAmount) {
-        guard let entry = waiting.removeValue(forKey: id) else { return }
-        entry.promise.fail(
-            RPCError(.deadlineExceeded, "no answer to \(entry.method) from \(peer) within \(Self.milliseconds(timeout)) ms"))
+    private func armDeadlines(by deadline: NIODeadline, on loop: any EventLoop) {
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        deadlines.arm(by: deadline, on: loop) { handler.value.expireDue(on: loop) }
+    }
+
+    /// Fails every call past its deadline with DEADLINE_EXCEEDED; re-arms for the rest.
+    private func expireDue(on loop: any EventLoop) {
+        deadlines.fired()
+        let now = NIODeadline.now()
+        var earliest: NIODeadline?
+        for (id, entry) in waiting {
+            guard let deadline = entry.deadline else { continue }
+            if deadline <= now {
+                waiting.removeValue(forKey: id)
+                let timeout = entry.timeout.map { "\(Self.milliseconds($0))" } ?? "?"
+                entry.promise.fail(RPCError(.deadlineExceeded, "no answer to \(entry.method) from \(peer) within \(timeout) ms"))
+            } else if earliest.map({ deadline < $0 }) ?? true {
+                earliest = deadline
+            }
+        }
+        if let earliest { armDeadlines(by: earliest, on: loop) }
     }
 
     private func failAll(_ error: RPCError) {
         let entries = waiting
         waiting.removeAll()
-        for entry in entries.values {
-            entry.timeout?.cancel()
-            entry.promise.fail(error)
-        }
+        deadlines.cancel()
+        for entry in entries.values { entry.promise.fail(error) }
     }
 
     private static func milliseconds(_ amount: TimeAmount) -> UInt32 {

@@ -42,8 +42,9 @@ public final class RPCClient: Sendable {
     ) {
         self.address = address
         self.configuration = configuration
-        self.connections = (0..<max(1, configuration.connections)).map { _ in
-            ClientConnection(address: address, configuration: configuration, eventLoop: group.next())
+        let loops = Array(group.makeIterator())
+        self.connections = (0..<max(1, configuration.connections)).map { i in
+            ClientConnection(address: address, configuration: configuration, eventLoop: loops.isEmpty ? group.next() : loops[i % loops.count])
         }
     }
 
@@ -72,9 +73,24 @@ public final class RPCClient: Sendable {
     /// Sends a request body serialized beforehand and returns the response Envelope whatever its
     /// status (for load generators and proxies that need not decode). Fails only when no answer
     /// arrives: UNAVAILABLE, DEADLINE_EXCEEDED.
-    public func callSerialized(_ method: String, body: [UInt8], timeout: TimeAmount? = nil) -> EventLoopFuture<Envelope> {
-        let index = turn.add(1, ordering: .relaxed).oldValue % connections.count
-        return connections[index].send(method: method, body: body, timeout: timeout ?? configuration.defaultTimeout)
+    ///
+    /// With `preferring`, a connection on that event loop is used when there is one (a proxy
+    /// forwarding from a connection on that loop then never hops threads).
+    public func callSerialized(
+        _ method: String, body: [UInt8], timeout: TimeAmount? = nil, preferring eventLoop: (any EventLoop)? = nil
+    ) -> EventLoopFuture<Envelope> {
+        let turn = self.turn.add(1, ordering: .relaxed).oldValue
+        var connection = connections[turn % connections.count]
+        if let eventLoop, connection.eventLoop !== eventLoop {
+            for offset in 1..<connections.count {
+                let candidate = connections[(turn + offset) % connections.count]
+                if candidate.eventLoop === eventLoop {
+                    connection = candidate
+                    break
+                }
+            }
+        }
+        return connection.send(method: method, body: body, timeout: timeout ?? configuration.defaultTimeout)
     }
 
     /// Closes the connections; calls after this fail UNAVAILABLE.

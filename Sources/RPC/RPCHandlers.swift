@@ -28,11 +28,23 @@ public struct RPCHandlers: Sendable {
                     return .now(response.serializedBytes())
                 case .later(let work):
                     return .later { try await work().serializedBytes() }
+                case .future(let future):
+                    return .future(future.map { $0.serializedBytes() })
                 }
             } catch {
                 return .failed(RPCError(error))
             }
         }
+    }
+
+    /// Answers `method` with bytes `handler` produces from the request's bytes, without decoding
+    /// either: for proxies that pass requests through (the coordinator). The handler runs on the
+    /// connection's event loop and must not block.
+    public mutating func registerForwarding<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
+        _ handler: @escaping @Sendable (_ body: [UInt8], RequestContext) -> EventLoopFuture<[UInt8]>
+    ) {
+        table[method.name] = MethodHandler(name: method.name) { body, context in .future(handler(body, context)) }
     }
 
     /// The handler of `method`, if registered.
@@ -52,6 +64,7 @@ enum ErasedReply: Sendable {
     case now([UInt8])
     case failed(RPCError)
     case later(@Sendable () async throws -> [UInt8])
+    case future(EventLoopFuture<[UInt8]>)
 }
 
 extension RPCError {

@@ -11,8 +11,17 @@ public struct RequestContext: Sendable {
     public let deadline: NIODeadline?
     /// The connection's event loop, where `.now` replies run.
     public let eventLoop: any EventLoop
-    /// Carries the method and request id as metadata.
-    public let logger: Logger
+    /// The server's logger; `logger` adds the method and request id.
+    let serverLogger: Logger
+
+    /// A logger carrying the method and request id as metadata (made when asked for, so requests
+    /// that log nothing pay nothing).
+    public var logger: Logger {
+        var logger = serverLogger
+        logger[metadataKey: "method"] = "\(method)"
+        logger[metadataKey: "request_id"] = "\(requestID)"
+        return logger
+    }
 
     /// Time left before the deadline (nil = no deadline).
     public var remaining: TimeAmount? {

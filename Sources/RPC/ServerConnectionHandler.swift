@@ -9,13 +9,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = Envelope
     typealias OutboundOut = ByteBuffer
 
-    /// A `.later` request whose task is running.
+    /// A `.later` or `.future` request still working.
     private struct Running {
         let id: UInt64
         let method: String
         let started: NIODeadline
-        let task: Task<Void, Never>
-        var timeout: Scheduled<Void>?
+        /// The task of a `.later` reply (cancelled when nobody waits any more); nil for a future.
+        let task: Task<Void, Never>?
+        let deadline: NIODeadline?
     }
 
     private let handlers: RPCHandlers
@@ -24,13 +25,15 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private let logger: Logger
     private var framer: EnvelopeFramer
     private var context: ChannelHandlerContext?
-    /// Running `.later` requests by a connection-local number (callers' ids need not be unique).
-    private var running: [UInt64: Running] = [:] {
-        didSet { stats.requestsRunningChanged(by: running.count - oldValue.count) }
-    }
+    /// Running `.later` and `.future` requests by a connection-local number (callers' ids need
+    /// not be unique). Changed only through `track` and `untrack`, which keep the stats in step.
+    private var running: [UInt64: Running] = [:]
+    /// Fires at the earliest deadline of the running requests.
+    private var deadlines = DeadlineTimer()
     private var lastNumber: UInt64 = 0
     private var quiescing = false
     private var needsFlush = false
+    private var flushScheduled = false
 
     init(handlers: RPCHandlers, wire: WireConfiguration, stats: ServerStats, metrics: RPCMetrics, logger: Logger) {
         self.handlers = handlers
@@ -51,11 +54,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         stats.connectionClosed()
         // Nobody is left to answer: stop the work.
-        for request in running.values {
-            request.task.cancel()
-            request.timeout?.cancel()
-        }
+        for request in running.values { request.task?.cancel() }
+        stats.requestsRunningChanged(by: -running.count)
         running.removeAll()
+        deadlines.cancel()
         context.fireChannelInactive()
     }
 
@@ -71,12 +73,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             return respond(.failure(id: request.id, error), method: request.method, started: started)
         }
         let deadline = request.timeoutMs > 0 ? started + .milliseconds(Int64(request.timeoutMs)) : nil
-        var requestLogger = logger
-        requestLogger[metadataKey: "method"] = "\(request.method)"
-        requestLogger[metadataKey: "request_id"] = "\(request.id)"
         let requestContext = RequestContext(
             method: request.method, requestID: request.id, deadline: deadline, eventLoop: context.eventLoop,
-            logger: requestLogger)
+            serverLogger: logger)
         switch handler.invoke(request.body, requestContext) {
         case .now(let body):
             respond(Envelope(id: request.id, body: body), method: request.method, started: started)
@@ -84,6 +83,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             respond(.failure(id: request.id, error), method: request.method, started: started)
         case .later(let work):
             start(work, id: request.id, method: request.method, started: started, deadline: deadline, on: context.eventLoop)
+        case .future(let future):
+            answer(when: future, id: request.id, method: request.method, started: started, deadline: deadline, on: context.eventLoop)
         }
     }
 
@@ -129,29 +130,71 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             }
             loop.execute { handler.value.finish(number, result) }
         }
-        var request = Running(id: id, method: method, started: started, task: task)
-        if let deadline {
-            request.timeout = loop.scheduleTask(deadline: deadline) { handler.value.expire(number) }
+        track(Running(id: id, method: method, started: started, task: task, deadline: deadline), number: number, on: loop)
+    }
+
+    /// Answers when `future` completes (no task: for handlers that stay on NIO futures).
+    private func answer(
+        when future: EventLoopFuture<[UInt8]>, id: UInt64, method: String, started: NIODeadline, deadline: NIODeadline?,
+        on loop: any EventLoop
+    ) {
+        lastNumber += 1
+        let number = lastNumber
+        track(Running(id: id, method: method, started: started, task: nil, deadline: deadline), number: number, on: loop)
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        future.hop(to: loop).whenComplete { result in
+            handler.value.finish(number, result.mapError { RPCError($0) })
         }
+    }
+
+    private func track(_ request: Running, number: UInt64, on loop: any EventLoop) {
         running[number] = request
+        stats.requestsRunningChanged(by: 1)
+        if let deadline = request.deadline { armDeadlines(by: deadline, on: loop) }
+    }
+
+    private func untrack(_ number: UInt64) -> Running? {
+        guard let request = running.removeValue(forKey: number) else { return nil }
+        stats.requestsRunningChanged(by: -1)
+        return request
+    }
+
+    private func armDeadlines(by deadline: NIODeadline, on loop: any EventLoop) {
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        deadlines.arm(by: deadline, on: loop) { handler.value.expireDue(on: loop) }
+    }
+
+    /// Answers DEADLINE_EXCEEDED to every running request past its deadline.
+    private func expireDue(on loop: any EventLoop) {
+        deadlines.fired()
+        let now = NIODeadline.now()
+        var earliest: NIODeadline?
+        for (number, request) in running {
+            guard let deadline = request.deadline else { continue }
+            if deadline <= now {
+                expire(number)
+            } else if earliest.map({ deadline < $0 }) ?? true {
+                earliest = deadline
+            }
+        }
+        if let earliest { armDeadlines(by: earliest, on: loop) }
     }
 
     private func finish(_ number: UInt64, _ result: Result<[UInt8], RPCError>) {
-        guard let request = running.removeValue(forKey: number) else { return }  // expired already
-        request.timeout?.cancel()
+        guard let request = untrack(number) else { return }  // expired already
         switch result {
         case .success(let body):
             respond(Envelope(id: request.id, body: body), method: request.method, started: request.started)
         case .failure(let error):
             respond(.failure(id: request.id, error), method: request.method, started: request.started)
         }
-        flushIfNeeded()
+        scheduleFlush()
         closeIfDrained()
     }
 
     private func expire(_ number: UInt64) {
-        guard let request = running.removeValue(forKey: number) else { return }
-        request.task.cancel()
+        guard let request = untrack(number) else { return }
+        request.task?.cancel()
         let error = RPCError(.deadlineExceeded, "\(request.method) did not finish within the caller's deadline")
         respond(.failure(id: request.id, error), method: request.method, started: request.started)
         flushIfNeeded()
@@ -172,6 +215,17 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         metrics.record(method: method, status: envelope.status, nanoseconds: (NIODeadline.now() - started).nanoseconds)
         context.write(wrapOutboundOut(frame), promise: nil)
         needsFlush = true
+    }
+
+    /// Flushes at the end of this event-loop tick: answers that finish together (a burst of
+    /// forwarded responses) share one write system call.
+    private func scheduleFlush() {
+        guard !flushScheduled, let context else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            self.flushIfNeeded()
+        }
     }
 
     private func flushIfNeeded() {
