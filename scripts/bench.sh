@@ -1,30 +1,91 @@
 #!/usr/bin/env bash
-# Benchmarks (not tests): builds release and prints the figures, each beside its yardstick measured
-# in the same run. The machine is shared and noisy: compare ratios within one run.
+# Benchmarks (not tests): builds release, starts the services it measures as processes on this
+# machine, runs each figure beside its yardstick in the same run, prints them and writes the table
+# into BENCHMARKS.md (between its bench markers). The machine is shared and noisy: compare ratios
+# within one run, not across runs.
+#
+#   SWITCHYARD_BENCH_SECONDS  seconds recorded per load run (default 4; 1 s of warm-up is added)
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$SWITCHYARD_ROOT"
 
+seconds=${SWITCHYARD_BENCH_SECONDS:-4}
 ensure_apt_packages
 log "building (release)"
 swift build -c release >/dev/null
 bin=$(swift build -c release --show-bin-path)
 run_dir="$SWITCHYARD_ROOT/run/bench"
-mkdir -p "$run_dir"
-cc -O2 -o "$run_dir/pingpong" tools/pingpong.c
+results="$run_dir/results"
+rm -rf "$results"
+mkdir -p "$run_dir" "$results"
+cc -O2 -o "$run_dir/pingpong" tools/pingpong.c -lpthread
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
+# start NAME EXECUTABLE ARGS...: starts a service on a free port; sets $port.
+start() {
+  local name=$1
+  shift
+  start_service "$run_dir" "$bin" "$@" --log-level warning
+  pids+=("$service_pid")
+  port=$service_port
+  mv "$run_dir/$1.port" "$run_dir/$name.port"
+  "$bin/switchyard" status --wait 20 "127.0.0.1:$port" >/dev/null
+}
+# load NAME ARGS...: one switchyard-load run, its JSON report saved as NAME.json.
+load() {
+  local name=$1
+  shift
+  echo "  $name: switchyard-load $*" >&2
+  "$bin/switchyard-load" "$@" --json 2>/dev/null >"$results/$name.json"
+}
+closed="--connections 2 --depth 32 --duration $seconds"
 
-log "message codec (protobuf-c through Swift)"
-"$bin/switchyard-bench" codec
+log "router model for the benchmarks (GSM8K, k = 64)"
+"$bin/switchyard" train --data data/routellm/gsm8k.jsonl.gz --k 64 --out "$run_dir/router.bin" >/dev/null 2>&1
 
-log "sequential round trip on loopback vs the raw ping-pong"
-start_service "$run_dir" "$bin" switchyard-embed --log-level warning
-pids+=("$service_pid")
-"$run_dir/pingpong" 20000
-"$bin/switchyard-bench" ping "127.0.0.1:$service_port" --count 20000
+log "in-process: codec and route decision"
+"$bin/switchyard-bench" codec | tee "$results/codec.txt"
+"$bin/switchyard-bench" route | tee "$results/route.txt"
 
-log "in-process route decision and hash embedder"
-"$bin/switchyard-bench" route
+log "services"
+start embed switchyard-embed; embed=$port
+start router-1 switchyard-router --router-file "$run_dir/router.bin"; r1=$port
+start router-2 switchyard-router --router-file "$run_dir/router.bin"; r2=$port
+start router-3 switchyard-router --router-file "$run_dir/router.bin"; r3=$port
+start router-embed switchyard-router --router-file "$run_dir/router.bin" --embed-address "127.0.0.1:$embed"; re=$port
+start coordinator-1 switchyard-coordinator --replica "127.0.0.1:$r1"; c1=$port
+start coordinator-2 switchyard-coordinator --replica "127.0.0.1:$r1" --replica "127.0.0.1:$r2"; c2=$port
+start coordinator-3 switchyard-coordinator --replica "127.0.0.1:$r1" --replica "127.0.0.1:$r2" --replica "127.0.0.1:$r3"; c3=$port
+sed 's/"latency_ms": [0-9.]*/"latency_ms": 0/' deploy/config/gateway-replay.json >"$run_dir/gateway-replay-0ms.json"
+start gateway switchyard-gateway --config "$run_dir/gateway-replay-0ms.json" --router "127.0.0.1:$c2"; gw=$port
+
+log "sequential round trips: raw C ping-pong vs the router"
+"$run_dir/pingpong" 20000 | tee "$results/pingpong.txt"
+load router-sequential "127.0.0.1:$r1" --vectors --connections 1 --depth 1 --duration "$seconds"
+load health-sequential "127.0.0.1:$r1" --method health --connections 1 --depth 1 --duration "$seconds"
+
+log "router throughput, pipelined"
+load router-vectors "127.0.0.1:$r1" --vectors $closed
+# 14,037 distinct MMLU prompts in turn: more than the embedding service's LRU cache holds (10,000),
+# so every prompt is embedded, not served from the cache.
+mmlu="--prompts data/routellm/mmlu.jsonl.gz --max-prompts 20000"
+load router-hash-in-process "127.0.0.1:$r1" $mmlu $closed
+load router-embed-service "127.0.0.1:$re" $mmlu $closed
+
+log "coordinator with 1, 2 and 3 replicas"
+load coordinator-1 "127.0.0.1:$c1" --vectors $closed
+load coordinator-2 "127.0.0.1:$c2" --vectors $closed
+load coordinator-3 "127.0.0.1:$c3" --vectors $closed
+
+log "latency at a fixed rate (open loop, 20,000/s): router direct vs through the coordinator"
+load open-direct "127.0.0.1:$r1" --vectors --rate 20000 --duration "$seconds"
+load open-coordinator "127.0.0.1:$c2" --vectors --rate 20000 --duration "$seconds"
+
+log "gateway with the replay backend (0 ms latency)"
+load gateway-named "127.0.0.1:$gw" --method complete --model gpt-4-1106-preview $closed
+load gateway-auto "127.0.0.1:$gw" --method complete --model auto $closed
+
+log "writing BENCHMARKS.md"
+python3 scripts/lib/bench_report.py "$results" BENCHMARKS.md

@@ -26,7 +26,7 @@ public final class LoadGenerator: Sendable {
         warmupEndNanos = startNanos + UInt64(plan.warmup * 1e9)
     }
 
-    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
 
     /// Seconds since the generator was made.
     public var elapsed: Double { Double(Self.now() - startNanos) / 1e9 }
@@ -100,39 +100,48 @@ public final class LoadGenerator: Sendable {
         return done.futureResult
     }
 
-    /// One connection of an open loop: every millisecond, send whatever the schedule says is due.
+    /// One connection of an open loop: sends whatever the schedule says is due, then sleeps until
+    /// the next request's scheduled time (a timer per wake-up, not a fixed tick, so the sender's
+    /// own granularity does not show up as server latency).
     private func openLoop(_ client: RPCClient, interval: Double, offset: UInt64) -> EventLoopFuture<Void> {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let done = eventLoop.makePromise(of: Void.self)
-        let inFlight = NIOLoopBoundBox(0, eventLoop: eventLoop)
-        let next = NIOLoopBoundBox(Double(startNanos + offset), eventLoop: eventLoop)
-        let sending = NIOLoopBoundBox(true, eventLoop: eventLoop)
+        let state = OpenLoopState(next: Double(startNanos + offset))
         @Sendable func finishIfDrained() {
-            if !sending.value && inFlight.value == 0 { done.succeed() }
+            if !state.sending && state.inFlight == 0 { done.succeed() }
         }
-        eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(1)) { task in
+        @Sendable func sendDue() {
             let now = Double(Self.now())
-            while sending.value && next.value <= now {
-                guard let index = self.mayIssue() else {
-                    sending.value = false
+            while state.sending && state.next <= now {
+                guard let index = mayIssue() else {
+                    state.sending = false
                     break
                 }
-                let intended = UInt64(next.value)
-                next.value += interval
-                inFlight.value += 1
-                client.callSerialized(self.plan.method, body: self.plan.bodies[index % self.plan.bodies.count], timeout: self.plan.timeout)
+                let intended = UInt64(state.next)
+                state.next += interval
+                state.inFlight += 1
+                client.callSerialized(plan.method, body: plan.bodies[index % plan.bodies.count], timeout: plan.timeout)
                     .hop(to: eventLoop)
                     .whenComplete { result in
                         self.record(result, from: intended)
-                        inFlight.value -= 1
+                        state.inFlight -= 1
                         finishIfDrained()
                     }
             }
-            if !sending.value {
-                task.cancel()
-                finishIfDrained()
-            }
+            guard state.sending else { return finishIfDrained() }
+            eventLoop.scheduleTask(deadline: .uptimeNanoseconds(UInt64(state.next))) { sendDue() }
         }
+        eventLoop.execute { sendDue() }
         return done.futureResult
     }
+}
+
+/// The schedule of one open-loop connection; touched only on its event loop.
+private final class OpenLoopState: @unchecked Sendable {
+    /// When the next request is due, in uptime nanoseconds.
+    var next: Double
+    var inFlight = 0
+    var sending = true
+
+    init(next: Double) { self.next = next }
 }

@@ -1,0 +1,117 @@
+"""Turns the result files of scripts/bench.sh into the table of BENCHMARKS.md.
+
+Usage: bench_report.py RESULTS_DIR BENCHMARKS.md  (rewrites the part between the bench markers,
+and prints it).
+"""
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+results, target = sys.argv[1], sys.argv[2]
+
+
+def load(name):
+    with open(os.path.join(results, name + ".json")) as f:
+        return json.load(f)
+
+
+def text(name):
+    with open(os.path.join(results, name)) as f:
+        return f.read()
+
+
+def number(pattern, source):
+    match = re.search(pattern, source)
+    if not match:
+        sys.exit(f"bench_report: '{pattern}' not found in the results")
+    return float(match.group(1))
+
+
+def us(x):
+    return f"{x:.0f} µs" if x >= 100 else f"{x:.1f} µs"
+
+
+def per_s(report):
+    return f"{report['throughputPerSecond']:,.0f}/s"
+
+
+def errors(*reports):
+    return sum(sum(r["errors"].values()) for r in reports)
+
+
+route = text("route.txt")
+decision = number(r"route decision .*?p50 (\d+) ns", route)
+nearest = number(r"nearest clusters only: p50 (\d+) ns", route)
+embedder = number(r"median (\d+) prompts/s", route)
+codec = text("codec.txt")
+codec_route = number(r"RouteRequest \(prompt\)\s+\d+\s+([\d.]+)", codec)
+raw = number(r"p50 ([\d.]+) us", text("pingpong.txt"))
+
+sequential, health = load("router-sequential"), load("health-sequential")
+vectors, hashed, service = load("router-vectors"), load("router-hash-in-process"), load("router-embed-service")
+coordinators = [load(f"coordinator-{n}") for n in (1, 2, 3)]
+open_direct, open_coordinator = load("open-direct"), load("open-coordinator")
+named, auto = load("gateway-named"), load("gateway-auto")
+direct = vectors["throughputPerSecond"]
+
+cpu = "unknown CPU"
+try:
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+except OSError:
+    pass
+commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip() or "?"
+
+
+def status(ok):
+    return "met" if ok else "**not met**"
+
+
+rows = [
+    ("In-process route decision (64 centroids × 384 dims, 12 models, top-3)", f"p50 {decision:.0f} ns (nearest clusters {nearest:.0f} ns)", "≤ 2 µs p50", status(decision <= 2000)),
+    ("Sequential Route round trip (vector) vs raw C blocking ping-pong", f"{us(sequential['latencyMicroseconds']['p50'])} vs {us(raw)} = **{sequential['latencyMicroseconds']['p50'] / raw:.2f}×**", "≤ 1.3×", status(sequential["latencyMicroseconds"]["p50"] / raw <= 1.3)),
+    ("Sequential Health round trip vs raw ping-pong", f"{us(health['latencyMicroseconds']['p50'])} vs {us(raw)} = {health['latencyMicroseconds']['p50'] / raw:.2f}×", "", ""),
+    ("Router, pipelined, precomputed vectors (2 connections × 32)", per_s(vectors), "≥ 100,000/s", status(direct >= 100_000)),
+    ("Router, pipelined, MMLU prompts, hash embedder in-process", f"{per_s(hashed)} ({hashed['throughputPerSecond'] / direct:.0%} of vectors)", "", ""),
+    ("Router, pipelined, MMLU prompts through the embedding service (cache misses)", f"{per_s(service)} ({service['throughputPerSecond'] / direct:.0%} of vectors)", "", ""),
+]
+for n, report in zip((1, 2, 3), coordinators):
+    cost = 1 - report["throughputPerSecond"] / direct
+    rows.append((f"Coordinator, {n} replica{'s' if n > 1 else ''}, vectors, vs router direct", f"{per_s(report)} = costs **{cost:.0%}** of direct", "≤ 25% cost" if n == 1 else "", status(cost <= 0.25) if n == 1 else ""))
+rows += [
+    ("Open loop 20,000/s: router direct, p50 / p99 / p99.9", f"{us(open_direct['latencyMicroseconds']['p50'])} / {us(open_direct['latencyMicroseconds']['p99'])} / {us(open_direct['latencyMicroseconds']['p999'])}", "", ""),
+    ("Open loop 20,000/s: through the coordinator (2 replicas)", f"{us(open_coordinator['latencyMicroseconds']['p50'])} / {us(open_coordinator['latencyMicroseconds']['p99'])} / {us(open_coordinator['latencyMicroseconds']['p999'])} (+{open_coordinator['latencyMicroseconds']['p50'] - open_direct['latencyMicroseconds']['p50']:.0f} µs at p50)", "", ""),
+    ("Gateway, replay backend (0 ms), named model", f"{per_s(named)}, p50 {us(named['latencyMicroseconds']['p50'])}", "", ""),
+    ("Gateway, replay backend, \"auto\" (coordinator → router → embed in-process)", f"{per_s(auto)}, p50 {us(auto['latencyMicroseconds']['p50'])}", "", ""),
+    ("Codec: RouteRequest (prompt, 154 B) encode + decode through protobuf-c", f"p50 {codec_route:.0f} ns", "", ""),
+    ("Hash embedder, one core, 166-character prompts", f"{embedder:,.0f} prompts/s", "", ""),
+]
+total_errors = errors(sequential, health, vectors, hashed, service, *coordinators, open_direct, open_coordinator, named, auto)
+
+lines = [
+    f"Measured {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} at commit `{commit}` on {os.cpu_count()} cores ({cpu}), "
+    f"{platform.system()} {platform.release()}; every process (load client, services) on this one machine. "
+    f"Load runs: {vectors['seconds']:.0f} s recorded after 1 s of warm-up; {total_errors} failed requests in all runs.",
+    "",
+    "| figure | measured | target | |",
+    "|---|---|---|---|",
+]
+lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+table = "\n".join(lines)
+
+with open(target) as f:
+    document = f.read()
+begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+if begin not in document or end not in document:
+    sys.exit(f"bench_report: {target} has no {begin} ... {end} markers")
+head, rest = document.split(begin, 1)
+_, tail = rest.split(end, 1)
+with open(target, "w") as f:
+    f.write(head + begin + "\n" + table + "\n" + end + tail)
+print(table)
