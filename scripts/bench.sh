@@ -65,6 +65,7 @@ log "sequential round trips: raw C ping-pong vs the router"
 "$run_dir/pingpong" 20000 | tee "$results/pingpong.txt"
 load router-sequential "127.0.0.1:$r1" --vectors --connections 1 --depth 1 --duration "$seconds"
 load health-sequential "127.0.0.1:$r1" --method health --connections 1 --depth 1 --duration "$seconds"
+load coordinator-sequential "127.0.0.1:$c1" --vectors --connections 1 --depth 1 --duration "$seconds"
 
 log "router throughput, pipelined"
 load router-vectors "127.0.0.1:$r1" --vectors $closed

@@ -51,7 +51,7 @@ codec = text("codec.txt")
 codec_route = number(r"RouteRequest \(prompt\)\s+\d+\s+([\d.]+)", codec)
 raw = number(r"p50 ([\d.]+) us", text("pingpong.txt"))
 
-sequential, health = load("router-sequential"), load("health-sequential")
+sequential, health, via = load("router-sequential"), load("health-sequential"), load("coordinator-sequential")
 vectors, hashed, service = load("router-vectors"), load("router-hash-in-process"), load("router-embed-service")
 coordinators = [load(f"coordinator-{n}") for n in (1, 2, 3)]
 open_direct, open_coordinator = load("open-direct"), load("open-coordinator")
@@ -76,6 +76,7 @@ def status(ok):
 rows = [
     ("In-process route decision (64 centroids × 384 dims, 12 models, top-3)", f"p50 {decision:.0f} ns (nearest clusters {nearest:.0f} ns)", "≤ 2 µs p50", status(decision <= 2000)),
     ("Sequential Route round trip (vector) vs raw C blocking ping-pong", f"{us(sequential['latencyMicroseconds']['p50'])} vs {us(raw)} = **{sequential['latencyMicroseconds']['p50'] / raw:.2f}×**", "≤ 1.3×", status(sequential["latencyMicroseconds"]["p50"] / raw <= 1.3)),
+    ("Sequential Route round trip through the coordinator (1 replica)", f"{us(via['latencyMicroseconds']['p50'])} (+{via['latencyMicroseconds']['p50'] - sequential['latencyMicroseconds']['p50']:.0f} µs over direct)", "", ""),
     ("Sequential Health round trip vs raw ping-pong", f"{us(health['latencyMicroseconds']['p50'])} vs {us(raw)} = {health['latencyMicroseconds']['p50'] / raw:.2f}×", "", ""),
     ("Router, pipelined, precomputed vectors (2 connections × 32)", per_s(vectors), "≥ 100,000/s", status(direct >= 100_000)),
     ("Router, pipelined, MMLU prompts, hash embedder in-process", f"{per_s(hashed)} ({hashed['throughputPerSecond'] / direct:.0%} of vectors)", "", ""),
@@ -92,7 +93,7 @@ rows += [
     ("Codec: RouteRequest (prompt, 154 B) encode + decode through protobuf-c", f"p50 {codec_route:.0f} ns", "", ""),
     ("Hash embedder, one core, 166-character prompts", f"{embedder:,.0f} prompts/s", "", ""),
 ]
-total_errors = errors(sequential, health, vectors, hashed, service, *coordinators, open_direct, open_coordinator, named, auto)
+total_errors = errors(sequential, health, via, vectors, hashed, service, *coordinators, open_direct, open_coordinator, named, auto)
 
 lines = [
     f"Measured {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} at commit `{commit}` on {os.cpu_count()} cores ({cpu}), "
