@@ -54,24 +54,24 @@ public final class RouteForwarder: Sendable {
         if !tried.isEmpty { retryCount.add(1, ordering: .relaxed) }
         replica.client.callSerialized(Methods.route.name, body: body, timeout: timeout, preferring: promise.futureResult.eventLoop)
             .whenComplete { result in
-            let failure: RPCError
-            switch result {
-            case .success(let envelope) where envelope.status == .ok:
-                replica.forwardSucceeded()
-                return promise.succeed(envelope.body)
-            case .success(let envelope):
-                failure = RPCError(envelope.status, envelope.errorMessage)
-            case .failure(let error):
-                failure = RPCError(error)
+                let failure: RPCError
+                switch result {
+                case .success(let envelope) where envelope.status == .ok:
+                    replica.forwardSucceeded()
+                    return promise.succeed(envelope.body)
+                case .success(let envelope):
+                    failure = RPCError(envelope.status, envelope.errorMessage)
+                case .failure(let error):
+                    failure = RPCError(error)
+                }
+                guard Self.isTransient(failure.code) else {
+                    replica.forwardSucceeded()  // it answered; the request itself was wrong
+                    return promise.fail(failure)
+                }
+                replica.forwardFailed()
+                self.pool.probe(replica)
+                self.forward(body, timeout: timeout, tried: tried + [replica], failures: failures + ["\(replica.address): \(failure)"], promise: promise)
             }
-            guard Self.isTransient(failure.code) else {
-                replica.forwardSucceeded()  // it answered; the request itself was wrong
-                return promise.fail(failure)
-            }
-            replica.forwardFailed()
-            self.pool.probe(replica)
-            self.forward(body, timeout: timeout, tried: tried + [replica], failures: failures + ["\(replica.address): \(failure)"], promise: promise)
-        }
     }
 
     /// Failures another replica may not share.

@@ -127,17 +127,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     /// Fails every call past its deadline with DEADLINE_EXCEEDED; re-arms for the rest.
     private func expireDue(on loop: any EventLoop) {
         deadlines.fired()
-        let now = NIODeadline.now()
-        var earliest: NIODeadline?
-        for (id, entry) in waiting {
-            guard let deadline = entry.deadline else { continue }
-            if deadline <= now {
-                waiting.removeValue(forKey: id)
-                let timeout = entry.timeout.map { "\(Self.milliseconds($0))" } ?? "?"
-                entry.promise.fail(RPCError(.deadlineExceeded, "no answer to \(entry.method) from \(peer) within \(timeout) ms"))
-            } else if earliest.map({ deadline < $0 }) ?? true {
-                earliest = deadline
-            }
+        let (due, earliest) = DeadlineTimer.due(in: waiting) { $0.deadline }
+        for id in due {
+            guard let entry = waiting.removeValue(forKey: id) else { continue }
+            let timeout = entry.timeout.map { "\(Self.milliseconds($0))" } ?? "?"
+            entry.promise.fail(RPCError(.deadlineExceeded, "no answer to \(entry.method) from \(peer) within \(timeout) ms"))
         }
         if let earliest { armDeadlines(by: earliest, on: loop) }
     }

@@ -23,6 +23,24 @@ struct DeadlineTimer {
         firesAt = nil
     }
 
+    /// The keys of `entries` whose deadline has passed, and the earliest deadline still ahead.
+    static func due<Key, Value>(
+        in entries: [Key: Value], deadline: (Value) -> NIODeadline?
+    ) -> (due: [Key], earliest: NIODeadline?) {
+        let now = NIODeadline.now()
+        var due: [Key] = []
+        var earliest: NIODeadline?
+        for (key, value) in entries {
+            guard let deadline = deadline(value) else { continue }
+            if deadline <= now {
+                due.append(key)
+            } else if earliest.map({ deadline < $0 }) ?? true {
+                earliest = deadline
+            }
+        }
+        return (due, earliest)
+    }
+
     mutating func cancel() {
         scheduled?.cancel()
         fired()

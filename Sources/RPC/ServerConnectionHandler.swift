@@ -167,16 +167,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Answers DEADLINE_EXCEEDED to every running request past its deadline.
     private func expireDue(on loop: any EventLoop) {
         deadlines.fired()
-        let now = NIODeadline.now()
-        var earliest: NIODeadline?
-        for (number, request) in running {
-            guard let deadline = request.deadline else { continue }
-            if deadline <= now {
-                expire(number)
-            } else if earliest.map({ deadline < $0 }) ?? true {
-                earliest = deadline
-            }
-        }
+        let (due, earliest) = DeadlineTimer.due(in: running) { $0.deadline }
+        for number in due { expire(number) }
         if let earliest { armDeadlines(by: earliest, on: loop) }
     }
 
