@@ -133,18 +133,29 @@ final class Cluster: @unchecked Sendable {
 
     /// Runs a command line tool (`switchyard ...`) to completion; throws with its output on failure.
     func run(_ executable: String, _ arguments: [String]) throws {
+        let (status, output, errors) = try Self.capture(executable, arguments)
+        guard status == 0 else {
+            throw TestFailure("\(executable) \(arguments.joined(separator: " ")) failed:\n\(output)\(errors)")
+        }
+    }
+
+    /// Runs a command line tool to completion: its exit status, standard output and standard error.
+    static func capture(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = ServiceProcess.binDirectory.appendingPathComponent(executable)
         process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        let (output, errors) = (Pipe(), Pipe())
+        process.standardOutput = output
+        process.standardError = errors
         try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        // Read stderr on the side so neither pipe can fill up and block the tool.
+        nonisolated(unsafe) var errorData = Data()
+        let reader = Thread { errorData = errors.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestFailure("\(executable) \(arguments.joined(separator: " ")) failed:\n\(String(decoding: output, as: UTF8.self))")
-        }
+        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
     }
 
     func tearDown() async {
