@@ -12,7 +12,7 @@ struct LoadClientTests {
         try await Cluster.with { cluster in
             let router = try await cluster.start("switchyard-router", ["--router-file", try await RouterFiles.gsm8k(in: cluster)])
             let prompts = Repository.path("data/routellm/gsm8k.jsonl.gz")
-            let closed = try Cluster.capture("switchyard-load", [
+            let closed = try await Cluster.capture("switchyard-load", [
                 router.address, "--vectors", "--prompts", prompts, "--requests", "300", "--warmup", "0",
                 "--connections", "2", "--depth", "4", "--json",
             ])
@@ -22,7 +22,7 @@ struct LoadClientTests {
             let latency = try #require(closedReport["latencyMicroseconds"] as? [String: Double])
             #expect(latency["p50"]! > 0 && latency["p50"]! <= latency["p99"]! && latency["p99"]! <= latency["max"]!)
 
-            let open = try Cluster.capture("switchyard-load", [
+            let open = try await Cluster.capture("switchyard-load", [
                 router.address, "--prompts", prompts, "--rate", "400", "--duration", "1", "--warmup", "0.2", "--connections", "2", "--json",
             ])
             #expect(open.status == 0, "\(open.errors)")
@@ -32,7 +32,7 @@ struct LoadClientTests {
             #expect((openReport["mode"] as? String)?.contains("open loop") == true)
 
             // Errors are counted by status, not hidden: an unknown model is INVALID_ARGUMENT.
-            let bad = try Cluster.capture("switchyard-load", [
+            let bad = try await Cluster.capture("switchyard-load", [
                 router.address, "--method", "complete", "--prompts", prompts, "--requests", "20", "--warmup", "0", "--json",
             ])
             let badReport = try report(bad.output)
@@ -42,13 +42,13 @@ struct LoadClientTests {
 
     @Test func badInputIsAClearErrorNotAHang() async throws {
         let started = ContinuousClock.now
-        let unreachable = try Cluster.capture("switchyard-load", ["127.0.0.1:1", "--method", "health", "--duration", "1"])
+        let unreachable = try await Cluster.capture("switchyard-load", ["127.0.0.1:1", "--method", "health", "--duration", "1"])
         #expect(unreachable.status != 0)
         #expect(unreachable.errors.contains("not reachable"), "\(unreachable.errors)")
-        let missing = try Cluster.capture("switchyard-load", ["127.0.0.1:1", "--prompts", "/nonexistent/prompts.jsonl"])
+        let missing = try await Cluster.capture("switchyard-load", ["127.0.0.1:1", "--prompts", "/nonexistent/prompts.jsonl"])
         #expect(missing.status != 0 && missing.errors.contains("--prompts"), "\(missing.errors)")
         for flags in [["--rate", "-5"], ["--rate", "0"], ["--connections", "0"], ["--duration", "nan"]] {
-            let result = try Cluster.capture("switchyard-load", ["127.0.0.1:1"] + flags)
+            let result = try await Cluster.capture("switchyard-load", ["127.0.0.1:1"] + flags)
             #expect(result.status != 0 && !result.errors.isEmpty, "\(flags)")
         }
         #expect(ContinuousClock.now - started < .seconds(30))

@@ -72,6 +72,13 @@ final class ServiceProcess: @unchecked Sendable {
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 }
 
+/// Runs blocking work (waiting for a process) on a dispatch thread, off the cooperative pool.
+func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+    }
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -131,16 +138,14 @@ final class Cluster: @unchecked Sendable {
         throw TestFailure("\(service.name) not SERVING after \(seconds) s")
     }
 
-    /// Runs a command line tool (`switchyard ...`) to completion; throws with its output on failure.
-    func run(_ executable: String, _ arguments: [String]) throws {
-        let (status, output, errors) = try Self.capture(executable, arguments)
-        guard status == 0 else {
-            throw TestFailure("\(executable) \(arguments.joined(separator: " ")) failed:\n\(output)\(errors)")
-        }
+    /// Runs a command line tool to completion: its exit status, standard output and standard error.
+    /// The waiting happens on a thread of its own: blocking Swift's few cooperative threads would
+    /// starve every other test running at the same time.
+    static func capture(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
+        try await offloaded { try captureBlocking(executable, arguments) }
     }
 
-    /// Runs a command line tool to completion: its exit status, standard output and standard error.
-    static func capture(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    private static func captureBlocking(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = ServiceProcess.binDirectory.appendingPathComponent(executable)
         process.arguments = arguments
@@ -160,7 +165,8 @@ final class Cluster: @unchecked Sendable {
 
     func tearDown() async {
         for client in clients { await client.close() }
-        for process in processes.reversed() { process.stop() }
+        let processes = self.processes
+        _ = try? await offloaded { for process in processes.reversed() { process.stop() } }
         try? FileManager.default.removeItem(at: folder)
     }
 }
@@ -174,26 +180,32 @@ enum Repository {
 /// Router files trained with the real `switchyard train`, once per test run and seed.
 actor RouterFiles {
     static let shared = RouterFiles()
-    private var trained: [Int: String] = [:]
+    /// One training per seed, shared by every test that asks (even while it is still running).
+    private var trained: [Int: Task<String, any Error>] = [:]
     private let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-routers-\(UUID().uuidString)")
 
-    /// A router trained on the bundled GSM8K data, k = 8, seed `seed`.
+    /// A router trained on the bundled GSM8K data, k = 8, seed `seed`, copied into the cluster's folder.
     static func gsm8k(seed: Int = 42, in cluster: Cluster) async throws -> String {
-        let path = try await shared.gsm8k(seed: seed, using: cluster)
+        let path = try await shared.gsm8k(seed: seed)
         let copy = cluster.folder.appendingPathComponent("router-\(seed).bin").path
         if !FileManager.default.fileExists(atPath: copy) { try FileManager.default.copyItem(atPath: path, toPath: copy) }
         return copy
     }
 
-    private func gsm8k(seed: Int, using cluster: Cluster) throws -> String {
-        if let path = trained[seed] { return path }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    private func gsm8k(seed: Int) async throws -> String {
+        if let training = trained[seed] { return try await training.value }
         let out = folder.appendingPathComponent("router-\(seed).bin").path
-        try cluster.run("switchyard", [
-            "train", "--data", Repository.path("data/routellm/gsm8k.jsonl.gz"), "--prices", Repository.path("data/prices.json"),
-            "--k", "8", "--seed", "\(seed)", "--out", out,
-        ])
-        trained[seed] = out
-        return out
+        let folder = self.folder
+        let training = Task {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let (status, output, errors) = try await Cluster.capture("switchyard", [
+                "train", "--data", Repository.path("data/routellm/gsm8k.jsonl.gz"), "--prices", Repository.path("data/prices.json"),
+                "--k", "8", "--seed", "\(seed)", "--out", out,
+            ])
+            guard status == 0 else { throw TestFailure("switchyard train failed:\n\(output)\(errors)") }
+            return out
+        }
+        trained[seed] = training
+        return try await training.value
     }
 }
