@@ -50,7 +50,7 @@ let package = Package(
         // A small HTTP/1.1 server and client: metrics endpoints, OpenAI-compatible upstreams.
         .target(
             name: "HTTPKit",
-            dependencies: [logging, .product(name: "NIOHTTP1", package: "swift-nio"),
+            dependencies: ["Wire", logging, .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
         // What every service executable shares: flags, logging, Health/Status, metrics, lifecycle.
         .target(
@@ -100,7 +100,7 @@ let package = Package(
 
         .executableTarget(
             name: "SwitchyardLoad",
-            dependencies: ["LoadTest", "RPC", "Wire", "Datasets", "RouterCore",
+            dependencies: ["LoadTest", "RPC", "Wire", "Datasets", "RouterCore", "ServiceKit",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "SwitchyardGateway",
@@ -120,10 +120,10 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "SwitchyardCLI",
-            dependencies: ["RPC", "Wire", "RouterCore", "Datasets", "RouterFile", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
+            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "Datasets", "RouterFile", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
         .executableTarget(
             name: "SwitchyardBench",
-            dependencies: ["RPC", "Wire", "RouterCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(
             name: "WireTests",

@@ -23,14 +23,21 @@ cc -O2 -o "$run_dir/pingpong" tools/pingpong.c -lpthread
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
-# start NAME EXECUTABLE ARGS...: starts a service on a free port; sets $port.
+# start NAME EXECUTABLE ARGS...: starts it on a free port (log and port file named NAME in the run
+# dir), waits until it is SERVING, and sets $port.
 start() {
-  local name=$1
-  shift
-  start_service "$run_dir" "$bin" "$@" --log-level warning
-  pids+=("$service_pid")
-  port=$service_port
-  mv "$run_dir/$1.port" "$run_dir/$name.port"
+  local name=$1 executable=$2
+  shift 2
+  rm -f "$run_dir/$name.port"
+  "$bin/$executable" --port 0 --port-file "$run_dir/$name.port" --log-level warning "$@" >"$run_dir/$name.log" 2>&1 &
+  pids+=("$!")
+  for _ in $(seq 100); do [ -s "$run_dir/$name.port" ] && break; sleep 0.1; done
+  if [ ! -s "$run_dir/$name.port" ]; then
+    cat "$run_dir/$name.log" >&2
+    echo "bench.sh: $name did not start (log: $run_dir/$name.log)" >&2
+    exit 1
+  fi
+  port=$(cat "$run_dir/$name.port")
   "$bin/switchyard" status --wait 20 "127.0.0.1:$port" >/dev/null
 }
 # load NAME ARGS...: one switchyard-load run, its JSON report saved as NAME.json.

@@ -27,9 +27,11 @@ public final class Replica: Sendable {
     /// In the rotation: the last health check passed.
     public var isHealthy: Bool { state.withLock { $0.healthy } }
 
-    func forwardSucceeded() { state.withLock { $0.forwarded += 1 } }
+    /// The replica answered a forward (OK, or an error about the request itself).
+    func answered() { state.withLock { $0.forwarded += 1 } }
 
-    func forwardFailed() {
+    /// A forward failed transiently (unreachable, dropped, timed out) and was retried elsewhere.
+    func failedToAnswer() {
         state.withLock {
             $0.forwarded += 1
             $0.failures += 1

@@ -57,7 +57,7 @@ public final class RouteForwarder: Sendable {
                 let failure: RPCError
                 switch result {
                 case .success(let envelope) where envelope.status == .ok:
-                    replica.forwardSucceeded()
+                    replica.answered()
                     return promise.succeed(envelope.body)
                 case .success(let envelope):
                     failure = RPCError(envelope.status, envelope.errorMessage)
@@ -65,10 +65,10 @@ public final class RouteForwarder: Sendable {
                     failure = RPCError(error)
                 }
                 guard Self.isTransient(failure.code) else {
-                    replica.forwardSucceeded()  // it answered; the request itself was wrong
+                    replica.answered()  // the request itself was wrong: not the replica's fault
                     return promise.fail(failure)
                 }
-                replica.forwardFailed()
+                replica.failedToAnswer()
                 self.pool.probe(replica)
                 self.forward(body, timeout: timeout, tried: tried + [replica], failures: failures + ["\(replica.address): \(failure)"], promise: promise)
             }

@@ -30,21 +30,10 @@ public struct RemoteEmbedder: TextEmbedder {
     public var name: String { "remote:\(model)" }
 
     public func embed(_ texts: [String]) async throws -> [[Float]] {
-        var headers = [("Content-Type", "application/json")]
-        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
-        let body = try JSONSerialization.data(withJSONObject: ["model": model, "input": texts])
-        let response: HTTPClientResponse
-        do {
-            response = try await HTTPClient.post(endpoint, path: "/embeddings", headers: headers, body: Array(body), timeout: timeout)
-        } catch let error as HTTPError {
-            if case .timedOut = error { throw RPCError(.deadlineExceeded, "remote embedder: \(error)") }
-            throw RPCError(.unavailable, "remote embedder: \(error)")
-        }
-        guard response.status == 200 else {
-            let detail = String(decoding: response.body.prefix(300), as: UTF8.self)
-            throw RPCError(.unavailable, "remote embedder \(endpoint) answered HTTP \(response.status): \(detail)")
-        }
-        return try decode(response.body, count: texts.count)
+        let body = try await HTTPClient.postJSON(
+            endpoint, path: "/embeddings", json: ["model": model, "input": texts], apiKey: apiKey, timeout: timeout,
+            upstream: "remote embedder \(endpoint)")
+        return try decode(body, count: texts.count)
     }
 
     /// The vectors of an embeddings response, ordered by `index`, each scaled to unit length.

@@ -13,7 +13,7 @@ import Foundation
 /// ```
 ///
 /// Relative dataset paths are resolved against the configuration file's folder.
-public struct GatewayConfiguration: Sendable, Equatable {
+public struct GatewayConfiguration: Sendable, Equatable, Decodable {
     public var upstreams: [UpstreamConfiguration]
 
     public init(upstreams: [UpstreamConfiguration]) {
@@ -30,7 +30,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         }
         var configuration: GatewayConfiguration
         do {
-            configuration = try JSONDecoder().decode(File.self, from: data).configuration
+            configuration = try JSONDecoder().decode(GatewayConfiguration.self, from: data)
         } catch {
             throw ConfigurationError("gateway configuration \(path) is not valid: \(error)")
         }
@@ -70,11 +70,6 @@ public struct GatewayConfiguration: Sendable, Equatable {
             }
         }
         return problems
-    }
-
-    private struct File: Decodable {
-        var upstreams: [UpstreamConfiguration]
-        var configuration: GatewayConfiguration { GatewayConfiguration(upstreams: upstreams) }
     }
 }
 

@@ -34,23 +34,9 @@ public struct OpenAIUpstream: Upstream {
             "messages": [["role": "user", "content": prompt]],
         ]
         if maxTokens > 0 { request["max_tokens"] = Int(maxTokens) }
-        var headers = [("Content-Type", "application/json")]
-        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
-        let response: HTTPClientResponse
-        do {
-            response = try await HTTPClient.post(
-                endpoint, path: "/chat/completions", headers: headers, body: Array(try JSONSerialization.data(withJSONObject: request)),
-                timeout: timeout)
-        } catch let error as HTTPError {
-            if case .timedOut = error { throw RPCError(.deadlineExceeded, "\(configuration.name): \(error)") }
-            throw RPCError(.unavailable, "\(configuration.name): \(error)")
-        }
-        guard response.status == 200 else {
-            let detail = String(decoding: response.body.prefix(300), as: UTF8.self)
-            let code: StatusCode = response.status == 429 ? .resourceExhausted : .unavailable
-            throw RPCError(code, "\(configuration.name) answered HTTP \(response.status): \(detail)")
-        }
-        return try Self.answer(from: response.body, prompt: prompt, upstream: configuration.name)
+        let body = try await HTTPClient.postJSON(
+            endpoint, path: "/chat/completions", json: request, apiKey: apiKey, timeout: timeout, upstream: configuration.name)
+        return try Self.answer(from: body, prompt: prompt, upstream: configuration.name)
     }
 
     /// The answer in a chat-completions response body.

@@ -14,25 +14,31 @@ public final class LoadGenerator: Sendable {
     private let clients: [RPCClient]
     private let issued = Atomic<Int>(0)
     private let stopped = Atomic<Bool>(false)
-    private let startNanos: UInt64
-    private let warmupEndNanos: UInt64
+    /// When `run()` began sending (0 before), in uptime nanoseconds; warm-up and the recorded
+    /// time count from here, not from set-up (connecting, the reachability check).
+    private let started = Atomic<UInt64>(0)
 
     public init(plan: LoadPlan, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.plan = plan
         clients = (0..<plan.connections).map { _ in
             RPCClient(address: plan.target, configuration: .init(connectTimeout: .seconds(2), defaultTimeout: plan.timeout, connections: 1), group: group)
         }
-        startNanos = Self.now()
-        warmupEndNanos = startNanos + UInt64(plan.warmup * 1e9)
     }
 
     static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
 
     /// Seconds since the generator was made.
-    public var elapsed: Double { Double(Self.now() - startNanos) / 1e9 }
+    public var elapsed: Double {
+        let start = started.load(ordering: .relaxed)
+        return start == 0 ? 0 : Double(Self.now() - start) / 1e9
+    }
+
+    private var warmupEndNanos: UInt64 { started.load(ordering: .relaxed) + UInt64(plan.warmup * 1e9) }
 
     /// Seconds of recorded (post-warm-up) time so far.
-    public var measuredSeconds: Double { max(0, Double(Int64(Self.now()) - Int64(warmupEndNanos)) / 1e9) }
+    public var measuredSeconds: Double {
+        started.load(ordering: .relaxed) == 0 ? 0 : max(0, Double(Int64(Self.now()) - Int64(warmupEndNanos)) / 1e9)
+    }
 
     /// Fails with UNAVAILABLE (and a message naming the target) when it does not answer Health.
     public func checkReachable() async throws {
@@ -45,6 +51,7 @@ public final class LoadGenerator: Sendable {
 
     /// Sends until the plan's stop condition, then waits for every answer (or timeout).
     public func run() async {
+        started.store(Self.now(), ordering: .relaxed)
         let finished: [EventLoopFuture<Void>]
         switch plan.mode {
         case .closedLoop(_, let depth):
@@ -106,7 +113,7 @@ public final class LoadGenerator: Sendable {
     private func openLoop(_ client: RPCClient, interval: Double, offset: UInt64) -> EventLoopFuture<Void> {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let done = eventLoop.makePromise(of: Void.self)
-        let state = OpenLoopState(next: Double(startNanos + offset))
+        let state = OpenLoopState(next: Double(started.load(ordering: .relaxed) + offset))
         @Sendable func finishIfDrained() {
             if !state.sending && state.inFlight == 0 { done.succeed() }
         }

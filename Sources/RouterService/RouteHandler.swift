@@ -105,18 +105,16 @@ public struct RouteHandler: Sendable {
             throw RPCError(.invalidArgument, "\(error)")
         }
         let names = loaded.model.models
-        var scores: [ModelScore] = []
-        scores.reserveCapacity(names.count)
-        for (m, score) in decision.scores.enumerated() {
-            guard let score else { continue }
-            scores.append(ModelScore(
-                model: names[m], score: score, predictedQuality: decision.estimates.quality[m],
-                predictedCostUSD: decision.estimates.cost[m]))
-        }
+        let chosen = decision.model
         // Best first; the chosen model leads even on a tie or when the budget forced a cheaper pick.
-        scores.sort { a, b in
-            if (a.model == names[decision.model]) != (b.model == names[decision.model]) { return a.model == names[decision.model] }
-            return a.score > b.score
+        let ranked = decision.scores.indices.filter { decision.scores[$0] != nil }.sorted { a, b in
+            if (a == chosen) != (b == chosen) { return a == chosen }
+            return decision.scores[a]! > decision.scores[b]!
+        }
+        let scores = ranked.map { m in
+            ModelScore(
+                model: names[m], score: decision.scores[m]!, predictedQuality: decision.estimates.quality[m],
+                predictedCostUSD: decision.estimates.cost[m])
         }
         routed.increment(names[decision.model])
         var alpha = 0.0

@@ -59,3 +59,12 @@ public struct StartupError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// `host:port` flags and arguments parse straight into a `ServiceAddress`; a malformed one is a
+/// usage error naming the flag.
+extension ServiceAddress: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let address = try? ServiceAddress(parsing: argument) else { return nil }
+        self = address
+    }
+}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RPC
+import ServiceKit
 import Wire
 
 /// Sequential Health round trips to a running service: one request in flight at a time.
@@ -8,7 +9,7 @@ struct PingBenchmark: AsyncParsableCommand {
         commandName: "ping", abstract: "p50/p99 of sequential Health round trips to a service.")
 
     @Argument(help: "The service's address, host:port.")
-    var address: String
+    var address: ServiceAddress
 
     @Option(help: "Timed round trips (after --warmup untimed ones).")
     var count = 20000
@@ -17,7 +18,7 @@ struct PingBenchmark: AsyncParsableCommand {
     var warmup = 2000
 
     func run() async throws {
-        let client = RPCClient(address: try ServiceAddress(parsing: address))
+        let client = RPCClient(address: address)
         for _ in 0..<warmup { _ = try await client.call(Methods.health, HealthRequest()) }
         var samples = Samples(capacity: count)
         for _ in 0..<count {

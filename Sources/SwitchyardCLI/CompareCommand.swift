@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import NIOCore
 import RPC
+import ServiceKit
 import Wire
 
 /// `switchyard compare`: sends prompts through a running gateway as "auto" and as one fixed model,
@@ -17,7 +18,7 @@ struct CompareCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "The gateway's host:port.")
-    var gateway: String
+    var gateway: ServiceAddress
 
     @Option(help: "A JSONL(.gz) file whose lines have a \"prompt\" (a dataset file works).")
     var prompts: String
@@ -37,13 +38,12 @@ struct CompareCommand: AsyncParsableCommand {
     func validate() throws {
         if let alpha, !(0...1).contains(alpha) { throw ValidationError("--alpha must be in [0, 1]") }
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
-        if (try? ServiceAddress(parsing: gateway)) == nil { throw ValidationError("--gateway: expected host:port") }
     }
 
     func run() async throws {
         let prompts = try PromptFile.prompts(self.prompts)
         let client = RPCClient(
-            address: try ServiceAddress(parsing: gateway),
+            address: gateway,
             configuration: .init(connectTimeout: .seconds(2), defaultTimeout: .milliseconds(Int64(timeout * 1000)), connections: 4))
         defer { Task { await client.close() } }
         var results: [(label: String, tally: Tally)] = []

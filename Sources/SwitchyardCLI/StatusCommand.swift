@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import NIOCore
 import RPC
+import ServiceKit
 import Wire
 
 /// `switchyard status ADDRESS`: asks a running service for its Health and Status and prints them.
@@ -10,7 +11,7 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status", abstract: "Print a running service's health and status.")
 
     @Argument(help: "The service's address, host:port.")
-    var address: String
+    var address: ServiceAddress
 
     @Option(help: "Seconds to wait for an answer.")
     var timeout = 5.0
@@ -19,7 +20,7 @@ struct StatusCommand: AsyncParsableCommand {
     var wait: Double?
 
     func run() async throws {
-        let target = try ServiceAddress(parsing: address)
+        let target = address
         let client = RPCClient(
             address: target,
             configuration: .init(connectTimeout: .seconds(2), defaultTimeout: .milliseconds(Int64(timeout * 1000))))

@@ -15,7 +15,7 @@ struct SwitchyardCoordinator: AsyncParsableCommand {
     @OptionGroup var service: ServiceOptions
 
     @Option(name: .customLong("replica"), help: "A router replica host:port (repeatable; replicas may also Register).")
-    var replicas: [String] = []
+    var replicas: [ServiceAddress] = []
 
     @Option(help: "Seconds between health checks of every replica.")
     var healthInterval = 1.0
@@ -33,9 +33,6 @@ struct SwitchyardCoordinator: AsyncParsableCommand {
     var replicaConnections = 2
 
     func validate() throws {
-        for replica in replicas where (try? ServiceAddress(parsing: replica)) == nil {
-            throw ValidationError("--replica: expected host:port, got \(replica)")
-        }
         if !(healthInterval > 0) || !(healthTimeout > 0) || !(forwardTimeout > 0) {
             throw ValidationError("--health-interval, --health-timeout and --forward-timeout must be > 0")
         }
@@ -50,7 +47,7 @@ struct SwitchyardCoordinator: AsyncParsableCommand {
                 wire: service.wireConfiguration, connectTimeout: .milliseconds(Int64(healthTimeout * 1000)),
                 connections: replicaConnections),
             healthTimeout: .milliseconds(Int64(healthTimeout * 1000)), logger: host.logger)
-        for replica in replicas { pool.add(try ServiceAddress(parsing: replica), registered: false) }
+        for replica in replicas { pool.add(replica, registered: false) }
         let forwarder = RouteForwarder(
             pool: pool, maxAttempts: maxAttempts, forwardTimeout: .milliseconds(Int64(forwardTimeout * 1000)))
         var handlers = RPCHandlers()

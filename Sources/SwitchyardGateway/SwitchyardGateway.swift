@@ -18,7 +18,7 @@ struct SwitchyardGateway: AsyncParsableCommand {
     var config: String
 
     @Option(help: "Router or coordinator host:port for model \"auto\" (absent: only named models).")
-    var router: String?
+    var router: ServiceAddress?
 
     @Option(help: "Connections kept open to the router.")
     var routerConnections = 2
@@ -30,7 +30,6 @@ struct SwitchyardGateway: AsyncParsableCommand {
     var maxAttempts = 3
 
     func validate() throws {
-        if let router, (try? ServiceAddress(parsing: router)) == nil { throw ValidationError("--router: expected host:port, got \(router)") }
         if routerConnections < 1 { throw ValidationError("--router-connections must be at least 1") }
         if !(routeTimeout > 0) { throw ValidationError("--route-timeout must be > 0") }
         if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
@@ -44,9 +43,9 @@ struct SwitchyardGateway: AsyncParsableCommand {
         } catch {
             throw StartupError("\(error)")
         }
-        let routerClient = try router.map {
+        let routerClient = router.map {
             RPCClient(
-                address: try ServiceAddress(parsing: $0),
+                address: $0,
                 configuration: .init(wire: service.wireConfiguration, connectTimeout: .seconds(1), connections: routerConnections))
         }
         let handler = CompleteHandler(
@@ -56,7 +55,7 @@ struct SwitchyardGateway: AsyncParsableCommand {
         handler.register(in: &handlers)
         host.logger.info("upstreams configured", metadata: [
             "models": "\(upstreams.map(\.configuration.name).sorted().joined(separator: ", "))",
-            "router": "\(router ?? "none")",
+            "router": "\(router?.description ?? "none")",
         ])
         try await host.run(handlers: handlers, defaultPort: 7400, status: { $0.gateway = handler.ledger.status })
     }

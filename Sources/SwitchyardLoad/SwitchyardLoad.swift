@@ -4,6 +4,7 @@ import Foundation
 import LoadTest
 import RouterCore
 import RPC
+import ServiceKit
 import Wire
 
 /// `switchyard-load`: the load-test client.
@@ -22,7 +23,7 @@ struct SwitchyardLoad: AsyncParsableCommand {
     }
 
     @Argument(help: "The service, host:port.")
-    var target: String
+    var target: ServiceAddress
 
     @Option(help: "What to send: route (router or coordinator), embed, complete (gateway), health.")
     var method: Method = .route
@@ -73,7 +74,6 @@ struct SwitchyardLoad: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        if (try? ServiceAddress(parsing: target)) == nil { throw ValidationError("target: expected host:port, got \(target)") }
         if connections < 1 || connections > 1024 { throw ValidationError("--connections must be in 1...1024") }
         if depth < 1 || depth > 4096 { throw ValidationError("--depth must be in 1...4096") }
         if let rate, !(rate > 0 && rate <= 10_000_000) { throw ValidationError("--rate must be > 0 and at most 10,000,000 per second") }
@@ -90,7 +90,7 @@ struct SwitchyardLoad: AsyncParsableCommand {
 
     func run() async throws {
         let plan = LoadPlan(
-            target: try ServiceAddress(parsing: target), method: rpcName, bodies: try bodies(),
+            target: target, method: rpcName, bodies: try bodies(),
             mode: rate.map { .openLoop(rate: $0, connections: connections) } ?? .closedLoop(connections: connections, depth: depth),
             stop: requests.map { .requests($0) } ?? .after(seconds: duration),
             warmup: warmup, timeout: .milliseconds(Int64(timeout * 1000)))

@@ -20,7 +20,7 @@ struct SwitchyardRouter: AsyncParsableCommand {
     var routerFile: String
 
     @Option(help: "Embedding service host:port for prompts; absent: embed in-process with the model's hash embedder.")
-    var embedAddress: String?
+    var embedAddress: ServiceAddress?
 
     @Option(help: "Connections kept open to the embedding service.")
     var embedConnections = 2
@@ -32,10 +32,10 @@ struct SwitchyardRouter: AsyncParsableCommand {
     var defaultAlpha = 0.5
 
     @Option(help: "Coordinator host:port to register with.")
-    var coordinator: String?
+    var coordinator: ServiceAddress?
 
     @Option(help: "host:port the coordinator should forward to (default: the bound address).")
-    var advertise: String?
+    var advertise: ServiceAddress?
 
     @Option(help: "Name of this replica in responses and at the coordinator (default: its address).")
     var replicaID: String?
@@ -44,9 +44,6 @@ struct SwitchyardRouter: AsyncParsableCommand {
         if !(0...1).contains(defaultAlpha) { throw ValidationError("--default-alpha must be in [0, 1]") }
         if embedConnections < 1 { throw ValidationError("--embed-connections must be at least 1") }
         if !(embedTimeout > 0) { throw ValidationError("--embed-timeout must be > 0") }
-        for (flag, value) in [("--embed-address", embedAddress), ("--coordinator", coordinator), ("--advertise", advertise)] {
-            if let value, (try? ServiceAddress(parsing: value)) == nil { throw ValidationError("\(flag): expected host:port, got \(value)") }
-        }
     }
 
     func run() async throws {
@@ -57,9 +54,9 @@ struct SwitchyardRouter: AsyncParsableCommand {
         } catch {
             throw StartupError("\(error)")
         }
-        let embedder: any PromptEmbedder = try embedAddress.map { address in
+        let embedder: any PromptEmbedder = embedAddress.map { address in
             EmbeddingServiceClient(client: RPCClient(
-                address: try ServiceAddress(parsing: address),
+                address: address,
                 configuration: .init(wire: service.wireConfiguration, connectTimeout: .seconds(1), connections: embedConnections)))
         } ?? InProcessHashEmbedder()
         let replica = ReplicaName(replicaID ?? "")
@@ -71,7 +68,7 @@ struct SwitchyardRouter: AsyncParsableCommand {
 
         let server = host.makeServer(handlers: handlers, defaultPort: 7200, status: { $0.router = handler.status })
         let bound = try await server.start()
-        let address = advertise ?? "\(service.host == "0.0.0.0" ? "127.0.0.1" : service.host):\(bound.port ?? 0)"
+        let address = advertise?.description ?? "\(service.host == "0.0.0.0" ? "127.0.0.1" : service.host):\(bound.port ?? 0)"
         if replica.value.isEmpty { replica.value = address }
         host.logger.info("router model loaded", metadata: [
             "version": "\(state.current.version)", "models": "\(state.current.model.models.count)",
@@ -80,7 +77,7 @@ struct SwitchyardRouter: AsyncParsableCommand {
         var services: [any Service] = [ReloadOnHangup(state: state, logger: host.logger)]
         if let coordinator {
             services.append(CoordinatorRegistration(
-                coordinator: try ServiceAddress(parsing: coordinator), address: address, replicaID: replica.value,
+                coordinator: coordinator, address: address, replicaID: replica.value,
                 logger: host.logger))
         }
         try await host.run(server: server, services: services)

@@ -30,20 +30,3 @@ ensure_python_env() {
     "$SWITCHYARD_PYTHON_ENV/bin/pip" install -q --disable-pip-version-check -r "$SWITCHYARD_ROOT/clients/python/requirements.txt"
   fi
 }
-
-# start_service RUN_DIR BIN NAME ARGS...: starts BIN/NAME on a free port with its log and port file
-# in RUN_DIR, waits until it listens, and sets $service_port and $service_pid.
-start_service() {
-  local run_dir=$1 bin=$2 name=$3
-  shift 3
-  rm -f "$run_dir/$name.port"
-  "$bin/$name" --port 0 --port-file "$run_dir/$name.port" "$@" >"$run_dir/$name.log" 2>&1 &
-  service_pid=$!
-  for _ in $(seq 100); do [ -s "$run_dir/$name.port" ] && break; sleep 0.1; done
-  if [ ! -s "$run_dir/$name.port" ]; then
-    cat "$run_dir/$name.log" >&2
-    echo "$name did not start (log: $run_dir/$name.log)" >&2
-    return 1
-  fi
-  service_port=$(cat "$run_dir/$name.port")
-}
