@@ -37,11 +37,13 @@ let package = Package(
             providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CSwitchyardProto", dependencies: ["CProtobufC"]),
+        // zlib streams (frames, router files, gzip data files), reused between messages.
+        .target(name: "Zlib", dependencies: ["CZlib"]),
 
         // Swift values <-> protobuf-c, frames, zlib, and the NIO codec handlers.
         .target(
             name: "Wire",
-            dependencies: ["CSwitchyardProto", "CProtobufC", "CZlib", .product(name: "NIOCore", package: "swift-nio")]),
+            dependencies: ["CSwitchyardProto", "CProtobufC", "Zlib", .product(name: "NIOCore", package: "swift-nio")]),
         // Connections: the RPC server and client.
         .target(
             name: "RPC",
@@ -50,7 +52,7 @@ let package = Package(
         // A small HTTP/1.1 server and client: metrics endpoints, OpenAI-compatible upstreams.
         .target(
             name: "HTTPKit",
-            dependencies: ["Wire", logging, .product(name: "NIOHTTP1", package: "swift-nio"),
+            dependencies: [logging, .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
         // What every service executable shares: flags, logging, Health/Status, metrics, lifecycle.
         .target(
@@ -66,9 +68,9 @@ let package = Package(
         // Pure routing: vectors, k-means, the hash embedder, routers, evaluation metrics. No I/O.
         .target(name: "RouterCore", dependencies: ["CVectorKernels"]),
         // Data files: the JSONL dataset format, price tables, converters from published results.
-        .target(name: "Datasets", dependencies: ["RouterCore", "Wire", .product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "Datasets", dependencies: ["RouterCore", "Zlib"]),
         // Router files: a trained router as a zlib-compressed protobuf-c message.
-        .target(name: "RouterFile", dependencies: ["RouterCore", "Wire", .product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "RouterFile", dependencies: ["RouterCore", "Wire", "Zlib"]),
 
         // The embedding service's logic: the Embed handler and its LRU cache.
         .target(name: "EmbeddingService", dependencies: ["RouterCore", "RPC", "Wire", "HTTPKit"] + nio),
@@ -77,7 +79,7 @@ let package = Package(
         // registration with a coordinator.
         .target(
             name: "RouterService",
-            dependencies: ["RouterCore", "RouterFile", "RPC", "Wire", "ServiceKit", logging,
+            dependencies: ["RouterCore", "RouterFile", "RPC", "Wire", logging,
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")] + nio),
 
@@ -91,7 +93,7 @@ let package = Package(
         // Complete with routing, fallback and cost accounting.
         .target(
             name: "Gateway",
-            dependencies: ["RPC", "Wire", "HTTPKit", "Datasets", "ServiceKit", logging] + nio),
+            dependencies: ["RPC", "Wire", "HTTPKit", "Datasets", logging] + nio),
 
         // The load generator: closed and open loop over NIO, HdrHistogram latencies, reports.
         .target(
@@ -127,9 +129,10 @@ let package = Package(
 
         .testTarget(
             name: "WireTests",
-            dependencies: ["Wire", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["Wire", "Zlib", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"]),
+        .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
         .testTarget(name: "EmbeddingServiceTests", dependencies: ["EmbeddingService", "RouterCore", "RPC", "Wire", "HTTPKit", logging]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "RouterCore", "RouterFile"]),
         // End to end: the executables as processes (they must be built: `swift build`).

@@ -6,7 +6,7 @@ import Wire
 /// counters.
 public final class Replica: Sendable {
     public let address: ServiceAddress
-    public let client: RPCClient
+    public let client: any ForwardingCaller
     /// True when it registered itself rather than being listed on the command line.
     public let registered: Bool
     private let state = Mutex(State())
@@ -18,7 +18,7 @@ public final class Replica: Sendable {
         var probing = false
     }
 
-    init(address: ServiceAddress, client: RPCClient, registered: Bool) {
+    init(address: ServiceAddress, client: any ForwardingCaller, registered: Bool) {
         self.address = address
         self.client = client
         self.registered = registered

@@ -1,5 +1,4 @@
 import Logging
-import NIOCore
 import RPC
 import Synchronization
 import Wire
@@ -11,12 +10,17 @@ import Wire
 public final class ReplicaPool: Sendable {
     private let replicas = Mutex<[Replica]>([])
     private let turn = Atomic<Int>(0)
-    private let clientConfiguration: ClientConfiguration
-    let healthTimeout: TimeAmount
+    private let connect: @Sendable (ServiceAddress) -> any ForwardingCaller
+    let healthTimeout: Duration
     let logger: Logger
 
-    public init(clientConfiguration: ClientConfiguration, healthTimeout: TimeAmount = .milliseconds(500), logger: Logger) {
-        self.clientConfiguration = clientConfiguration
+    /// - Parameter connect: makes the client of a replica at an address (an `RPCClient`; tests
+    ///   hand out `InProcessCaller`s).
+    public init(
+        healthTimeout: Duration = .milliseconds(500), logger: Logger,
+        connect: @escaping @Sendable (ServiceAddress) -> any ForwardingCaller
+    ) {
+        self.connect = connect
         self.healthTimeout = healthTimeout
         self.logger = logger
     }
@@ -26,7 +30,7 @@ public final class ReplicaPool: Sendable {
     public func add(_ address: ServiceAddress, registered: Bool) -> Int {
         let (count, added) = replicas.withLock { replicas -> (Int, Bool) in
             guard !replicas.contains(where: { $0.address == address }) else { return (replicas.count, false) }
-            replicas.append(Replica(address: address, client: RPCClient(address: address, configuration: clientConfiguration), registered: registered))
+            replicas.append(Replica(address: address, client: connect(address), registered: registered))
             return (replicas.count, true)
         }
         if added { logger.info("replica added", metadata: ["address": "\(address)", "registered": "\(registered)", "replicas": "\(count)"]) }

@@ -1,6 +1,5 @@
 import Foundation
-import NIOCore
-import Wire
+import Zlib
 
 /// Reads and writes text files, transparently gzip-compressed when the name ends in ".gz".
 public enum TextFile {
@@ -12,8 +11,7 @@ public enum TextFile {
         var bytes = [UInt8](data)
         if path.hasSuffix(".gz") {
             do {
-                let inflated = try Inflater(format: .gzip).decompress(ByteBuffer(bytes: bytes), limit: 1 << 31)
-                bytes = Array(inflated.readableBytesView)
+                bytes = try bytes.withUnsafeBytes { try Inflater(format: .gzip).decompress($0, limit: 1 << 31) }
             } catch {
                 throw DatasetError(file: path, "not a valid gzip file: \(error)")
             }
@@ -26,9 +24,7 @@ public enum TextFile {
     public static func write(_ text: String, to path: String) throws {
         var bytes = Array(text.utf8)
         if path.hasSuffix(".gz") {
-            var output = ByteBuffer()
-            bytes.withUnsafeBytes { Deflater(level: 9, format: .gzip).compress($0, into: &output) }
-            bytes = Array(output.readableBytesView)
+            bytes = bytes.withUnsafeBytes { Deflater(level: 9, format: .gzip).compress($0) }
         }
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
             throw DatasetError(file: path, "cannot write the file")

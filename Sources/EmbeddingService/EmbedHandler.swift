@@ -3,24 +3,28 @@ import RPC
 import Wire
 
 /// The Embed method: texts in, one unit vector per text out, through an LRU cache of recent
-/// prompts. With a local embedder, small batches are answered on the event loop; larger ones,
-/// and every call of a remote embedder, run as a task so they cannot stall the connections
-/// sharing the loop.
+/// prompts. With a local embedder, a small batch of short texts is embedded where the request
+/// arrived (microseconds); anything larger, and every call of a remote embedder, runs off the
+/// event loop so it cannot stall the connections sharing it.
 public struct EmbedHandler: Sendable {
     public let embedder: any TextEmbedder
     public let cache: LRUCache<String, [Float]>
     /// The most texts one request may carry.
     public let maxBatch: Int
-    /// Batches up to this size are embedded inline on the event loop (local embedders only).
+    /// Batches up to this many texts, of at most `inlineCharacters` in all, are embedded inline
+    /// (local embedders only).
     public let inlineBatch: Int
+    public let inlineCharacters: Int
 
     public init(
-        embedder: any TextEmbedder = HashEmbedder(), cacheEntries: Int = 10_000, maxBatch: Int = 1024, inlineBatch: Int = 4
+        embedder: any TextEmbedder = HashEmbedder(), cacheEntries: Int = 10_000, maxBatch: Int = 1024, inlineBatch: Int = 4,
+        inlineCharacters: Int = 8192
     ) {
         self.embedder = embedder
         self.cache = LRUCache(capacity: cacheEntries)
         self.maxBatch = maxBatch
         self.inlineBatch = inlineBatch
+        self.inlineCharacters = inlineCharacters
     }
 
     /// Adds Embed to `handlers`.
@@ -30,10 +34,7 @@ public struct EmbedHandler: Sendable {
             guard request.texts.count <= maxBatch else {
                 throw RPCError(.invalidArgument, "\(request.texts.count) texts exceed the batch limit of \(maxBatch)")
             }
-            if let local = embedder as? any LocalTextEmbedder, request.texts.count <= inlineBatch {
-                return .now(respond(request.texts) { local.embedNow($0) })
-            }
-            return .later { try await embed(request.texts) }
+            return try await embed(request.texts)
         }
     }
 
@@ -41,14 +42,19 @@ public struct EmbedHandler: Sendable {
     /// distinct text once).
     public func embed(_ texts: [String]) async throws -> EmbedResponse {
         let (cached, missing) = lookUp(texts)
-        let computed = missing.isEmpty ? [] : try await embedder.embed(missing)
+        var computed: [[Float]] = []
+        if !missing.isEmpty {
+            if let local = embedder as? any LocalTextEmbedder, isSmall(missing) {
+                computed = local.embedNow(missing)
+            } else {
+                computed = try await embedder.embed(missing)
+            }
+        }
         return assemble(texts, cached, missing, computed)
     }
 
-    /// `embed(_:)` for a local embedder, without suspending.
-    private func respond(_ texts: [String], _ compute: ([String]) -> [[Float]]) -> EmbedResponse {
-        let (cached, missing) = lookUp(texts)
-        return assemble(texts, cached, missing, missing.isEmpty ? [] : compute(missing))
+    private func isSmall(_ texts: [String]) -> Bool {
+        texts.count <= inlineBatch && texts.reduce(0) { $0 + $1.utf8.count } <= inlineCharacters
     }
 
     /// The cached vector of each text, and the distinct texts not cached.
@@ -66,7 +72,7 @@ public struct EmbedHandler: Sendable {
             fresh[text] = vector
             cache.insert(vector, for: text)
         }
-        let vectors = texts.indices.map { cached[$0] ?? fresh[texts[$0]]! }
+        let vectors = texts.indices.map { Vector(values: cached[$0] ?? fresh[texts[$0]]!) }
         return EmbedResponse(vectors: vectors, embedder: embedder.name, dimension: UInt32(embedder.dimension))
     }
 

@@ -1,6 +1,5 @@
 import Foundation
 import HTTPKit
-import NIOCore
 import RPC
 import RouterCore
 import Wire
@@ -17,9 +16,9 @@ public struct RemoteEmbedder: TextEmbedder {
     public let dimension: Int
     /// Sent as `Authorization: Bearer …` when set.
     let apiKey: String?
-    let timeout: TimeAmount
+    let timeout: Duration
 
-    public init(endpoint: HTTPEndpoint, model: String, dimension: Int, apiKey: String?, timeout: TimeAmount = .seconds(10)) {
+    public init(endpoint: HTTPEndpoint, model: String, dimension: Int, apiKey: String?, timeout: Duration = .seconds(10)) {
         self.endpoint = endpoint
         self.model = model
         self.dimension = dimension
@@ -30,9 +29,14 @@ public struct RemoteEmbedder: TextEmbedder {
     public var name: String { "remote:\(model)" }
 
     public func embed(_ texts: [String]) async throws -> [[Float]] {
-        let body = try await HTTPClient.postJSON(
-            endpoint, path: "/embeddings", json: ["model": model, "input": texts], apiKey: apiKey, timeout: timeout,
-            upstream: "remote embedder \(endpoint)")
+        let body: [UInt8]
+        do {
+            body = try await HTTPClient.postJSON(
+                endpoint, path: "/embeddings", json: ["model": model, "input": texts], apiKey: apiKey, timeout: timeout)
+        } catch {
+            let code: StatusCode = error.isTimeout ? .deadlineExceeded : error.isRateLimited ? .resourceExhausted : .unavailable
+            throw RPCError(code, "remote embedder \(endpoint): \(error)", cause: error)
+        }
         return try decode(body, count: texts.count)
     }
 

@@ -1,3 +1,4 @@
+import NIOPosix
 import RouterCore
 
 /// Turns texts into unit vectors of a fixed dimension.
@@ -15,7 +16,10 @@ public protocol LocalTextEmbedder: TextEmbedder {
 }
 
 extension LocalTextEmbedder {
-    public func embed(_ texts: [String]) async throws -> [[Float]] { embedNow(texts) }
+    /// Embeds on NIO's thread pool, off the event loops and the task executor.
+    public func embed(_ texts: [String]) async throws -> [[Float]] {
+        try await NIOThreadPool.singleton.runIfActive { embedNow(texts) }
+    }
 }
 
 extension HashEmbedder: LocalTextEmbedder {

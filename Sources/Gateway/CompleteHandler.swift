@@ -1,5 +1,4 @@
 import Logging
-import NIOCore
 import RPC
 import Wire
 
@@ -11,14 +10,17 @@ public struct CompleteHandler: Sendable {
     /// Configured upstreams by name.
     public let upstreams: [String: any Upstream]
     /// Asks for the route of "auto" requests; nil when the gateway has no router.
-    public let router: RPCClient?
+    public let router: (any RPCCaller)?
     /// Models tried per "auto" request (the router's first choice and its fallbacks).
     public let maxAttempts: Int
     /// The longest wait for the router's decision.
-    public let routeTimeout: TimeAmount
+    public let routeTimeout: Duration
     public let ledger: CostLedger
 
-    public init(upstreams: [any Upstream], router: RPCClient?, maxAttempts: Int = 3, routeTimeout: TimeAmount = .seconds(2), ledger: CostLedger = CostLedger()) {
+    public init(
+        upstreams: [any Upstream], router: (any RPCCaller)?, maxAttempts: Int = 3, routeTimeout: Duration = .seconds(2),
+        ledger: CostLedger = CostLedger()
+    ) {
         self.upstreams = Dictionary(uniqueKeysWithValues: upstreams.map { ($0.configuration.name, $0) })
         self.router = router
         self.maxAttempts = maxAttempts
@@ -33,10 +35,8 @@ public struct CompleteHandler: Sendable {
             let routed = request.model.isEmpty || request.model == "auto"
             if !routed, upstreams[request.model] == nil { throw unknownModel(request.model) }
             for name in request.allowedModels where upstreams[name] == nil { throw unknownModel(name) }
-            return .later {
-                if routed { return try await complete(routing: request, context: context) }
-                return try await call([request.model], request, context: context)
-            }
+            if routed { return try await complete(routing: request, context: context) }
+            return try await call([request.model], request, context: context)
         }
     }
 
@@ -45,18 +45,18 @@ public struct CompleteHandler: Sendable {
     }
 
     /// "auto": the router's ranking, restricted to configured upstreams, tried in order.
-    func complete(routing request: CompleteRequest, context: RequestContext) async throws -> CompleteResponse {
+    func complete(routing request: CompleteRequest, context: ServerContext) async throws -> CompleteResponse {
         guard let router else { throw RPCError(.failedPrecondition, "model \"auto\" needs a router (start the gateway with --router)") }
         let route: RouteResponse
         do {
-            let timeout = context.remaining.map { min($0, routeTimeout) } ?? routeTimeout
             route = try await router.call(
                 Methods.route, RouteRequest(prompt: request.prompt, tradeoff: request.tradeoff, allowedModels: request.allowedModels),
-                timeout: timeout)
+                timeout: context.timeout(atMost: routeTimeout))
         } catch let error as RPCError {
-            throw RPCError(error.code, "router \(router.address): \(error.message)")
+            throw RPCError(error.code, "router \(router.target): \(error.message)")
         }
-        let ranking = [route.model] + route.scores.map(\.model).filter { $0 != route.model }
+        // The router ranks every allowed model, its choice first.
+        let ranking = route.scores.map(\.model)
         let candidates = ranking.filter { upstreams[$0] != nil }
         guard !candidates.isEmpty else {
             throw RPCError(.failedPrecondition, "the router ranked \(ranking.joined(separator: ", ")); none has an upstream here")
@@ -68,15 +68,14 @@ public struct CompleteHandler: Sendable {
     }
 
     /// Calls `models` in order until one answers; UNAVAILABLE with every failure when none does.
-    func call(_ models: [String], _ request: CompleteRequest, context: RequestContext) async throws -> CompleteResponse {
+    func call(_ models: [String], _ request: CompleteRequest, context: ServerContext) async throws -> CompleteResponse {
         var attempts: [Attempt] = []
-        let started = NIODeadline.now()
+        let started = ContinuousClock.now
         for name in models {
             let upstream = upstreams[name]!
-            let configured = TimeAmount.nanoseconds(Int64(upstream.configuration.timeoutSeconds * 1e9))
-            let timeout = context.remaining.map { min($0, configured) } ?? configured
+            let timeout = context.timeout(atMost: .nanoseconds(Int64(upstream.configuration.timeoutSeconds * 1e9)))
             guard timeout > .zero else { break }
-            let attemptStart = NIODeadline.now()
+            let attemptStart = ContinuousClock.now
             do {
                 let answer = try await upstream.complete(request.prompt, maxTokens: request.maxTokens, timeout: timeout)
                 attempts.append(Attempt(model: name, status: .ok, latencyMs: Self.milliseconds(since: attemptStart)))
@@ -99,5 +98,5 @@ public struct CompleteHandler: Sendable {
         throw RPCError(code, "no upstream answered (tried \(tried.isEmpty ? "none: deadline passed" : tried))")
     }
 
-    static func milliseconds(since start: NIODeadline) -> Double { Double((NIODeadline.now() - start).nanoseconds) / 1e6 }
+    static func milliseconds(since start: ContinuousClock.Instant) -> Double { start.duration(to: .now).seconds * 1000 }
 }

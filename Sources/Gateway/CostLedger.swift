@@ -1,4 +1,4 @@
-import ServiceKit
+import RPC
 import Synchronization
 import Wire
 

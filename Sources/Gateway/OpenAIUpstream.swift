@@ -1,6 +1,5 @@
 import Foundation
 import HTTPKit
-import NIOCore
 import Wire
 
 /// An OpenAI-compatible chat-completions endpoint: POST {base_url}/chat/completions with one user
@@ -28,14 +27,19 @@ public struct OpenAIUpstream: Upstream {
         }
     }
 
-    public func complete(_ prompt: String, maxTokens: UInt32, timeout: TimeAmount) async throws -> UpstreamAnswer {
+    public func complete(_ prompt: String, maxTokens: UInt32, timeout: Duration) async throws -> UpstreamAnswer {
         var request: [String: Any] = [
             "model": configuration.model ?? configuration.name,
             "messages": [["role": "user", "content": prompt]],
         ]
         if maxTokens > 0 { request["max_tokens"] = Int(maxTokens) }
-        let body = try await HTTPClient.postJSON(
-            endpoint, path: "/chat/completions", json: request, apiKey: apiKey, timeout: timeout, upstream: configuration.name)
+        let body: [UInt8]
+        do {
+            body = try await HTTPClient.postJSON(endpoint, path: "/chat/completions", json: request, apiKey: apiKey, timeout: timeout)
+        } catch {
+            let code: StatusCode = error.isTimeout ? .deadlineExceeded : error.isRateLimited ? .resourceExhausted : .unavailable
+            throw RPCError(code, "\(configuration.name): \(error)", cause: error)
+        }
         return try Self.answer(from: body, prompt: prompt, upstream: configuration.name)
     }
 

@@ -1,5 +1,4 @@
 import Datasets
-import NIOCore
 import Wire
 
 /// Recorded results, by prompt text: what each model scored on each prompt and its token counts.
@@ -48,9 +47,9 @@ public struct ReplayUpstream: Upstream {
 
     var recordedModel: String { configuration.model ?? configuration.name }
 
-    public func complete(_ prompt: String, maxTokens: UInt32, timeout: TimeAmount) async throws -> UpstreamAnswer {
-        let latency = TimeAmount.nanoseconds(Int64(configuration.latencyMs * 1_000_000))
-        try await Task.sleep(for: .nanoseconds(min(latency, timeout).nanoseconds))
+    public func complete(_ prompt: String, maxTokens: UInt32, timeout: Duration) async throws -> UpstreamAnswer {
+        let latency = Duration.nanoseconds(Int64(configuration.latencyMs * 1_000_000))
+        try await Task.sleep(for: min(latency, timeout))
         if latency > timeout {
             throw RPCError(.deadlineExceeded, "\(configuration.name) (replay, \(configuration.latencyMs) ms) did not answer within the timeout")
         }

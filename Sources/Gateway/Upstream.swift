@@ -1,5 +1,3 @@
-import NIOCore
-
 /// What an upstream model answered.
 public struct UpstreamAnswer: Sendable, Equatable {
     public var text: String
@@ -26,5 +24,5 @@ public struct UpstreamAnswer: Sendable, Equatable {
 /// answer), DEADLINE_EXCEEDED (no answer in time), NOT_FOUND (replay has no record of the prompt).
 public protocol Upstream: Sendable {
     var configuration: UpstreamConfiguration { get }
-    func complete(_ prompt: String, maxTokens: UInt32, timeout: TimeAmount) async throws -> UpstreamAnswer
+    func complete(_ prompt: String, maxTokens: UInt32, timeout: Duration) async throws -> UpstreamAnswer
 }

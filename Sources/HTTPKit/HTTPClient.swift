@@ -15,6 +15,8 @@ public enum HTTPError: Error, Equatable, CustomStringConvertible {
     case connectionClosed(String)
     /// The response body is larger than the caller accepts.
     case responseTooLarge(String, limit: Int)
+    /// The server answered with a status other than 200; `detail` is the start of the body.
+    case status(String, code: Int, detail: String)
 
     public var description: String {
         switch self {
@@ -23,7 +25,20 @@ public enum HTTPError: Error, Equatable, CustomStringConvertible {
         case .timedOut(let target, let seconds): "\(target) did not answer within \(seconds) s"
         case .connectionClosed(let target): "\(target) closed the connection before answering"
         case .responseTooLarge(let target, let limit): "\(target) answered more than \(limit) bytes"
+        case .status(let target, let code, let detail): "\(target) answered HTTP \(code): \(detail)"
         }
+    }
+
+    /// No answer came in time.
+    public var isTimeout: Bool {
+        if case .timedOut = self { return true }
+        return false
+    }
+
+    /// The server said to slow down (HTTP 429).
+    public var isRateLimited: Bool {
+        if case .status(_, 429, _) = self { return true }
+        return false
     }
 }
 
@@ -72,32 +87,32 @@ public enum HTTPClient {
     /// POSTs `body` to `endpoint.basePath + path` and returns the whole response.
     public static func post(
         _ endpoint: HTTPEndpoint, path: String, headers: [(String, String)] = [], body: [UInt8],
-        timeout: TimeAmount, maxResponseBytes: Int = 16 << 20
+        timeout: Duration, maxResponseBytes: Int = 16 << 20
     ) async throws -> HTTPClientResponse {
         try await request(.POST, endpoint, path: path, headers: headers, body: body, timeout: timeout, maxResponseBytes: maxResponseBytes)
     }
 
     /// GETs `endpoint.basePath + path` and returns the whole response.
     public static func get(
-        _ endpoint: HTTPEndpoint, path: String, timeout: TimeAmount, maxResponseBytes: Int = 16 << 20
+        _ endpoint: HTTPEndpoint, path: String, timeout: Duration, maxResponseBytes: Int = 16 << 20
     ) async throws -> HTTPClientResponse {
         try await request(.GET, endpoint, path: path, headers: [], body: [], timeout: timeout, maxResponseBytes: maxResponseBytes)
     }
 
     static func request(
         _ method: HTTPMethod, _ endpoint: HTTPEndpoint, path: String, headers: [(String, String)], body: [UInt8],
-        timeout: TimeAmount, maxResponseBytes: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        timeout: Duration, maxResponseBytes: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> HTTPClientResponse {
         let target = "\(endpoint)\(path)"
         let eventLoop = group.next()
         let promise = eventLoop.makePromise(of: HTTPClientResponse.self)
-        let timer = eventLoop.scheduleTask(in: timeout) {
-            promise.fail(HTTPError.timedOut(target, seconds: Double(timeout.nanoseconds) / 1e9))
+        let timer = eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            promise.fail(HTTPError.timedOut(target, seconds: Double(TimeAmount(timeout).nanoseconds) / 1e9))
         }
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: eventLoop)
-                .connectTimeout(timeout)
+                .connectTimeout(TimeAmount(timeout))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()

@@ -33,7 +33,7 @@ public final class LoadGenerator: Sendable {
         return start == 0 ? 0 : Double(Self.now() - start) / 1e9
     }
 
-    private var warmupEndNanos: UInt64 { started.load(ordering: .relaxed) + UInt64(plan.warmup * 1e9) }
+    private var warmupEndNanos: UInt64 { started.load(ordering: .relaxed) + UInt64(TimeAmount(plan.warmup).nanoseconds) }
 
     /// Seconds of recorded (post-warm-up) time so far.
     public var measuredSeconds: Double {
@@ -62,8 +62,8 @@ public final class LoadGenerator: Sendable {
                 openLoop(client, interval: 1e9 / perConnection, offset: UInt64(Double(index) * 1e9 / rate))
             }
         }
-        if case .after(let seconds) = plan.stop {
-            try? await Task.sleep(for: .milliseconds(Int64((plan.warmup + seconds) * 1000)))
+        if case .after(let duration) = plan.stop {
+            try? await Task.sleep(for: plan.warmup + duration)
             stopped.store(true, ordering: .relaxed)
         }
         for future in finished { try? await future.get() }

@@ -1,4 +1,3 @@
-import NIOCore
 import RPC
 import Wire
 
@@ -17,7 +16,7 @@ public struct LoadPlan: Sendable {
 
     /// When the run ends.
     public enum Stop: Sendable, Equatable {
-        case after(seconds: Double)
+        case after(Duration)
         case requests(Int)
     }
 
@@ -28,12 +27,15 @@ public struct LoadPlan: Sendable {
     public var bodies: [[UInt8]]
     public var mode: Mode
     public var stop: Stop
-    /// Seconds at the start whose requests are sent but not recorded.
-    public var warmup: Double
+    /// Time at the start whose requests are sent but not recorded.
+    public var warmup: Duration
     /// Per-request timeout.
-    public var timeout: TimeAmount
+    public var timeout: Duration
 
-    public init(target: ServiceAddress, method: String, bodies: [[UInt8]], mode: Mode, stop: Stop, warmup: Double = 1, timeout: TimeAmount = .seconds(10)) {
+    public init(
+        target: ServiceAddress, method: String, bodies: [[UInt8]], mode: Mode, stop: Stop, warmup: Duration = .seconds(1),
+        timeout: Duration = .seconds(10)
+    ) {
         self.target = target
         self.method = method
         self.bodies = bodies

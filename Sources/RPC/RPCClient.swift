@@ -6,15 +6,15 @@ import Wire
 /// How a client connects and how long it waits.
 public struct ClientConfiguration: Sendable {
     public var wire: WireConfiguration
-    public var connectTimeout: TimeAmount
+    public var connectTimeout: Duration
     /// The timeout of calls that give none; nil waits as long as the connection lives.
-    public var defaultTimeout: TimeAmount?
+    public var defaultTimeout: Duration?
     /// Connections to open to the server; calls take them in turn.
     public var connections: Int
 
     public init(
-        wire: WireConfiguration = .init(), connectTimeout: TimeAmount = .seconds(2),
-        defaultTimeout: TimeAmount? = .seconds(30), connections: Int = 1
+        wire: WireConfiguration = .init(), connectTimeout: Duration = .seconds(2),
+        defaultTimeout: Duration? = .seconds(30), connections: Int = 1
     ) {
         self.wire = wire
         self.connectTimeout = connectTimeout
@@ -29,7 +29,7 @@ public struct ClientConfiguration: Sendable {
 /// whatever order the server finishes. Every failure is an `RPCError`: the server's status,
 /// DEADLINE_EXCEEDED when the timeout passes, UNAVAILABLE when the server cannot be reached or the
 /// connection drops with the call in flight.
-public final class RPCClient: Sendable {
+public final class RPCClient: ForwardingCaller {
     /// The server's address.
     public let address: ServiceAddress
     private let configuration: ClientConfiguration
@@ -48,26 +48,19 @@ public final class RPCClient: Sendable {
         }
     }
 
+    public var target: String { address.description }
+
     /// Calls `method`; `timeout` nil uses the configuration's default.
     public func call<Request, Response>(
-        _ method: RPCMethod<Request, Response>, _ request: Request, timeout: TimeAmount? = nil
+        _ method: RPCMethod<Request, Response>, _ request: Request, timeout: Duration?
     ) async throws -> Response {
-        try await callFuture(method, request, timeout: timeout).get()
-    }
-
-    /// Calls `method`, for callers that stay on NIO futures.
-    public func callFuture<Request, Response>(
-        _ method: RPCMethod<Request, Response>, _ request: Request, timeout: TimeAmount? = nil
-    ) -> EventLoopFuture<Response> {
-        callSerialized(method.name, body: request.serializedBytes(), timeout: timeout)
-            .flatMapThrowing { envelope in
-                guard envelope.status == .ok else { throw RPCError(envelope.status, envelope.errorMessage) }
-                do {
-                    return try Response(serialized: envelope.body)
-                } catch {
-                    throw RPCError(.internal, "\(method.name) response from \(self.address) does not decode")
-                }
-            }
+        let envelope = try await callSerialized(method.name, body: request.serializedBytes(), timeout: timeout).get()
+        guard envelope.status == .ok else { throw RPCError(envelope.status, envelope.errorMessage) }
+        do {
+            return try Response(serialized: envelope.body)
+        } catch {
+            throw RPCError(.internal, "\(method.name) response from \(address) does not decode")
+        }
     }
 
     /// Sends a request body serialized beforehand and returns the response Envelope whatever its
@@ -77,7 +70,7 @@ public final class RPCClient: Sendable {
     /// With `preferring`, a connection on that event loop is used when there is one (a proxy
     /// forwarding from a connection on that loop then never hops threads).
     public func callSerialized(
-        _ method: String, body: [UInt8], timeout: TimeAmount? = nil, preferring eventLoop: (any EventLoop)? = nil
+        _ method: String, body: [UInt8], timeout: Duration? = nil, preferring eventLoop: (any EventLoop)? = nil
     ) -> EventLoopFuture<Envelope> {
         let turn = self.turn.add(1, ordering: .relaxed).oldValue
         var connection = connections[turn % connections.count]
@@ -90,7 +83,7 @@ public final class RPCClient: Sendable {
                 }
             }
         }
-        return connection.send(method: method, body: body, timeout: timeout ?? configuration.defaultTimeout)
+        return connection.send(method: method, body: body, timeout: (timeout ?? configuration.defaultTimeout).map(TimeAmount.init))
     }
 
     /// Closes the connections; calls after this fail UNAVAILABLE.

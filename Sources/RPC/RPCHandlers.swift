@@ -1,50 +1,44 @@
-import Logging
 import NIOCore
 import Wire
 
-/// The methods a server answers, by rpc name.
+/// The methods a server answers, by rpc name. The same table serves a socket (`RPCServer`) and
+/// calls in the same process (`InProcessCaller`), so service logic is tested without sockets.
 public struct RPCHandlers: Sendable {
     private(set) var table: [String: MethodHandler] = [:]
 
     public init() {}
 
-    /// Answers `method` with `handler`. The handler runs on the connection's event loop: it must
-    /// not block; anything that waits belongs in a `.later` reply. Throwing an `RPCError` answers
-    /// with its status; any other error answers INTERNAL.
+    /// Answers `method` with `handler`, an async function of the request and its context.
+    ///
+    /// The handler starts on the connection's event loop and runs there until it first suspends,
+    /// so work that never suspends (a routing decision on a vector, Health, Status) is answered
+    /// with no thread hop; what it awaits resumes elsewhere. It must therefore not block: CPU
+    /// work beyond microseconds belongs on a thread pool. Throwing an `RPCError` answers with its
+    /// status; any other error answers INTERNAL. The caller's deadline cancels the handler.
     public mutating func register<Request, Response>(
         _ method: RPCMethod<Request, Response>,
-        _ handler: @escaping @Sendable (Request, RequestContext) throws -> Reply<Response>
+        _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
     ) {
-        table[method.name] = MethodHandler(name: method.name) { body, context in
+        table[method.name] = MethodHandler(name: method.name, body: .decoded { body, context in
             let request: Request
             do {
-                request = try body.withUnsafeBytes { try Request(serialized: $0) }
+                request = try Request(serialized: body)
             } catch {
-                return .failed(RPCError(.invalidArgument, "request body does not decode as \(Request.descriptor.fullName)"))
+                throw RPCError(.invalidArgument, "request body does not decode as \(Request.protoName)")
             }
-            do {
-                switch try handler(request, context) {
-                case .now(let response):
-                    return .now(response.serializedBytes())
-                case .later(let work):
-                    return .later { try await work().serializedBytes() }
-                case .future(let future):
-                    return .future(future.map { $0.serializedBytes() })
-                }
-            } catch {
-                return .failed(RPCError(error))
-            }
-        }
+            return try await handler(request, context).serializedBytes()
+        })
     }
 
-    /// Answers `method` with bytes `handler` produces from the request's bytes, without decoding
-    /// either: for proxies that pass requests through (the coordinator). The handler runs on the
-    /// connection's event loop and must not block.
+    /// Answers `method` with bytes `handler` produces from the request's bytes on NIO futures,
+    /// decoding neither: the coordinator's forwarding path, which passes Route through to a
+    /// replica with no task and no thread hop per request (the one place service logic sees an
+    /// event loop). The handler runs on the connection's event loop and must not block.
     public mutating func registerForwarding<Request, Response>(
         _ method: RPCMethod<Request, Response>,
-        _ handler: @escaping @Sendable (_ body: [UInt8], RequestContext) -> EventLoopFuture<[UInt8]>
+        _ handler: @escaping @Sendable (_ body: [UInt8], ForwardingContext) -> EventLoopFuture<[UInt8]>
     ) {
-        table[method.name] = MethodHandler(name: method.name) { body, context in .future(handler(body, context)) }
+        table[method.name] = MethodHandler(name: method.name, body: .forwarded(handler))
     }
 
     /// The handler of `method`, if registered.
@@ -54,28 +48,19 @@ public struct RPCHandlers: Sendable {
     public var methods: [String] { table.keys.sorted() }
 }
 
+/// What a forwarding handler knows: the request's context and the event loop to stay on.
+public struct ForwardingContext: Sendable {
+    public let request: ServerContext
+    public let eventLoop: any EventLoop
+}
+
 /// A registered method with its types erased to serialized bytes.
 struct MethodHandler: Sendable {
-    let name: String
-    let invoke: @Sendable ([UInt8], RequestContext) -> ErasedReply
-}
-
-enum ErasedReply: Sendable {
-    case now([UInt8])
-    case failed(RPCError)
-    case later(@Sendable () async throws -> [UInt8])
-    case future(EventLoopFuture<[UInt8]>)
-}
-
-extension RPCError {
-    /// `error` as a status for the caller: an RPCError as it is, a wire error with its status,
-    /// cancellation as CANCELLED, anything else INTERNAL.
-    public init(_ error: any Error) {
-        switch error {
-        case let error as RPCError: self = error
-        case let error as WireError: self.init(error.statusCode, error.description)
-        case is CancellationError: self.init(.cancelled, "cancelled")
-        default: self.init(.internal, "\(error)")
-        }
+    enum Body: Sendable {
+        case decoded(@Sendable ([UInt8], ServerContext) async throws -> [UInt8])
+        case forwarded(@Sendable ([UInt8], ForwardingContext) -> EventLoopFuture<[UInt8]>)
     }
+
+    let name: String
+    let body: Body
 }

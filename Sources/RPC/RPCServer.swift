@@ -12,11 +12,11 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     public var wire: WireConfiguration
     /// How long a graceful shutdown waits for requests in flight before closing connections.
-    public var shutdownGracePeriod: TimeAmount
+    public var shutdownGracePeriod: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, wire: WireConfiguration = .init(),
-        shutdownGracePeriod: TimeAmount = .seconds(10)
+        shutdownGracePeriod: Duration = .seconds(10)
     ) {
         self.host = host
         self.port = port
@@ -126,7 +126,7 @@ public final class RPCServer: Service, Sendable {
 
     /// Waits for every connection to close, closing those still open after the grace period.
     private func drain() async {
-        let deadline = NIODeadline.now() + configuration.shutdownGracePeriod
+        let deadline = NIODeadline.now() + TimeAmount(configuration.shutdownGracePeriod)
         let connections = state.withLockedValue { Array($0.connections.values) }
         for connection in connections {
             let forceClose = connection.eventLoop.scheduleTask(deadline: deadline) { connection.close(promise: nil) }

@@ -9,13 +9,13 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = Envelope
     typealias OutboundOut = ByteBuffer
 
-    /// A `.later` or `.future` request still working.
+    /// A request whose answer is not written yet.
     private struct Running {
         let id: UInt64
         let method: String
         let started: NIODeadline
-        /// The task of a `.later` reply (cancelled when nobody waits any more); nil for a future.
-        let task: Task<Void, Never>?
+        /// The handler's task (cancelled when nobody waits any more); nil for a forwarded request.
+        var task: Task<Void, Never>?
         let deadline: NIODeadline?
     }
 
@@ -25,8 +25,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private let logger: Logger
     private var framer: EnvelopeFramer
     private var context: ChannelHandlerContext?
-    /// Running `.later` and `.future` requests by a connection-local number (callers' ids need
-    /// not be unique). Changed only through `track` and `untrack`, which keep the stats in step.
+    private var caller = Caller(peer: "?")
+    /// Requests not answered yet by a connection-local number (callers' ids need not be unique).
+    /// Changed only through `track` and `untrack`, which keep the stats in step.
     private var running: [UInt64: Running] = [:]
     /// Fires at the earliest deadline of the running requests.
     private var deadlines = DeadlineTimer()
@@ -34,6 +35,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var quiescing = false
     private var needsFlush = false
     private var flushScheduled = false
+    /// Between the first read of a batch and `channelReadComplete`, which flushes the batch.
+    private var inReadBatch = false
 
     init(handlers: RPCHandlers, wire: WireConfiguration, stats: ServerStats, metrics: RPCMetrics, logger: Logger) {
         self.handlers = handlers
@@ -43,7 +46,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         self.logger = logger
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        caller = Caller(peer: context.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?")
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -62,6 +69,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        inReadBatch = true
         let request = unwrapInboundIn(data)
         let started = NIODeadline.now()
         if quiescing {
@@ -72,23 +80,27 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             let error = RPCError(.unimplemented, "unknown method \"\(request.method)\"")
             return respond(.failure(id: request.id, error), method: request.method, started: started)
         }
-        let deadline = request.timeoutMs > 0 ? started + .milliseconds(Int64(request.timeoutMs)) : nil
-        let requestContext = RequestContext(
-            method: request.method, requestID: request.id, deadline: deadline, eventLoop: context.eventLoop,
-            serverLogger: logger)
-        switch handler.invoke(request.body, requestContext) {
-        case .now(let body):
-            respond(Envelope(id: request.id, body: body), method: request.method, started: started)
-        case .failed(let error):
-            respond(.failure(id: request.id, error), method: request.method, started: started)
-        case .later(let work):
-            start(work, id: request.id, method: request.method, started: started, deadline: deadline, on: context.eventLoop)
-        case .future(let future):
-            answer(when: future, id: request.id, method: request.method, started: started, deadline: deadline, on: context.eventLoop)
+        let timeout = request.timeoutMs > 0 ? Duration.milliseconds(request.timeoutMs) : nil
+        let requestContext = ServerContext(
+            method: request.method, requestID: request.id, deadline: timeout.map { .now + $0 }, caller: caller,
+            logger: logger)
+        lastNumber += 1
+        let number = lastNumber
+        track(
+            Running(id: request.id, method: request.method, started: started, task: nil,
+                    deadline: timeout.map { started + TimeAmount($0) }),
+            number: number, on: context.eventLoop)
+        switch handler.body {
+        case .decoded(let invoke):
+            start(invoke, request.body, requestContext, number: number, on: context.eventLoop)
+        case .forwarded(let forward):
+            let future = forward(request.body, ForwardingContext(request: requestContext, eventLoop: context.eventLoop))
+            answer(when: future, number: number, on: context.eventLoop)
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        inReadBatch = false
         flushIfNeeded()
         context.fireChannelReadComplete()
     }
@@ -114,33 +126,31 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     // MARK: - Answers
 
+    /// Runs the handler as a task that starts here, on the event loop: one that never suspends
+    /// answers before this returns; one that does is answered when it finishes.
     private func start(
-        _ work: @escaping @Sendable () async throws -> [UInt8], id: UInt64, method: String, started: NIODeadline,
-        deadline: NIODeadline?, on loop: any EventLoop
+        _ invoke: @escaping @Sendable ([UInt8], ServerContext) async throws -> [UInt8], _ body: [UInt8],
+        _ requestContext: ServerContext, number: UInt64, on loop: any EventLoop
     ) {
-        lastNumber += 1
-        let number = lastNumber
         let handler = NIOLoopBound(self, eventLoop: loop)
-        let task = Task {
+        let task = Task.immediate {
             let result: Result<[UInt8], RPCError>
             do {
-                result = .success(try await work())
+                result = .success(try await invoke(body, requestContext))
             } catch {
                 result = .failure(RPCError(error))
             }
-            loop.execute { handler.value.finish(number, result) }
+            if loop.inEventLoop {
+                handler.value.finish(number, result)
+            } else {
+                loop.execute { handler.value.finish(number, result) }
+            }
         }
-        track(Running(id: id, method: method, started: started, task: task, deadline: deadline), number: number, on: loop)
+        running[number]?.task = task
     }
 
-    /// Answers when `future` completes (no task: for handlers that stay on NIO futures).
-    private func answer(
-        when future: EventLoopFuture<[UInt8]>, id: UInt64, method: String, started: NIODeadline, deadline: NIODeadline?,
-        on loop: any EventLoop
-    ) {
-        lastNumber += 1
-        let number = lastNumber
-        track(Running(id: id, method: method, started: started, task: nil, deadline: deadline), number: number, on: loop)
+    /// Answers when `future` completes (no task: the forwarding path).
+    private func answer(when future: EventLoopFuture<[UInt8]>, number: UInt64, on loop: any EventLoop) {
         let handler = NIOLoopBound(self, eventLoop: loop)
         future.hop(to: loop).whenComplete { result in
             handler.value.finish(number, result.mapError { RPCError($0) })
@@ -180,7 +190,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         case .failure(let error):
             respond(.failure(id: request.id, error), method: request.method, started: request.started)
         }
-        scheduleFlush()
+        if !inReadBatch { scheduleFlush() }
         closeIfDrained()
     }
 

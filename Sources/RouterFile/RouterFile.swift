@@ -1,7 +1,7 @@
 import Foundation
-import NIOCore
 import RouterCore
 import Wire
+import Zlib
 
 /// Reads and writes router files: "SYROUTER", then a zlib stream of a protobuf-c serialized
 /// `switchyard.v1.RouterModelFile` (proto/switchyard/v1/router_model.proto).
@@ -14,10 +14,10 @@ public enum RouterFile {
 
     /// The bytes of a router file for `model`.
     public static func encode(_ model: ClusterRouterModel, trainedOn: String = "") -> [UInt8] {
-        var message = RouterModelFileMessage()
+        var message = RouterModelFile()
         message.formatVersion = formatVersion
         message.version = model.version
-        var embedder = EmbedderSettingsMessage()
+        var embedder = EmbedderSettings()
         embedder.kind = model.embedder.kind
         embedder.dimension = UInt32(model.embedder.dimension)
         if let hash = model.embedder.hash {
@@ -27,8 +27,8 @@ public enum RouterFile {
         }
         message.embedder = embedder
         message.models = zip(model.models, model.prices).map { name, price in
-            RoutedModelMessage(name: name, pricing: price.map {
-                ModelPriceEntryMessage(inputPerMillion: $0.inputPerMillion, outputPerMillion: $0.outputPerMillion, source: $0.source)
+            RoutedModel(name: name, pricing: price.map {
+                ModelPriceEntry(inputPerMillion: $0.inputPerMillion, outputPerMillion: $0.outputPerMillion, source: $0.source)
             })
         }
         message.clusters = UInt32(model.clusterCount)
@@ -41,9 +41,7 @@ public enum RouterFile {
         message.beta = model.beta
         message.trainedOn = trainedOn
         message.normalization = model.normalization.rawValue
-        var output = ByteBuffer(bytes: magic)
-        message.serializedBytes().withUnsafeBytes { Deflater(level: 6).compress($0, into: &output) }
-        return Array(output.readableBytesView)
+        return magic + message.serializedBytes().withUnsafeBytes { Deflater(level: 6).compress($0) }
     }
 
     /// The model in router-file `bytes`; throws `RouterFileError` saying exactly what is wrong.
@@ -51,15 +49,15 @@ public enum RouterFile {
         guard bytes.count >= magic.count, Array(bytes[..<magic.count]) == magic else {
             throw RouterFileError("not a Switchyard router file (it does not start with \"SYROUTER\")")
         }
-        let inflated: ByteBuffer
+        let inflated: [UInt8]
         do {
-            inflated = try Inflater().decompress(ByteBuffer(bytes: bytes[magic.count...]), limit: maximumSize)
+            inflated = try bytes[magic.count...].withUnsafeBytes { try Inflater().decompress($0, limit: maximumSize) }
         } catch {
             throw RouterFileError("corrupt or truncated: \(error)")
         }
-        let message: RouterModelFileMessage
+        let message: RouterModelFile
         do {
-            message = try RouterModelFileMessage(serialized: inflated)
+            message = try RouterModelFile(serialized: inflated)
         } catch {
             throw RouterFileError("corrupt: the model does not decode as switchyard.v1.RouterModelFile")
         }

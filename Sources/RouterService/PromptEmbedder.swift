@@ -1,4 +1,4 @@
-import NIOCore
+import NIOPosix
 import RPC
 import RouterCore
 import Wire
@@ -8,7 +8,7 @@ public protocol PromptEmbedder: Sendable {
     /// Where vectors come from, for logs and Status: "embed@host:port" or "in-process hash".
     var source: String { get }
     /// The vector of `prompt` from the embedder `spec` describes; `timeout` bounds the wait.
-    func embed(_ prompt: String, for spec: EmbedderSpec, timeout: TimeAmount?) async throws -> [Float]
+    func embed(_ prompt: String, for spec: EmbedderSpec, timeout: Duration) async throws -> [Float]
 }
 
 /// Embeds through the embedding service over the client's pooled, pipelined connections.
@@ -16,46 +16,53 @@ public protocol PromptEmbedder: Sendable {
 /// The service down or unreachable is UNAVAILABLE; a service whose embedder or dimension differs
 /// from the router model's is FAILED_PRECONDITION (routing on such a vector would be silently wrong).
 public struct EmbeddingServiceClient: PromptEmbedder {
-    public let client: RPCClient
+    public let client: any RPCCaller
 
-    public init(client: RPCClient) {
+    public init(client: any RPCCaller) {
         self.client = client
     }
 
-    public var source: String { "embed@\(client.address)" }
+    public var source: String { "embed@\(client.target)" }
 
-    public func embed(_ prompt: String, for spec: EmbedderSpec, timeout: TimeAmount?) async throws -> [Float] {
+    public func embed(_ prompt: String, for spec: EmbedderSpec, timeout: Duration) async throws -> [Float] {
         let response: EmbedResponse
         do {
             response = try await client.call(Methods.embed, EmbedRequest(texts: [prompt]), timeout: timeout)
         } catch let error as RPCError {
             let code: StatusCode = error.code == .deadlineExceeded ? .deadlineExceeded : .unavailable
-            throw RPCError(code, "embedding service \(client.address): \(error.message)")
+            throw RPCError(code, "embedding service \(client.target): \(error.message)")
         }
         guard response.embedder == spec.kind, Int(response.dimension) == spec.dimension else {
             throw RPCError(
                 .failedPrecondition,
-                "embedding service \(client.address) embeds with \(response.embedder):\(response.dimension), "
+                "embedding service \(client.target) embeds with \(response.embedder):\(response.dimension), "
                     + "the router model was trained with \(spec.kind):\(spec.dimension)")
         }
-        guard response.vectors.count == 1, response.vectors[0].count == spec.dimension else {
-            throw RPCError(.internal, "embedding service \(client.address) answered \(response.vectors.count) vectors of the wrong size")
+        guard response.vectors.count == 1, response.vectors[0].values.count == spec.dimension else {
+            throw RPCError(.internal, "embedding service \(client.target) answered \(response.vectors.count) vectors of the wrong size")
         }
-        return response.vectors[0]
+        return response.vectors[0].values
     }
 }
 
 /// Embeds in-process with the hash embedder the router model was trained with: a router that
 /// needs no embedding service (and the baseline the service's cost is measured against).
+///
+/// A prompt of up to `inlineCharacters` is embedded where the request arrived (tens of
+/// microseconds); a longer one on NIO's thread pool, so it cannot stall an event loop.
 public struct InProcessHashEmbedder: PromptEmbedder {
-    public init() {}
+    public let inlineCharacters: Int
+
+    public init(inlineCharacters: Int = 8192) { self.inlineCharacters = inlineCharacters }
 
     public var source: String { "in-process hash" }
 
-    public func embed(_ prompt: String, for spec: EmbedderSpec, timeout: TimeAmount?) async throws -> [Float] {
+    public func embed(_ prompt: String, for spec: EmbedderSpec, timeout: Duration) async throws -> [Float] {
         guard spec.kind == "hash" else {
             throw RPCError(.failedPrecondition, "the router model needs the \(spec.kind) embedder; start the router with --embed-address")
         }
-        return HashEmbedder(settings: spec.hash ?? .init(dimension: spec.dimension)).embed(prompt)
+        let embedder = HashEmbedder(settings: spec.hash ?? .init(dimension: spec.dimension))
+        if prompt.utf8.count <= inlineCharacters { return embedder.embed(prompt) }
+        return try await NIOThreadPool.singleton.runIfActive { embedder.embed(prompt) }
     }
 }

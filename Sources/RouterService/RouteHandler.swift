@@ -1,31 +1,30 @@
 import Logging
-import NIOCore
+import NIOPosix
 import RPC
 import RouterCore
-import ServiceKit
 import Synchronization
 import Wire
 
 /// The router service's methods: Route (a prompt or a vector in, the model to call out) and
 /// Reload (swap the router model atomically).
 ///
-/// Route with a precomputed vector is answered on the event loop (microseconds); a prompt is
-/// embedded first (through `embedder`) as a task. Bad requests are INVALID_ARGUMENT before any
-/// embedding is paid for.
+/// Route with a precomputed vector never suspends, so it is answered where it arrived
+/// (microseconds); a prompt is embedded first (through `embedder`). Bad requests are
+/// INVALID_ARGUMENT before any embedding is paid for.
 public struct RouteHandler: Sendable {
     public let state: RouterState
     public let embedder: any PromptEmbedder
     /// The alpha of requests that set no trade-off.
     public let defaultAlpha: Double
     /// The longest wait for the embedder when the request's own deadline is later (or absent).
-    public let embedTimeout: TimeAmount
+    public let embedTimeout: Duration
     /// Names this replica in responses ("host:port" unless set otherwise).
     public let replica: ReplicaName
     private let routed: ModelCounters
 
     public init(
         state: RouterState, embedder: any PromptEmbedder, defaultAlpha: Double = 0.5,
-        embedTimeout: TimeAmount = .seconds(5), replica: ReplicaName = ReplicaName()
+        embedTimeout: Duration = .seconds(5), replica: ReplicaName = ReplicaName()
     ) {
         self.state = state
         self.embedder = embedder
@@ -40,24 +39,21 @@ public struct RouteHandler: Sendable {
         handlers.register(Methods.route) { request, context in
             let loaded = state.current
             let plan = try plan(request, loaded)
-            if !request.embedding.isEmpty { return .now(try decide(plan, request.embedding, loaded)) }
-            let timeout = context.remaining.map { min($0, embedTimeout) } ?? embedTimeout
-            return .later {
-                let vector = try await embedder.embed(request.prompt, for: loaded.model.embedder, timeout: timeout)
-                return try decide(plan, vector, loaded)
-            }
+            let vector = request.embedding.isEmpty
+                ? try await embedder.embed(request.prompt, for: loaded.model.embedder, timeout: context.timeout(atMost: embedTimeout))
+                : request.embedding
+            return try decide(plan, vector, loaded)
         }
         handlers.register(Methods.reload) { request, context in
-            .later {
-                do {
-                    let (previous, current) = try state.reload(from: request.path.isEmpty ? nil : request.path)
-                    context.logger.notice(
-                        "reloaded router model",
-                        metadata: ["path": "\(current.path)", "version": "\(current.version)", "previous": "\(previous.version)"])
-                    return ReloadResponse(version: current.version, previousVersion: previous.version)
-                } catch let error as RouterLoadError {
-                    throw RPCError(error.missing ? .notFound : .invalidArgument, "\(error); still serving \(state.current.version)")
-                }
+            do {
+                let path = request.path.isEmpty ? nil : request.path
+                let (previous, current) = try await NIOThreadPool.singleton.runIfActive { try state.reload(from: path) }
+                context.logger.notice(
+                    "reloaded router model",
+                    metadata: ["path": "\(current.path)", "version": "\(current.version)", "previous": "\(previous.version)"])
+                return ReloadResponse(version: current.version, previousVersion: previous.version)
+            } catch let error as RouterLoadError {
+                throw RPCError(error.missing ? .notFound : .invalidArgument, "\(error); still serving \(state.current.version)")
             }
         }
     }

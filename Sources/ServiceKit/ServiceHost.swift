@@ -88,7 +88,7 @@ public struct ServiceHost: Sendable {
         let metricsServer = self.metricsServer
         let box = ServerBox()
         handlers.register(Methods.health) { _, _ in
-            .now(HealthResponse(status: health(), service: name, version: switchyardVersion))
+            HealthResponse(status: health(), service: name, version: switchyardVersion)
         }
         handlers.register(Methods.status) { _, _ in
             var response = StatusResponse()
@@ -101,7 +101,7 @@ public struct ServiceHost: Sendable {
             response.address = box.server?.localAddress.map(Self.hostPort) ?? ""
             response.metricsAddress = metricsServer?.localAddress.map(Self.hostPort) ?? ""
             status(&response)
-            return .now(response)
+            return response
         }
         let server = RPCServer(
             service: name, configuration: options.serverConfiguration(defaultPort: defaultPort), handlers: handlers,

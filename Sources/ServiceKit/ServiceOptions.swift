@@ -26,21 +26,33 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(help: "zlib-compress frames of at least this many bytes (0 = never).")
     public var compressAbove = 32 << 10
 
-    @Option(help: "Seconds a graceful shutdown waits for requests in flight.")
-    public var shutdownGrace = 10
+    @Option(help: "How long a graceful shutdown waits for requests in flight (seconds, or e.g. 500ms).")
+    public var shutdownGrace: Duration = .seconds(10)
 
     public init() {}
 
     /// The server configuration these flags describe; `defaultPort` applies when --port is absent.
     public func serverConfiguration(defaultPort: Int) -> ServerConfiguration {
         ServerConfiguration(
-            host: host, port: port ?? defaultPort, wire: wireConfiguration,
-            shutdownGracePeriod: .seconds(Int64(shutdownGrace)))
+            host: host, port: port ?? defaultPort, wire: wireConfiguration, shutdownGracePeriod: shutdownGrace)
     }
 
     /// The frame limits and compression these flags describe.
     public var wireConfiguration: WireConfiguration {
         WireConfiguration(maxFrameSize: maxFrameBytes, compressionThreshold: compressAbove > 0 ? compressAbove : nil)
+    }
+
+    /// A client of another service with this service's frame limits: `connections` pooled
+    /// connections, connecting within `connectTimeout`.
+    public func client(
+        _ address: ServiceAddress, connections: Int = 1, connectTimeout: Duration = .seconds(1),
+        defaultTimeout: Duration? = .seconds(30)
+    ) -> RPCClient {
+        RPCClient(
+            address: address,
+            configuration: .init(
+                wire: wireConfiguration, connectTimeout: connectTimeout, defaultTimeout: defaultTimeout,
+                connections: connections))
     }
 
     public mutating func validate() throws {
@@ -52,6 +64,16 @@ public struct ServiceOptions: ParsableArguments, Sendable {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Durations on the command line: seconds ("2", "0.5") or with a unit ("500ms", "2s", "1m").
+extension Duration: @retroactive ExpressibleByArgument {
+    public init?(argument: String) {
+        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
+        let unit = units.first { argument.hasSuffix($0.suffix) }
+        guard let value = Double(argument.dropLast(unit?.suffix.count ?? 0)), value.isFinite, value >= 0 else { return nil }
+        self = .nanoseconds(Int64((value * (unit?.seconds ?? 1) * 1e9).rounded()))
+    }
+}
 
 /// A service cannot start (a bad router file, configuration or address): printed as one line,
 /// exit status 1, no usage text.

@@ -18,7 +18,8 @@ struct CodecBenchmark: ParsableCommand {
             tradeoff: .alpha(0.7), allowedModels: ["gpt-4-1106-preview", "mixtral-8x7b-instruct-v0.1"])
         var random = SystemRandomNumberGenerator()
         let embed = EmbedResponse(
-            vectors: [(0..<384).map { _ in Float.random(in: -0.1...0.1, using: &random) }], embedder: "hash", dimension: 384)
+            vectors: [Vector(values: (0..<384).map { _ in Float.random(in: -0.1...0.1, using: &random) })], embedder: "hash",
+            dimension: 384)
         print("message                      bytes   p50 ns/op   p99 ns/op  (encode+decode, \(batches) batches x \(batchSize))")
         try measure("RouteRequest (prompt)", route)
         try measure("EmbedResponse (384 floats)", embed)

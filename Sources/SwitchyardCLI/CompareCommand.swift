@@ -32,8 +32,8 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(help: "Requests in flight at once.")
     var concurrency = 32
 
-    @Option(help: "Seconds each request may take.")
-    var timeout = 30.0
+    @Option(help: "How long each request may take (seconds, or e.g. 500ms).")
+    var timeout: Duration = .seconds(30)
 
     func validate() throws {
         if let alpha, !(0...1).contains(alpha) { throw ValidationError("--alpha must be in [0, 1]") }
@@ -44,7 +44,7 @@ struct CompareCommand: AsyncParsableCommand {
         let prompts = try PromptFile.prompts(self.prompts)
         let client = RPCClient(
             address: gateway,
-            configuration: .init(connectTimeout: .seconds(2), defaultTimeout: .milliseconds(Int64(timeout * 1000)), connections: 4))
+            configuration: .init(connectTimeout: .seconds(2), defaultTimeout: timeout, connections: 4))
         defer { Task { await client.close() } }
         var results: [(label: String, tally: Tally)] = []
         for (label, model) in [("auto (routed)", "auto"), ("always \(baseline)", baseline)] {

@@ -13,19 +13,19 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: "The service's address, host:port.")
     var address: ServiceAddress
 
-    @Option(help: "Seconds to wait for an answer.")
-    var timeout = 5.0
+    @Option(help: "How long to wait for an answer (seconds, or e.g. 500ms).")
+    var timeout: Duration = .seconds(5)
 
-    @Option(help: "Keep asking for up to this many seconds until the service is SERVING (for scripts).")
-    var wait: Double?
+    @Option(help: "Keep asking for up to this long until the service is SERVING (for scripts).")
+    var wait: Duration?
 
     func run() async throws {
         let target = address
         let client = RPCClient(
             address: target,
-            configuration: .init(connectTimeout: .seconds(2), defaultTimeout: .milliseconds(Int64(timeout * 1000))))
+            configuration: .init(connectTimeout: .seconds(2), defaultTimeout: timeout))
         defer { Task { await client.close() } }
-        if let wait { try await waitUntilServing(client, seconds: wait) }
+        if let wait { try await waitUntilServing(client, for: wait) }
         do {
             let health = try await client.call(Methods.health, HealthRequest())
             let status = try await client.call(Methods.status, StatusRequest())
@@ -37,9 +37,9 @@ struct StatusCommand: AsyncParsableCommand {
 }
 
 extension StatusCommand {
-    /// Polls Health every 100 ms until SERVING; fails with the last answer after `seconds`.
-    func waitUntilServing(_ client: RPCClient, seconds: Double) async throws {
-        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    /// Polls Health every 100 ms until SERVING; fails with the last answer after `wait`.
+    func waitUntilServing(_ client: RPCClient, for wait: Duration) async throws {
+        let deadline = ContinuousClock.now + wait
         var last = "no answer"
         while ContinuousClock.now < deadline {
             do {
@@ -51,7 +51,7 @@ extension StatusCommand {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw CommandFailure("\(client.address) is not SERVING after \(seconds) s (last: \(last))")
+        throw CommandFailure("\(client.address) is not SERVING after \(wait.seconds) s (last: \(last))")
     }
 }
 

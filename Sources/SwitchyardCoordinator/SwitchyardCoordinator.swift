@@ -1,6 +1,5 @@
 import ArgumentParser
 import Coordinator
-import NIOCore
 import RPC
 import ServiceKit
 import Wire
@@ -17,14 +16,14 @@ struct SwitchyardCoordinator: AsyncParsableCommand {
     @Option(name: .customLong("replica"), help: "A router replica host:port (repeatable; replicas may also Register).")
     var replicas: [ServiceAddress] = []
 
-    @Option(help: "Seconds between health checks of every replica.")
-    var healthInterval = 1.0
+    @Option(help: "Time between health checks of every replica (seconds, or e.g. 500ms).")
+    var healthInterval: Duration = .seconds(1)
 
-    @Option(help: "Seconds a health check waits.")
-    var healthTimeout = 0.5
+    @Option(help: "How long a health check waits.")
+    var healthTimeout: Duration = .milliseconds(500)
 
-    @Option(help: "Longest one forward may take, in seconds, before it is retried on another replica.")
-    var forwardTimeout = 2.0
+    @Option(help: "Longest one forward may take before it is retried on another replica.")
+    var forwardTimeout: Duration = .seconds(2)
 
     @Option(help: "Different replicas tried per request.")
     var maxAttempts = 3
@@ -33,7 +32,7 @@ struct SwitchyardCoordinator: AsyncParsableCommand {
     var replicaConnections = 2
 
     func validate() throws {
-        if !(healthInterval > 0) || !(healthTimeout > 0) || !(forwardTimeout > 0) {
+        if healthInterval <= .zero || healthTimeout <= .zero || forwardTimeout <= .zero {
             throw ValidationError("--health-interval, --health-timeout and --forward-timeout must be > 0")
         }
         if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
@@ -42,20 +41,17 @@ struct SwitchyardCoordinator: AsyncParsableCommand {
 
     func run() async throws {
         let host = ServiceHost(name: "coordinator", options: service)
-        let pool = ReplicaPool(
-            clientConfiguration: .init(
-                wire: service.wireConfiguration, connectTimeout: .milliseconds(Int64(healthTimeout * 1000)),
-                connections: replicaConnections),
-            healthTimeout: .milliseconds(Int64(healthTimeout * 1000)), logger: host.logger)
+        let pool = ReplicaPool(healthTimeout: healthTimeout, logger: host.logger) { [service, replicaConnections, healthTimeout] in
+            service.client($0, connections: replicaConnections, connectTimeout: healthTimeout)
+        }
         for replica in replicas { pool.add(replica, registered: false) }
-        let forwarder = RouteForwarder(
-            pool: pool, maxAttempts: maxAttempts, forwardTimeout: .milliseconds(Int64(forwardTimeout * 1000)))
+        let forwarder = RouteForwarder(pool: pool, policy: ForwardPolicy(maxAttempts: maxAttempts, attemptTimeout: forwardTimeout))
         var handlers = RPCHandlers()
         forwarder.register(in: &handlers)
         try await host.run(
             handlers: handlers, defaultPort: 7300,
             health: { pool.healthyCount > 0 ? .serving : .notServing },
             status: { $0.coordinator = forwarder.status },
-            services: [HealthChecker(pool: pool, interval: .milliseconds(Int64(healthInterval * 1000)))])
+            services: [HealthChecker(pool: pool, interval: healthInterval)])
     }
 }

@@ -34,8 +34,8 @@ struct SwitchyardEmbed: AsyncParsableCommand {
     @Option(help: "remote: environment variable holding the API key (sent as a Bearer token).")
     var remoteAPIKeyEnv: String?
 
-    @Option(help: "remote: seconds to wait for the endpoint.")
-    var remoteTimeout = 10.0
+    @Option(help: "remote: how long to wait for the endpoint (seconds, or e.g. 500ms).")
+    var remoteTimeout: Duration = .seconds(10)
 
     @Option(help: "Recent prompts kept in the LRU cache (0 = no cache).")
     var cacheEntries = 10_000
@@ -50,7 +50,7 @@ struct SwitchyardEmbed: AsyncParsableCommand {
         if embedder == .remote {
             guard let remoteURL else { throw ValidationError("--embedder remote needs --remote-url") }
             do { _ = try HTTPEndpoint(remoteURL) } catch { throw ValidationError("--remote-url: \(error)") }
-            if !(remoteTimeout > 0) { throw ValidationError("--remote-timeout must be > 0") }
+            if remoteTimeout <= .zero { throw ValidationError("--remote-timeout must be > 0") }
         }
     }
 
@@ -67,7 +67,7 @@ struct SwitchyardEmbed: AsyncParsableCommand {
             }
             return RemoteEmbedder(
                 endpoint: try HTTPEndpoint(remoteURL!), model: remoteModel, dimension: dimension, apiKey: apiKey,
-                timeout: .milliseconds(Int64(remoteTimeout * 1000)))
+                timeout: remoteTimeout)
         }
     }
 

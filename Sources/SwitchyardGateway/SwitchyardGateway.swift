@@ -1,6 +1,5 @@
 import ArgumentParser
 import Gateway
-import NIOCore
 import RPC
 import ServiceKit
 import Wire
@@ -23,15 +22,15 @@ struct SwitchyardGateway: AsyncParsableCommand {
     @Option(help: "Connections kept open to the router.")
     var routerConnections = 2
 
-    @Option(help: "Longest wait for a routing decision, in seconds.")
-    var routeTimeout = 2.0
+    @Option(help: "Longest wait for a routing decision (seconds, or e.g. 500ms).")
+    var routeTimeout: Duration = .seconds(2)
 
     @Option(help: "Models tried per \"auto\" request: the router's choice, then its next-ranked models.")
     var maxAttempts = 3
 
     func validate() throws {
         if routerConnections < 1 { throw ValidationError("--router-connections must be at least 1") }
-        if !(routeTimeout > 0) { throw ValidationError("--route-timeout must be > 0") }
+        if routeTimeout <= .zero { throw ValidationError("--route-timeout must be > 0") }
         if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
     }
 
@@ -43,14 +42,9 @@ struct SwitchyardGateway: AsyncParsableCommand {
         } catch {
             throw StartupError("\(error)")
         }
-        let routerClient = router.map {
-            RPCClient(
-                address: $0,
-                configuration: .init(wire: service.wireConfiguration, connectTimeout: .seconds(1), connections: routerConnections))
-        }
         let handler = CompleteHandler(
-            upstreams: upstreams, router: routerClient, maxAttempts: maxAttempts,
-            routeTimeout: .milliseconds(Int64(routeTimeout * 1000)))
+            upstreams: upstreams, router: router.map { service.client($0, connections: routerConnections) },
+            maxAttempts: maxAttempts, routeTimeout: routeTimeout)
         var handlers = RPCHandlers()
         handler.register(in: &handlers)
         host.logger.info("upstreams configured", metadata: [

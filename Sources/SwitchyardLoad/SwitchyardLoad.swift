@@ -58,17 +58,17 @@ struct SwitchyardLoad: AsyncParsableCommand {
     @Option(help: "Open loop: requests per second (switches from closed to open loop).")
     var rate: Double?
 
-    @Option(help: "Seconds to record (after the warm-up).")
-    var duration = 10.0
+    @Option(help: "How long to record, after the warm-up (seconds, or e.g. 500ms).")
+    var duration: Duration = .seconds(10)
 
     @Option(help: "Send this many requests instead of running for --duration (warm-up ones included).")
     var requests: Int?
 
-    @Option(help: "Seconds sent first and not recorded.")
-    var warmup = 1.0
+    @Option(help: "How long requests are sent first and not recorded.")
+    var warmup: Duration = .seconds(1)
 
-    @Option(help: "Seconds each request may take.")
-    var timeout = 10.0
+    @Option(help: "How long each request may take.")
+    var timeout: Duration = .seconds(10)
 
     @Flag(help: "Print the report as JSON.")
     var json = false
@@ -77,10 +77,9 @@ struct SwitchyardLoad: AsyncParsableCommand {
         if connections < 1 || connections > 1024 { throw ValidationError("--connections must be in 1...1024") }
         if depth < 1 || depth > 4096 { throw ValidationError("--depth must be in 1...4096") }
         if let rate, !(rate > 0 && rate <= 10_000_000) { throw ValidationError("--rate must be > 0 and at most 10,000,000 per second") }
-        if !(duration > 0) { throw ValidationError("--duration must be > 0") }
+        if duration <= .zero { throw ValidationError("--duration must be > 0") }
         if let requests, requests < 1 { throw ValidationError("--requests must be at least 1") }
-        if !(warmup >= 0) { throw ValidationError("--warmup must be >= 0") }
-        if !(timeout > 0) { throw ValidationError("--timeout must be > 0") }
+        if timeout <= .zero { throw ValidationError("--timeout must be > 0") }
         if maxPrompts < 1 { throw ValidationError("--max-prompts must be at least 1") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if dimension < 8 { throw ValidationError("--dimension must be at least 8") }
@@ -92,8 +91,7 @@ struct SwitchyardLoad: AsyncParsableCommand {
         let plan = LoadPlan(
             target: target, method: rpcName, bodies: try bodies(),
             mode: rate.map { .openLoop(rate: $0, connections: connections) } ?? .closedLoop(connections: connections, depth: depth),
-            stop: requests.map { .requests($0) } ?? .after(seconds: duration),
-            warmup: warmup, timeout: .milliseconds(Int64(timeout * 1000)))
+            stop: requests.map { .requests($0) } ?? .after(duration), warmup: warmup, timeout: timeout)
         let generator = LoadGenerator(plan: plan)
         do {
             try await generator.checkReachable()
@@ -104,7 +102,7 @@ struct SwitchyardLoad: AsyncParsableCommand {
         await generator.run()
         progress.cancel()
         FileHandle.standardError.write(Data("\n".utf8))
-        let report = LoadReport(generator, seconds: min(generator.measuredSeconds, requests == nil ? duration : .infinity))
+        let report = LoadReport(generator, seconds: min(generator.measuredSeconds, requests == nil ? duration.seconds : .infinity))
         print(json ? report.json : report.text)
         if report.requests == 0 { throw LoadFailure("no request was recorded (is --warmup longer than the run?)") }
     }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import NIOCore
 import RPC
 import RouterService
 import ServiceKit
@@ -25,8 +24,8 @@ struct SwitchyardRouter: AsyncParsableCommand {
     @Option(help: "Connections kept open to the embedding service.")
     var embedConnections = 2
 
-    @Option(help: "Longest wait for an embedding, in seconds (a request's own deadline may shorten it).")
-    var embedTimeout = 5.0
+    @Option(help: "Longest wait for an embedding, in seconds or e.g. 500ms (a request's own deadline may shorten it).")
+    var embedTimeout: Duration = .seconds(5)
 
     @Option(help: "Alpha of requests that set neither alpha nor a budget.")
     var defaultAlpha = 0.5
@@ -43,7 +42,7 @@ struct SwitchyardRouter: AsyncParsableCommand {
     func validate() throws {
         if !(0...1).contains(defaultAlpha) { throw ValidationError("--default-alpha must be in [0, 1]") }
         if embedConnections < 1 { throw ValidationError("--embed-connections must be at least 1") }
-        if !(embedTimeout > 0) { throw ValidationError("--embed-timeout must be > 0") }
+        if embedTimeout <= .zero { throw ValidationError("--embed-timeout must be > 0") }
     }
 
     func run() async throws {
@@ -54,15 +53,13 @@ struct SwitchyardRouter: AsyncParsableCommand {
         } catch {
             throw StartupError("\(error)")
         }
-        let embedder: any PromptEmbedder = embedAddress.map { address in
-            EmbeddingServiceClient(client: RPCClient(
-                address: address,
-                configuration: .init(wire: service.wireConfiguration, connectTimeout: .seconds(1), connections: embedConnections)))
+        let embedder: any PromptEmbedder = embedAddress.map {
+            EmbeddingServiceClient(client: service.client($0, connections: embedConnections))
         } ?? InProcessHashEmbedder()
         let replica = ReplicaName(replicaID ?? "")
         let handler = RouteHandler(
             state: state, embedder: embedder, defaultAlpha: defaultAlpha,
-            embedTimeout: .milliseconds(Int64(embedTimeout * 1000)), replica: replica)
+            embedTimeout: embedTimeout, replica: replica)
         var handlers = RPCHandlers()
         handler.register(in: &handlers)
 

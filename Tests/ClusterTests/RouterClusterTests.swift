@@ -100,9 +100,10 @@ struct RouterClusterTests {
             let client = try cluster.client(coordinator)
             let error = await #expect(throws: RPCError.self) { try await client.call(Methods.route, RouteRequest(prompt: "hi")) }
             #expect(error?.code == .unavailable)
-            try await Task.sleep(for: .milliseconds(500))
-            let health = try await client.call(Methods.health, HealthRequest())
-            #expect(health.status == .notServing)
+            // The failed forward probes the replica at once; health checks follow every 100 ms.
+            while try await client.call(Methods.health, HealthRequest()).status != .notServing {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             let again = await #expect(throws: RPCError.self) { try await client.call(Methods.route, RouteRequest(prompt: "hi")) }
             #expect(again?.code == .unavailable && again?.message.contains("no healthy router replica") == true)
         }
@@ -120,35 +121,14 @@ struct RouterClusterTests {
                 "switchyard-coordinator", ["--health-interval", "0.2"] + routers.flatMap { ["--replica", $0.address] })
             try await cluster.waitUntilServing(coordinator)
             let client = try cluster.client(coordinator, connections: 2)
-            let outcome = try await withThrowingTaskGroup(of: (ok: Int, failed: [String], replicas: Set<String>).self) { group in
-                for worker in 0..<4 {
-                    group.addTask {
-                        var ok = 0, failed: [String] = [], replicas = Set<String>()
-                        let end = ContinuousClock.now + .milliseconds(2500)
-                        var i = worker
-                        while ContinuousClock.now < end {
-                            do {
-                                let response = try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[i % samplePrompts.count] + " #\(i)"))
-                                ok += 1
-                                replicas.insert(response.replica)
-                            } catch {
-                                failed.append("\(error)")
-                            }
-                            i += 4
-                        }
-                        return (ok, failed, replicas)
-                    }
-                }
-                try await Task.sleep(for: .milliseconds(800))
-                routers[0].kill()
-                var total = (ok: 0, failed: [String](), replicas: Set<String>())
-                for try await part in group {
-                    total.ok += part.ok
-                    total.failed += part.failed
-                    total.replicas.formUnion(part.replicas)
-                }
-                return total
+            let workers = LoadWorkers(count: 4) { i in
+                try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[i % samplePrompts.count] + " #\(i)")).replica
             }
+            try await workers.waitForProgress(40)
+            routers[0].kill()
+            try await workers.waitForProgress(40)
+            let (replicas, failed) = await workers.stop()
+            let outcome = (ok: replicas.count, failed: failed, replicas: Set(replicas))
             #expect(outcome.failed.isEmpty, "\(outcome.failed.prefix(3))")
             #expect(outcome.ok > 20)
             #expect(outcome.replicas == Set(routers.map(\.address)))
@@ -165,26 +145,17 @@ struct RouterClusterTests {
             let router = try await cluster.start("switchyard-router", ["--router-file", first])
             let client = try cluster.client(router, connections: 2)
             let before = try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[0]))
-            let versions = try await withThrowingTaskGroup(of: Set<String>.self) { group in
-                for worker in 0..<3 {
-                    group.addTask {
-                        var seen = Set<String>()
-                        let end = ContinuousClock.now + .milliseconds(1500)
-                        var i = worker
-                        while ContinuousClock.now < end {
-                            let response = try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[i % samplePrompts.count]))
-                            seen.insert(response.routerVersion)
-                            i += 1
-                        }
-                        return seen
-                    }
-                }
-                for path in [second, first, second] {
-                    try await Task.sleep(for: .milliseconds(300))
-                    _ = try await client.call(Methods.reload, ReloadRequest(path: path))
-                }
-                return try await group.reduce(into: Set<String>()) { $0.formUnion($1) }
+            let workers = LoadWorkers(count: 3) { i in
+                try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[i % samplePrompts.count])).routerVersion
             }
+            for path in [second, first, second] {
+                try await workers.waitForProgress(30)
+                _ = try await client.call(Methods.reload, ReloadRequest(path: path))
+            }
+            try await workers.waitForProgress(30)
+            let (seen, failures) = await workers.stop()
+            #expect(failures.isEmpty, "\(failures.prefix(3))")
+            let versions = Set(seen)
             let after = try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[0]))
             #expect(after.routerVersion != before.routerVersion)
             #expect(versions.count == 2)
@@ -202,12 +173,9 @@ struct RouterClusterTests {
 
             // SIGHUP reloads the current file (the second one).
             router.signal(SIGHUP)
-            var reloads: UInt64 = 0
-            for _ in 0..<100 where reloads < 4 {
-                reloads = try await client.call(Methods.status, StatusRequest()).router?.reloads ?? 0
+            while try await client.call(Methods.status, StatusRequest()).router?.reloads != 4 {
                 try await Task.sleep(for: .milliseconds(20))
             }
-            #expect(reloads == 4)
         }
     }
 

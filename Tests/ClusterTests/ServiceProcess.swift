@@ -39,7 +39,9 @@ final class ServiceProcess: @unchecked Sendable {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        for _ in 0..<300 {
+        // Wait as long as the process is alive and has not said where it listens (loading a
+        // large dataset in a debug build on a loaded machine takes seconds); a minute at most.
+        for _ in 0..<3000 {
             if let text = try? String(contentsOf: portFile, encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
                 return ServiceProcess(name: name, process: process, port: port, log: log)
             }
@@ -115,11 +117,11 @@ final class Cluster: @unchecked Sendable {
         return service
     }
 
-    func client(_ service: ServiceProcess, timeout: TimeAmount = .seconds(10), connections: Int = 1) throws -> RPCClient {
+    func client(_ service: ServiceProcess, timeout: Duration = .seconds(10), connections: Int = 1) throws -> RPCClient {
         try client(service.address, timeout: timeout, connections: connections)
     }
 
-    func client(_ address: String, timeout: TimeAmount = .seconds(10), connections: Int = 1) throws -> RPCClient {
+    func client(_ address: String, timeout: Duration = .seconds(10), connections: Int = 1) throws -> RPCClient {
         let client = RPCClient(
             address: try ServiceAddress(parsing: address),
             configuration: .init(connectTimeout: .seconds(2), defaultTimeout: timeout, connections: connections))

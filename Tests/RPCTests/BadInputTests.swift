@@ -46,7 +46,7 @@ import Wire
             // The open connection and a new one both still work.
             #expect(try await bystander.call(Methods.health, HealthRequest()).status == .serving)
             let second = RPCClient(address: address)
-            #expect(try await second.call(Methods.embed, EmbedRequest(texts: ["ok"])).vectors == [[2]])
+            #expect(try await second.call(Methods.embed, EmbedRequest(texts: ["ok"])).vectors == [Vector(values: [2])])
             await second.close()
             await bystander.close()
         }
@@ -69,8 +69,8 @@ import Wire
     @Test func connectionDroppedWithCallsInFlightFailsThemUnavailable() async throws {
         try await withServer(testHandlers(), grace: .milliseconds(50)) { server, address in
             let client = RPCClient(address: address)
-            let pending = Task { try await client.call(Methods.embed, EmbedRequest(texts: ["sleep:5000"]), timeout: .seconds(20)) }
-            try await Task.sleep(for: .milliseconds(100))
+            let pending = Task { try await client.call(Methods.embed, EmbedRequest(texts: ["gate:never"]), timeout: .seconds(20)) }
+            try await eventually { server.stats.requestsInFlight == 1 }
             server.shutdown()  // grace of 50 ms, then the connection is closed under the call
             let error = await #expect(throws: RPCError.self) { try await pending.value }
             #expect(error?.code == .unavailable)

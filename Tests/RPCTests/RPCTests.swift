@@ -12,7 +12,7 @@ import Wire
             let health = try await client.call(Methods.health, HealthRequest())
             #expect(health.status == .serving)
             let embed = try await client.call(Methods.embed, EmbedRequest(texts: ["abc", "ü"]))
-            #expect(embed.vectors == [[3], [1]])
+            #expect(embed.vectors == [Vector(values: [3]), Vector(values: [1])])
             await #expect(throws: RPCError(.notFound, "failed as asked")) {
                 try await client.call(Methods.embed, EmbedRequest(texts: ["fail:5"]))
             }
@@ -34,13 +34,19 @@ import Wire
     }
 
     @Test func pipelinedResponsesArriveAsTheyFinish() async throws {
-        try await withServer(testHandlers()) { _, address in
+        let gates = Gates()
+        try await withServer(testHandlers(gates: gates)) { server, address in
             let socket = try RawSocket(port: address.port)
-            // Three requests in one write; the first takes longest.
-            for (id, text) in [(1, "sleep:400"), (2, "now"), (3, "sleep:100")] {
-                socket.send(Envelope(id: UInt64(id), method: "Embed", body: EmbedRequest(texts: [text]).serializedBytes()))
+            // Three pipelined requests; each finishes when the test opens its gate.
+            for (id, gate) in [(1, "a"), (2, "b"), (3, "c")] {
+                socket.send(Envelope(id: UInt64(id), method: "Embed", body: EmbedRequest(texts: ["gate:\(gate)"]).serializedBytes()))
             }
-            let ids = try (0..<3).map { _ in try #require(try socket.receive()).id }
+            try await eventually { server.stats.requestsInFlight == 3 }
+            var ids: [UInt64] = []
+            for gate in ["b", "c", "a"] {
+                await gates.open(gate)
+                ids.append(try #require(try socket.receive()).id)
+            }
             #expect(ids == [2, 3, 1])
         }
     }
@@ -53,7 +59,7 @@ import Wire
                     group.addTask {
                         let text = String(repeating: "x", count: i % 37) + (i % 5 == 0 ? "" : "")
                         let response = try await client.call(Methods.embed, EmbedRequest(texts: [text]))
-                        return (i, response.vectors[0][0])
+                        return (i, response.vectors[0].values[0])
                     }
                 }
                 return try await group.reduce(into: [Int: Float]()) { $0[$1.0] = $1.1 }
@@ -110,7 +116,7 @@ import Wire
         // Shut down once the slow request is in the server's hands, however loaded the machine.
         while server.stats.requestsInFlight == 0 { try await Task.sleep(for: .milliseconds(5)) }
         server.shutdown()
-        #expect(try await slow.vectors == [[9]])
+        #expect(try await slow.vectors == [Vector(values: [9])])
         try await running.value
         let after = await #expect(throws: RPCError.self) {
             try await client.call(Methods.health, HealthRequest())
@@ -120,11 +126,21 @@ import Wire
 
     @Test func compressedCallsBothWays() async throws {
         let wire = WireConfiguration(compressionThreshold: 512)
+        let texts = Array(repeating: "a prompt that repeats itself", count: 300)
+        let request = Envelope(id: 1, method: "Embed", body: EmbedRequest(texts: texts).serializedBytes())
+        var framer = EnvelopeFramer(configuration: wire)
+        let frame = try framer.frame(request, allocator: .init())
+        #expect(frame.getInteger(at: 0, as: UInt8.self) == FrameHeader.compressedFlag, "the request went compressed")
         try await withServer(testHandlers(), wire: wire) { _, address in
+            let socket = try RawSocket(port: address.port)
+            socket.send(Array(frame.readableBytesView))
+            let (header, response) = try #require(try socket.receiveFrame())
+            #expect(header.compressed, "the response came back compressed")
+            #expect(response.status == .ok)
+            #expect(try EmbedResponse(serialized: response.body).vectors.count == 300)
+
             let client = RPCClient(address: address, configuration: ClientConfiguration(wire: wire))
-            let texts = Array(repeating: "a prompt that repeats itself", count: 300)
-            let response = try await client.call(Methods.embed, EmbedRequest(texts: texts))
-            #expect(response.vectors.count == 300)
+            #expect(try await client.call(Methods.embed, EmbedRequest(texts: texts)).vectors.count == 300)
             await client.close()
         }
     }

@@ -46,9 +46,17 @@ final class RawSocket {
 
     /// The next envelope; nil at end of stream. Throws when nothing arrives within the timeout.
     func receive() throws -> Envelope? {
+        try receiveFrame()?.envelope
+    }
+
+    /// The next frame's header and envelope; nil at end of stream.
+    func receiveFrame() throws -> (header: FrameHeader, envelope: Envelope)? {
         var decoder = EnvelopeDecoder()
         while true {
-            if let envelope = try decoder.next(from: &buffer, allocator: .init()) { return envelope }
+            if let header = try FrameHeader.peek(buffer, maxFrameSize: .max),
+               let envelope = try decoder.next(from: &buffer) {
+                return (header, envelope)
+            }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { return nil }
@@ -57,10 +65,15 @@ final class RawSocket {
         }
     }
 
-    /// Whether the server closed the connection (after any frames still buffered).
+    /// Whether the server closed the connection (after any frames still buffered) within the
+    /// read timeout; false when it kept the connection open.
     func isClosedByPeer() throws -> Bool {
-        while let _ = try receive() {}
-        return true
+        do {
+            while let _ = try receive() {}
+            return true
+        } catch let error as RPCError where error.code == .deadlineExceeded {
+            return false
+        }
     }
 
     private var buffer = ByteBuffer()

@@ -6,7 +6,7 @@ import Wire
 /// Runs a server with `handlers` on an ephemeral port for the duration of `body`, then shuts it
 /// down gracefully.
 func withServer<T>(
-    _ handlers: RPCHandlers, wire: WireConfiguration = .init(), grace: TimeAmount = .seconds(2),
+    _ handlers: RPCHandlers, wire: WireConfiguration = .init(), grace: Duration = .seconds(2),
     _ body: (RPCServer, ServiceAddress) async throws -> T
 ) async throws -> T {
     let server = RPCServer(
@@ -27,9 +27,10 @@ func withServer<T>(
 }
 
 /// Handlers for the tests: Embed answers each text with a vector of its length, waiting first
-/// for the milliseconds a text "sleep:N" names; a text "fail:N" throws status N; "crash" throws a
-/// non-RPC error; "huge" answers more than the frame limit.
-func testHandlers(cancelled: CancellationRecorder? = nil) -> RPCHandlers {
+/// for the milliseconds a text "sleep:N" names, or until the test opens the gate a text
+/// "gate:NAME" names; a text "fail:N" throws status N; "crash" throws a non-RPC error; "huge"
+/// answers more than the frame limit.
+func testHandlers(cancelled: CancellationRecorder? = nil, gates: Gates = Gates()) -> RPCHandlers {
     var handlers = RPCHandlers()
     handlers.register(Methods.embed) { request, _ in
         let text = request.texts.first ?? ""
@@ -38,21 +39,20 @@ func testHandlers(cancelled: CancellationRecorder? = nil) -> RPCHandlers {
         }
         if text == "crash" { throw CocoaLikeError() }
         if text == "huge" {
-            return .now(EmbedResponse(vectors: [[Float](repeating: 1, count: 2_000_000)]))
+            return EmbedResponse(vectors: [Vector(values: [Float](repeating: 1, count: 2_000_000))])
         }
-        let response = EmbedResponse(vectors: request.texts.map { [Float($0.count)] }, embedder: "len")
-        guard text.hasPrefix("sleep:"), let ms = Int64(text.dropFirst(6)) else { return .now(response) }
-        return .later {
+        if text.hasPrefix("gate:") { await gates.wait(String(text.dropFirst(5))) }
+        if text.hasPrefix("sleep:"), let ms = Int64(text.dropFirst(6)) {
             do {
                 try await Task.sleep(for: .milliseconds(ms))
             } catch {
                 await cancelled?.record()
                 throw error
             }
-            return response
         }
+        return EmbedResponse(vectors: request.texts.map { Vector(values: [Float($0.count)]) }, embedder: "len")
     }
-    handlers.register(Methods.health) { _, _ in .now(HealthResponse(status: .serving, service: "test")) }
+    handlers.register(Methods.health) { _, _ in HealthResponse(status: .serving, service: "test") }
     return handlers
 }
 
@@ -62,4 +62,26 @@ struct CocoaLikeError: Error {}
 actor CancellationRecorder {
     private(set) var count = 0
     func record() { count += 1 }
+}
+
+/// Named gates handlers wait at until the test opens them: orders events without sleeping.
+actor Gates {
+    private var opened: Set<String> = []
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    func wait(_ name: String) async {
+        guard !opened.contains(name) else { return }
+        await withCheckedContinuation { waiting[name, default: []].append($0) }
+    }
+
+    func open(_ name: String) {
+        opened.insert(name)
+        for continuation in waiting.removeValue(forKey: name) ?? [] { continuation.resume() }
+    }
+}
+
+/// Waits until `condition` holds, checking every few milliseconds (the suite's time limit
+/// bounds it): for state a test can observe, never for time to pass.
+func eventually(_ condition: () -> Bool) async throws {
+    while !condition() { try await Task.sleep(for: .milliseconds(2)) }
 }

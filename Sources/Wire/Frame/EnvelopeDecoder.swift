@@ -1,4 +1,5 @@
 import NIOCore
+import Zlib
 
 /// Turns the bytes of a connection into Envelopes: reads frames, checks their size before
 /// buffering them, inflates compressed ones, and decodes the payload with protobuf-c.
@@ -16,7 +17,7 @@ public struct EnvelopeDecoder: ByteToMessageDecoder {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let envelope = try next(from: &buffer, allocator: context.channel.allocator) else {
+        guard let envelope = try next(from: &buffer) else {
             return .needMoreData
         }
         context.fireChannelRead(wrapInboundOut(envelope))
@@ -36,16 +37,20 @@ public struct EnvelopeDecoder: ByteToMessageDecoder {
 
     /// The next complete Envelope in `buffer`, consuming its frame; nil when the frame is not
     /// complete yet.
-    public mutating func next(from buffer: inout ByteBuffer, allocator: ByteBufferAllocator) throws -> Envelope? {
+    public mutating func next(from buffer: inout ByteBuffer) throws -> Envelope? {
         guard let header = try FrameHeader.peek(buffer, maxFrameSize: configuration.maxFrameSize),
               buffer.readableBytes >= FrameHeader.size + header.length
         else { return nil }
         buffer.moveReaderIndex(forwardBy: FrameHeader.size)
-        var payload = buffer.readSlice(length: header.length)!
-        if header.compressed {
-            if inflater == nil { inflater = Inflater() }
-            payload = try inflater!.decompress(payload, limit: configuration.maxFrameSize, allocator: allocator)
+        let payload = buffer.readSlice(length: header.length)!
+        guard header.compressed else { return try Envelope(serialized: payload) }
+        if inflater == nil { inflater = Inflater() }
+        let inflated: [UInt8]
+        do {
+            inflated = try payload.withUnsafeReadableBytes { try inflater!.decompress($0, limit: configuration.maxFrameSize) }
+        } catch {
+            throw WireError.badCompression("\(error)")
         }
-        return try Envelope(serialized: payload)
+        return try Envelope(serialized: inflated)
     }
 }

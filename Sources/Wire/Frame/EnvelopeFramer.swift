@@ -1,4 +1,5 @@
 import NIOCore
+import Zlib
 
 /// Turns Envelopes into frames: serializes with protobuf-c straight after a reserved header, and
 /// compresses payloads at or above the configured threshold when that makes them smaller.
@@ -39,7 +40,10 @@ public struct EnvelopeFramer {
         var output = allocator.buffer(capacity: FrameHeader.size + length / 2)
         output.moveWriterIndex(forwardBy: FrameHeader.size)
         framed.withUnsafeReadableBytes { bytes in
-            deflater!.compress(UnsafeRawBufferPointer(rebasing: bytes[FrameHeader.size...]), into: &output)
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[FrameHeader.size...])
+            output.writeWithUnsafeMutableBytes(minimumWritableBytes: deflater!.bound(payload.count)) { out in
+                deflater!.compress(payload, into: out)
+            }
         }
         let compressedLength = output.readableBytes - FrameHeader.size
         guard compressedLength < length else { return nil }

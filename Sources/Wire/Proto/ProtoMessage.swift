@@ -3,25 +3,22 @@ import NIOCore
 
 /// A Swift value that is one message of proto/, encoded and decoded by protobuf-c.
 ///
-/// A conforming type names its message and maps its properties onto field numbers; the packing
-/// and unpacking, and all C memory, are handled here once for every message.
-public protocol ProtoMessage: Sendable {
-    /// The message's protobuf-c descriptor, e.g. `MessageDescriptor("switchyard.v1.RouteRequest")`.
-    static var descriptor: MessageDescriptor { get }
-    /// Reads the message's fields.
-    init(from reader: ProtoReader) throws
-    /// Writes the message's fields.
-    func write(to writer: ProtoWriter)
+/// Every conforming type is generated from proto/ by scripts/gen-proto.sh (Sources/Wire/Generated):
+/// edit the .proto file and run the script; nothing here is written by hand per message.
+public protocol ProtoMessage: Sendable, Equatable {
+    /// The message's full name in proto/, e.g. "switchyard.v1.RouteRequest".
+    static var protoName: String { get }
+    /// Decodes `bytes` with protobuf-c; nil when protobuf-c rejects them.
+    static func unpacked(from bytes: UnsafeRawBufferPointer) -> Self?
+    /// The message as a protobuf-c struct (a `ProtobufCMessage`) allocated in `arena`.
+    func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer
 }
 
 extension ProtoMessage {
-    /// Packs the message with protobuf-c and hands the packed C struct's size and the pack function
-    /// to `body`.
+    /// Packs the message with protobuf-c, handing the packed size and the pack function to `body`.
     private func packed<R>(_ body: (Int, (UnsafeMutablePointer<UInt8>) -> Void) throws -> R) rethrows -> R {
-        let arena = Arena()
-        let writer = ProtoWriter(descriptor: Self.descriptor, arena: arena)
-        write(to: writer)
-        let message = writer.message.assumingMemoryBound(to: ProtobufCMessage.self)
+        let arena = ProtoArena()
+        let message = protobufC(in: arena).assumingMemoryBound(to: ProtobufCMessage.self)
         let size = protobuf_c_message_get_packed_size(message)
         return try withExtendedLifetime(arena) {
             try body(size) { out in _ = protobuf_c_message_pack(message, out) }
@@ -30,8 +27,8 @@ extension ProtoMessage {
 
     /// Appends the serialized message to `buffer`.
     public func serialize(into buffer: inout ByteBuffer) {
-        _ = packed { size, pack in
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+        packed { size, pack in
+            _ = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
                 if size > 0 { pack(out.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
                 return size
             }
@@ -52,25 +49,32 @@ extension ProtoMessage {
     public var serializedSize: Int { packed { size, _ in size } }
 
     /// Decodes a serialized message; throws `WireError.undecodable` when protobuf-c rejects it.
-    public init(serialized bytes: UnsafeRawBufferPointer) throws {
-        var empty: UInt8 = 0
-        let unpacked = withUnsafePointer(to: &empty) { emptyPointer in
-            protobuf_c_message_unpack(
-                Self.descriptor.pointer, nil, bytes.count,
-                bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? emptyPointer)
-        }
-        guard let unpacked else { throw WireError.undecodable(message: Self.descriptor.fullName) }
-        defer { protobuf_c_message_free_unpacked(unpacked, nil) }
-        try self.init(from: ProtoReader(descriptor: Self.descriptor, message: UnsafeRawPointer(unpacked)))
+    public init(serialized bytes: UnsafeRawBufferPointer) throws(WireError) {
+        guard let message = Self.unpacked(from: bytes) else { throw .undecodable(message: Self.protoName) }
+        self = message
     }
 
     /// Decodes a serialized message.
-    public init(serialized bytes: [UInt8]) throws {
-        self = try bytes.withUnsafeBytes { try Self(serialized: $0) }
+    public init(serialized bytes: [UInt8]) throws(WireError) {
+        guard let message = bytes.withUnsafeBytes(Self.unpacked(from:)) else { throw .undecodable(message: Self.protoName) }
+        self = message
     }
 
     /// Decodes the readable bytes of `buffer` as a serialized message.
-    public init(serialized buffer: ByteBuffer) throws {
-        self = try buffer.withUnsafeReadableBytes { try Self(serialized: $0) }
+    public init(serialized buffer: ByteBuffer) throws(WireError) {
+        guard let message = buffer.withUnsafeReadableBytes(Self.unpacked(from:)) else {
+            throw .undecodable(message: Self.protoName)
+        }
+        self = message
     }
+}
+
+/// A Swift enum generated from a protobuf enum. Numbers a peer sends that this build does not
+/// know decode to `unrecognized`, never fail.
+public protocol ProtoEnum: RawRepresentable, Sendable where RawValue == Int32 {
+    static var unrecognized: Self { get }
+}
+
+extension ProtoEnum {
+    init(protoValue: Int32) { self = Self(rawValue: protoValue) ?? .unrecognized }
 }

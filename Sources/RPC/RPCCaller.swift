@@ -1,0 +1,35 @@
+import NIOCore
+import Wire
+
+/// Calls Switchyard methods: over a socket (`RPCClient`) or straight into handlers in the same
+/// process (`InProcessCaller`). Service logic that calls another service takes one of these, so
+/// tests can hand it the other service's handlers instead of a socket.
+public protocol RPCCaller: Sendable {
+    /// Names the callee in errors and logs, e.g. "127.0.0.1:7100".
+    var target: String { get }
+
+    /// Calls `method`; `timeout` nil uses the caller's default. Every failure is an `RPCError`:
+    /// the callee's status, DEADLINE_EXCEEDED when the timeout passes, UNAVAILABLE when the
+    /// callee cannot be reached.
+    func call<Request, Response>(
+        _ method: RPCMethod<Request, Response>, _ request: Request, timeout: Duration?
+    ) async throws -> Response
+}
+
+extension RPCCaller {
+    /// Calls `method` with the caller's default timeout.
+    public func call<Request, Response>(_ method: RPCMethod<Request, Response>, _ request: Request) async throws -> Response {
+        try await call(method, request, timeout: nil)
+    }
+}
+
+/// A caller that also passes serialized requests through, undecoded, on NIO futures: what the
+/// coordinator forwards with.
+public protocol ForwardingCaller: RPCCaller {
+    /// Sends a serialized request body and returns the response Envelope whatever its status.
+    /// Fails only when no answer arrives: UNAVAILABLE, DEADLINE_EXCEEDED. With `preferring`, the
+    /// future completes on that event loop when the caller can arrange it.
+    func callSerialized(
+        _ method: String, body: [UInt8], timeout: Duration?, preferring eventLoop: (any EventLoop)?
+    ) -> EventLoopFuture<Envelope>
+}

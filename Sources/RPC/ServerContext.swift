@@ -1,0 +1,59 @@
+import Logging
+
+/// Who sent a request.
+public struct Caller: Sendable, Equatable {
+    /// The peer's address ("ip:port"), or "in-process".
+    public var peer: String
+
+    public init(peer: String) { self.peer = peer }
+
+    /// A caller in the same process (tests, the in-process transport).
+    public static let inProcess = Caller(peer: "in-process")
+}
+
+/// What a handler knows about the request it serves: which method, when the caller stops
+/// waiting, who is calling, and a logger. Nothing about the transport it came through.
+public struct ServerContext: Sendable {
+    /// The rpc name.
+    public let method: String
+    /// The caller's id for the request (0 in process).
+    public let requestID: UInt64
+    /// When the caller stops waiting; nil when it set no timeout.
+    public let deadline: ContinuousClock.Instant?
+    /// Who is calling.
+    public let caller: Caller
+    /// The server's logger; `logger` adds the method and request id.
+    private let serverLogger: Logger
+
+    public init(
+        method: String, requestID: UInt64 = 0, deadline: ContinuousClock.Instant? = nil, caller: Caller = .inProcess,
+        logger: Logger
+    ) {
+        self.method = method
+        self.requestID = requestID
+        self.deadline = deadline
+        self.caller = caller
+        self.serverLogger = logger
+    }
+
+    /// A logger carrying the method, request id and peer as metadata (made when asked for, so
+    /// requests that log nothing pay nothing).
+    public var logger: Logger {
+        var logger = serverLogger
+        logger[metadataKey: "method"] = "\(method)"
+        logger[metadataKey: "request_id"] = "\(requestID)"
+        logger[metadataKey: "peer"] = "\(caller.peer)"
+        return logger
+    }
+
+    /// Time left before the deadline (nil = no deadline; negative once it has passed).
+    public var remaining: Duration? {
+        deadline.map { ContinuousClock.now.duration(to: $0) }
+    }
+
+    /// How long a call made for this request may take when it should take at most `limit`:
+    /// `limit`, cut to what is left of the caller's deadline.
+    public func timeout(atMost limit: Duration) -> Duration {
+        remaining.map { min($0, limit) } ?? limit
+    }
+}
