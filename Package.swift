@@ -139,6 +139,16 @@ let package = Package(
         .testTarget(
             name: "ClusterTests",
             dependencies: ["RPC", "Wire", "HTTPKit", logging] + nio),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "RPC", "Wire", logging]),
+        .testTarget(
+            name: "RouterServiceTests",
+            dependencies: ["RouterService", "EmbeddingService", "RouterCore", "RouterFile", "RPC", "Wire", logging]),
+        .testTarget(name: "GatewayServiceTests", dependencies: ["Gateway", "RPC", "Wire"]),
+        .testTarget(
+            name: "ServiceKitTests",
+            dependencies: ["ServiceKit", "RPC", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", logging]),
+        .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "RPC", "Wire", logging]),
         .testTarget(
             name: "RPCTests",
             dependencies: ["RPC", "Wire", "ServiceKit", logging] + nio),

@@ -9,31 +9,18 @@ import Wire
 public struct EmbedHandler: Sendable {
     public let embedder: any TextEmbedder
     public let cache: LRUCache<String, [Float]>
-    /// The most texts one request may carry.
-    public let maxBatch: Int
-    /// Batches up to this many texts, of at most `inlineCharacters` in all, are embedded inline
-    /// (local embedders only).
-    public let inlineBatch: Int
-    public let inlineCharacters: Int
+    public let limits: EmbedLimits
 
-    public init(
-        embedder: any TextEmbedder = HashEmbedder(), cacheEntries: Int = 10_000, maxBatch: Int = 1024, inlineBatch: Int = 4,
-        inlineCharacters: Int = 8192
-    ) {
+    public init(embedder: any TextEmbedder = HashEmbedder(), cacheEntries: Int = 10_000, limits: EmbedLimits = .init()) {
         self.embedder = embedder
         self.cache = LRUCache(capacity: cacheEntries)
-        self.maxBatch = maxBatch
-        self.inlineBatch = inlineBatch
-        self.inlineCharacters = inlineCharacters
+        self.limits = limits
     }
 
     /// Adds Embed to `handlers`.
     public func register(in handlers: inout RPCHandlers) {
         handlers.register(Methods.embed) { request, _ in
-            guard !request.texts.isEmpty else { throw RPCError(.invalidArgument, "Embed needs at least one text") }
-            guard request.texts.count <= maxBatch else {
-                throw RPCError(.invalidArgument, "\(request.texts.count) texts exceed the batch limit of \(maxBatch)")
-            }
+            try limits.check(request.texts)
             return try await embed(request.texts)
         }
     }
@@ -44,17 +31,13 @@ public struct EmbedHandler: Sendable {
         let (cached, missing) = lookUp(texts)
         var computed: [[Float]] = []
         if !missing.isEmpty {
-            if let local = embedder as? any LocalTextEmbedder, isSmall(missing) {
+            if let local = embedder as? any LocalTextEmbedder, limits.isInline(missing) {
                 computed = local.embedNow(missing)
             } else {
                 computed = try await embedder.embed(missing)
             }
         }
         return assemble(texts, cached, missing, computed)
-    }
-
-    private func isSmall(_ texts: [String]) -> Bool {
-        texts.count <= inlineBatch && texts.reduce(0) { $0 + $1.utf8.count } <= inlineCharacters
     }
 
     /// The cached vector of each text, and the distinct texts not cached.

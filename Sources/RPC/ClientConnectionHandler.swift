@@ -22,12 +22,12 @@ final class OutboundCall: @unchecked Sendable {
 /// The client end of one connection: numbers outgoing calls, matches responses to them by id
 /// (in any order), enforces each call's timeout, and fails every call still waiting when the
 /// connection ends. Runs on the connection's event loop.
-final class ClientConnectionHandler: ChannelDuplexHandler {
+final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     typealias InboundIn = Envelope
     typealias OutboundIn = OutboundCall
     typealias OutboundOut = ByteBuffer
 
-    private struct Waiting {
+    struct Waiting {
         let method: String
         let promise: EventLoopPromise<Envelope>
         let timeout: TimeAmount?
@@ -43,7 +43,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     /// A flush is queued for the end of this event-loop tick.
     private var flushPending = false
     /// Fires at the earliest deadline of the calls waiting.
-    private var deadlines = DeadlineTimer()
+    var deadlines = DeadlineTimer()
 
     init(peer: String, wire: WireConfiguration) {
         self.peer = peer
@@ -119,21 +119,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
-    private func armDeadlines(by deadline: NIODeadline, on loop: any EventLoop) {
-        let handler = NIOLoopBound(self, eventLoop: loop)
-        deadlines.arm(by: deadline, on: loop) { handler.value.expireDue(on: loop) }
-    }
+    var pendingDeadlines: [UInt64: Waiting] { waiting }
 
-    /// Fails every call past its deadline with DEADLINE_EXCEEDED; re-arms for the rest.
-    private func expireDue(on loop: any EventLoop) {
-        deadlines.fired()
-        let (due, earliest) = DeadlineTimer.due(in: waiting) { $0.deadline }
-        for id in due {
-            guard let entry = waiting.removeValue(forKey: id) else { continue }
-            let timeout = entry.timeout.map { "\(Self.milliseconds($0))" } ?? "?"
-            entry.promise.fail(RPCError(.deadlineExceeded, "no answer to \(entry.method) from \(peer) within \(timeout) ms"))
-        }
-        if let earliest { armDeadlines(by: earliest, on: loop) }
+    static func deadline(of entry: Waiting) -> NIODeadline? { entry.deadline }
+
+    /// Fails a call past its deadline with DEADLINE_EXCEEDED.
+    func expire(_ id: UInt64) {
+        guard let entry = waiting.removeValue(forKey: id) else { return }
+        let timeout = entry.timeout.map { "\(Self.milliseconds($0))" } ?? "?"
+        entry.promise.fail(RPCError(.deadlineExceeded, "no answer to \(entry.method) from \(peer) within \(timeout) ms"))
     }
 
     private func failAll(_ error: RPCError) {

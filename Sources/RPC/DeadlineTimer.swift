@@ -46,3 +46,33 @@ struct DeadlineTimer {
         fired()
     }
 }
+
+/// A connection handler whose entries (calls or requests) expire at their deadlines, swept by
+/// one `DeadlineTimer`: the client and the server side share the sweep.
+protocol DeadlineSweeping: AnyObject {
+    associatedtype Key: Hashable
+    associatedtype Entry
+    var deadlines: DeadlineTimer { get set }
+    /// The entries that may expire, by key.
+    var pendingDeadlines: [Key: Entry] { get }
+    /// When `entry` expires; nil never.
+    static func deadline(of entry: Entry) -> NIODeadline?
+    /// Expires the entry `key` (answers or fails it, and forgets it).
+    func expire(_ key: Key)
+}
+
+extension DeadlineSweeping {
+    /// Makes sure the sweep runs on `loop` no later than `deadline`.
+    func armDeadlines(by deadline: NIODeadline, on loop: any EventLoop) {
+        let owner = NIOLoopBound(self, eventLoop: loop)
+        deadlines.arm(by: deadline, on: loop) { owner.value.sweepDeadlines(on: loop) }
+    }
+
+    /// Expires every entry past its deadline and re-arms for the earliest one left.
+    func sweepDeadlines(on loop: any EventLoop) {
+        deadlines.fired()
+        let (due, earliest) = DeadlineTimer.due(in: pendingDeadlines, deadline: Self.deadline(of:))
+        for key in due { expire(key) }
+        if let earliest { armDeadlines(by: earliest, on: loop) }
+    }
+}

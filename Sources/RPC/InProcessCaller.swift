@@ -52,7 +52,7 @@ public struct InProcessCaller: ForwardingCaller {
         }
         let timeout = timeout ?? defaultTimeout
         let context = ServerContext(
-            method: method, deadline: timeout.map { .now + $0 }, caller: caller, logger: logger)
+            method: method, requestID: 0, deadline: timeout.map { .now + $0 }, caller: caller, serverLogger: logger)
         do {
             let response = try await Self.withTimeout(timeout, method: method) {
                 switch handler.body {

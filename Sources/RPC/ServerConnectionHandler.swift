@@ -5,12 +5,12 @@ import Wire
 /// Serves one connection: dispatches each Envelope to its method, writes answers in the order
 /// they finish, and turns a broken stream into one error frame and a close. Everything here runs
 /// on the connection's event loop.
-final class ServerConnectionHandler: ChannelInboundHandler {
+final class ServerConnectionHandler: ChannelInboundHandler, DeadlineSweeping {
     typealias InboundIn = Envelope
     typealias OutboundOut = ByteBuffer
 
     /// A request whose answer is not written yet.
-    private struct Running {
+    struct Running {
         let id: UInt64
         let method: String
         let started: NIODeadline
@@ -30,7 +30,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Changed only through `track` and `untrack`, which keep the stats in step.
     private var running: [UInt64: Running] = [:]
     /// Fires at the earliest deadline of the running requests.
-    private var deadlines = DeadlineTimer()
+    var deadlines = DeadlineTimer()
     private var lastNumber: UInt64 = 0
     private var quiescing = false
     private var needsFlush = false
@@ -83,7 +83,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let timeout = request.timeoutMs > 0 ? Duration.milliseconds(request.timeoutMs) : nil
         let requestContext = ServerContext(
             method: request.method, requestID: request.id, deadline: timeout.map { .now + $0 }, caller: caller,
-            logger: logger)
+            serverLogger: logger)
         lastNumber += 1
         let number = lastNumber
         track(
@@ -169,18 +169,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         return request
     }
 
-    private func armDeadlines(by deadline: NIODeadline, on loop: any EventLoop) {
-        let handler = NIOLoopBound(self, eventLoop: loop)
-        deadlines.arm(by: deadline, on: loop) { handler.value.expireDue(on: loop) }
-    }
+    var pendingDeadlines: [UInt64: Running] { running }
 
-    /// Answers DEADLINE_EXCEEDED to every running request past its deadline.
-    private func expireDue(on loop: any EventLoop) {
-        deadlines.fired()
-        let (due, earliest) = DeadlineTimer.due(in: running) { $0.deadline }
-        for number in due { expire(number) }
-        if let earliest { armDeadlines(by: earliest, on: loop) }
-    }
+    static func deadline(of request: Running) -> NIODeadline? { request.deadline }
 
     private func finish(_ number: UInt64, _ result: Result<[UInt8], RPCError>) {
         guard let request = untrack(number) else { return }  // expired already
@@ -194,7 +185,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         closeIfDrained()
     }
 
-    private func expire(_ number: UInt64) {
+    /// Answers DEADLINE_EXCEEDED to a request past its deadline and stops its work.
+    func expire(_ number: UInt64) {
         guard let request = untrack(number) else { return }
         request.task?.cancel()
         let error = RPCError(.deadlineExceeded, "\(request.method) did not finish within the caller's deadline")

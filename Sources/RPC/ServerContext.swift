@@ -23,18 +23,7 @@ public struct ServerContext: Sendable {
     /// Who is calling.
     public let caller: Caller
     /// The server's logger; `logger` adds the method and request id.
-    private let serverLogger: Logger
-
-    public init(
-        method: String, requestID: UInt64 = 0, deadline: ContinuousClock.Instant? = nil, caller: Caller = .inProcess,
-        logger: Logger
-    ) {
-        self.method = method
-        self.requestID = requestID
-        self.deadline = deadline
-        self.caller = caller
-        self.serverLogger = logger
-    }
+    let serverLogger: Logger
 
     /// A logger carrying the method, request id and peer as metadata (made when asked for, so
     /// requests that log nothing pay nothing).

@@ -15,7 +15,7 @@ public final class ServerStats: Sendable {
     public var requestsTotal: UInt64 { requests.load(ordering: .relaxed) }
     /// Requests answered with a status other than OK.
     public var errorsTotal: UInt64 { errors.load(ordering: .relaxed) }
-    /// Requests whose handler is still working (`.later` replies not yet answered).
+    /// Requests read and not answered yet (their handlers still working).
     public var requestsInFlight: Int { inFlight.load(ordering: .relaxed) }
     /// Connections open now.
     public var openConnections: Int { connections.load(ordering: .relaxed) }

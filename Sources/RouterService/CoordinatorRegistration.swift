@@ -1,46 +1,53 @@
 import Logging
-import NIOCore
 import RPC
-import ServiceLifecycle
+import Synchronization
 import Wire
 
 /// Registers this router with a coordinator, and again every `interval` so that a restarted
-/// coordinator finds its replicas within one interval (registering twice is harmless).
-public struct CoordinatorRegistration: Service {
-    let client: RPCClient
+/// coordinator finds its replicas within one interval (registering twice is harmless). Logs
+/// when registration starts or stops working, not on every round.
+public final class CoordinatorRegistration: Sendable {
+    let client: any RPCCaller
     /// The address the coordinator should forward to, and this replica's id.
     let request: RegisterRequest
-    let interval: Duration
     let logger: Logger
+    /// Whether the last attempt worked (nil before the first).
+    private let registered = Mutex<Bool?>(nil)
 
-    public init(coordinator: ServiceAddress, address: String, replicaID: String, interval: Duration = .seconds(5), logger: Logger) {
-        self.client = RPCClient(address: coordinator, configuration: .init(connectTimeout: .seconds(1), defaultTimeout: .seconds(2)))
+    public init(coordinator: any RPCCaller, address: String, replicaID: String, logger: Logger) {
+        self.client = coordinator
         self.request = RegisterRequest(address: address, replicaID: replicaID)
-        self.interval = interval
         self.logger = logger
     }
 
-    public func run() async throws {
-        var registered: Bool?
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                let response = try await client.call(Methods.register, request)
-                if registered != true {
-                    logger.info("registered with the coordinator", metadata: [
-                        "coordinator": "\(client.address)", "address": "\(request.address)", "replicas": "\(response.replicas)",
-                    ])
-                }
-                registered = true
-            } catch {
-                if registered != false {
-                    logger.warning("cannot register with the coordinator; retrying", metadata: [
-                        "coordinator": "\(client.address)", "error": "\(error)",
-                    ])
-                }
-                registered = false
+    /// The registration as a service that repeats it every `interval`.
+    public func service(every interval: Duration = .seconds(5)) -> Periodic {
+        Periodic(every: interval) { await self.register() }
+    }
+
+    /// One attempt.
+    public func register() async {
+        do {
+            let response = try await client.call(Methods.register, request, timeout: .seconds(2))
+            if registered.withLock({ $0.replace(true) }) != true {
+                logger.info("registered with the coordinator", metadata: [
+                    "coordinator": "\(client.target)", "address": "\(request.address)", "replicas": "\(response.replicas)",
+                ])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        } catch {
+            if registered.withLock({ $0.replace(false) }) != false {
+                logger.warning("cannot register with the coordinator; retrying", metadata: [
+                    "coordinator": "\(client.target)", "error": "\(error)",
+                ])
+            }
         }
-        await client.close()
+    }
+}
+
+extension Optional {
+    /// Sets the value and returns the one before.
+    fileprivate mutating func replace(_ value: Wrapped) -> Wrapped? {
+        defer { self = value }
+        return self
     }
 }

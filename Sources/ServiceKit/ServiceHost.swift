@@ -82,32 +82,41 @@ public struct ServiceHost: Sendable {
         health: @escaping @Sendable () -> ServingStatus = { .serving },
         status: @escaping @Sendable (inout StatusResponse) -> Void = { _ in }
     ) -> RPCServer {
+        let box = ServerBox()
+        let server = RPCServer(
+            service: name, configuration: options.serverConfiguration(defaultPort: defaultPort),
+            handlers: withHealthAndStatus(handlers, health: health, status: status) {
+                box.server?.localAddress.map(Self.hostPort) ?? ""
+            },
+            logger: logger, stats: stats)
+        box.server = server
+        return server
+    }
+
+    /// `handlers` plus the Health and Status every service answers; `address` tells Status
+    /// where the service listens.
+    public func withHealthAndStatus(
+        _ handlers: RPCHandlers, health: @escaping @Sendable () -> ServingStatus = { .serving },
+        status: @escaping @Sendable (inout StatusResponse) -> Void = { _ in },
+        address: @escaping @Sendable () -> String = { "" }
+    ) -> RPCHandlers {
         var handlers = handlers
         let name = self.name
         let stats = self.stats
         let metricsServer = self.metricsServer
-        let box = ServerBox()
         handlers.register(Methods.health) { _, _ in
             HealthResponse(status: health(), service: name, version: switchyardVersion)
         }
         handlers.register(Methods.status) { _, _ in
-            var response = StatusResponse()
-            response.service = name
-            response.version = switchyardVersion
-            response.uptimeSeconds = stats.uptimeSeconds
-            response.requestsTotal = stats.requestsTotal
-            response.errorsTotal = stats.errorsTotal
-            response.openConnections = UInt32(clamping: stats.openConnections)
-            response.address = box.server?.localAddress.map(Self.hostPort) ?? ""
-            response.metricsAddress = metricsServer?.localAddress.map(Self.hostPort) ?? ""
+            var response = StatusResponse(
+                service: name, version: switchyardVersion, uptimeSeconds: stats.uptimeSeconds,
+                requestsTotal: stats.requestsTotal, errorsTotal: stats.errorsTotal,
+                openConnections: UInt32(clamping: stats.openConnections), address: address(),
+                metricsAddress: metricsServer?.localAddress.map(Self.hostPort) ?? "")
             status(&response)
             return response
         }
-        let server = RPCServer(
-            service: name, configuration: options.serverConfiguration(defaultPort: defaultPort), handlers: handlers,
-            logger: logger, stats: stats)
-        box.server = server
-        return server
+        return handlers
     }
 }
 

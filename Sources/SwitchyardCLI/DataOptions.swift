@@ -21,19 +21,11 @@ struct DataOptions: ParsableArguments {
 
     func priceTable() throws -> PriceTable { try PriceFile.load(prices) }
 
-    /// The pooled, complete set of `files`, with what was left out printed to stderr.
-    func load(_ files: [String], prices: PriceTable) throws -> CompleteSet {
-        var pooled: PromptSet?
-        for file in files {
-            let set = try DatasetFile.load(file, prices: prices)
-            pooled = pooled.map { $0.merged(with: set) } ?? set
-        }
-        let (complete, report) = pooled!.complete(minimumCoverage: minimumCoverage)
-        for line in report.lines { stderr("note: \(line)") }
-        guard complete.count > 0, !complete.models.isEmpty else {
-            throw CommandFailure("no prompt in \(files.joined(separator: ", ")) has a score and cost for every kept model")
-        }
-        return complete
+    /// `files` read, pooled and completed, with what was left out printed to stderr.
+    func load(_ files: [String], prices: PriceTable) throws -> PooledData {
+        let data = try PooledData(files: files, prices: prices, minimumCoverage: minimumCoverage)
+        for line in data.report.lines { stderr("note: \(line)") }
+        return data
     }
 }
 

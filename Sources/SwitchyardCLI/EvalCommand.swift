@@ -43,7 +43,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let prices = try data.priceTable()
-        let all = try data.load(data.dataFiles, prices: prices)
+        let all = try data.load(data.dataFiles, prices: prices).set
         let embedder = HashEmbedder(settings: router.hashSettings)
         let evaluator = Evaluator(trainer: router.trainer, neighbors: neighbors, seed: router.seed)
         let name = data.dataFiles.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: " + ")
@@ -59,7 +59,7 @@ struct EvalCommand: ParsableCommand {
             notes.append("seeded split (seed \(router.seed)): \(train.count) train / \(test.count) test prompts")
         } else {
             test = all
-            train = try aligned(data.load(trainFiles, prices: prices), to: all.models)
+            train = try data.load(trainFiles, prices: prices).set(alignedTo: all.models)
             notes.append("trained on \(trainFiles.joined(separator: ", ")) (\(train.count) prompts); "
                 + "tested on all \(test.count) prompts of \(name)")
         }
@@ -101,17 +101,5 @@ struct EvalCommand: ParsableCommand {
         } else {
             print(ReportPrinter(report: report).text)
         }
-    }
-
-    /// `set` with its models in `models` order; fails naming models it lacks.
-    private func aligned(_ set: CompleteSet, to models: [String]) throws -> CompleteSet {
-        let positions = models.map { set.models.firstIndex(of: $0) }
-        let missing = zip(models, positions).filter { $0.1 == nil }.map(\.0)
-        guard missing.isEmpty else {
-            throw CommandFailure("the --train data has no scores for \(missing.joined(separator: ", "))")
-        }
-        let p = positions.map { $0! }
-        return CompleteSet(models: models, records: set.records, scores: set.scores.map { row in p.map { row[$0] } },
-                           costs: set.costs.map { row in p.map { row[$0] } }, scoreScale: set.scoreScale, notes: set.notes)
     }
 }

@@ -6,5 +6,5 @@ struct Switchyard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard",
         abstract: "Switchyard: an LLM router.",
-        subcommands: [TrainCommand.self, EvalCommand.self, RouteCommand.self, ConvertCommand.self, StatusCommand.self, CompareCommand.self])
+        subcommands: [TrainCommand.self, EvalCommand.self, RouteCommand.self, ConvertCommand.self, StatusCommand.self, CompareCommand.self, ProtoCommand.self])
 }

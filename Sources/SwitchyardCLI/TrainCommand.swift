@@ -27,11 +27,11 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let prices = try data.priceTable()
-        var set = try data.load(data.dataFiles, prices: prices)
+        let pooled = try data.load(data.dataFiles, prices: prices)
+        var set = pooled.set
         if holdout > 0, let holdoutOut {
             let split = Split(count: set.count, trainFraction: 1 - holdout, seed: router.seed)
-            let heldOut = Set(split.test.map { set.records[$0].id })
-            let lines = try data.dataFiles.flatMap { try DatasetFile.lines($0) }.filter { heldOut.contains($0.id) }
+            let lines = pooled.lines(ids: Set(split.test.map { set.records[$0].id }))
             try DatasetFile.write(lines, to: holdoutOut)
             set = set.subset(split.train)
             stderr("held out \(lines.count) prompts in \(holdoutOut); training on \(set.count)")

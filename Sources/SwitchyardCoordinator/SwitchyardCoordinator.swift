@@ -52,6 +52,6 @@ struct SwitchyardCoordinator: AsyncParsableCommand {
             handlers: handlers, defaultPort: 7300,
             health: { pool.healthyCount > 0 ? .serving : .notServing },
             status: { $0.coordinator = forwarder.status },
-            services: [HealthChecker(pool: pool, interval: healthInterval)])
+            services: [Periodic(every: healthInterval) { await pool.checkAll() }])
     }
 }

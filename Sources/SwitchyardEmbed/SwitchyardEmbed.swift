@@ -73,7 +73,7 @@ struct SwitchyardEmbed: AsyncParsableCommand {
 
     func run() async throws {
         let host = ServiceHost(name: "embed", options: service)
-        let embed = EmbedHandler(embedder: try makeEmbedder(), cacheEntries: cacheEntries, maxBatch: maxBatch)
+        let embed = EmbedHandler(embedder: try makeEmbedder(), cacheEntries: cacheEntries, limits: EmbedLimits(maxTexts: maxBatch))
         var handlers = RPCHandlers()
         embed.register(in: &handlers)
         try await host.run(handlers: handlers, defaultPort: 7100, status: { $0.embedder = embed.status })

@@ -73,9 +73,10 @@ struct SwitchyardRouter: AsyncParsableCommand {
         ])
         var services: [any Service] = [ReloadOnHangup(state: state, logger: host.logger)]
         if let coordinator {
-            services.append(CoordinatorRegistration(
-                coordinator: coordinator, address: address, replicaID: replica.value,
-                logger: host.logger))
+            let registration = CoordinatorRegistration(
+                coordinator: service.client(coordinator, connectTimeout: .seconds(1)), address: address,
+                replicaID: replica.value, logger: host.logger)
+            services.append(registration.service())
         }
         try await host.run(server: server, services: services)
     }

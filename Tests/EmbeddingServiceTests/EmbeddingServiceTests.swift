@@ -37,7 +37,7 @@ import Wire
     }
 
     @Test func embedsABatchInOrderAndCaches() async throws {
-        let handler = EmbedHandler(inlineBatch: 2)
+        let handler = EmbedHandler(limits: EmbedLimits(inlineTexts: 2))
         let service = embedService(handler)
         let texts = ["what is 2 + 2?", "écris un poème", "what is 2 + 2?", "x"]
         let response = try await service.call(Methods.embed, EmbedRequest(texts: texts))
@@ -54,7 +54,7 @@ import Wire
     }
 
     @Test func largeBatchesAndLongTextsGiveTheSameVectorsOffTheEventLoop() async throws {
-        let service = embedService(EmbedHandler(cacheEntries: 0, inlineBatch: 2, inlineCharacters: 100))
+        let service = embedService(EmbedHandler(cacheEntries: 0, limits: EmbedLimits(inlineTexts: 2, inlineBytes: 100)))
         let long = String(repeating: "a long prompt about routing ", count: 20)
         let texts = [long, "one", "two", "three"]
         let response = try await service.call(Methods.embed, EmbedRequest(texts: texts))
@@ -62,7 +62,7 @@ import Wire
     }
 
     @Test func emptyAndOversizeBatchesAreInvalid() async throws {
-        let service = embedService(EmbedHandler(maxBatch: 3))
+        let service = embedService(EmbedHandler(limits: EmbedLimits(maxTexts: 3)))
         let empty = await #expect(throws: RPCError.self) { try await service.call(Methods.embed, EmbedRequest(texts: [])) }
         #expect(empty?.code == .invalidArgument)
         let big = await #expect(throws: RPCError.self) {

@@ -1,0 +1,31 @@
+import Wire
+
+/// What one Embed request may carry, and what is small enough to embed where it arrived.
+public struct EmbedLimits: Sendable, Equatable {
+    /// The most texts in one request.
+    public var maxTexts: Int
+    /// A batch of at most this many texts, of at most `inlineBytes` UTF-8 bytes in all, is
+    /// embedded inline on the event loop by a local embedder (microseconds); larger work runs
+    /// on a thread pool.
+    public var inlineTexts: Int
+    public var inlineBytes: Int
+
+    public init(maxTexts: Int = 1024, inlineTexts: Int = 4, inlineBytes: Int = 8192) {
+        self.maxTexts = maxTexts
+        self.inlineTexts = inlineTexts
+        self.inlineBytes = inlineBytes
+    }
+
+    /// Throws INVALID_ARGUMENT naming the limit `texts` break.
+    func check(_ texts: [String]) throws {
+        guard !texts.isEmpty else { throw RPCError(.invalidArgument, "Embed needs at least one text") }
+        guard texts.count <= maxTexts else {
+            throw RPCError(.invalidArgument, "\(texts.count) texts exceed the batch limit of \(maxTexts)")
+        }
+    }
+
+    /// Whether `texts` are small enough to embed inline.
+    func isInline(_ texts: [String]) -> Bool {
+        texts.count <= inlineTexts && texts.reduce(0) { $0 + $1.utf8.count } <= inlineBytes
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import RPC
+import RouterCore
+import RouterFile
+import Testing
+import Wire
+@testable import EmbeddingService
+@testable import RouterService
+
+/// A router trained on two kinds of prompt: arithmetic, where only the strong model is right, and
+/// greetings, where both are and the weak one is 20x cheaper.
+enum TinyRouter {
+    static let models = ["strong", "weak"]
+    static let settings = HashEmbedder.Settings(dimension: 64)
+    static let math = (0..<12).map { "compute \($0 * 7) times \($0 + 3) plus \($0) minus one" }
+    static let greetings = (0..<12).map { "hello there friend number \($0), how are you today" }
+
+    static func model(seed: UInt64 = 42) -> ClusterRouterModel {
+        let prompts = math + greetings
+        let scores = math.map { _ in [1.0, 0.0] } + greetings.map { _ in [1.0, 1.0] }
+        let costs = prompts.map { _ in [0.02, 0.001] }
+        let records = prompts.indices.map { PromptSet.Record(id: "p\($0)", prompt: prompts[$0], scores: scores[$0], costs: costs[$0]) }
+        let set = CompleteSet(models: models, records: records, scores: scores, costs: costs, scoreScale: 0...1, notes: [])
+        let embeddings = HashEmbedder(settings: settings).embedAll(prompts)
+        return ClusterRouterTrainer(clusters: 2, topK: 1, seed: seed)
+            .train(set, embeddings: embeddings, embedder: .hash(settings), prices: [nil, nil])
+    }
+
+    static func file(seed: UInt64 = 42) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-\(UUID().uuidString).bin").path
+        try RouterFile.save(model(seed: seed), to: path)
+        return path
+    }
+
+    static func vector(_ prompt: String) -> [Float] { HashEmbedder(settings: settings).embed(prompt) }
+}
+
+/// The router service's methods through the in-process transport.
+@Suite(.timeLimit(.minutes(1))) struct RouteHandlerTests {
+    let state: RouterState
+
+    init() throws {
+        state = RouterState(try LoadedRouter.load(try TinyRouter.file()))
+    }
+
+    func router(embedder: any PromptEmbedder = InProcessHashEmbedder(), defaultAlpha: Double = 0.5) -> InProcessCaller {
+        var handlers = RPCHandlers()
+        RouteHandler(state: state, embedder: embedder, defaultAlpha: defaultAlpha, replica: ReplicaName("r1")).register(in: &handlers)
+        return InProcessCaller(handlers, target: "router")
+    }
+
+    @Test func alphaSlidesFromCheapestToBest() async throws {
+        let router = router()
+        let math = TinyRouter.vector(TinyRouter.math[0])
+        #expect(try await router.call(Methods.route, RouteRequest(embedding: math, tradeoff: .alpha(1))).model == "strong")
+        #expect(try await router.call(Methods.route, RouteRequest(embedding: math, tradeoff: .alpha(0))).model == "weak")
+        let greeting = TinyRouter.vector(TinyRouter.greetings[0])
+        #expect(try await router.call(Methods.route, RouteRequest(embedding: greeting, tradeoff: .alpha(0.9))).model == "weak")
+    }
+
+    @Test func theAnswerRanksEveryModelWithTheChoiceFirst() async throws {
+        let response = try await router().call(Methods.route, RouteRequest(prompt: TinyRouter.math[1], tradeoff: .alpha(0.8)))
+        #expect(response.model == "strong")
+        #expect(response.scores.map(\.model) == ["strong", "weak"])
+        #expect(response.scores[0].score >= response.scores[1].score)
+        #expect(response.clusters.count == 1 && response.clusters[0].weight == 1)
+        #expect(response.alpha == 0.8)
+        #expect(response.replica == "r1")
+        #expect(response.routerVersion == state.current.version)
+    }
+
+    @Test func aBudgetPicksTheBestModelItCanAfford() async throws {
+        let router = router()
+        let math = TinyRouter.math[2]
+        #expect(try await router.call(Methods.route, RouteRequest(prompt: math, tradeoff: .maxCostUSD(1))).model == "strong")
+        #expect(try await router.call(Methods.route, RouteRequest(prompt: math, tradeoff: .maxCostUSD(0.005))).model == "weak")
+    }
+
+    @Test func aPromptRoutesAsItsVectorDoesThroughTheEmbeddingService() async throws {
+        var embedHandlers = RPCHandlers()
+        EmbedHandler(embedder: HashEmbedder(settings: TinyRouter.settings)).register(in: &embedHandlers)
+        let viaService = router(embedder: EmbeddingServiceClient(client: InProcessCaller(embedHandlers, target: "embed")))
+        for prompt in TinyRouter.math.prefix(3) + TinyRouter.greetings.prefix(3) {
+            let byPrompt = try await viaService.call(Methods.route, RouteRequest(prompt: prompt))
+            let byVector = try await router().call(Methods.route, RouteRequest(embedding: TinyRouter.vector(prompt)))
+            #expect(byPrompt == byVector)
+        }
+    }
+
+    @Test func anEmbeddingServiceOfAnotherSpaceOrDownIsRefused() async throws {
+        var otherSpace = RPCHandlers()
+        EmbedHandler(embedder: HashEmbedder(settings: .init(dimension: 32))).register(in: &otherSpace)
+        let mismatched = router(embedder: EmbeddingServiceClient(client: InProcessCaller(otherSpace)))
+        let mismatch = await #expect(throws: RPCError.self) { try await mismatched.call(Methods.route, RouteRequest(prompt: "hi")) }
+        #expect(mismatch?.code == .failedPrecondition)
+
+        var down = RPCHandlers()
+        down.register(Methods.embed) { _, _ -> EmbedResponse in throw RPCError(.unavailable, "down") }
+        let unreachable = router(embedder: EmbeddingServiceClient(client: InProcessCaller(down, target: "embed@x")))
+        let error = await #expect(throws: RPCError.self) { try await unreachable.call(Methods.route, RouteRequest(prompt: "hi")) }
+        #expect(error?.code == .unavailable)
+        #expect(error?.message.contains("embedding service") == true)
+        // Vectors still route.
+        #expect(try await unreachable.call(Methods.route, RouteRequest(embedding: TinyRouter.vector("hi"))).model.isEmpty == false)
+    }
+
+    @Test(arguments: [
+        (RouteRequest(), "prompt or an embedding"),
+        (RouteRequest(embedding: [1, 0]), "expects 64"),
+        (RouteRequest(prompt: "x", tradeoff: .alpha(1.5)), "alpha"),
+        (RouteRequest(prompt: "x", tradeoff: .maxCostUSD(-1)), "max cost"),
+        (RouteRequest(prompt: "x", allowedModels: ["gpt-5"]), "knows: strong, weak"),
+    ])
+    func badRequestsAreInvalidAndSayWhy(request: RouteRequest, reason: String) async throws {
+        let error = await #expect(throws: RPCError.self) { try await router().call(Methods.route, request) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains(reason) == true, "\(error?.message ?? "")")
+    }
+
+    @Test func allowedModelsRestrictTheChoice() async throws {
+        let response = try await router().call(
+            Methods.route, RouteRequest(prompt: TinyRouter.math[0], tradeoff: .alpha(1), allowedModels: ["weak"]))
+        #expect(response.model == "weak")
+        #expect(response.scores.map(\.model) == ["weak"])
+    }
+
+    @Test func reloadSwapsTheModelAndABadFileKeepsTheOldOne() async throws {
+        let router = router()
+        let first = state.current.version
+        let other = try TinyRouter.file(seed: 7)
+        let reloaded = try await router.call(Methods.reload, ReloadRequest(path: other))
+        #expect(reloaded.previousVersion == first)
+        #expect(reloaded.version == state.current.version)
+        let missing = await #expect(throws: RPCError.self) {
+            try await router.call(Methods.reload, ReloadRequest(path: "/nonexistent/router.bin"))
+        }
+        #expect(missing?.code == .notFound)
+        let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("garbage-\(UUID().uuidString).bin").path
+        try Data("not a router".utf8).write(to: URL(fileURLWithPath: garbage))
+        let bad = await #expect(throws: RPCError.self) { try await router.call(Methods.reload, ReloadRequest(path: garbage)) }
+        #expect(bad?.code == .invalidArgument)
+        #expect(state.current.version == reloaded.version)
+        #expect(state.reloads == 1)
+    }
+}
