@@ -36,6 +36,7 @@ let package = Package(
             name: "CProtobufC", pkgConfig: "libprotobuf-c",
             providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CSwitchyardProto", dependencies: ["CProtobufC"]),
         // zlib streams (frames, router files, gzip data files), reused between messages.
         .target(name: "Zlib", dependencies: ["CZlib"]),
@@ -66,7 +67,7 @@ let package = Package(
         // The routing hot loop (query . every centroid) in C: AVX2/FMA where the CPU has it.
         .target(name: "CVectorKernels"),
         // Pure routing: vectors, k-means, the hash embedder, routers, evaluation metrics. No I/O.
-        .target(name: "RouterCore", dependencies: ["CVectorKernels"]),
+        .target(name: "RouterCore", dependencies: ["CVectorKernels", "COpenBLAS"]),
         // Data files: the JSONL dataset format, price tables, converters from published results.
         .target(name: "Datasets", dependencies: ["RouterCore", "Zlib"]),
         // Router files: a trained router as a zlib-compressed protobuf-c message.

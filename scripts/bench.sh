@@ -50,7 +50,7 @@ load() {
 closed="--connections 2 --depth 32 --duration $seconds"
 
 log "router model for the benchmarks (GSM8K, k = 64)"
-"$bin/switchyard" train --data data/routellm/gsm8k.jsonl.gz --k 64 --out "$run_dir/router.bin" >/dev/null 2>&1
+"$bin/switchyard" train --data data/routellm/gsm8k.jsonl.gz --knob cluster.k=64 --out "$run_dir/router.bin" >/dev/null 2>&1
 
 log "in-process: codec and route decision"
 "$bin/switchyard-bench" codec | tee "$results/codec.txt"

@@ -94,7 +94,8 @@ public struct CompleteHandler: Sendable {
             }
         }
         let tried = attempts.map { "\($0.model): \($0.status) \($0.errorMessage)" }.joined(separator: "; ")
-        let code: StatusCode = attempts.allSatisfy { $0.status == .deadlineExceeded } && !attempts.isEmpty ? .deadlineExceeded : .unavailable
+        // No attempt at all means the caller's deadline had passed: that, not the upstreams, is why.
+        let code: StatusCode = attempts.allSatisfy { $0.status == .deadlineExceeded } ? .deadlineExceeded : .unavailable
         throw RPCError(code, "no upstream answered (tried \(tried.isEmpty ? "none: deadline passed" : tried))")
     }
 

@@ -2,19 +2,19 @@ import Foundation
 import RouterCore
 import RouterFile
 
-/// A router model loaded from a file, ready to decide: the router, its models by name, and where
+/// A router file loaded and ready to decide: its bundle of routers, its models by name, and where
 /// it came from. Immutable; a reload builds a new one.
 public final class LoadedRouter: Sendable {
-    public let router: ClusterRouter
+    public let bundle: RouterBundle
     /// The file it was loaded from.
     public let path: String
-    /// Model name -> index into `router.model.models`.
+    /// Model name -> index into `bundle.models`.
     public let modelIndex: [String: Int]
 
-    public init(router: ClusterRouter, path: String) {
-        self.router = router
+    public init(bundle: RouterBundle, path: String) {
+        self.bundle = bundle
         self.path = path
-        self.modelIndex = Dictionary(uniqueKeysWithValues: router.model.models.enumerated().map { ($1, $0) })
+        self.modelIndex = Dictionary(uniqueKeysWithValues: bundle.models.enumerated().map { ($1, $0) })
     }
 
     /// Loads `path`; a missing file is NOT_FOUND and a bad one INVALID_ARGUMENT, both naming the file.
@@ -23,14 +23,15 @@ public final class LoadedRouter: Sendable {
             throw RouterLoadError(path: path, reason: "no such file", missing: true)
         }
         do {
-            return LoadedRouter(router: try ClusterRouter(model: try RouterFile.load(path)), path: path)
+            return LoadedRouter(bundle: try RouterFile.load(path), path: path)
         } catch {
             throw RouterLoadError(path: path, reason: "\(error)", missing: false)
         }
     }
 
-    public var version: String { router.model.version }
-    public var model: ClusterRouterModel { router.model }
+    public var version: String { bundle.version }
+    public var models: [String] { bundle.models }
+    public var embedder: EmbedderSpec { bundle.embedder }
 }
 
 /// A router file that could not be loaded.

@@ -6,11 +6,13 @@ import Synchronization
 import Wire
 
 /// The router service's methods: Route (a prompt or a vector in, the model to call out) and
-/// Reload (swap the router model atomically).
+/// Reload (swap the router file atomically).
 ///
 /// Route with a precomputed vector never suspends, so it is answered where it arrived
 /// (microseconds); a prompt is embedded first (through `embedder`). Bad requests are
-/// INVALID_ARGUMENT before any embedding is paid for.
+/// INVALID_ARGUMENT before any embedding is paid for; a router the file does not have is
+/// NOT_FOUND; a budget or latency cap no model meets is FAILED_PRECONDITION naming the cheapest
+/// (or fastest) option.
 public struct RouteHandler: Sendable {
     public let state: RouterState
     public let embedder: any PromptEmbedder
@@ -18,18 +20,21 @@ public struct RouteHandler: Sendable {
     public let defaultAlpha: Double
     /// The longest wait for the embedder when the request's own deadline is later (or absent).
     public let embedTimeout: Duration
+    /// Typical milliseconds per model, for max_latency_ms requests (models not named: no limit).
+    public let latencyMs: [String: Double]
     /// Names this replica in responses ("host:port" unless set otherwise).
     public let replica: ReplicaName
     private let routed: ModelCounters
 
     public init(
-        state: RouterState, embedder: any PromptEmbedder, defaultAlpha: Double = 0.5,
-        embedTimeout: Duration = .seconds(5), replica: ReplicaName = ReplicaName()
+        state: RouterState, embedder: any PromptEmbedder, defaultAlpha: Double = 0.5, embedTimeout: Duration = .seconds(5),
+        latencyMs: [String: Double] = [:], replica: ReplicaName = ReplicaName()
     ) {
         self.state = state
         self.embedder = embedder
         self.defaultAlpha = defaultAlpha
         self.embedTimeout = embedTimeout
+        self.latencyMs = latencyMs
         self.replica = replica
         self.routed = ModelCounters(label: "switchyard_routed_requests_total", service: "router")
     }
@@ -40,16 +45,16 @@ public struct RouteHandler: Sendable {
             let loaded = state.current
             let plan = try plan(request, loaded)
             let vector = request.embedding.isEmpty
-                ? try await embedder.embed(request.prompt, for: loaded.model.embedder, timeout: context.timeout(atMost: embedTimeout))
+                ? try await embedder.embed(request.prompt, for: loaded.embedder, timeout: context.timeout(atMost: embedTimeout))
                 : request.embedding
-            return try decide(plan, vector, loaded)
+            return try decide(plan, RoutingQuery(embedding: vector, length: request.prompt.utf8.count), loaded)
         }
         handlers.register(Methods.reload) { request, context in
             do {
                 let path = request.path.isEmpty ? nil : request.path
                 let (previous, current) = try await NIOThreadPool.singleton.runIfActive { try state.reload(from: path) }
                 context.logger.notice(
-                    "reloaded router model",
+                    "reloaded router file",
                     metadata: ["path": "\(current.path)", "version": "\(current.version)", "previous": "\(previous.version)"])
                 return ReloadResponse(version: current.version, previousVersion: previous.version)
             } catch let error as RouterLoadError {
@@ -58,83 +63,102 @@ public struct RouteHandler: Sendable {
         }
     }
 
-    /// What a request asks for, checked against the model: the objective and the allowed models.
+    /// What a request asks for, checked against the file: the router, the objective, the limits.
     struct Plan {
+        var entry: RouterBundle.Entry
         var objective: Objective
-        var allowed: [Int]?
+        var constraints: RoutingConstraints
     }
 
     func plan(_ request: RouteRequest, _ loaded: LoadedRouter) throws -> Plan {
         guard !request.embedding.isEmpty || !request.prompt.isEmpty else {
             throw RPCError(.invalidArgument, "Route needs a prompt or an embedding")
         }
-        if !request.embedding.isEmpty, request.embedding.count != loaded.model.dimension {
+        let dimension = loaded.embedder.dimension
+        if !request.embedding.isEmpty, request.embedding.count != dimension {
             throw RPCError(
                 .invalidArgument,
-                "embedding has \(request.embedding.count) dimensions, router model \(loaded.version) expects \(loaded.model.dimension)")
+                "embedding has \(request.embedding.count) dimensions, router file \(loaded.version) expects \(dimension)")
         }
+        let entry = try Self.mapped { try loaded.bundle.entry(request.router) }
         let objective: Objective = switch request.tradeoff {
         case .alpha(let alpha): .tradeoff(alpha: alpha)
         case .maxCostUSD(let maxCost): .budget(maxCostUSD: maxCost)
+        case .lambda(let lambda): .penalty(lambda: lambda)
+        case .threshold(let threshold): .threshold(threshold)
+        case .strongShare(let share): .strongShare(share)
         case nil: .tradeoff(alpha: defaultAlpha)
         }
-        do { try objective.validate() } catch { throw RPCError(.invalidArgument, "\(error)") }
+        try Self.mapped { try objective.validate() }
         var allowed: [Int]?
         if !request.allowedModels.isEmpty {
             allowed = try request.allowedModels.map { name in
                 guard let index = loaded.modelIndex[name] else {
                     throw RPCError(
                         .invalidArgument,
-                        "unknown model \"\(name)\"; router model \(loaded.version) knows: \(loaded.model.models.joined(separator: ", "))")
+                        "unknown model \"\(name)\"; router file \(loaded.version) knows: \(loaded.models.joined(separator: ", "))")
                 }
                 return index
             }
         }
-        return Plan(objective: objective, allowed: allowed)
+        guard request.maxLatencyMs >= 0, request.maxLatencyMs.isFinite else {
+            throw RPCError(.invalidArgument, "max_latency_ms \(request.maxLatencyMs) must be a finite number >= 0")
+        }
+        let constraints = RoutingConstraints(
+            allowed: allowed, maxLatencyMs: request.maxLatencyMs > 0 ? request.maxLatencyMs : nil,
+            latencyMs: loaded.models.map { latencyMs[$0] })
+        return Plan(entry: entry, objective: objective, constraints: constraints)
     }
 
-    func decide(_ plan: Plan, _ vector: [Float], _ loaded: LoadedRouter) throws -> RouteResponse {
-        let decision: ClusterRouter.Decision
-        do {
-            decision = try loaded.router.route(vector, objective: plan.objective, allowed: plan.allowed)
-        } catch {
-            throw RPCError(.invalidArgument, "\(error)")
+    func decide(_ plan: Plan, _ query: RoutingQuery, _ loaded: LoadedRouter) throws -> RouteResponse {
+        let router = plan.entry.router
+        let (estimate, decision) = try Self.mapped {
+            let estimate = try router.estimate(query)
+            return (estimate, try Decider(router).decide(
+                estimate, objective: plan.objective, constraints: plan.constraints, calibration: plan.entry.calibration))
         }
-        let names = loaded.model.models
-        let chosen = decision.model
-        // Best first; the chosen model leads even on a tie or when the budget forced a cheaper pick.
-        let ranked = decision.scores.indices.filter { decision.scores[$0] != nil }.sorted { a, b in
-            if (a == chosen) != (b == chosen) { return a == chosen }
-            return decision.scores[a]! > decision.scores[b]!
-        }
-        let scores = ranked.map { m in
-            ModelScore(
-                model: names[m], score: decision.scores[m]!, predictedQuality: decision.estimates.quality[m],
-                predictedCostUSD: decision.estimates.cost[m])
-        }
+        let names = loaded.models
         routed.increment(names[decision.model])
         var alpha = 0.0
         if case .tradeoff(let value) = plan.objective { alpha = value }
         return RouteResponse(
-            model: names[decision.model], scores: scores,
-            clusters: decision.clusters.map {
+            model: names[decision.model],
+            scores: decision.ranking.map { m in
+                ModelScore(
+                    model: names[m], score: decision.scores[m] ?? 0, predictedQuality: estimate.estimates.quality[m],
+                    predictedCostUSD: estimate.estimates.cost[m])
+            },
+            clusters: estimate.clusters.map {
                 ClusterHit(cluster: UInt32($0.cluster), distance: $0.distance, weight: Float($0.weight))
             },
-            routerVersion: loaded.version, alpha: alpha, replica: replica.value)
+            routerVersion: loaded.version, alpha: alpha, replica: replica.value, router: plan.entry.name,
+            threshold: decision.threshold ?? 0, strongWinScore: estimate.strongWinScore)
+    }
+
+    /// Runs `body`, turning routing errors into the statuses a caller is told.
+    static func mapped<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as RoutingError {
+            switch error {
+            case .invalid(let reason): throw RPCError(.invalidArgument, reason)
+            case .unaffordable(let reason): throw RPCError(.failedPrecondition, reason)
+            case .notFound(let reason): throw RPCError(.notFound, reason)
+            case .badModel: throw RPCError(.internal, "\(error)")
+            }
+        }
     }
 
     /// The router's part of Status.
     public var status: RouterStatus {
         let loaded = state.current
-        var status = RouterStatus()
-        status.routerVersion = loaded.version
-        status.clusters = UInt32(loaded.model.clusterCount)
-        status.dimension = UInt32(loaded.model.dimension)
-        status.models = loaded.model.models
-        status.embedder = "\(loaded.model.embedder.kind):\(loaded.model.embedder.dimension) via \(embedder.source)"
-        status.reloads = state.reloads
-        status.modelPath = loaded.path
-        return status
+        let entry = try? loaded.bundle.entry()
+        return RouterStatus(
+            routerVersion: loaded.version,
+            clusters: UInt32((entry?.router as? ClusterRouter)?.model.clusterCount ?? 0),
+            dimension: UInt32(loaded.embedder.dimension), models: loaded.models,
+            embedder: "\(loaded.embedder.kind):\(loaded.embedder.dimension) via \(embedder.source)", reloads: state.reloads,
+            modelPath: loaded.path, routers: loaded.bundle.entries.map(\.name), defaultRouter: loaded.bundle.defaultRouter)
     }
 }
 

@@ -18,27 +18,27 @@ struct RouteBenchmark: ParsableCommand {
         let unit = { (n: Int) -> [Float] in Vectors.normalized((0..<n).map { _ in Float(random.nextUnit() * 2 - 1) }) }
         let k = clusters, m = models
         let model = ClusterRouterModel(
-            version: "bench", embedder: EmbedderSpec(kind: "bench", dimension: dimension),
-            models: (0..<m).map { "model-\($0)" }, prices: Array(repeating: nil, count: m),
+            models: (0..<m).map { "model-\($0)" }, pair: ModelPair(strong: 0, weak: 1),
             centroids: Matrix(rows: k, columns: dimension, storage: (0..<k).flatMap { _ in unit(dimension) }),
             clusterSizes: Array(repeating: 100, count: k),
             performance: (0..<k * m).map { _ in random.nextUnit() }, cost: (0..<k * m).map { _ in random.nextUnit() / 100 },
             topK: 3, beta: 9)
         let router = try ClusterRouter(model: model)
-        let queries = (0..<256).map { _ in unit(dimension) }
+        let decider = Decider(router)
+        let queries = (0..<256).map { _ in RoutingQuery(embedding: unit(dimension), length: 100) }
         var samples = Samples(capacity: batches)
         var sink = 0
         for _ in 0..<batches {
             let start = nowNanoseconds()
             for i in 0..<batchSize {
-                sink &+= try router.route(queries[i & 255], objective: .tradeoff(alpha: 0.7)).model
+                sink &+= try decider.decide(router.estimate(queries[i & 255]), objective: .tradeoff(alpha: 0.7)).model
             }
             samples.append(Double(nowNanoseconds() - start) / Double(batchSize))
         }
         var nearest = Samples(capacity: batches)
         for _ in 0..<batches {
             let start = nowNanoseconds()
-            for i in 0..<batchSize { sink &+= try router.nearestClusters(queries[i & 255])[0].cluster }
+            for i in 0..<batchSize { sink &+= try router.nearestClusters(queries[i & 255].embedding)[0].cluster }
             nearest.append(Double(nowNanoseconds() - start) / Double(batchSize))
         }
         print("nearest clusters only: p50 \(format(nearest.percentile(50), 0)) ns")

@@ -1,22 +1,32 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import RouterCore
 
-/// `switchyard eval`: trains on a split and prints the routers against every baseline.
+/// `switchyard eval`: every router on seeded splits, measured as the papers measure.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate the cluster router against single models, random, oracle and kNN.",
+        abstract: "Evaluate routers against single models, random, the optimal curve and each other.",
         discussion: """
-            Trains on a seeded 70/30 split of --data (or on --train, testing on all of --data) and prints, \
-            per alpha, quality and cost beside every single model, random and the oracle; RouteLLM's APGR \
-            and CPT for two-model sets; the Pareto frontier; Avengers-Pro's figures; RouterBench's AIQ. \
-            With several benchmarks in the test set, each one's gain under the pooled router is compared \
-            with a router trained on that benchmark alone.
+            For each seed, trains every router on a 70/30 split of --data (or on --train, testing on all of \
+            --data) and prints, over the seeds (mean [min, max]): RouteLLM's APGR and CPT(20/50/80%) for \
+            two-model sets, by RouteLLM's protocol (deciles of each router's strong-win scores; random as \
+            RouteLLM computes it; the optimal curve), beside the prompt-length baseline; and for every set \
+            the cost-aware alpha sweep: RouterBench's AIQ against the zero router, Avengers-Pro's gain over \
+            the best model and cost saved at its quality and at 90% of it. Pooled sets also get APGR per \
+            benchmark.
             """)
 
     @OptionGroup var data: DataOptions
-    @OptionGroup var router: RouterOptions
+    @OptionGroup var routers: RouterOptions
+    @OptionGroup var embedding: EmbedderOptions
+
+    @Option(name: .customLong("routers"), help: "Routers to evaluate (comma-separated).")
+    var routerList = "cluster,knn,predictor,mf,sw-ranking,classifier,length,random"
+
+    @Option(help: "Seeds of the splits (comma-separated); each gives one split and one training per router.")
+    var seeds = "42,7,99"
 
     @Option(name: .customLong("train"), help: "Train on these files instead of a split; test on all of --data.")
     var trainFiles: [String] = []
@@ -24,10 +34,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Share of --data to train on when there is no --train.")
     var trainFraction = 0.7
 
-    @Option(help: "Neighbours of the kNN baseline.")
-    var neighbors = 20
+    @Option(help: "Write every test prompt's strong-win score and choice per router, per seed, as JSONL.")
+    var perPrompt: String?
 
-    @Option(help: "Draw cost against quality for every router and model into this SVG file.")
+    @Option(help: "Draw cost against quality (and the threshold curves) into this SVG file.")
     var plot: String?
 
     @Flag(help: "Print the report as JSON.")
@@ -38,57 +48,52 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         if !(0.05...0.95).contains(trainFraction) { throw ValidationError("--train-fraction must be in [0.05, 0.95]") }
-        if neighbors < 1 { throw ValidationError("--neighbors must be at least 1") }
+        _ = try seedList()
+        _ = try RouterOptions.kinds(routerList)
+    }
+
+    func seedList() throws -> [UInt64] {
+        let seeds = self.seeds.split(separator: ",").compactMap { UInt64($0) }
+        guard !seeds.isEmpty, seeds.count == self.seeds.split(separator: ",").count else {
+            throw ValidationError("--seeds must be comma-separated non-negative integers")
+        }
+        return seeds
     }
 
     func run() throws {
         let prices = try data.priceTable()
+        let specs = try routers.specs(try RouterOptions.kinds(routerList))
         let all = try data.load(data.dataFiles, prices: prices).set
-        let embedder = HashEmbedder(settings: router.hashSettings)
-        let evaluator = Evaluator(trainer: router.trainer, neighbors: neighbors, seed: router.seed)
         let name = data.dataFiles.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: " + ")
-        var train: CompleteSet, test: CompleteSet
+        stderr("embedding \(all.count) prompts (\(embedding.spec.kind), \(embedding.spec.dimension) dimensions)")
+        let everything = try embedding.trainingData(all)
+        var fixedTrain: TrainingData?
         var notes: [String] = []
-        if trainFiles.isEmpty {
-            guard all.count >= Self.minimumForSplit else {
-                throw CommandFailure("\(name) has only \(all.count) prompts, too few for a \(Int(trainFraction * 100))/"
-                    + "\(Int((1 - trainFraction) * 100)) split; train on other sets with --train and test on all of it")
-            }
-            let split = Split(count: all.count, trainFraction: trainFraction, seed: router.seed)
-            (train, test) = (all.subset(split.train), all.subset(split.test))
-            notes.append("seeded split (seed \(router.seed)): \(train.count) train / \(test.count) test prompts")
+        if !trainFiles.isEmpty {
+            let train = try data.load(trainFiles, prices: prices).set(alignedTo: all.models)
+            fixedTrain = try embedding.trainingData(train)
+            notes.append("trained on \(trainFiles.joined(separator: ", ")) (\(train.count) prompts); tested on all \(all.count) prompts of \(name)")
         } else {
-            test = all
-            train = try data.load(trainFiles, prices: prices).set(alignedTo: all.models)
-            notes.append("trained on \(trainFiles.joined(separator: ", ")) (\(train.count) prompts); "
-                + "tested on all \(test.count) prompts of \(name)")
-        }
-        let trainEmbeddings = embedder.embedAll(train.records.map(\.prompt))
-        let testEmbeddings = embedder.embedAll(test.records.map(\.prompt))
-        let spec = EmbedderSpec.hash(embedder.settings)
-        let modelPrices = all.models.map { prices[$0] }
-        let estimates = try evaluator.estimates(
-            train: train, trainEmbeddings: trainEmbeddings, test: test, testEmbeddings: testEmbeddings,
-            embedder: spec, prices: modelPrices)
-        var report = evaluator.report(
-            name: name, test: test, trainCount: train.count, routerVersion: estimates.router.version,
-            cluster: estimates.cluster, knn: estimates.knn)
-        report.notes = notes + report.notes
-        let datasets = Set(test.records.compactMap(\.dataset))
-        if datasets.count > 1 {
-            for dataset in datasets.sorted() {
-                let testRows = test.records.indices.filter { test.records[$0].dataset == dataset }
-                let trainRows = train.records.indices.filter { train.records[$0].dataset == dataset }
-                guard !trainRows.isEmpty, !testRows.isEmpty else { continue }
-                let pooled = evaluator.report(
-                    name: dataset, test: test.subset(testRows), trainCount: train.count, routerVersion: estimates.router.version,
-                    cluster: testRows.map { estimates.cluster[$0] }, knn: testRows.map { estimates.knn[$0] })
-                let own = try evaluator.evaluate(
-                    name: dataset, train: train.subset(trainRows), trainEmbeddings: trainEmbeddings.selecting(trainRows),
-                    test: test.subset(testRows), testEmbeddings: testEmbeddings.selecting(testRows),
-                    embedder: spec, prices: modelPrices)
-                report.perDataset.append(DatasetComparison(dataset: dataset, testCount: testRows.count, pooled: pooled, own: own))
+            guard all.count >= Self.minimumForSplit else {
+                throw CommandFailure("\(name) has only \(all.count) prompts, too few for a split; train on other sets with --train and test on all of it")
             }
+            notes.append("seeded \(Int((trainFraction * 100).rounded()))/\(Int(((1 - trainFraction) * 100).rounded())) splits")
+        }
+        var splits: [SplitEvaluation] = []
+        for seed in try seedList() {
+            let (train, test): (TrainingData, TrainingData)
+            if let fixedTrain {
+                (train, test) = (fixedTrain, everything)
+            } else {
+                let split = Split(count: all.count, trainFraction: trainFraction, seed: seed)
+                (train, test) = (everything.subset(split.train), everything.subset(split.test))
+            }
+            splits.append(try SplitEvaluation(specs: specs, train: train, test: test, seed: seed) { stderr("seed \(seed): \($0)") })
+        }
+        let report = EvaluationReport(name: name, splits: splits, notes: notes + all.notes)
+        if let perPrompt {
+            try PerPromptExport.write(splits, to: perPrompt)
+            stderr("wrote \(perPrompt)")
         }
         if let plot {
             try SVGPlot(report: report).render().write(toFile: plot, atomically: true, encoding: .utf8)
@@ -101,5 +106,39 @@ struct EvalCommand: ParsableCommand {
         } else {
             print(ReportPrinter(report: report).text)
         }
+    }
+}
+
+/// `eval --per-prompt`: one JSON line per test prompt and seed, with each router's strong-win
+/// score under its name and its choice under "choice:<name>" (two models: strong when the score
+/// is at least the median of the test scores, i.e. half the calls; more models: alpha 0.5), and
+/// the weak and strong models' results, so RouteLLM's own evaluation code can be run on it.
+enum PerPromptExport {
+    static func write(_ splits: [SplitEvaluation], to path: String) throws {
+        var lines: [String] = []
+        for split in splits {
+            let test = split.test
+            let thresholds = split.results.map { result in
+                Calibration.quantile(result.estimates.map(\.strongWinScore).sorted(), 0.5)
+            }
+            for i in test.records.indices {
+                var row: [String: Any] = [
+                    "seed": split.seed, "id": test.records[i].id, "dataset": test.records[i].dataset ?? "",
+                    "weak": test.scores[i][split.pair.weak], "strong": test.scores[i][split.pair.strong],
+                ]
+                for (r, result) in split.results.enumerated() {
+                    let name = result.spec.description
+                    let estimate = result.estimates[i]
+                    row[name] = estimate.strongWinScore
+                    let choice = test.models.count == 2
+                        ? (estimate.strongWinScore >= thresholds[r] ? split.pair.strong : split.pair.weak)
+                        : estimate.estimates.choose(alpha: 0.5)
+                    row["choice:\(name)"] = test.models[choice]
+                }
+                let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
+                lines.append(String(decoding: data, as: UTF8.self))
+            }
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 }

@@ -7,82 +7,81 @@ struct ReportPrinter {
 
     /// Quality in the benchmark's own units: percent for [0, 1] scores, else its scale.
     func quality(_ q: Double) -> String {
-        guard let scale = report.scoreScale, scale != [0, 1] else { return String(format: "%6.2f%%", q * 100) }
-        return String(format: "%7.3f", scale[0] + q * (scale[1] - scale[0]))
+        guard let scale = report.scoreScale, scale != [0, 1] else { return String(format: "%.2f%%", q * 100) }
+        return String(format: "%.3f", scale[0] + q * (scale[1] - scale[0]))
     }
 
     /// Dollars per 1,000 prompts.
-    func cost(_ c: Double) -> String { String(format: "$%9.4f", c * 1000) }
+    func cost(_ c: Double) -> String { String(format: "$%.4f", c * 1000) }
 
-    func percent(_ x: Double?) -> String { x.map { String(format: "%5.1f%%", $0 * 100) } ?? "  n/a " }
+    /// "0.675 [0.661, 0.688]", or the one value for a single seed.
+    func spread(_ s: Spread?, _ format: String = "%.3f", scale: Double = 1) -> String {
+        guard let s else { return "n/a" }
+        let mean = String(format: format, s.mean * scale)
+        guard report.seeds.count > 1 else { return mean }
+        return mean + " [" + String(format: format, s.min * scale) + ", " + String(format: format, s.max * scale) + "]"
+    }
+
+    func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count + 1), withPad: " ", startingAt: 0) }
 
     var text: String {
         var out: [String] = []
         let unit = report.scoreScale.map { $0 == [0, 1] ? "percent" : "score \(Int($0[0]))-\(Int($0[1]))" } ?? "normalised 0-1 units (mixed scales)"
-        out.append("== \(report.name): \(report.models.count) models, \(report.trainCount) train / \(report.testCount) test prompts")
-        out.append("   router \(report.routerVersion); quality in \(unit); cost in dollars per 1,000 prompts")
+        out.append("== \(report.name): \(report.models.count) models, \(report.trainCount) train / \(report.testCount) test prompts, "
+            + "seeds \(report.seeds.map(String.init).joined(separator: ", "))")
+        out.append("   quality in \(unit); cost in dollars per 1,000 prompts; figures are mean [min, max] over the seeds")
         for note in report.notes { out.append("   note: \(note)") }
-
-        out.append("\n-- single models, oracle, random")
-        out.append("  " + "quality".padding(9) + "  " + "cost/1k".padding(10) + "  router")
-        for single in report.singles.sorted(by: { $0.cost < $1.cost }) { out.append(row(single, single.label)) }
-        out.append(row(report.oracle, "oracle (best model per prompt, cheapest on ties)"))
-        for random in report.random { out.append(row(random, "random mix \(percent(random.alpha)) best / rest cheapest")) }
-
-        out.append("\n-- cluster router (Avengers-Pro) and kNN, per alpha")
-        out.append("  alpha   cluster quality  cost/1k      kNN quality  cost/1k     cluster's most used models")
-        for (cluster, knn) in zip(report.cluster, report.knn) {
-            let mix = (cluster.mix ?? [:]).sorted { $0.value > $1.value }.prefix(3)
-                .map { "\($0.key) \(Int(($0.value * 100).rounded()))%" }.joined(separator: ", ")
-            out.append(String(format: "  %4.2f   ", cluster.alpha ?? 0) + "\(quality(cluster.quality))  \(cost(cluster.cost))"
-                + "    \(quality(knn.quality))  \(cost(knn.cost))    \(mix)")
+        if report.models.count == 2 { out += routeLLMTable() }
+        out += costAwareTable()
+        out.append("\n-- single models (test prompts)")
+        for model in report.models.sorted(by: { report.singleCosts[$0]!.mean < report.singleCosts[$1]!.mean }) {
+            out.append("  " + pad(quality(report.singles[model]!.mean), 9) + "  " + pad(cost(report.singleCosts[model]!.mean), 10) + "  " + model)
         }
-
-        if let sw = report.strongWeak {
-            out.append("\n-- RouteLLM metrics (strong \(sw.strong), weak \(sw.weak)); CPT = share of calls to the strong model")
-            out.append("  router     APGR    CPT(50%)  CPT(80%)")
-            for r in sw.rows {
-                out.append("  " + r.router.padding(9) + String(format: "  %.3f", r.apgr) + "   \(percent(r.cpt50))    \(percent(r.cpt80))")
-            }
-        }
-
-        out.append("\n-- Pareto frontier (cluster router over alpha, and single models)")
-        for point in report.frontier {
-            out.append(row(point, point.alpha.map { String(format: "cluster alpha %.3f", $0) } ?? point.label))
-        }
-
-        if let a = report.avengers {
-            out.append("\n-- Avengers-Pro figures against the best single model (\(a.bestModel): \(quality(a.bestQuality)), \(cost(a.bestCost)))")
-            out.append(String(format: "  peak quality %@ at alpha %.3f: %+.1f%% over the best model", quality(a.peakQuality), a.peakAlpha, a.gainPercent))
-            out.append("  cost saved at the best model's quality: " + saved(a.savedAtEqualQualityPercent))
-            out.append("  cost saved at 90% of its quality:       " + saved(a.savedAt90PercentQualityPercent))
-        }
-        if let aiq = report.aiq {
-            out.append("\n-- RouterBench AIQ over costs \(cost(aiq.costRange[0]))...\(cost(aiq.costRange[1])) per 1k (higher is better)")
-            out.append("  cluster \(quality(aiq.cluster))   kNN \(quality(aiq.knn))   zero router (single models' hull) \(quality(aiq.zeroRouter))")
-        }
-        if !report.perDataset.isEmpty {
-            out.append("\n-- pooled vs per-benchmark: does the gain hold when benchmarks are mixed?")
-            out.append("  benchmark   test   APGR pooled  APGR own   CPT(50%) pooled  CPT(50%) own   gain pooled  gain own")
-            for d in report.perDataset {
-                out.append("  " + d.dataset.padding(10) + String(format: " %5d", d.testCount)
-                    + String(format: "   %8.3f   %8.3f", d.pooled?.apgr ?? .nan, d.own?.apgr ?? .nan)
-                    + "       \(percent(d.pooled?.cpt50))        \(percent(d.own?.cpt50))"
-                    + String(format: "      %+6.1f%%   %+6.1f%%", d.pooledGainPercent, d.ownGainPercent))
-            }
-        }
+        out.append("  " + pad(quality(report.oracleQuality.mean), 9) + "  " + pad(cost(report.oracleCost.mean), 10)
+            + "  oracle (best model per prompt, cheapest on ties)")
         return out.joined(separator: "\n")
     }
 
-    private func row(_ point: OperatingPoint, _ label: String) -> String {
-        "  \(quality(point.quality))  \(cost(point.cost))  \(label)"
+    private func routeLLMTable() -> [String] {
+        var out = ["\n-- RouteLLM's protocol: strong \(report.strong) (\(quality(report.singles[report.strong]!.mean))), "
+            + "weak \(report.weak) (\(quality(report.singles[report.weak]!.mean)))"]
+        out.append("   thresholds at the deciles of each router's strong-win scores; CPT(x) = strong share needed for x of the gap")
+        let wide = report.seeds.count > 1 ? 24 : 8
+        out.append("  " + pad("router", 34) + pad("APGR", wide) + pad("CPT(20%)", wide) + pad("CPT(50%)", wide) + pad("CPT(80%)", wide) + "us/request")
+        out.append("  " + pad("optimal (RouteLLM's oracle curve)", 34) + spread(report.optimalSpread))
+        for row in report.routers.sorted(by: { ($0.apgr?.mean ?? 0) > ($1.apgr?.mean ?? 0) }) {
+            let flag = row.monotone == false ? "  (curve not monotone)" : ""
+            out.append("  " + pad(row.router, 34) + pad(spread(row.apgr), wide) + pad(spread(row.cpt20, "%.1f%%"), wide)
+                + pad(spread(row.cpt50, "%.1f%%"), wide) + pad(spread(row.cpt80, "%.1f%%"), wide)
+                + String(format: "%.0f", row.microsecondsPerRequest.mean) + flag)
+        }
+        out.append("  " + pad("random (RouteLLM's seeded loop)", 34) + spread(report.randomSpread))
+        let datasets = Set(report.routers.flatMap { $0.perDataset.keys }).sorted()
+        if !datasets.isEmpty {
+            out.append("\n-- APGR per benchmark of the pooled test set (each router trained once on the pooled training set)")
+            out.append("  " + pad("router", 34) + datasets.map { pad($0, wide) }.joined())
+            for row in report.routers {
+                out.append("  " + pad(row.router, 34) + datasets.map { pad(spread(row.perDataset[$0]), wide) }.joined())
+            }
+        }
+        return out
     }
 
-    private func saved(_ value: Double?) -> String {
-        value.map { String(format: "%.1f%%", $0) } ?? "not reached"
+    private func costAwareTable() -> [String] {
+        let best = report.models.max { report.singles[$0]!.mean < report.singles[$1]!.mean }!
+        var out = ["\n-- cost-aware alpha sweep (alpha x quality~ + (1 - alpha) x (1 - cost~); a different curve from the thresholds above)"]
+        out.append("   best single model: \(best), \(quality(report.singles[best]!.mean)) at \(cost(report.singleCosts[best]!.mean)); "
+            + "zero router (single models' hull) AIQ \(spread(report.zeroRouterAIQ))")
+        let wide = report.seeds.count > 1 ? 24 : 9
+        let area = report.models.count == 2
+        out.append("  " + pad("router", 34) + pad("AIQ", wide) + pad("gain vs best", wide) + pad("saved at best", wide)
+            + pad("saved at 90%", wide) + (area ? "PGR area of the alpha curve" : ""))
+        for row in report.routers.sorted(by: { $0.aiq.mean > $1.aiq.mean }) {
+            let reached = row.reachedBest == report.seeds.count ? "" : " (\(row.reachedBest)/\(report.seeds.count) seeds)"
+            out.append("  " + pad(row.router, 34) + pad(spread(row.aiq), wide) + pad(spread(row.gainPercent, "%+.1f%%"), wide)
+                + pad(spread(row.savedAtBestPercent, "%.0f%%") + reached, wide) + pad(spread(row.savedAt90Percent, "%.0f%%"), wide)
+                + (area ? spread(row.alphaCurveArea) : ""))
+        }
+        return out
     }
-}
-
-extension String {
-    func padding(_ width: Int) -> String { padding(toLength: max(width, count), withPad: " ", startingAt: 0) }
 }

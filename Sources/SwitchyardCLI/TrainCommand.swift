@@ -3,13 +3,28 @@ import Datasets
 import RouterCore
 import RouterFile
 
-/// `switchyard train`: trains a cluster router on a dataset and writes the router file.
+/// `switchyard train`: trains one or more routers (or picks one by cross-validation) and writes
+/// the router file.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Train a cluster router (Avengers-Pro) and write a router file.")
+        commandName: "train", abstract: "Train routers and write a router file.",
+        discussion: """
+            --router names one family or several (comma-separated; the first is the default a request \
+            gets), or auto: k-fold cross-validation over every family at its main knobs picks by APGR \
+            (two models) or AIQ (more), averaged over the benchmarks of pooled data; the table goes into \
+            the file and the output. Each router is calibrated on the training prompts' strong-win \
+            scores (recalibrate on your own traffic with `switchyard calibrate`).
+            """)
 
     @OptionGroup var data: DataOptions
-    @OptionGroup var router: RouterOptions
+    @OptionGroup var routers: RouterOptions
+    @OptionGroup var embedding: EmbedderOptions
+
+    @Option(help: "Routers to train: a family, a comma-separated list, or auto.")
+    var router = "cluster"
+
+    @Option(help: "Folds of the cross-validation behind --router auto.")
+    var folds = 5
 
     @Option(help: "The router file to write.")
     var out = "router.bin"
@@ -23,6 +38,8 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if !(0..<1).contains(holdout) { throw ValidationError("--holdout must be in [0, 1)") }
         if holdout > 0, holdoutOut == nil { throw ValidationError("--holdout needs --holdout-out") }
+        if folds < 2 { throw ValidationError("--folds must be at least 2") }
+        if router != "auto" { _ = try RouterOptions.kinds(router) }
     }
 
     func run() throws {
@@ -30,60 +47,52 @@ struct TrainCommand: ParsableCommand {
         let pooled = try data.load(data.dataFiles, prices: prices)
         var set = pooled.set
         if holdout > 0, let holdoutOut {
-            let split = Split(count: set.count, trainFraction: 1 - holdout, seed: router.seed)
+            let split = Split(count: set.count, trainFraction: 1 - holdout, seed: routers.seed)
             let lines = pooled.lines(ids: Set(split.test.map { set.records[$0].id }))
             try DatasetFile.write(lines, to: holdoutOut)
             set = set.subset(split.train)
             stderr("held out \(lines.count) prompts in \(holdoutOut); training on \(set.count)")
         }
-        let embedder = HashEmbedder(settings: router.hashSettings)
-        stderr("embedding \(set.count) prompts (hash, \(embedder.settings.dimension) dimensions)")
-        let embeddings = embedder.embedAll(set.records.map(\.prompt))
-        let bar = ProgressBar(label: "k-means (k=\(router.k ?? ClusterRouterTrainer.automaticClusters(for: set.count)))")
-        let model = router.trainer.train(
-            set, embeddings: embeddings, embedder: .hash(embedder.settings), prices: set.models.map { prices[$0] },
-            progress: bar.update)
-        bar.finish()
-        try RouterFile.save(model, to: out, trainedOn: data.dataFiles.joined(separator: ", "))
-        print("wrote \(out): router \(model.version), \(model.clusterCount) clusters x \(model.dimension) dimensions, "
-            + "\(model.models.count) models, trained on \(set.count) prompts")
+        stderr("embedding \(set.count) prompts (\(embedding.spec.kind), \(embedding.spec.dimension) dimensions)")
+        let training = try embedding.trainingData(set)
+        var crossValidation: [CrossValidationRow] = []
+        let specs: [RouterSpec]
+        if router == "auto" {
+            let candidates = CrossValidation.grid(trainingPrompts: set.count)
+            crossValidation = try CrossValidation(folds: folds, seed: routers.seed).run(candidates, on: training) {
+                stderr("cross-validating \($0)")
+            }
+            print("cross-validation (\(folds) folds, \(crossValidation[0].metric); mean [min, max]):")
+            for row in crossValidation { print("  " + CrossValidationTable.line(row)) }
+            specs = candidates.filter { $0.description == crossValidation[0].spec }
+        } else {
+            specs = try routers.specs(try RouterOptions.kinds(router))
+        }
+        var entries: [RouterBundle.Entry] = []
+        for spec in specs {
+            stderr("training \(spec)")
+            let trained = spec.train(training, seed: routers.seed)
+            let scores = try trained.estimateAll(training.embeddings, lengths: training.lengths).map(\.strongWinScore)
+            entries.append(RouterBundle.Entry(
+                name: spec.kind.rawValue, spec: spec.description, router: trained,
+                calibration: Calibration(scores: scores, source: "training prompts (\(set.count))")))
+        }
+        let version = specs.map(\.kind.rawValue).joined(separator: "+") + "-s\(routers.seed)-n\(set.count)-"
+            + RouterBundle.fingerprint(entries.map(\.router))
+        let bundle = try RouterBundle(
+            version: version, embedder: embedding.spec, models: set.models, prices: set.models.map { prices[$0] },
+            entries: entries, defaultRouter: entries[0].name, crossValidation: crossValidation,
+            trainedOn: data.dataFiles.joined(separator: ", "))
+        try RouterFile.save(bundle, to: out)
+        print("wrote \(out): router \(version) (\(entries.map(\.spec).joined(separator: ", "))), \(set.models.count) models, "
+            + "\(embedding.spec.kind) embeddings of \(embedding.spec.dimension) dimensions, trained on \(set.count) prompts")
     }
 }
 
-/// The cluster router's hyper-parameters, shared by train and eval.
-struct RouterOptions: ParsableArguments {
-    @Option(help: "Number of k-means clusters (default: one per 64 training prompts, 4 to 64).")
-    var k: Int?
-
-    @Option(help: "Nearest clusters blended per decision.")
-    var topK = 3
-
-    @Option(help: "Softmax temperature on centroid distances.")
-    var beta = 9.0
-
-    @Option(help: "How performance and cost are scaled before alpha weighs them: global or per-cluster.")
-    var normalization: Normalization = .global
-
-    @Option(help: "Pseudo-prompts at each model's overall mean added to every cluster (shrinks small clusters).")
-    var smoothing = 1.0
-
-    @Option(help: "Hash embedder dimension.")
-    var dimension = 384
-
-    @Option(help: "Random seed for k-means (and the split, in eval).")
-    var seed: UInt64 = 42
-
-    func validate() throws {
-        if let k, k < 1 { throw ValidationError("--k must be at least 1") }
-        if topK < 1 { throw ValidationError("--top-k must be at least 1") }
-        if !(beta >= 0) { throw ValidationError("--beta must be >= 0") }
-        if !(smoothing >= 0) { throw ValidationError("--smoothing must be >= 0") }
-        if dimension < 8 { throw ValidationError("--dimension must be at least 8") }
+/// One line of a cross-validation table.
+enum CrossValidationTable {
+    static func line(_ row: CrossValidationRow) -> String {
+        row.spec.padding(toLength: max(34, row.spec.count), withPad: " ", startingAt: 0)
+            + String(format: "%.3f [%.3f, %.3f]", row.mean, row.min, row.max)
     }
-
-    var hashSettings: HashEmbedder.Settings { HashEmbedder.Settings(dimension: dimension) }
-    var trainer: ClusterRouterTrainer { ClusterRouterTrainer(
-            clusters: k, topK: topK, beta: beta, smoothing: smoothing, seed: seed, normalization: normalization) }
 }
-
-extension Normalization: ExpressibleByArgument {}

@@ -30,6 +30,9 @@ struct SwitchyardRouter: AsyncParsableCommand {
     @Option(help: "Alpha of requests that set neither alpha nor a budget.")
     var defaultAlpha = 0.5
 
+    @Option(help: "A model's typical latency, model=milliseconds, for requests with max_latency_ms (repeatable).")
+    var modelLatency: [String] = []
+
     @Option(help: "Coordinator host:port to register with.")
     var coordinator: ServiceAddress?
 
@@ -43,6 +46,17 @@ struct SwitchyardRouter: AsyncParsableCommand {
         if !(0...1).contains(defaultAlpha) { throw ValidationError("--default-alpha must be in [0, 1]") }
         if embedConnections < 1 { throw ValidationError("--embed-connections must be at least 1") }
         if embedTimeout <= .zero { throw ValidationError("--embed-timeout must be > 0") }
+        _ = try latencies()
+    }
+
+    /// --model-latency flags as model -> milliseconds.
+    func latencies() throws -> [String: Double] {
+        try Dictionary(modelLatency.map { flag in
+            guard let equals = flag.lastIndex(of: "="), let ms = Double(flag[flag.index(after: equals)...]), ms >= 0 else {
+                throw ValidationError("--model-latency \(flag): expected model=milliseconds")
+            }
+            return (String(flag[..<equals]), ms)
+        }) { $1 }
     }
 
     func run() async throws {
@@ -59,7 +73,7 @@ struct SwitchyardRouter: AsyncParsableCommand {
         let replica = ReplicaName(replicaID ?? "")
         let handler = RouteHandler(
             state: state, embedder: embedder, defaultAlpha: defaultAlpha,
-            embedTimeout: embedTimeout, replica: replica)
+            embedTimeout: embedTimeout, latencyMs: try latencies(), replica: replica)
         var handlers = RPCHandlers()
         handler.register(in: &handlers)
 
@@ -67,9 +81,9 @@ struct SwitchyardRouter: AsyncParsableCommand {
         let bound = try await server.start()
         let address = advertise?.description ?? "\(service.host == "0.0.0.0" ? "127.0.0.1" : service.host):\(bound.port ?? 0)"
         if replica.value.isEmpty { replica.value = address }
-        host.logger.info("router model loaded", metadata: [
-            "version": "\(state.current.version)", "models": "\(state.current.model.models.count)",
-            "clusters": "\(state.current.model.clusterCount)", "embedder": "\(embedder.source)",
+        host.logger.info("router file loaded", metadata: [
+            "version": "\(state.current.version)", "models": "\(state.current.models.count)",
+            "routers": "\(state.current.bundle.entries.map(\.name).joined(separator: ","))", "embedder": "\(embedder.source)",
         ])
         var services: [any Service] = [ReloadOnHangup(state: state, logger: host.logger)]
         if let coordinator {

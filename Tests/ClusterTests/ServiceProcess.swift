@@ -202,7 +202,7 @@ actor RouterFiles {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let (status, output, errors) = try await Cluster.capture("switchyard", [
                 "train", "--data", Repository.path("data/routellm/gsm8k.jsonl.gz"), "--prices", Repository.path("data/prices.json"),
-                "--k", "8", "--seed", "\(seed)", "--out", out,
+                "--knob", "cluster.k=8", "--seed", "\(seed)", "--out", out,
             ])
             guard status == 0 else { throw TestFailure("switchyard train failed:\n\(output)\(errors)") }
             return out

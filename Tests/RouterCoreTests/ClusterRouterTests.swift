@@ -3,70 +3,66 @@ import Testing
 
 /// Two topics (vectors near x or near y). Model "cheap" is good at topic x, "pricey" at topic y;
 /// "pricey" costs 10x more.
-private func topicRouter(normalization: Normalization = .global) throws -> ClusterRouter {
+private func topicData() -> TrainingData {
     let (points, labels) = blobs([[1, 0, 0, 0], [0, 1, 0, 0]], perCenter: 40, spread: 0.05)
     let scores = labels.map { $0 == 0 ? [0.9, 0.8] : [0.2, 0.9] }
     let costs = labels.map { _ in [0.001, 0.01] }
-    let set = completeSet(models: ["cheap", "pricey"], scores: scores, costs: costs)
-    let model = ClusterRouterTrainer(clusters: 2, topK: 1, smoothing: 0, normalization: normalization)
-        .train(set, embeddings: points, embedder: EmbedderSpec(kind: "test", dimension: 4), prices: [nil, nil])
-    return try ClusterRouter(model: model)
+    return TrainingData(set: completeSet(models: ["cheap", "pricey"], scores: scores, costs: costs), embeddings: points)
+}
+
+private func topicRouter(normalization: Normalization = .global) -> ClusterRouter {
+    ClusterRouterTrainer(clusters: 2, topK: 1, smoothing: 0, normalization: normalization).train(topicData())
+}
+
+private func decide(_ router: ClusterRouter, _ vector: [Float], _ objective: Objective, allowed: [Int]? = nil) throws -> Decision {
+    try Decider(router).decide(
+        router.estimate(RoutingQuery(embedding: vector, length: 10)), objective: objective, constraints: RoutingConstraints(allowed: allowed))
 }
 
 @Suite struct ClusterRouterTests {
     @Test(arguments: Normalization.allCases)
     func picksTheKnownBestModelPerCluster(normalization: Normalization) throws {
-        let router = try topicRouter(normalization: normalization)
-        #expect(try router.route([0, 1, 0, 0], objective: .tradeoff(alpha: 0.9)).model == 1)
-        #expect(try router.route([1, 0, 0, 0], objective: .tradeoff(alpha: 0.9)).model == 0)
+        let router = topicRouter(normalization: normalization)
+        #expect(try decide(router, [0, 1, 0, 0], .tradeoff(alpha: 0.9)).model == 1)
+        #expect(try decide(router, [1, 0, 0, 0], .tradeoff(alpha: 0.9)).model == 0)
     }
 
     @Test func alphaOnePicksTheBestScorerAndZeroTheCheapest() throws {
-        let router = try topicRouter()
-        #expect(try router.route([0, 1, 0, 0], objective: .tradeoff(alpha: 1)).model == 1)
-        #expect(try router.route([0, 1, 0, 0], objective: .tradeoff(alpha: 0)).model == 0)
+        let router = topicRouter()
+        #expect(try decide(router, [0, 1, 0, 0], .tradeoff(alpha: 1)).model == 1)
+        #expect(try decide(router, [0, 1, 0, 0], .tradeoff(alpha: 0)).model == 0)
         // On topic x the cheap model is also the best scorer.
-        #expect(try router.route([1, 0, 0, 0], objective: .tradeoff(alpha: 1)).model == 0)
+        #expect(try decide(router, [1, 0, 0, 0], .tradeoff(alpha: 1)).model == 0)
     }
 
-    @Test func budgetPicksTheBestAffordableModel() throws {
-        let router = try topicRouter()
-        #expect(try router.route([0, 1, 0, 0], objective: .budget(maxCostUSD: 0.02)).model == 1)
-        #expect(try router.route([0, 1, 0, 0], objective: .budget(maxCostUSD: 0.005)).model == 0)
-        // Nothing affordable: the cheapest.
-        #expect(try router.route([0, 1, 0, 0], objective: .budget(maxCostUSD: 0)).model == 0)
-    }
-
-    @Test func allowedModelsRestrictTheChoice() throws {
-        let router = try topicRouter()
-        let decision = try router.route([0, 1, 0, 0], objective: .tradeoff(alpha: 1), allowed: [0])
-        #expect(decision.model == 0)
-        #expect(decision.scores[1] == nil)
+    @Test func theStrongWinScoreIsThePredictedGain() throws {
+        let router = topicRouter()
+        #expect(router.pair == ModelPair(strong: 1, weak: 0))
+        let y = try router.estimate(RoutingQuery(embedding: [0, 1, 0, 0], length: 1))
+        let x = try router.estimate(RoutingQuery(embedding: [1, 0, 0, 0], length: 1))
+        #expect(abs(y.strongWinScore - 0.7) < 1e-9)
+        #expect(abs(x.strongWinScore - -0.1) < 1e-9)
     }
 
     @Test func reportsClustersNearestFirstWithWeightsSummingToOne() throws {
         let (points, _) = blobs([[1, 0], [0, 1], [-1, 0]], perCenter: 10, spread: 0.01)
         let set = completeSet(models: ["a"], scores: Array(repeating: [1], count: 30), costs: Array(repeating: [1], count: 30))
-        let model = ClusterRouterTrainer(clusters: 3, topK: 3, beta: 5)
-            .train(set, embeddings: points, embedder: EmbedderSpec(kind: "test", dimension: 2), prices: [nil])
-        let hits = try ClusterRouter(model: model).nearestClusters([0.9, 0.1])
+        let router = ClusterRouterTrainer(clusters: 3, topK: 3, beta: 5).train(TrainingData(set: set, embeddings: points))
+        let hits = try router.nearestClusters([0.9, 0.1])
         #expect(hits.count == 3)
         #expect(hits.map(\.distance) == hits.map(\.distance).sorted())
         #expect(abs(hits.map(\.weight).reduce(0, +) - 1) < 1e-9)
         #expect(hits[0].weight > hits[1].weight)
     }
 
-    @Test func badRequestsAreInvalidArguments() throws {
-        let router = try topicRouter()
-        #expect(throws: RoutingError.self) { try router.route([1, 0], objective: .tradeoff(alpha: 0.5)) }
-        #expect(throws: RoutingError.self) { try router.route([1, 0, 0, 0], objective: .tradeoff(alpha: 1.5)) }
-        #expect(throws: RoutingError.self) { try router.route([.nan, 0, 0, 0], objective: .tradeoff(alpha: 0.5)) }
-        #expect(throws: RoutingError.self) { try router.route([1, 0, 0, 0], objective: .budget(maxCostUSD: -1)) }
-        #expect(throws: RoutingError.self) { try router.route([1, 0, 0, 0], objective: .tradeoff(alpha: 0.5), allowed: []) }
+    @Test func badEmbeddingsAreInvalid() throws {
+        let router = topicRouter()
+        #expect(throws: RoutingError.self) { try router.estimate(RoutingQuery(embedding: [1, 0], length: 1)) }
+        #expect(throws: RoutingError.self) { try router.estimate(RoutingQuery(embedding: [.nan, 0, 0, 0], length: 1)) }
     }
 
     @Test func inconsistentModelsAreRejectedWithEveryProblem() throws {
-        var model = try topicRouter().model
+        var model = topicRouter().model
         model.performance[0] = .nan
         model.topK = 0
         #expect {
@@ -74,6 +70,17 @@ private func topicRouter(normalization: Normalization = .global) throws -> Clust
         } throws: { error in
             guard case RoutingError.badModel(let problems) = error else { return false }
             return problems.count == 2
+        }
+    }
+
+    @Test func storedAndReadBackItDecidesTheSame() throws {
+        let router = topicRouter(normalization: .perCluster)
+        let copy = try router.stored().router()
+        for vector: [Float] in [[1, 0, 0, 0], [0, 1, 0, 0], [0.5, 0.5, 0, 0]] {
+            let query = RoutingQuery(embedding: vector, length: 3)
+            let (a, b) = (try copy.estimate(query), try router.estimate(query))
+            #expect(abs(a.strongWinScore - b.strongWinScore) < 1e-6)
+            #expect(zip(a.estimates.relativeQuality, b.estimates.relativeQuality).allSatisfy { abs($0 - $1) < 1e-6 })
         }
     }
 }

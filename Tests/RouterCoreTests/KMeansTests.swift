@@ -38,3 +38,27 @@ import Testing
         #expect(result.centroids.rows == 2)
     }
 }
+
+@Suite struct KMeansReseedTests {
+    @Test func anEmptyClusterMovesOntoTheFarthestPoint() {
+        // Three points, two centroids on the first one: cluster 1 is empty. The point farthest
+        // from its centroid (the third, 10 away) becomes cluster 1's centroid and member.
+        let points = Matrix([[0, 0], [1, 0], [10, 0]], columns: 2)
+        var centroids = Matrix([[0.5, 0], [0.5, 0]], columns: 2)
+        var assignments = [0, 0, 0]
+        var distances: [Float] = [0.25, 0.25, 90.25]
+        KMeans.reseedEmptyClusters(&centroids, points, &assignments, &distances)
+        #expect(centroids.row(1) == [10, 0])
+        #expect(assignments == [0, 0, 1])
+        #expect(distances[2] == 0)
+    }
+
+    @Test func fewerDistinctPointsThanClustersStillConverges() {
+        // Two distinct points, four clusters asked: two centroids coincide, nothing crashes, and
+        // the result has no cluster without a point that could have been moved.
+        let points = Matrix([[0, 0], [0, 0], [1, 1], [1, 1]], columns: 2)
+        let result = KMeans(k: 4, seed: 3).fit(points)
+        #expect(result.centroids.rows == 4)
+        #expect(result.inertia == 0)
+    }
+}

@@ -16,20 +16,34 @@ enum TinyRouter {
     static let math = (0..<12).map { "compute \($0 * 7) times \($0 + 3) plus \($0) minus one" }
     static let greetings = (0..<12).map { "hello there friend number \($0), how are you today" }
 
-    static func model(seed: UInt64 = 42) -> ClusterRouterModel {
+    static var data: TrainingData {
         let prompts = math + greetings
         let scores = math.map { _ in [1.0, 0.0] } + greetings.map { _ in [1.0, 1.0] }
         let costs = prompts.map { _ in [0.02, 0.001] }
         let records = prompts.indices.map { PromptSet.Record(id: "p\($0)", prompt: prompts[$0], scores: scores[$0], costs: costs[$0]) }
         let set = CompleteSet(models: models, records: records, scores: scores, costs: costs, scoreScale: 0...1, notes: [])
-        let embeddings = HashEmbedder(settings: settings).embedAll(prompts)
-        return ClusterRouterTrainer(clusters: 2, topK: 1, seed: seed)
-            .train(set, embeddings: embeddings, embedder: .hash(settings), prices: [nil, nil])
+        return TrainingData(set: set, embeddings: HashEmbedder(settings: settings).embedAll(prompts))
+    }
+
+    /// A router file of a cluster router (the default, k = 2, top-1) and a kNN router, each
+    /// calibrated on the training prompts.
+    static func bundle(seed: UInt64 = 42) throws -> RouterBundle {
+        let data = self.data
+        let specs = [RouterSpec(.cluster, ["k": 2, "top_k": 1]), RouterSpec(.knn, ["neighbors": 3])]
+        let entries = try specs.map { spec in
+            let router = spec.train(data, seed: seed)
+            let scores = try router.estimateAll(data.embeddings, lengths: data.lengths).map(\.strongWinScore)
+            return RouterBundle.Entry(
+                name: spec.kind.rawValue, spec: spec.description, router: router, calibration: Calibration(scores: scores, source: "tiny"))
+        }
+        return try RouterBundle(
+            version: "tiny-s\(seed)-" + RouterBundle.fingerprint(entries.map(\.router)), embedder: .hash(settings), models: models,
+            prices: [nil, nil], entries: entries, defaultRouter: "cluster")
     }
 
     static func file(seed: UInt64 = 42) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-\(UUID().uuidString).bin").path
-        try RouterFile.save(model(seed: seed), to: path)
+        try RouterFile.save(bundle(seed: seed), to: path)
         return path
     }
 
@@ -46,7 +60,10 @@ enum TinyRouter {
 
     func router(embedder: any PromptEmbedder = InProcessHashEmbedder(), defaultAlpha: Double = 0.5) -> InProcessCaller {
         var handlers = RPCHandlers()
-        RouteHandler(state: state, embedder: embedder, defaultAlpha: defaultAlpha, replica: ReplicaName("r1")).register(in: &handlers)
+        RouteHandler(
+            state: state, embedder: embedder, defaultAlpha: defaultAlpha, latencyMs: ["strong": 900, "weak": 150],
+            replica: ReplicaName("r1")
+        ).register(in: &handlers)
         return InProcessCaller(handlers, target: "router")
     }
 
@@ -68,13 +85,61 @@ enum TinyRouter {
         #expect(response.alpha == 0.8)
         #expect(response.replica == "r1")
         #expect(response.routerVersion == state.current.version)
+        #expect(response.router == "cluster")
     }
 
-    @Test func aBudgetPicksTheBestModelItCanAfford() async throws {
+    @Test func aBudgetPicksTheBestModelItCanAffordAndRanksOnlyThose() async throws {
         let router = router()
         let math = TinyRouter.math[2]
-        #expect(try await router.call(Methods.route, RouteRequest(prompt: math, tradeoff: .maxCostUSD(1))).model == "strong")
-        #expect(try await router.call(Methods.route, RouteRequest(prompt: math, tradeoff: .maxCostUSD(0.005))).model == "weak")
+        let rich = try await router.call(Methods.route, RouteRequest(prompt: math, tradeoff: .maxCostUSD(1)))
+        #expect(rich.model == "strong")
+        #expect(rich.scores.map(\.model) == ["strong", "weak"])
+        let poor = try await router.call(Methods.route, RouteRequest(prompt: math, tradeoff: .maxCostUSD(0.005)))
+        #expect(poor.model == "weak")
+        #expect(poor.scores.map(\.model) == ["weak"], "a model over the budget is no fallback")
+        let broke = await #expect(throws: RPCError.self) {
+            try await router.call(Methods.route, RouteRequest(prompt: math, tradeoff: .maxCostUSD(0.0001)))
+        }
+        #expect(broke?.code == .failedPrecondition)
+        #expect(broke?.message.contains("cheapest allowed, weak") == true, "\(broke?.message ?? "")")
+    }
+
+    @Test func aLatencyCapLeavesOnlyFastEnoughModels() async throws {
+        let router = router()
+        let capped = try await router.call(
+            Methods.route, RouteRequest(prompt: TinyRouter.math[0], tradeoff: .alpha(1), maxLatencyMs: 500))
+        #expect(capped.model == "weak")
+        let impossible = await #expect(throws: RPCError.self) {
+            try await router.call(Methods.route, RouteRequest(prompt: "x", maxLatencyMs: 100))
+        }
+        #expect(impossible?.code == .failedPrecondition)
+        #expect(impossible?.message.contains("fastest, weak") == true)
+    }
+
+    @Test func aRequestNamesTheRouterAndItsKnob() async throws {
+        let router = router()
+        let byKNN = try await router.call(Methods.route, RouteRequest(prompt: TinyRouter.math[3], router: "knn"))
+        #expect(byKNN.router == "knn")
+        #expect(byKNN.clusters.isEmpty)
+        let byDefault = try await router.call(Methods.route, RouteRequest(prompt: TinyRouter.math[3]))
+        #expect(byDefault.router == "cluster")
+        // A threshold between the strong-win scores of a math prompt (high) and a greeting (low).
+        let math = try await router.call(Methods.route, RouteRequest(prompt: TinyRouter.math[3], tradeoff: .threshold(0.5), router: "knn"))
+        let greeting = try await router.call(Methods.route, RouteRequest(prompt: TinyRouter.greetings[3], tradeoff: .threshold(0.5), router: "knn"))
+        #expect(math.model == "strong" && math.threshold == 0.5 && math.strongWinScore > 0.5)
+        #expect(greeting.model == "weak" && greeting.strongWinScore < 0.5)
+        // Half the calibration prompts are math: a 50% strong share splits them the same way.
+        let share = try await router.call(Methods.route, RouteRequest(prompt: TinyRouter.math[3], tradeoff: .strongShare(0.5), router: "knn"))
+        #expect(share.model == "strong")
+        let missing = await #expect(throws: RPCError.self) {
+            try await router.call(Methods.route, RouteRequest(prompt: "x", router: "mf"))
+        }
+        #expect(missing?.code == .notFound)
+        #expect(missing?.message.contains("it has: cluster, knn") == true)
+        let badShare = await #expect(throws: RPCError.self) {
+            try await router.call(Methods.route, RouteRequest(prompt: "x", tradeoff: .strongShare(1.5)))
+        }
+        #expect(badShare?.code == .invalidArgument)
     }
 
     @Test func aPromptRoutesAsItsVectorDoesThroughTheEmbeddingService() async throws {

@@ -85,7 +85,12 @@ let populatedRouterFile = RouterModelFile(
     formatVersion: 1, version: "k2-s42", embedder: EmbedderSettings(kind: "hash", dimension: 2, charNGramMin: 3, charNGramMax: 5, charWeight: 0.5),
     models: [RoutedModel(name: "a", pricing: ModelPriceEntry(inputPerMillion: 1, outputPerMillion: 2, source: "https://x")), RoutedModel(name: "b")],
     clusters: 2, dimension: 2, centroids: [1, 0, 0, 1], clusterSizes: [3, 4], performance: [0.5, 0.25, 0.75, 1], cost: [1, 2, 3, 4],
-    topK: 2, beta: 9, trainedOn: "mmlu", normalization: "global")
+    topK: 2, beta: 9, trainedOn: "mmlu", normalization: "global",
+    routers: [TrainedRouter(
+        name: "knn", kind: "knn", spec: "knn(neighbors=20)", tensors: [Tensor(name: "scores", rows: 1, columns: 2, values: [0.5, 1])],
+        numbers: [NamedNumber(name: "neighbors", value: 20)], texts: [NamedText(name: "note", value: "ü")], calibration: [0, 0.5, 1],
+        calibratedOn: "mmlu")],
+    defaultRouter: "knn", crossValidation: [CrossValidationRow(spec: "knn", metric: "APGR", mean: 0.6, min: 0.5, max: 0.7)])
 
 /// Whether `message` decodes back to itself, and its size is what it serializes to.
 func roundTrips<M: ProtoMessage & Equatable>(_ message: M) throws -> Bool {
@@ -116,7 +121,8 @@ func roundTrips<M: ProtoMessage & Equatable>(_ message: M) throws -> Bool {
             "switchyard.v1.RouterStatus", "switchyard.v1.ReplicaStatus", "switchyard.v1.CoordinatorStatus",
             "switchyard.v1.ModelUsage", "switchyard.v1.GatewayStatus", "switchyard.v1.EmbedderStatus", "switchyard.v1.Vector",
             "switchyard.v1.ModelScore", "switchyard.v1.ClusterHit", "switchyard.v1.Attempt", "switchyard.v1.EmbedderSettings",
-            "switchyard.v1.RoutedModel", "switchyard.v1.ModelPriceEntry",
+            "switchyard.v1.RoutedModel", "switchyard.v1.ModelPriceEntry", "switchyard.v1.TrainedRouter", "switchyard.v1.Tensor",
+            "switchyard.v1.NamedNumber", "switchyard.v1.NamedText", "switchyard.v1.CrossValidationRow",
         ]
         #expect(covered.union(nested) == Set(protoMessageTypes.keys))
     }

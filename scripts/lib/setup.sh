@@ -3,7 +3,7 @@
 
 SWITCHYARD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # Debian packages the build and the tests need.
-SWITCHYARD_APT_PACKAGES=(pkg-config libprotobuf-c-dev protobuf-c-compiler zlib1g-dev protobuf-compiler python3 python3-venv)
+SWITCHYARD_APT_PACKAGES=(pkg-config libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libopenblas-dev protobuf-compiler python3 python3-venv)
 SWITCHYARD_PYTHON_ENV="$SWITCHYARD_ROOT/.build/python"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

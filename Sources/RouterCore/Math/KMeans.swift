@@ -125,7 +125,7 @@ public struct KMeans: Sendable {
     }
 
     /// Moves every empty cluster's centroid onto the point farthest from its own centroid.
-    private static func reseedEmptyClusters(
+    static func reseedEmptyClusters(
         _ centroids: inout Matrix, _ points: Matrix, _ assignments: inout [Int], _ distances: inout [Float]
     ) {
         var counts = [Int](repeating: 0, count: centroids.rows)

@@ -7,16 +7,12 @@ import Foundation
 ///
 /// Immutable and thread-safe; per-cluster normalisation over all models is precomputed, so a
 /// decision costs k dot products plus O(topK x models).
-public struct ClusterRouter: Sendable {
+public struct ClusterRouter: Router {
     public let model: ClusterRouterModel
     /// k x models: performance min-max normalised across models inside each cluster.
     private let relativePerformance: [Double]
     /// k x models: cost min-max normalised across models inside each cluster.
     private let relativeCost: [Double]
-    /// Per model: the lowest and highest value of its performance / cost column over all
-    /// clusters (global normalisation over any set of models takes the extremes of these).
-    private let performanceColumns: [ClosedRange<Double>]
-    private let costColumns: [ClosedRange<Double>]
     /// Squared norm of each centroid, for |q - c|^2 = |q|^2 + |c|^2 - 2 q.c.
     private let centroidNorms: [Float]
 
@@ -27,9 +23,10 @@ public struct ClusterRouter: Sendable {
         self.model = model
         let m = model.models.count
         let all = Array(0..<m)
-        performanceColumns = Self.columnRanges(model.performance, model)
-        costColumns = Self.columnRanges(model.cost, model)
-        let (performanceColumns, costColumns) = (self.performanceColumns, self.costColumns)
+        // Per model: the lowest and highest value of its column over all clusters (global
+        // normalisation takes the extremes of these).
+        let performanceColumns = Self.columnRanges(model.performance, model)
+        let costColumns = Self.columnRanges(model.cost, model)
         relativePerformance = (0..<model.clusterCount).flatMap {
             Self.normalized(model.performance, performanceColumns, $0, all, model)
         }
@@ -44,41 +41,19 @@ public struct ClusterRouter: Sendable {
         public var weight: Double
     }
 
-    /// The model to call and why.
-    public struct Decision: Sendable, Equatable {
-        /// Index into `model.models`.
-        public var model: Int
-        /// Per model: the trade-off score (or, under a budget, the predicted quality); nil for
-        /// models not allowed.
-        public var scores: [Double?]
-        public var estimates: ModelEstimates
-        public var clusters: [ClusterWeight]
-    }
+    public var kind: RouterKind { .cluster }
+    public var models: [String] { model.models }
+    public var pair: ModelPair { model.pair }
 
-    /// The decision for a prompt embedding under `objective`, choosing among `allowed` model
-    /// indices (all when nil).
+    /// The nearest clusters' blended statistics; the strong-win score is the strong model's
+    /// predicted quality gain over the weak one.
     ///
     /// The hot path of the router service: one pass over the centroids, and no allocation beyond
-    /// the arrays the decision returns.
-    public func route(_ embedding: [Float], objective: Objective, allowed: [Int]? = nil) throws -> Decision {
-        try objective.validate()
-        if let allowed {
-            guard !allowed.isEmpty else { throw RoutingError.invalid("no allowed models") }
-            guard allowed.allSatisfy(model.models.indices.contains) else { throw RoutingError.invalid("allowed model index out of range") }
-        }
-        let clusters = try nearestClusters(embedding)
-        let estimates = self.estimates(clusters, allowed: allowed)
-        var scores = [Double?](repeating: nil, count: model.models.count)
-        let chosen: Int
-        switch objective {
-        case .tradeoff(let alpha):
-            chosen = estimates.choose(alpha: alpha, allowed: allowed)
-            ModelEstimates.forEach(allowed, count: scores.count) { scores[$0] = estimates.score($0, alpha: alpha) }
-        case .budget(let maxCost):
-            chosen = estimates.choose(maxCost: maxCost, allowed: allowed)
-            ModelEstimates.forEach(allowed, count: scores.count) { scores[$0] = estimates.quality[$0] }
-        }
-        return Decision(model: chosen, scores: scores, estimates: estimates, clusters: clusters)
+    /// the arrays the estimate returns.
+    public func estimate(_ query: RoutingQuery) throws -> RouterEstimate {
+        let clusters = try nearestClusters(query.embedding)
+        let estimates = self.estimates(clusters)
+        return RouterEstimate(estimates: estimates, strongWinScore: model.pair.gain(estimates.quality), clusters: clusters)
     }
 
     /// The top-k clusters nearest to `embedding` with their softmax weights, nearest first.
@@ -122,22 +97,17 @@ public struct ClusterRouter: Sendable {
         return best
     }
 
-    /// Blends the clusters' statistics; normalises across `allowed` when it is a strict subset.
-    public func estimates(_ clusters: [ClusterWeight], allowed: [Int]? = nil) -> ModelEstimates {
+    /// Blends the clusters' statistics, weighted by their share in the decision.
+    public func estimates(_ clusters: [ClusterWeight]) -> ModelEstimates {
         let m = model.models.count
         var quality = [Double](repeating: 0, count: m), cost = quality, relQuality = quality, relCost = quality
-        let subset = allowed.map { Set($0).count < m } ?? false
         for hit in clusters {
             let base = hit.cluster * m
-            let rows: (perf: [Double], cost: [Double])? = subset
-                ? (Self.normalized(model.performance, performanceColumns, hit.cluster, allowed!, model),
-                   Self.normalized(model.cost, costColumns, hit.cluster, allowed!, model))
-                : nil
             for j in 0..<m {
                 quality[j] += hit.weight * model.performance[base + j]
                 cost[j] += hit.weight * model.cost[base + j]
-                relQuality[j] += hit.weight * (rows?.perf[j] ?? relativePerformance[base + j])
-                relCost[j] += hit.weight * (rows?.cost[j] ?? relativeCost[base + j])
+                relQuality[j] += hit.weight * relativePerformance[base + j]
+                relCost[j] += hit.weight * relativeCost[base + j]
             }
         }
         return ModelEstimates(quality: quality, cost: cost, relativeQuality: relQuality, relativeCost: relCost)
@@ -172,35 +142,33 @@ public struct ClusterRouter: Sendable {
     }
 }
 
-/// What a routing decision optimises.
-public enum Objective: Sendable, Equatable {
-    /// alpha in [0, 1]: 0 = cheapest, 1 = best quality.
-    case tradeoff(alpha: Double)
-    /// The best predicted quality with predicted cost at most this many dollars.
-    case budget(maxCostUSD: Double)
-
-    /// Throws `RoutingError.invalid` for alpha outside [0, 1] or a negative or non-finite budget.
-    public func validate() throws {
-        switch self {
-        case .tradeoff(let alpha):
-            guard alpha.isFinite, (0...1).contains(alpha) else { throw RoutingError.invalid("alpha \(alpha) is outside [0, 1]") }
-        case .budget(let maxCost):
-            guard maxCost.isFinite, maxCost >= 0 else { throw RoutingError.invalid("max cost \(maxCost) must be a finite number >= 0") }
-        }
+extension ClusterRouter {
+    public func stored() -> StoredRouter {
+        let k = model.clusterCount, m = model.models.count
+        return StoredRouter(
+            name: RouterKind.cluster.rawValue, kind: .cluster, models: model.models,
+            tensors: [
+                "centroids": model.centroids,
+                "cluster_sizes": Matrix(vector: model.clusterSizes.map(Double.init)),
+                "performance": Matrix(rows: k, columns: m, storage: model.performance.map(Float.init)),
+                "cost": Matrix(rows: k, columns: m, storage: model.cost.map(Float.init)),
+            ],
+            numbers: ["top_k": Double(model.topK), "beta": model.beta].merging(model.pair.numbers) { $1 },
+            texts: ["normalization": model.normalization.rawValue])
     }
-}
 
-/// Why a router could not be built or could not decide.
-public enum RoutingError: Error, Equatable, CustomStringConvertible {
-    /// The request is malformed (wrong dimension, alpha out of range, unknown model).
-    case invalid(String)
-    /// The router model is inconsistent; every problem found.
-    case badModel([String])
-
-    public var description: String {
-        switch self {
-        case .invalid(let reason): reason
-        case .badModel(let problems): "bad router model: " + problems.joined(separator: "; ")
+    /// The cluster router a router file holds.
+    public init(stored: StoredRouter) throws {
+        let centroids = try stored.tensor("centroids")
+        let k = centroids.rows, m = stored.models.count
+        guard let normalization = Normalization(rawValue: stored.texts["normalization"] ?? "global") else {
+            throw RoutingError.badModel(["unknown normalization \(stored.texts["normalization"] ?? "")"])
         }
+        try self.init(model: ClusterRouterModel(
+            models: stored.models, pair: try ModelPair(stored.numbers),
+            centroids: centroids, clusterSizes: try stored.vector("cluster_sizes", count: k).map { Int($0) },
+            performance: try stored.tensor("performance", rows: k, columns: m).storage.map(Double.init),
+            cost: try stored.tensor("cost", rows: k, columns: m).storage.map(Double.init),
+            topK: Int(try stored.number("top_k")), beta: try stored.number("beta"), normalization: normalization))
     }
 }

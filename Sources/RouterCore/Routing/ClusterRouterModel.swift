@@ -1,14 +1,10 @@
 /// A trained cluster router (Avengers-Pro): centroids and, per cluster and model, the mean score
 /// and mean cost of the training prompts that fell in the cluster.
 public struct ClusterRouterModel: Sendable, Equatable {
-    /// Identifies this training run, e.g. "k64-s42-3f9a…" (reported with every decision).
-    public var version: String
-    /// How prompts were embedded in training; routing must embed the same way.
-    public var embedder: EmbedderSpec
     /// Model names; every per-model array follows this order.
     public var models: [String]
-    /// Dollars per 1M input and output tokens per model, when known (informational).
-    public var prices: [ModelPrice?]
+    /// The strong and the weak model of RouteLLM's threshold.
+    public var pair: ModelPair
     /// k x dimension.
     public var centroids: Matrix
     /// Training prompts per cluster.
@@ -28,15 +24,12 @@ public struct ClusterRouterModel: Sendable, Equatable {
     public var dimension: Int { centroids.columns }
 
     public init(
-        version: String, embedder: EmbedderSpec, models: [String], prices: [ModelPrice?], centroids: Matrix,
-        clusterSizes: [Int], performance: [Double], cost: [Double], topK: Int, beta: Double,
-        normalization: Normalization = .global
+        models: [String], pair: ModelPair, centroids: Matrix, clusterSizes: [Int], performance: [Double], cost: [Double],
+        topK: Int, beta: Double, normalization: Normalization = .global
     ) {
         self.normalization = normalization
-        self.version = version
-        self.embedder = embedder
         self.models = models
-        self.prices = prices
+        self.pair = pair
         self.centroids = centroids
         self.clusterSizes = clusterSizes
         self.performance = performance
@@ -54,7 +47,7 @@ public struct ClusterRouterModel: Sendable, Equatable {
         if dimension == 0 { problems.append("dimension is 0") }
         if m == 0 { problems.append("no models") }
         if Set(models).count != m { problems.append("duplicate model names") }
-        if prices.count != m { problems.append("\(prices.count) prices for \(m) models") }
+        if !pair.isValid(models: m) { problems.append("strong/weak pair \(pair.strong)/\(pair.weak) is not two models of \(m)") }
         if clusterSizes.count != k { problems.append("\(clusterSizes.count) cluster sizes for \(k) clusters") }
         if performance.count != k * m { problems.append("\(performance.count) performance values, expected \(k) x \(m)") }
         if cost.count != k * m { problems.append("\(cost.count) cost values, expected \(k) x \(m)") }
@@ -65,9 +58,6 @@ public struct ClusterRouterModel: Sendable, Equatable {
         if let bad = cost.firstIndex(where: { !$0.isFinite || $0 < 0 }) { problems.append("cost value \(bad) is negative or not finite") }
         if topK < 1 { problems.append("top-k is \(topK), must be at least 1") }
         if !(beta.isFinite && beta >= 0) { problems.append("beta is \(beta), must be finite and >= 0") }
-        if embedder.dimension != dimension {
-            problems.append("embedder dimension \(embedder.dimension) differs from the centroids' \(dimension)")
-        }
         return problems
     }
 }

@@ -22,12 +22,9 @@ public struct ClusterRouterTrainer: Sendable {
         self.maxIterations = maxIterations
     }
 
-    /// Trains on `set` whose prompts are embedded as the rows of `embeddings`.
-    public func train(
-        _ set: CompleteSet, embeddings: Matrix, embedder: EmbedderSpec, prices: [ModelPrice?],
-        progress: (Int, Int) -> Void = { _, _ in }
-    ) -> ClusterRouterModel {
-        precondition(embeddings.rows == set.count, "\(embeddings.rows) embeddings for \(set.count) prompts")
+    /// Trains on `data`; `progress` is told k-means' (iteration, maxIterations).
+    public func train(_ data: TrainingData, progress: (Int, Int) -> Void = { _, _ in }) -> ClusterRouter {
+        let set = data.set, embeddings = data.embeddings
         precondition(set.count > 0, "no training prompts")
         let requested = clusters ?? Self.automaticClusters(for: set.count)
         let result = KMeans(k: requested, maxIterations: maxIterations, seed: seed).fit(embeddings, progress: progress)
@@ -51,11 +48,11 @@ public struct ClusterRouterTrainer: Sendable {
                 cost[c * m + j] = (costSums[c * m + j] + smoothing * overallCost[j]) / weight
             }
         }
-        let version = "k\(k)-s\(seed)-n\(set.count)-" + String(Self.fingerprint(result.centroids, performance), radix: 16)
-        return ClusterRouterModel(
-            version: version, embedder: embedder, models: set.models, prices: prices, centroids: result.centroids,
-            clusterSizes: sizes, performance: performance, cost: cost, topK: topK, beta: beta,
-            normalization: normalization)
+        let model = ClusterRouterModel(
+            models: set.models, pair: ModelPair(set), centroids: result.centroids, clusterSizes: sizes, performance: performance,
+            cost: cost, topK: topK, beta: beta, normalization: normalization)
+        // A model built from a training set is consistent by construction.
+        return try! ClusterRouter(model: model)
     }
 
     /// At least 64 training prompts per cluster, between 4 and 64 clusters: per-cluster means of
@@ -63,14 +60,5 @@ public struct ClusterRouterTrainer: Sendable {
     /// 56 models, k = 64 routes below the single models' hull and k = 8 above it on three splits).
     public static func automaticClusters(for trainingPrompts: Int) -> Int {
         min(64, max(4, trainingPrompts / 64))
-    }
-
-    /// A short stable fingerprint of the trained numbers, so two routers trained differently
-    /// carry different versions.
-    static func fingerprint(_ centroids: Matrix, _ performance: [Double]) -> UInt32 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for value in centroids.storage { h = (h ^ UInt64(value.bitPattern)) &* 0x100_0000_01B3 }
-        for value in performance { h = (h ^ value.bitPattern) &* 0x100_0000_01B3 }
-        return UInt32(truncatingIfNeeded: h ^ (h >> 32))
     }
 }

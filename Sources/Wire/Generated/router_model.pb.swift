@@ -4,7 +4,7 @@ import CSwitchyardProto
 
 /// proto: `switchyard.v1.RouterModelFile`
 public struct RouterModelFile: ProtoMessage, Equatable {
-    /// 1 for this layout. A reader rejects versions it does not know.
+    /// 2 for this layout (1: a single cluster router). A reader rejects versions it does not know.
     public var formatVersion: UInt32
     /// Identifies the training run; reported with every routing decision.
     public var version: String
@@ -26,6 +26,11 @@ public struct RouterModelFile: ProtoMessage, Equatable {
     public var trainedOn: String
     /// How performance and cost are scaled to [0, 1]: "global" (also when empty) or "per-cluster".
     public var normalization: String
+    /// Version 2: every router, and the one requests get by default.
+    public var routers: [TrainedRouter]
+    public var defaultRouter: String
+    /// `switchyard train --router auto`: each candidate's cross-validated figure.
+    public var crossValidation: [CrossValidationRow]
 
     public init(
         formatVersion: UInt32 = 0,
@@ -41,7 +46,10 @@ public struct RouterModelFile: ProtoMessage, Equatable {
         topK: UInt32 = 0,
         beta: Double = 0,
         trainedOn: String = "",
-        normalization: String = ""
+        normalization: String = "",
+        routers: [TrainedRouter] = [],
+        defaultRouter: String = "",
+        crossValidation: [CrossValidationRow] = []
     ) {
         self.formatVersion = formatVersion
         self.version = version
@@ -57,6 +65,9 @@ public struct RouterModelFile: ProtoMessage, Equatable {
         self.beta = beta
         self.trainedOn = trainedOn
         self.normalization = normalization
+        self.routers = routers
+        self.defaultRouter = defaultRouter
+        self.crossValidation = crossValidation
     }
 
     public static let protoName = "switchyard.v1.RouterModelFile"
@@ -91,6 +102,9 @@ extension RouterModelFile: CBridged {
         beta = m.pointee.beta
         trainedOn = ProtoC.string(m.pointee.trained_on)
         normalization = ProtoC.string(m.pointee.normalization)
+        routers = ProtoC.array(m.pointee.routers, m.pointee.n_routers).map { TrainedRouter(unpacked: $0!) }
+        defaultRouter = ProtoC.string(m.pointee.default_router)
+        crossValidation = ProtoC.array(m.pointee.cross_validation, m.pointee.n_cross_validation).map { CrossValidationRow(unpacked: $0!) }
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -108,6 +122,264 @@ extension RouterModelFile: CBridged {
         m.pointee.beta = beta
         if !trainedOn.isEmpty { m.pointee.trained_on = arena.string(trainedOn) }
         if !normalization.isEmpty { m.pointee.normalization = arena.string(normalization) }
+        if !routers.isEmpty { (m.pointee.n_routers, m.pointee.routers) = arena.array(routers.map { Optional($0.packed(in: arena)) }) }
+        if !defaultRouter.isEmpty { m.pointee.default_router = arena.string(defaultRouter) }
+        if !crossValidation.isEmpty { (m.pointee.n_cross_validation, m.pointee.cross_validation) = arena.array(crossValidation.map { Optional($0.packed(in: arena)) }) }
+    }
+}
+
+/// One trained router: its family and its numbers, by name (each family reads its own names).
+///
+/// proto: `switchyard.v1.TrainedRouter`
+public struct TrainedRouter: ProtoMessage, Equatable {
+    /// The name requests use, e.g. "knn".
+    public var name: String
+    /// cluster, knn, predictor, mf, sw-ranking, classifier, length or random.
+    public var kind: String
+    /// How it was trained, e.g. "knn(neighbors=50)".
+    public var spec: String
+    public var tensors: [Tensor]
+    public var numbers: [NamedNumber]
+    public var texts: [NamedText]
+    /// The strong-win scores at evenly spaced quantiles of the calibration prompts (ascending), so
+    /// a request can ask for a share of strong calls; empty when not calibrated.
+    public var calibration: [Double]
+    /// What the calibration prompts were.
+    public var calibratedOn: String
+
+    public init(
+        name: String = "",
+        kind: String = "",
+        spec: String = "",
+        tensors: [Tensor] = [],
+        numbers: [NamedNumber] = [],
+        texts: [NamedText] = [],
+        calibration: [Double] = [],
+        calibratedOn: String = ""
+    ) {
+        self.name = name
+        self.kind = kind
+        self.spec = spec
+        self.tensors = tensors
+        self.numbers = numbers
+        self.texts = texts
+        self.calibration = calibration
+        self.calibratedOn = calibratedOn
+    }
+
+    public static let protoName = "switchyard.v1.TrainedRouter"
+}
+
+extension TrainedRouter: CBridged {
+    typealias CMessage = Switchyard__V1__TrainedRouter
+
+    public static func unpacked(from bytes: UnsafeRawBufferPointer) -> TrainedRouter? { ProtoC.unpack(bytes) }
+    public func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(packed(in: arena)) }
+
+    static func initialize(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__trained_router__init(m) }
+
+    static func unpack(_ length: Int, _ bytes: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        switchyard__v1__trained_router__unpack(nil, length, bytes)
+    }
+
+    static func free(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__trained_router__free_unpacked(m, nil) }
+
+    init(unpacked m: UnsafePointer<CMessage>) {
+        name = ProtoC.string(m.pointee.name)
+        kind = ProtoC.string(m.pointee.kind)
+        spec = ProtoC.string(m.pointee.spec)
+        tensors = ProtoC.array(m.pointee.tensors, m.pointee.n_tensors).map { Tensor(unpacked: $0!) }
+        numbers = ProtoC.array(m.pointee.numbers, m.pointee.n_numbers).map { NamedNumber(unpacked: $0!) }
+        texts = ProtoC.array(m.pointee.texts, m.pointee.n_texts).map { NamedText(unpacked: $0!) }
+        calibration = ProtoC.array(m.pointee.calibration, m.pointee.n_calibration)
+        calibratedOn = ProtoC.string(m.pointee.calibrated_on)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
+        if !name.isEmpty { m.pointee.name = arena.string(name) }
+        if !kind.isEmpty { m.pointee.kind = arena.string(kind) }
+        if !spec.isEmpty { m.pointee.spec = arena.string(spec) }
+        if !tensors.isEmpty { (m.pointee.n_tensors, m.pointee.tensors) = arena.array(tensors.map { Optional($0.packed(in: arena)) }) }
+        if !numbers.isEmpty { (m.pointee.n_numbers, m.pointee.numbers) = arena.array(numbers.map { Optional($0.packed(in: arena)) }) }
+        if !texts.isEmpty { (m.pointee.n_texts, m.pointee.texts) = arena.array(texts.map { Optional($0.packed(in: arena)) }) }
+        if !calibration.isEmpty { (m.pointee.n_calibration, m.pointee.calibration) = arena.array(calibration) }
+        if !calibratedOn.isEmpty { m.pointee.calibrated_on = arena.string(calibratedOn) }
+    }
+}
+
+/// A matrix of floats, row-major.
+///
+/// proto: `switchyard.v1.Tensor`
+public struct Tensor: ProtoMessage, Equatable {
+    public var name: String
+    public var rows: UInt32
+    public var columns: UInt32
+    public var values: [Float]
+
+    public init(name: String = "", rows: UInt32 = 0, columns: UInt32 = 0, values: [Float] = []) {
+        self.name = name
+        self.rows = rows
+        self.columns = columns
+        self.values = values
+    }
+
+    public static let protoName = "switchyard.v1.Tensor"
+}
+
+extension Tensor: CBridged {
+    typealias CMessage = Switchyard__V1__Tensor
+
+    public static func unpacked(from bytes: UnsafeRawBufferPointer) -> Tensor? { ProtoC.unpack(bytes) }
+    public func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(packed(in: arena)) }
+
+    static func initialize(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__tensor__init(m) }
+
+    static func unpack(_ length: Int, _ bytes: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        switchyard__v1__tensor__unpack(nil, length, bytes)
+    }
+
+    static func free(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__tensor__free_unpacked(m, nil) }
+
+    init(unpacked m: UnsafePointer<CMessage>) {
+        name = ProtoC.string(m.pointee.name)
+        rows = m.pointee.rows
+        columns = m.pointee.columns
+        values = ProtoC.array(m.pointee.values, m.pointee.n_values)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
+        if !name.isEmpty { m.pointee.name = arena.string(name) }
+        m.pointee.rows = rows
+        m.pointee.columns = columns
+        if !values.isEmpty { (m.pointee.n_values, m.pointee.values) = arena.array(values) }
+    }
+}
+
+/// proto: `switchyard.v1.NamedNumber`
+public struct NamedNumber: ProtoMessage, Equatable {
+    public var name: String
+    public var value: Double
+
+    public init(name: String = "", value: Double = 0) {
+        self.name = name
+        self.value = value
+    }
+
+    public static let protoName = "switchyard.v1.NamedNumber"
+}
+
+extension NamedNumber: CBridged {
+    typealias CMessage = Switchyard__V1__NamedNumber
+
+    public static func unpacked(from bytes: UnsafeRawBufferPointer) -> NamedNumber? { ProtoC.unpack(bytes) }
+    public func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(packed(in: arena)) }
+
+    static func initialize(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__named_number__init(m) }
+
+    static func unpack(_ length: Int, _ bytes: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        switchyard__v1__named_number__unpack(nil, length, bytes)
+    }
+
+    static func free(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__named_number__free_unpacked(m, nil) }
+
+    init(unpacked m: UnsafePointer<CMessage>) {
+        name = ProtoC.string(m.pointee.name)
+        value = m.pointee.value
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
+        if !name.isEmpty { m.pointee.name = arena.string(name) }
+        m.pointee.value = value
+    }
+}
+
+/// proto: `switchyard.v1.NamedText`
+public struct NamedText: ProtoMessage, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(name: String = "", value: String = "") {
+        self.name = name
+        self.value = value
+    }
+
+    public static let protoName = "switchyard.v1.NamedText"
+}
+
+extension NamedText: CBridged {
+    typealias CMessage = Switchyard__V1__NamedText
+
+    public static func unpacked(from bytes: UnsafeRawBufferPointer) -> NamedText? { ProtoC.unpack(bytes) }
+    public func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(packed(in: arena)) }
+
+    static func initialize(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__named_text__init(m) }
+
+    static func unpack(_ length: Int, _ bytes: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        switchyard__v1__named_text__unpack(nil, length, bytes)
+    }
+
+    static func free(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__named_text__free_unpacked(m, nil) }
+
+    init(unpacked m: UnsafePointer<CMessage>) {
+        name = ProtoC.string(m.pointee.name)
+        value = ProtoC.string(m.pointee.value)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
+        if !name.isEmpty { m.pointee.name = arena.string(name) }
+        if !value.isEmpty { m.pointee.value = arena.string(value) }
+    }
+}
+
+/// proto: `switchyard.v1.CrossValidationRow`
+public struct CrossValidationRow: ProtoMessage, Equatable {
+    /// e.g. "knn(neighbors=50)".
+    public var spec: String
+    /// "APGR" or "AIQ".
+    public var metric: String
+    public var mean: Double
+    public var min: Double
+    public var max: Double
+
+    public init(spec: String = "", metric: String = "", mean: Double = 0, min: Double = 0, max: Double = 0) {
+        self.spec = spec
+        self.metric = metric
+        self.mean = mean
+        self.min = min
+        self.max = max
+    }
+
+    public static let protoName = "switchyard.v1.CrossValidationRow"
+}
+
+extension CrossValidationRow: CBridged {
+    typealias CMessage = Switchyard__V1__CrossValidationRow
+
+    public static func unpacked(from bytes: UnsafeRawBufferPointer) -> CrossValidationRow? { ProtoC.unpack(bytes) }
+    public func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(packed(in: arena)) }
+
+    static func initialize(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__cross_validation_row__init(m) }
+
+    static func unpack(_ length: Int, _ bytes: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        switchyard__v1__cross_validation_row__unpack(nil, length, bytes)
+    }
+
+    static func free(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__cross_validation_row__free_unpacked(m, nil) }
+
+    init(unpacked m: UnsafePointer<CMessage>) {
+        spec = ProtoC.string(m.pointee.spec)
+        metric = ProtoC.string(m.pointee.metric)
+        mean = m.pointee.mean
+        min = m.pointee.min
+        max = m.pointee.max
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
+        if !spec.isEmpty { m.pointee.spec = arena.string(spec) }
+        if !metric.isEmpty { m.pointee.metric = arena.string(metric) }
+        m.pointee.mean = mean
+        m.pointee.min = min
+        m.pointee.max = max
     }
 }
 

@@ -8,6 +8,13 @@ public enum Tradeoff: Sendable, Equatable {
     case alpha(Double)
     /// Highest predicted quality whose predicted cost per request stays within this many dollars.
     case maxCostUSD(Double)
+    /// Highest predicted quality minus lambda times predicted dollars (Routoo's Lagrangian form).
+    case lambda(Double)
+    /// RouteLLM: the strong model when the router's strong-win score is at least this.
+    case threshold(Double)
+    /// RouteLLM: the threshold that sends this share of the router's calibration prompts to the
+    /// strong model, in (0, 1).
+    case strongShare(Double)
 }
 
 /// Status codes, numbered exactly as gRPC's.
@@ -352,6 +359,9 @@ public struct RouterStatus: ProtoMessage, Equatable {
     public var reloads: UInt64
     /// Where the router model was loaded from.
     public var modelPath: String
+    /// The routers in the file, and the one requests that name none get.
+    public var routers: [String]
+    public var defaultRouter: String
 
     public init(
         routerVersion: String = "",
@@ -360,7 +370,9 @@ public struct RouterStatus: ProtoMessage, Equatable {
         models: [String] = [],
         embedder: String = "",
         reloads: UInt64 = 0,
-        modelPath: String = ""
+        modelPath: String = "",
+        routers: [String] = [],
+        defaultRouter: String = ""
     ) {
         self.routerVersion = routerVersion
         self.clusters = clusters
@@ -369,6 +381,8 @@ public struct RouterStatus: ProtoMessage, Equatable {
         self.embedder = embedder
         self.reloads = reloads
         self.modelPath = modelPath
+        self.routers = routers
+        self.defaultRouter = defaultRouter
     }
 
     public static let protoName = "switchyard.v1.RouterStatus"
@@ -396,6 +410,8 @@ extension RouterStatus: CBridged {
         embedder = ProtoC.string(m.pointee.embedder)
         reloads = m.pointee.reloads
         modelPath = ProtoC.string(m.pointee.model_path)
+        routers = ProtoC.strings(m.pointee.routers, m.pointee.n_routers)
+        defaultRouter = ProtoC.string(m.pointee.default_router)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -406,6 +422,8 @@ extension RouterStatus: CBridged {
         if !embedder.isEmpty { m.pointee.embedder = arena.string(embedder) }
         m.pointee.reloads = reloads
         if !modelPath.isEmpty { m.pointee.model_path = arena.string(modelPath) }
+        if !routers.isEmpty { (m.pointee.n_routers, m.pointee.routers) = arena.array(routers.map { arena.string($0) }) }
+        if !defaultRouter.isEmpty { m.pointee.default_router = arena.string(defaultRouter) }
     }
 }
 
@@ -873,17 +891,25 @@ public struct RouteRequest: ProtoMessage, Equatable {
     public var tradeoff: Tradeoff?
     /// Restrict the choice to these models. Empty: every model of the router model.
     public var allowedModels: [String]
+    /// The router of the file to decide with, e.g. "knn". Empty: the file's default.
+    public var router: String
+    /// When set (> 0): only models whose configured latency is at most this many milliseconds.
+    public var maxLatencyMs: Double
 
     public init(
         prompt: String = "",
         embedding: [Float] = [],
         tradeoff: Tradeoff? = nil,
-        allowedModels: [String] = []
+        allowedModels: [String] = [],
+        router: String = "",
+        maxLatencyMs: Double = 0
     ) {
         self.prompt = prompt
         self.embedding = embedding
         self.tradeoff = tradeoff
         self.allowedModels = allowedModels
+        self.router = router
+        self.maxLatencyMs = maxLatencyMs
     }
 
     public static let protoName = "switchyard.v1.RouteRequest"
@@ -909,9 +935,14 @@ extension RouteRequest: CBridged {
         switch m.pointee.tradeoff_case.rawValue {
         case 3: tradeoff = .alpha(m.pointee.alpha)
         case 4: tradeoff = .maxCostUSD(m.pointee.max_cost_usd)
+        case 7: tradeoff = .lambda(m.pointee.lambda)
+        case 8: tradeoff = .threshold(m.pointee.threshold)
+        case 9: tradeoff = .strongShare(m.pointee.strong_share)
         default: tradeoff = nil
         }
         allowedModels = ProtoC.strings(m.pointee.allowed_models, m.pointee.n_allowed_models)
+        router = ProtoC.string(m.pointee.router)
+        maxLatencyMs = m.pointee.max_latency_ms
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -924,9 +955,20 @@ extension RouteRequest: CBridged {
         case .maxCostUSD(let value)?:
             m.pointee.tradeoff_case = .init(rawValue: 4)
             m.pointee.max_cost_usd = value
+        case .lambda(let value)?:
+            m.pointee.tradeoff_case = .init(rawValue: 7)
+            m.pointee.lambda = value
+        case .threshold(let value)?:
+            m.pointee.tradeoff_case = .init(rawValue: 8)
+            m.pointee.threshold = value
+        case .strongShare(let value)?:
+            m.pointee.tradeoff_case = .init(rawValue: 9)
+            m.pointee.strong_share = value
         case nil: break
         }
         if !allowedModels.isEmpty { (m.pointee.n_allowed_models, m.pointee.allowed_models) = arena.array(allowedModels.map { arena.string($0) }) }
+        if !router.isEmpty { m.pointee.router = arena.string(router) }
+        m.pointee.max_latency_ms = maxLatencyMs
     }
 }
 
@@ -1041,6 +1083,12 @@ public struct RouteResponse: ProtoMessage, Equatable {
     public var alpha: Double
     /// Which router replica answered.
     public var replica: String
+    /// The router of the file that decided.
+    public var router: String
+    /// The strong-win threshold used (threshold and strong-share requests).
+    public var threshold: Double
+    /// The router's strong-win score for the prompt.
+    public var strongWinScore: Double
 
     public init(
         model: String = "",
@@ -1048,7 +1096,10 @@ public struct RouteResponse: ProtoMessage, Equatable {
         clusters: [ClusterHit] = [],
         routerVersion: String = "",
         alpha: Double = 0,
-        replica: String = ""
+        replica: String = "",
+        router: String = "",
+        threshold: Double = 0,
+        strongWinScore: Double = 0
     ) {
         self.model = model
         self.scores = scores
@@ -1056,6 +1107,9 @@ public struct RouteResponse: ProtoMessage, Equatable {
         self.routerVersion = routerVersion
         self.alpha = alpha
         self.replica = replica
+        self.router = router
+        self.threshold = threshold
+        self.strongWinScore = strongWinScore
     }
 
     public static let protoName = "switchyard.v1.RouteResponse"
@@ -1082,6 +1136,9 @@ extension RouteResponse: CBridged {
         routerVersion = ProtoC.string(m.pointee.router_version)
         alpha = m.pointee.alpha
         replica = ProtoC.string(m.pointee.replica)
+        router = ProtoC.string(m.pointee.router)
+        threshold = m.pointee.threshold
+        strongWinScore = m.pointee.strong_win_score
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -1091,6 +1148,9 @@ extension RouteResponse: CBridged {
         if !routerVersion.isEmpty { m.pointee.router_version = arena.string(routerVersion) }
         m.pointee.alpha = alpha
         if !replica.isEmpty { m.pointee.replica = arena.string(replica) }
+        if !router.isEmpty { m.pointee.router = arena.string(router) }
+        m.pointee.threshold = threshold
+        m.pointee.strong_win_score = strongWinScore
     }
 }
 
@@ -1180,19 +1240,27 @@ public struct CompleteRequest: ProtoMessage, Equatable {
     public var tradeoff: Tradeoff?
     /// With model "auto": restrict the router's choice.
     public var allowedModels: [String]
+    /// With model "auto": the router of the router file to ask (empty: its default).
+    public var router: String
+    /// With model "auto": only models whose configured latency is at most this many milliseconds.
+    public var maxLatencyMs: Double
 
     public init(
         prompt: String = "",
         model: String = "",
         maxTokens: UInt32 = 0,
         tradeoff: Tradeoff? = nil,
-        allowedModels: [String] = []
+        allowedModels: [String] = [],
+        router: String = "",
+        maxLatencyMs: Double = 0
     ) {
         self.prompt = prompt
         self.model = model
         self.maxTokens = maxTokens
         self.tradeoff = tradeoff
         self.allowedModels = allowedModels
+        self.router = router
+        self.maxLatencyMs = maxLatencyMs
     }
 
     public static let protoName = "switchyard.v1.CompleteRequest"
@@ -1219,9 +1287,14 @@ extension CompleteRequest: CBridged {
         switch m.pointee.tradeoff_case.rawValue {
         case 4: tradeoff = .alpha(m.pointee.alpha)
         case 5: tradeoff = .maxCostUSD(m.pointee.max_cost_usd)
+        case 7: tradeoff = .lambda(m.pointee.lambda)
+        case 8: tradeoff = .threshold(m.pointee.threshold)
+        case 9: tradeoff = .strongShare(m.pointee.strong_share)
         default: tradeoff = nil
         }
         allowedModels = ProtoC.strings(m.pointee.allowed_models, m.pointee.n_allowed_models)
+        router = ProtoC.string(m.pointee.router)
+        maxLatencyMs = m.pointee.max_latency_ms
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -1235,9 +1308,20 @@ extension CompleteRequest: CBridged {
         case .maxCostUSD(let value)?:
             m.pointee.tradeoff_case = .init(rawValue: 5)
             m.pointee.max_cost_usd = value
+        case .lambda(let value)?:
+            m.pointee.tradeoff_case = .init(rawValue: 7)
+            m.pointee.lambda = value
+        case .threshold(let value)?:
+            m.pointee.tradeoff_case = .init(rawValue: 8)
+            m.pointee.threshold = value
+        case .strongShare(let value)?:
+            m.pointee.tradeoff_case = .init(rawValue: 9)
+            m.pointee.strong_share = value
         case nil: break
         }
         if !allowedModels.isEmpty { (m.pointee.n_allowed_models, m.pointee.allowed_models) = arena.array(allowedModels.map { arena.string($0) }) }
+        if !router.isEmpty { m.pointee.router = arena.string(router) }
+        m.pointee.max_latency_ms = maxLatencyMs
     }
 }
 

@@ -52,6 +52,231 @@ void   switchyard__v1__router_model_file__free_unpacked
   assert(message->base.descriptor == &switchyard__v1__router_model_file__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   switchyard__v1__trained_router__init
+                     (Switchyard__V1__TrainedRouter         *message)
+{
+  static const Switchyard__V1__TrainedRouter init_value = SWITCHYARD__V1__TRAINED_ROUTER__INIT;
+  *message = init_value;
+}
+size_t switchyard__v1__trained_router__get_packed_size
+                     (const Switchyard__V1__TrainedRouter *message)
+{
+  assert(message->base.descriptor == &switchyard__v1__trained_router__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchyard__v1__trained_router__pack
+                     (const Switchyard__V1__TrainedRouter *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchyard__v1__trained_router__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchyard__v1__trained_router__pack_to_buffer
+                     (const Switchyard__V1__TrainedRouter *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchyard__v1__trained_router__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchyard__V1__TrainedRouter *
+       switchyard__v1__trained_router__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchyard__V1__TrainedRouter *)
+     protobuf_c_message_unpack (&switchyard__v1__trained_router__descriptor,
+                                allocator, len, data);
+}
+void   switchyard__v1__trained_router__free_unpacked
+                     (Switchyard__V1__TrainedRouter *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchyard__v1__trained_router__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchyard__v1__tensor__init
+                     (Switchyard__V1__Tensor         *message)
+{
+  static const Switchyard__V1__Tensor init_value = SWITCHYARD__V1__TENSOR__INIT;
+  *message = init_value;
+}
+size_t switchyard__v1__tensor__get_packed_size
+                     (const Switchyard__V1__Tensor *message)
+{
+  assert(message->base.descriptor == &switchyard__v1__tensor__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchyard__v1__tensor__pack
+                     (const Switchyard__V1__Tensor *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchyard__v1__tensor__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchyard__v1__tensor__pack_to_buffer
+                     (const Switchyard__V1__Tensor *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchyard__v1__tensor__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchyard__V1__Tensor *
+       switchyard__v1__tensor__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchyard__V1__Tensor *)
+     protobuf_c_message_unpack (&switchyard__v1__tensor__descriptor,
+                                allocator, len, data);
+}
+void   switchyard__v1__tensor__free_unpacked
+                     (Switchyard__V1__Tensor *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchyard__v1__tensor__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchyard__v1__named_number__init
+                     (Switchyard__V1__NamedNumber         *message)
+{
+  static const Switchyard__V1__NamedNumber init_value = SWITCHYARD__V1__NAMED_NUMBER__INIT;
+  *message = init_value;
+}
+size_t switchyard__v1__named_number__get_packed_size
+                     (const Switchyard__V1__NamedNumber *message)
+{
+  assert(message->base.descriptor == &switchyard__v1__named_number__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchyard__v1__named_number__pack
+                     (const Switchyard__V1__NamedNumber *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchyard__v1__named_number__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchyard__v1__named_number__pack_to_buffer
+                     (const Switchyard__V1__NamedNumber *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchyard__v1__named_number__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchyard__V1__NamedNumber *
+       switchyard__v1__named_number__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchyard__V1__NamedNumber *)
+     protobuf_c_message_unpack (&switchyard__v1__named_number__descriptor,
+                                allocator, len, data);
+}
+void   switchyard__v1__named_number__free_unpacked
+                     (Switchyard__V1__NamedNumber *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchyard__v1__named_number__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchyard__v1__named_text__init
+                     (Switchyard__V1__NamedText         *message)
+{
+  static const Switchyard__V1__NamedText init_value = SWITCHYARD__V1__NAMED_TEXT__INIT;
+  *message = init_value;
+}
+size_t switchyard__v1__named_text__get_packed_size
+                     (const Switchyard__V1__NamedText *message)
+{
+  assert(message->base.descriptor == &switchyard__v1__named_text__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchyard__v1__named_text__pack
+                     (const Switchyard__V1__NamedText *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchyard__v1__named_text__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchyard__v1__named_text__pack_to_buffer
+                     (const Switchyard__V1__NamedText *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchyard__v1__named_text__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchyard__V1__NamedText *
+       switchyard__v1__named_text__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchyard__V1__NamedText *)
+     protobuf_c_message_unpack (&switchyard__v1__named_text__descriptor,
+                                allocator, len, data);
+}
+void   switchyard__v1__named_text__free_unpacked
+                     (Switchyard__V1__NamedText *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchyard__v1__named_text__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchyard__v1__cross_validation_row__init
+                     (Switchyard__V1__CrossValidationRow         *message)
+{
+  static const Switchyard__V1__CrossValidationRow init_value = SWITCHYARD__V1__CROSS_VALIDATION_ROW__INIT;
+  *message = init_value;
+}
+size_t switchyard__v1__cross_validation_row__get_packed_size
+                     (const Switchyard__V1__CrossValidationRow *message)
+{
+  assert(message->base.descriptor == &switchyard__v1__cross_validation_row__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchyard__v1__cross_validation_row__pack
+                     (const Switchyard__V1__CrossValidationRow *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchyard__v1__cross_validation_row__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchyard__v1__cross_validation_row__pack_to_buffer
+                     (const Switchyard__V1__CrossValidationRow *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchyard__v1__cross_validation_row__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchyard__V1__CrossValidationRow *
+       switchyard__v1__cross_validation_row__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchyard__V1__CrossValidationRow *)
+     protobuf_c_message_unpack (&switchyard__v1__cross_validation_row__descriptor,
+                                allocator, len, data);
+}
+void   switchyard__v1__cross_validation_row__free_unpacked
+                     (Switchyard__V1__CrossValidationRow *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchyard__v1__cross_validation_row__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   switchyard__v1__embedder_settings__init
                      (Switchyard__V1__EmbedderSettings         *message)
 {
@@ -187,7 +412,7 @@ void   switchyard__v1__model_price_entry__free_unpacked
   assert(message->base.descriptor == &switchyard__v1__model_price_entry__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor switchyard__v1__router_model_file__field_descriptors[14] =
+static const ProtobufCFieldDescriptor switchyard__v1__router_model_file__field_descriptors[17] =
 {
   {
     "format_version",
@@ -357,6 +582,42 @@ static const ProtobufCFieldDescriptor switchyard__v1__router_model_file__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "routers",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchyard__V1__RouterModelFile, n_routers),
+    offsetof(Switchyard__V1__RouterModelFile, routers),
+    &switchyard__v1__trained_router__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "default_router",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__RouterModelFile, default_router),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cross_validation",
+    17,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchyard__V1__RouterModelFile, n_cross_validation),
+    offsetof(Switchyard__V1__RouterModelFile, cross_validation),
+    &switchyard__v1__cross_validation_row__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__router_model_file__field_indices_by_name[] = {
   11,   /* field[11] = beta */
@@ -364,12 +625,15 @@ static const unsigned switchyard__v1__router_model_file__field_indices_by_name[]
   7,   /* field[7] = cluster_sizes */
   4,   /* field[4] = clusters */
   9,   /* field[9] = cost */
+  16,   /* field[16] = cross_validation */
+  15,   /* field[15] = default_router */
   5,   /* field[5] = dimension */
   2,   /* field[2] = embedder */
   0,   /* field[0] = format_version */
   3,   /* field[3] = models */
   13,   /* field[13] = normalization */
   8,   /* field[8] = performance */
+  14,   /* field[14] = routers */
   10,   /* field[10] = top_k */
   12,   /* field[12] = trained_on */
   1,   /* field[1] = version */
@@ -377,7 +641,7 @@ static const unsigned switchyard__v1__router_model_file__field_indices_by_name[]
 static const ProtobufCIntRange switchyard__v1__router_model_file__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__router_model_file__descriptor =
 {
@@ -387,11 +651,409 @@ const ProtobufCMessageDescriptor switchyard__v1__router_model_file__descriptor =
   "Switchyard__V1__RouterModelFile",
   "switchyard.v1",
   sizeof(Switchyard__V1__RouterModelFile),
-  14,
+  17,
   switchyard__v1__router_model_file__field_descriptors,
   switchyard__v1__router_model_file__field_indices_by_name,
   1,  switchyard__v1__router_model_file__number_ranges,
   (ProtobufCMessageInit) switchyard__v1__router_model_file__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchyard__v1__trained_router__field_descriptors[8] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__TrainedRouter, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__TrainedRouter, kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "spec",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__TrainedRouter, spec),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tensors",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchyard__V1__TrainedRouter, n_tensors),
+    offsetof(Switchyard__V1__TrainedRouter, tensors),
+    &switchyard__v1__tensor__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "numbers",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchyard__V1__TrainedRouter, n_numbers),
+    offsetof(Switchyard__V1__TrainedRouter, numbers),
+    &switchyard__v1__named_number__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "texts",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchyard__V1__TrainedRouter, n_texts),
+    offsetof(Switchyard__V1__TrainedRouter, texts),
+    &switchyard__v1__named_text__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "calibration",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Switchyard__V1__TrainedRouter, n_calibration),
+    offsetof(Switchyard__V1__TrainedRouter, calibration),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "calibrated_on",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__TrainedRouter, calibrated_on),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchyard__v1__trained_router__field_indices_by_name[] = {
+  7,   /* field[7] = calibrated_on */
+  6,   /* field[6] = calibration */
+  1,   /* field[1] = kind */
+  0,   /* field[0] = name */
+  4,   /* field[4] = numbers */
+  2,   /* field[2] = spec */
+  3,   /* field[3] = tensors */
+  5,   /* field[5] = texts */
+};
+static const ProtobufCIntRange switchyard__v1__trained_router__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor switchyard__v1__trained_router__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchyard.v1.TrainedRouter",
+  "TrainedRouter",
+  "Switchyard__V1__TrainedRouter",
+  "switchyard.v1",
+  sizeof(Switchyard__V1__TrainedRouter),
+  8,
+  switchyard__v1__trained_router__field_descriptors,
+  switchyard__v1__trained_router__field_indices_by_name,
+  1,  switchyard__v1__trained_router__number_ranges,
+  (ProtobufCMessageInit) switchyard__v1__trained_router__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchyard__v1__tensor__field_descriptors[4] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__Tensor, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rows",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__Tensor, rows),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "columns",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__Tensor, columns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "values",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_FLOAT,
+    offsetof(Switchyard__V1__Tensor, n_values),
+    offsetof(Switchyard__V1__Tensor, values),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchyard__v1__tensor__field_indices_by_name[] = {
+  2,   /* field[2] = columns */
+  0,   /* field[0] = name */
+  1,   /* field[1] = rows */
+  3,   /* field[3] = values */
+};
+static const ProtobufCIntRange switchyard__v1__tensor__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor switchyard__v1__tensor__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchyard.v1.Tensor",
+  "Tensor",
+  "Switchyard__V1__Tensor",
+  "switchyard.v1",
+  sizeof(Switchyard__V1__Tensor),
+  4,
+  switchyard__v1__tensor__field_descriptors,
+  switchyard__v1__tensor__field_indices_by_name,
+  1,  switchyard__v1__tensor__number_ranges,
+  (ProtobufCMessageInit) switchyard__v1__tensor__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchyard__v1__named_number__field_descriptors[2] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__NamedNumber, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__NamedNumber, value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchyard__v1__named_number__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange switchyard__v1__named_number__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor switchyard__v1__named_number__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchyard.v1.NamedNumber",
+  "NamedNumber",
+  "Switchyard__V1__NamedNumber",
+  "switchyard.v1",
+  sizeof(Switchyard__V1__NamedNumber),
+  2,
+  switchyard__v1__named_number__field_descriptors,
+  switchyard__v1__named_number__field_indices_by_name,
+  1,  switchyard__v1__named_number__number_ranges,
+  (ProtobufCMessageInit) switchyard__v1__named_number__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchyard__v1__named_text__field_descriptors[2] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__NamedText, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__NamedText, value),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchyard__v1__named_text__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange switchyard__v1__named_text__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor switchyard__v1__named_text__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchyard.v1.NamedText",
+  "NamedText",
+  "Switchyard__V1__NamedText",
+  "switchyard.v1",
+  sizeof(Switchyard__V1__NamedText),
+  2,
+  switchyard__v1__named_text__field_descriptors,
+  switchyard__v1__named_text__field_indices_by_name,
+  1,  switchyard__v1__named_text__number_ranges,
+  (ProtobufCMessageInit) switchyard__v1__named_text__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchyard__v1__cross_validation_row__field_descriptors[5] =
+{
+  {
+    "spec",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__CrossValidationRow, spec),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "metric",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__CrossValidationRow, metric),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "mean",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__CrossValidationRow, mean),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__CrossValidationRow, min),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__CrossValidationRow, max),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchyard__v1__cross_validation_row__field_indices_by_name[] = {
+  4,   /* field[4] = max */
+  2,   /* field[2] = mean */
+  1,   /* field[1] = metric */
+  3,   /* field[3] = min */
+  0,   /* field[0] = spec */
+};
+static const ProtobufCIntRange switchyard__v1__cross_validation_row__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor switchyard__v1__cross_validation_row__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchyard.v1.CrossValidationRow",
+  "CrossValidationRow",
+  "Switchyard__V1__CrossValidationRow",
+  "switchyard.v1",
+  sizeof(Switchyard__V1__CrossValidationRow),
+  5,
+  switchyard__v1__cross_validation_row__field_descriptors,
+  switchyard__v1__cross_validation_row__field_indices_by_name,
+  1,  switchyard__v1__cross_validation_row__number_ranges,
+  (ProtobufCMessageInit) switchyard__v1__cross_validation_row__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor switchyard__v1__embedder_settings__field_descriptors[5] =

@@ -1517,7 +1517,7 @@ const ProtobufCMessageDescriptor switchyard__v1__status_response__descriptor =
   (ProtobufCMessageInit) switchyard__v1__status_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__router_status__field_descriptors[7] =
+static const ProtobufCFieldDescriptor switchyard__v1__router_status__field_descriptors[9] =
 {
   {
     "router_version",
@@ -1603,20 +1603,46 @@ static const ProtobufCFieldDescriptor switchyard__v1__router_status__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "routers",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Switchyard__V1__RouterStatus, n_routers),
+    offsetof(Switchyard__V1__RouterStatus, routers),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "default_router",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__RouterStatus, default_router),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__router_status__field_indices_by_name[] = {
   1,   /* field[1] = clusters */
+  8,   /* field[8] = default_router */
   2,   /* field[2] = dimension */
   4,   /* field[4] = embedder */
   6,   /* field[6] = model_path */
   3,   /* field[3] = models */
   5,   /* field[5] = reloads */
   0,   /* field[0] = router_version */
+  7,   /* field[7] = routers */
 };
 static const ProtobufCIntRange switchyard__v1__router_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__router_status__descriptor =
 {
@@ -1626,7 +1652,7 @@ const ProtobufCMessageDescriptor switchyard__v1__router_status__descriptor =
   "Switchyard__V1__RouterStatus",
   "switchyard.v1",
   sizeof(Switchyard__V1__RouterStatus),
-  7,
+  9,
   switchyard__v1__router_status__field_descriptors,
   switchyard__v1__router_status__field_indices_by_name,
   1,  switchyard__v1__router_status__number_ranges,
@@ -2273,7 +2299,7 @@ const ProtobufCMessageDescriptor switchyard__v1__embed_response__descriptor =
   (ProtobufCMessageInit) switchyard__v1__embed_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__route_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor switchyard__v1__route_request__field_descriptors[10] =
 {
   {
     "prompt",
@@ -2335,18 +2361,83 @@ static const ProtobufCFieldDescriptor switchyard__v1__route_request__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "router",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__RouteRequest, router),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lambda",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Switchyard__V1__RouteRequest, tradeoff_case),
+    offsetof(Switchyard__V1__RouteRequest, lambda),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "threshold",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Switchyard__V1__RouteRequest, tradeoff_case),
+    offsetof(Switchyard__V1__RouteRequest, threshold),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "strong_share",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Switchyard__V1__RouteRequest, tradeoff_case),
+    offsetof(Switchyard__V1__RouteRequest, strong_share),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_latency_ms",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__RouteRequest, max_latency_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__route_request__field_indices_by_name[] = {
   4,   /* field[4] = allowed_models */
   2,   /* field[2] = alpha */
   1,   /* field[1] = embedding */
+  6,   /* field[6] = lambda */
   3,   /* field[3] = max_cost_usd */
+  9,   /* field[9] = max_latency_ms */
   0,   /* field[0] = prompt */
+  5,   /* field[5] = router */
+  8,   /* field[8] = strong_share */
+  7,   /* field[7] = threshold */
 };
 static const ProtobufCIntRange switchyard__v1__route_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__route_request__descriptor =
 {
@@ -2356,7 +2447,7 @@ const ProtobufCMessageDescriptor switchyard__v1__route_request__descriptor =
   "Switchyard__V1__RouteRequest",
   "switchyard.v1",
   sizeof(Switchyard__V1__RouteRequest),
-  5,
+  10,
   switchyard__v1__route_request__field_descriptors,
   switchyard__v1__route_request__field_indices_by_name,
   1,  switchyard__v1__route_request__number_ranges,
@@ -2504,7 +2595,7 @@ const ProtobufCMessageDescriptor switchyard__v1__cluster_hit__descriptor =
   (ProtobufCMessageInit) switchyard__v1__cluster_hit__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__route_response__field_descriptors[6] =
+static const ProtobufCFieldDescriptor switchyard__v1__route_response__field_descriptors[9] =
 {
   {
     "model",
@@ -2578,19 +2669,58 @@ static const ProtobufCFieldDescriptor switchyard__v1__route_response__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "router",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__RouteResponse, router),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "threshold",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__RouteResponse, threshold),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "strong_win_score",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__RouteResponse, strong_win_score),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__route_response__field_indices_by_name[] = {
   4,   /* field[4] = alpha */
   2,   /* field[2] = clusters */
   0,   /* field[0] = model */
   5,   /* field[5] = replica */
+  6,   /* field[6] = router */
   3,   /* field[3] = router_version */
   1,   /* field[1] = scores */
+  8,   /* field[8] = strong_win_score */
+  7,   /* field[7] = threshold */
 };
 static const ProtobufCIntRange switchyard__v1__route_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__route_response__descriptor =
 {
@@ -2600,7 +2730,7 @@ const ProtobufCMessageDescriptor switchyard__v1__route_response__descriptor =
   "Switchyard__V1__RouteResponse",
   "switchyard.v1",
   sizeof(Switchyard__V1__RouteResponse),
-  6,
+  9,
   switchyard__v1__route_response__field_descriptors,
   switchyard__v1__route_response__field_indices_by_name,
   1,  switchyard__v1__route_response__number_ranges,
@@ -2696,7 +2826,7 @@ const ProtobufCMessageDescriptor switchyard__v1__register_response__descriptor =
   (ProtobufCMessageInit) switchyard__v1__register_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__complete_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor switchyard__v1__complete_request__field_descriptors[11] =
 {
   {
     "prompt",
@@ -2770,19 +2900,84 @@ static const ProtobufCFieldDescriptor switchyard__v1__complete_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "lambda",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Switchyard__V1__CompleteRequest, tradeoff_case),
+    offsetof(Switchyard__V1__CompleteRequest, lambda),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "threshold",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Switchyard__V1__CompleteRequest, tradeoff_case),
+    offsetof(Switchyard__V1__CompleteRequest, threshold),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "strong_share",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Switchyard__V1__CompleteRequest, tradeoff_case),
+    offsetof(Switchyard__V1__CompleteRequest, strong_share),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "router",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__CompleteRequest, router),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_latency_ms",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__CompleteRequest, max_latency_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__complete_request__field_indices_by_name[] = {
   5,   /* field[5] = allowed_models */
   3,   /* field[3] = alpha */
+  6,   /* field[6] = lambda */
   4,   /* field[4] = max_cost_usd */
+  10,   /* field[10] = max_latency_ms */
   2,   /* field[2] = max_tokens */
   1,   /* field[1] = model */
   0,   /* field[0] = prompt */
+  9,   /* field[9] = router */
+  8,   /* field[8] = strong_share */
+  7,   /* field[7] = threshold */
 };
 static const ProtobufCIntRange switchyard__v1__complete_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__complete_request__descriptor =
 {
@@ -2792,7 +2987,7 @@ const ProtobufCMessageDescriptor switchyard__v1__complete_request__descriptor =
   "Switchyard__V1__CompleteRequest",
   "switchyard.v1",
   sizeof(Switchyard__V1__CompleteRequest),
-  6,
+  11,
   switchyard__v1__complete_request__field_descriptors,
   switchyard__v1__complete_request__field_indices_by_name,
   1,  switchyard__v1__complete_request__number_ranges,

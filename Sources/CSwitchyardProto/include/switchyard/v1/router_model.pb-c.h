@@ -16,6 +16,11 @@ PROTOBUF_C__BEGIN_DECLS
 
 
 typedef struct Switchyard__V1__RouterModelFile Switchyard__V1__RouterModelFile;
+typedef struct Switchyard__V1__TrainedRouter Switchyard__V1__TrainedRouter;
+typedef struct Switchyard__V1__Tensor Switchyard__V1__Tensor;
+typedef struct Switchyard__V1__NamedNumber Switchyard__V1__NamedNumber;
+typedef struct Switchyard__V1__NamedText Switchyard__V1__NamedText;
+typedef struct Switchyard__V1__CrossValidationRow Switchyard__V1__CrossValidationRow;
 typedef struct Switchyard__V1__EmbedderSettings Switchyard__V1__EmbedderSettings;
 typedef struct Switchyard__V1__RoutedModel Switchyard__V1__RoutedModel;
 typedef struct Switchyard__V1__ModelPriceEntry Switchyard__V1__ModelPriceEntry;
@@ -30,7 +35,7 @@ struct  Switchyard__V1__RouterModelFile
 {
   ProtobufCMessage base;
   /*
-   * 1 for this layout. A reader rejects versions it does not know.
+   * 2 for this layout (1: a single cluster router). A reader rejects versions it does not know.
    */
   uint32_t format_version;
   /*
@@ -72,10 +77,120 @@ struct  Switchyard__V1__RouterModelFile
    * How performance and cost are scaled to [0, 1]: "global" (also when empty) or "per-cluster".
    */
   char *normalization;
+  /*
+   * Version 2: every router, and the one requests get by default.
+   */
+  size_t n_routers;
+  Switchyard__V1__TrainedRouter **routers;
+  char *default_router;
+  /*
+   * `switchyard train --router auto`: each candidate's cross-validated figure.
+   */
+  size_t n_cross_validation;
+  Switchyard__V1__CrossValidationRow **cross_validation;
 };
 #define SWITCHYARD__V1__ROUTER_MODEL_FILE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__router_model_file__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , 0, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
+ * One trained router: its family and its numbers, by name (each family reads its own names).
+ */
+struct  Switchyard__V1__TrainedRouter
+{
+  ProtobufCMessage base;
+  /*
+   * The name requests use, e.g. "knn".
+   */
+  char *name;
+  /*
+   * cluster, knn, predictor, mf, sw-ranking, classifier, length or random.
+   */
+  char *kind;
+  /*
+   * How it was trained, e.g. "knn(neighbors=50)".
+   */
+  char *spec;
+  size_t n_tensors;
+  Switchyard__V1__Tensor **tensors;
+  size_t n_numbers;
+  Switchyard__V1__NamedNumber **numbers;
+  size_t n_texts;
+  Switchyard__V1__NamedText **texts;
+  /*
+   * The strong-win scores at evenly spaced quantiles of the calibration prompts (ascending), so
+   * a request can ask for a share of strong calls; empty when not calibrated.
+   */
+  size_t n_calibration;
+  double *calibration;
+  /*
+   * What the calibration prompts were.
+   */
+  char *calibrated_on;
+};
+#define SWITCHYARD__V1__TRAINED_ROUTER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__trained_router__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A matrix of floats, row-major.
+ */
+struct  Switchyard__V1__Tensor
+{
+  ProtobufCMessage base;
+  char *name;
+  uint32_t rows;
+  uint32_t columns;
+  size_t n_values;
+  float *values;
+};
+#define SWITCHYARD__V1__TENSOR__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__tensor__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL }
+
+
+struct  Switchyard__V1__NamedNumber
+{
+  ProtobufCMessage base;
+  char *name;
+  double value;
+};
+#define SWITCHYARD__V1__NAMED_NUMBER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__named_number__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Switchyard__V1__NamedText
+{
+  ProtobufCMessage base;
+  char *name;
+  char *value;
+};
+#define SWITCHYARD__V1__NAMED_TEXT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__named_text__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Switchyard__V1__CrossValidationRow
+{
+  ProtobufCMessage base;
+  /*
+   * e.g. "knn(neighbors=50)".
+   */
+  char *spec;
+  /*
+   * "APGR" or "AIQ".
+   */
+  char *metric;
+  double mean;
+  double min;
+  double max;
+};
+#define SWITCHYARD__V1__CROSS_VALIDATION_ROW__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__cross_validation_row__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
 /*
@@ -149,6 +264,101 @@ Switchyard__V1__RouterModelFile *
 void   switchyard__v1__router_model_file__free_unpacked
                      (Switchyard__V1__RouterModelFile *message,
                       ProtobufCAllocator *allocator);
+/* Switchyard__V1__TrainedRouter methods */
+void   switchyard__v1__trained_router__init
+                     (Switchyard__V1__TrainedRouter         *message);
+size_t switchyard__v1__trained_router__get_packed_size
+                     (const Switchyard__V1__TrainedRouter   *message);
+size_t switchyard__v1__trained_router__pack
+                     (const Switchyard__V1__TrainedRouter   *message,
+                      uint8_t             *out);
+size_t switchyard__v1__trained_router__pack_to_buffer
+                     (const Switchyard__V1__TrainedRouter   *message,
+                      ProtobufCBuffer     *buffer);
+Switchyard__V1__TrainedRouter *
+       switchyard__v1__trained_router__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchyard__v1__trained_router__free_unpacked
+                     (Switchyard__V1__TrainedRouter *message,
+                      ProtobufCAllocator *allocator);
+/* Switchyard__V1__Tensor methods */
+void   switchyard__v1__tensor__init
+                     (Switchyard__V1__Tensor         *message);
+size_t switchyard__v1__tensor__get_packed_size
+                     (const Switchyard__V1__Tensor   *message);
+size_t switchyard__v1__tensor__pack
+                     (const Switchyard__V1__Tensor   *message,
+                      uint8_t             *out);
+size_t switchyard__v1__tensor__pack_to_buffer
+                     (const Switchyard__V1__Tensor   *message,
+                      ProtobufCBuffer     *buffer);
+Switchyard__V1__Tensor *
+       switchyard__v1__tensor__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchyard__v1__tensor__free_unpacked
+                     (Switchyard__V1__Tensor *message,
+                      ProtobufCAllocator *allocator);
+/* Switchyard__V1__NamedNumber methods */
+void   switchyard__v1__named_number__init
+                     (Switchyard__V1__NamedNumber         *message);
+size_t switchyard__v1__named_number__get_packed_size
+                     (const Switchyard__V1__NamedNumber   *message);
+size_t switchyard__v1__named_number__pack
+                     (const Switchyard__V1__NamedNumber   *message,
+                      uint8_t             *out);
+size_t switchyard__v1__named_number__pack_to_buffer
+                     (const Switchyard__V1__NamedNumber   *message,
+                      ProtobufCBuffer     *buffer);
+Switchyard__V1__NamedNumber *
+       switchyard__v1__named_number__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchyard__v1__named_number__free_unpacked
+                     (Switchyard__V1__NamedNumber *message,
+                      ProtobufCAllocator *allocator);
+/* Switchyard__V1__NamedText methods */
+void   switchyard__v1__named_text__init
+                     (Switchyard__V1__NamedText         *message);
+size_t switchyard__v1__named_text__get_packed_size
+                     (const Switchyard__V1__NamedText   *message);
+size_t switchyard__v1__named_text__pack
+                     (const Switchyard__V1__NamedText   *message,
+                      uint8_t             *out);
+size_t switchyard__v1__named_text__pack_to_buffer
+                     (const Switchyard__V1__NamedText   *message,
+                      ProtobufCBuffer     *buffer);
+Switchyard__V1__NamedText *
+       switchyard__v1__named_text__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchyard__v1__named_text__free_unpacked
+                     (Switchyard__V1__NamedText *message,
+                      ProtobufCAllocator *allocator);
+/* Switchyard__V1__CrossValidationRow methods */
+void   switchyard__v1__cross_validation_row__init
+                     (Switchyard__V1__CrossValidationRow         *message);
+size_t switchyard__v1__cross_validation_row__get_packed_size
+                     (const Switchyard__V1__CrossValidationRow   *message);
+size_t switchyard__v1__cross_validation_row__pack
+                     (const Switchyard__V1__CrossValidationRow   *message,
+                      uint8_t             *out);
+size_t switchyard__v1__cross_validation_row__pack_to_buffer
+                     (const Switchyard__V1__CrossValidationRow   *message,
+                      ProtobufCBuffer     *buffer);
+Switchyard__V1__CrossValidationRow *
+       switchyard__v1__cross_validation_row__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchyard__v1__cross_validation_row__free_unpacked
+                     (Switchyard__V1__CrossValidationRow *message,
+                      ProtobufCAllocator *allocator);
 /* Switchyard__V1__EmbedderSettings methods */
 void   switchyard__v1__embedder_settings__init
                      (Switchyard__V1__EmbedderSettings         *message);
@@ -211,6 +421,21 @@ void   switchyard__v1__model_price_entry__free_unpacked
 typedef void (*Switchyard__V1__RouterModelFile_Closure)
                  (const Switchyard__V1__RouterModelFile *message,
                   void *closure_data);
+typedef void (*Switchyard__V1__TrainedRouter_Closure)
+                 (const Switchyard__V1__TrainedRouter *message,
+                  void *closure_data);
+typedef void (*Switchyard__V1__Tensor_Closure)
+                 (const Switchyard__V1__Tensor *message,
+                  void *closure_data);
+typedef void (*Switchyard__V1__NamedNumber_Closure)
+                 (const Switchyard__V1__NamedNumber *message,
+                  void *closure_data);
+typedef void (*Switchyard__V1__NamedText_Closure)
+                 (const Switchyard__V1__NamedText *message,
+                  void *closure_data);
+typedef void (*Switchyard__V1__CrossValidationRow_Closure)
+                 (const Switchyard__V1__CrossValidationRow *message,
+                  void *closure_data);
 typedef void (*Switchyard__V1__EmbedderSettings_Closure)
                  (const Switchyard__V1__EmbedderSettings *message,
                   void *closure_data);
@@ -227,6 +452,11 @@ typedef void (*Switchyard__V1__ModelPriceEntry_Closure)
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor switchyard__v1__router_model_file__descriptor;
+extern const ProtobufCMessageDescriptor switchyard__v1__trained_router__descriptor;
+extern const ProtobufCMessageDescriptor switchyard__v1__tensor__descriptor;
+extern const ProtobufCMessageDescriptor switchyard__v1__named_number__descriptor;
+extern const ProtobufCMessageDescriptor switchyard__v1__named_text__descriptor;
+extern const ProtobufCMessageDescriptor switchyard__v1__cross_validation_row__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__embedder_settings__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__routed_model__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__model_price_entry__descriptor;

@@ -203,10 +203,16 @@ struct  Switchyard__V1__RouterStatus
    * Where the router model was loaded from.
    */
   char *model_path;
+  /*
+   * The routers in the file, and the one requests that name none get.
+   */
+  size_t n_routers;
+  char **routers;
+  char *default_router;
 };
 #define SWITCHYARD__V1__ROUTER_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__router_status__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Switchyard__V1__ReplicaStatus
@@ -362,7 +368,10 @@ struct  Switchyard__V1__EmbedResponse
 typedef enum {
   SWITCHYARD__V1__ROUTE_REQUEST__TRADEOFF__NOT_SET = 0,
   SWITCHYARD__V1__ROUTE_REQUEST__TRADEOFF_ALPHA = 3,
-  SWITCHYARD__V1__ROUTE_REQUEST__TRADEOFF_MAX_COST_USD = 4
+  SWITCHYARD__V1__ROUTE_REQUEST__TRADEOFF_MAX_COST_USD = 4,
+  SWITCHYARD__V1__ROUTE_REQUEST__TRADEOFF_LAMBDA = 7,
+  SWITCHYARD__V1__ROUTE_REQUEST__TRADEOFF_THRESHOLD = 8,
+  SWITCHYARD__V1__ROUTE_REQUEST__TRADEOFF_STRONG_SHARE = 9
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SWITCHYARD__V1__ROUTE_REQUEST__TRADEOFF__CASE)
 } Switchyard__V1__RouteRequest__TradeoffCase;
 
@@ -383,6 +392,14 @@ struct  Switchyard__V1__RouteRequest
    */
   size_t n_allowed_models;
   char **allowed_models;
+  /*
+   * The router of the file to decide with, e.g. "knn". Empty: the file's default.
+   */
+  char *router;
+  /*
+   * When set (> 0): only models whose configured latency is at most this many milliseconds.
+   */
+  double max_latency_ms;
   Switchyard__V1__RouteRequest__TradeoffCase tradeoff_case;
   union {
     /*
@@ -393,11 +410,24 @@ struct  Switchyard__V1__RouteRequest
      * Highest predicted quality whose predicted cost per request stays within this many dollars.
      */
     double max_cost_usd;
+    /*
+     * Highest predicted quality minus lambda times predicted dollars (Routoo's Lagrangian form).
+     */
+    double lambda;
+    /*
+     * RouteLLM: the strong model when the router's strong-win score is at least this.
+     */
+    double threshold;
+    /*
+     * RouteLLM: the threshold that sends this share of the router's calibration prompts to the
+     * strong model, in (0, 1).
+     */
+    double strong_share;
   };
 };
 #define SWITCHYARD__V1__ROUTE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__route_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, SWITCHYARD__V1__ROUTE_REQUEST__TRADEOFF__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0, SWITCHYARD__V1__ROUTE_REQUEST__TRADEOFF__NOT_SET, {0} }
 
 
 struct  Switchyard__V1__ModelScore
@@ -466,10 +496,22 @@ struct  Switchyard__V1__RouteResponse
    * Which router replica answered.
    */
   char *replica;
+  /*
+   * The router of the file that decided.
+   */
+  char *router;
+  /*
+   * The strong-win threshold used (threshold and strong-share requests).
+   */
+  double threshold;
+  /*
+   * The router's strong-win score for the prompt.
+   */
+  double strong_win_score;
 };
 #define SWITCHYARD__V1__ROUTE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__route_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /*
@@ -502,7 +544,10 @@ struct  Switchyard__V1__RegisterResponse
 typedef enum {
   SWITCHYARD__V1__COMPLETE_REQUEST__TRADEOFF__NOT_SET = 0,
   SWITCHYARD__V1__COMPLETE_REQUEST__TRADEOFF_ALPHA = 4,
-  SWITCHYARD__V1__COMPLETE_REQUEST__TRADEOFF_MAX_COST_USD = 5
+  SWITCHYARD__V1__COMPLETE_REQUEST__TRADEOFF_MAX_COST_USD = 5,
+  SWITCHYARD__V1__COMPLETE_REQUEST__TRADEOFF_LAMBDA = 7,
+  SWITCHYARD__V1__COMPLETE_REQUEST__TRADEOFF_THRESHOLD = 8,
+  SWITCHYARD__V1__COMPLETE_REQUEST__TRADEOFF_STRONG_SHARE = 9
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SWITCHYARD__V1__COMPLETE_REQUEST__TRADEOFF__CASE)
 } Switchyard__V1__CompleteRequest__TradeoffCase;
 
@@ -523,15 +568,26 @@ struct  Switchyard__V1__CompleteRequest
    */
   size_t n_allowed_models;
   char **allowed_models;
+  /*
+   * With model "auto": the router of the router file to ask (empty: its default).
+   */
+  char *router;
+  /*
+   * With model "auto": only models whose configured latency is at most this many milliseconds.
+   */
+  double max_latency_ms;
   Switchyard__V1__CompleteRequest__TradeoffCase tradeoff_case;
   union {
     double alpha;
     double max_cost_usd;
+    double lambda;
+    double threshold;
+    double strong_share;
   };
 };
 #define SWITCHYARD__V1__COMPLETE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__complete_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, SWITCHYARD__V1__COMPLETE_REQUEST__TRADEOFF__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, SWITCHYARD__V1__COMPLETE_REQUEST__TRADEOFF__NOT_SET, {0} }
 
 
 /*
