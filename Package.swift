@@ -68,13 +68,16 @@ let package = Package(
         .target(name: "CVectorKernels"),
         // Pure routing: vectors, k-means, the hash embedder, routers, evaluation metrics. No I/O.
         .target(name: "RouterCore", dependencies: ["CVectorKernels", "COpenBLAS"]),
+        // all-MiniLM-L6-v2 natively: WordPiece, the BERT encoder on OpenBLAS, mean pooling.
+        .target(name: "CTransformerKernels"),
+        .target(name: "MiniLM", dependencies: ["CTransformerKernels"]),
         // Data files: the JSONL dataset format, price tables, converters from published results.
         .target(name: "Datasets", dependencies: ["RouterCore", "Zlib"]),
         // Router files: a trained router as a zlib-compressed protobuf-c message.
         .target(name: "RouterFile", dependencies: ["RouterCore", "Wire", "Zlib"]),
 
         // The embedding service's logic: the Embed handler and its LRU cache.
-        .target(name: "EmbeddingService", dependencies: ["RouterCore", "RPC", "Wire", "HTTPKit"] + nio),
+        .target(name: "EmbeddingService", dependencies: ["RouterCore", "MiniLM", "RPC", "Wire", "HTTPKit"] + nio),
 
         // The router service's logic: Route/Reload over a swappable router model, prompt embedding,
         // registration with a coordinator.
@@ -119,14 +122,14 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
         .executableTarget(
             name: "SwitchyardEmbed",
-            dependencies: ["ServiceKit", "RPC", "Wire", "EmbeddingService", "RouterCore", "HTTPKit",
+            dependencies: ["ServiceKit", "RPC", "Wire", "EmbeddingService", "MiniLM", "RouterCore", "HTTPKit",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "SwitchyardCLI",
-            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "Datasets", "RouterFile", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
+            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "MiniLM", "Datasets", "RouterFile", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
         .executableTarget(
             name: "SwitchyardBench",
-            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "MiniLM", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(
             name: "WireTests",
@@ -134,6 +137,7 @@ let package = Package(
                            .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"]),
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
+        .testTarget(name: "MiniLMTests", dependencies: ["MiniLM"], exclude: ["Fixtures"]),
         .testTarget(name: "EmbeddingServiceTests", dependencies: ["EmbeddingService", "RouterCore", "RPC", "Wire", "HTTPKit", logging]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "RouterCore", "RouterFile"]),
         // End to end: the executables as processes (they must be built: `swift build`).

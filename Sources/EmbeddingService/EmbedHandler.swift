@@ -8,7 +8,8 @@ import Wire
 /// event loop so it cannot stall the connections sharing it.
 public struct EmbedHandler: Sendable {
     public let embedder: any TextEmbedder
-    public let cache: LRUCache<String, [Float]>
+    /// Recent embeddings by embedder, version and text.
+    public let cache: LRUCache<String, Embedding>
     public let limits: EmbedLimits
 
     public init(embedder: any TextEmbedder = HashEmbedder(), cacheEntries: Int = 10_000, limits: EmbedLimits = .init()) {
@@ -28,35 +29,27 @@ public struct EmbedHandler: Sendable {
     /// The response for `texts`: cached vectors, and the rest embedded in one batch (each
     /// distinct text once).
     public func embed(_ texts: [String]) async throws -> EmbedResponse {
-        let (cached, missing) = lookUp(texts)
-        var computed: [[Float]] = []
+        let keys = texts.map { "\(embedder.name)@\(embedder.version)\u{1F}\($0)" }
+        let cached = keys.map { cache.value(for: $0) }
+        var seen = Set<String>()
+        let missing = texts.indices.filter { cached[$0] == nil && seen.insert(keys[$0]).inserted }
+        var fresh: [String: Embedding] = [:]
         if !missing.isEmpty {
-            if let local = embedder as? any LocalTextEmbedder, limits.isInline(missing) {
-                computed = local.embedNow(missing)
+            let missingTexts = missing.map { texts[$0] }
+            let computed = if let local = embedder as? any LocalTextEmbedder, limits.isInline(missingTexts) {
+                local.embedNow(missingTexts)
             } else {
-                computed = try await embedder.embed(missing)
+                try await embedder.embed(missingTexts)
+            }
+            for (index, embedding) in zip(missing, computed) {
+                fresh[keys[index]] = embedding
+                cache.insert(embedding, for: keys[index])
             }
         }
-        return assemble(texts, cached, missing, computed)
-    }
-
-    /// The cached vector of each text, and the distinct texts not cached.
-    private func lookUp(_ texts: [String]) -> (cached: [[Float]?], missing: [String]) {
-        let cached = texts.map { cache.value(for: $0) }
-        var seen = Set<String>()
-        let missing = texts.indices.filter { cached[$0] == nil }.map { texts[$0] }.filter { seen.insert($0).inserted }
-        return (cached, missing)
-    }
-
-    /// The response with `computed` (the vectors of `missing`) filled in and cached.
-    private func assemble(_ texts: [String], _ cached: [[Float]?], _ missing: [String], _ computed: [[Float]]) -> EmbedResponse {
-        var fresh: [String: [Float]] = [:]
-        for (text, vector) in zip(missing, computed) {
-            fresh[text] = vector
-            cache.insert(vector, for: text)
-        }
-        let vectors = texts.indices.map { Vector(values: cached[$0] ?? fresh[texts[$0]]!) }
-        return EmbedResponse(vectors: vectors, embedder: embedder.name, dimension: UInt32(embedder.dimension))
+        let embeddings = texts.indices.map { cached[$0] ?? fresh[keys[$0]]! }
+        return EmbedResponse(
+            vectors: embeddings.map { Vector(values: $0.vector) }, embedder: embedder.name, dimension: UInt32(embedder.dimension),
+            truncated: embeddings.map(\.truncated), embedderVersion: embedder.version)
     }
 
     /// The embedder's part of Status.

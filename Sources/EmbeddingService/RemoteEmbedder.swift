@@ -28,7 +28,7 @@ public struct RemoteEmbedder: TextEmbedder {
 
     public var name: String { "remote:\(model)" }
 
-    public func embed(_ texts: [String]) async throws -> [[Float]] {
+    public func embed(_ texts: [String]) async throws -> [Embedding] {
         let body: [UInt8]
         do {
             body = try await HTTPClient.postJSON(
@@ -37,7 +37,7 @@ public struct RemoteEmbedder: TextEmbedder {
             let code: StatusCode = error.isTimeout ? .deadlineExceeded : error.isRateLimited ? .resourceExhausted : .unavailable
             throw RPCError(code, "remote embedder \(endpoint): \(error)", cause: error)
         }
-        return try decode(body, count: texts.count)
+        return try decode(body, count: texts.count).map { Embedding(vector: $0) }
     }
 
     /// The vectors of an embeddings response, ordered by `index`, each scaled to unit length.

@@ -105,12 +105,12 @@ extension EmbedderSettings {
         self.init(
             kind: spec.kind, dimension: UInt32(spec.dimension),
             charNGramMin: UInt32(spec.hash?.charNGrams.lowerBound ?? 0), charNGramMax: UInt32(spec.hash?.charNGrams.upperBound ?? 0),
-            charWeight: spec.hash?.charWeight ?? 0)
+            charWeight: spec.hash?.charWeight ?? 0, version: spec.version ?? "")
     }
 
     func spec() throws -> EmbedderSpec {
         guard dimension > 0 else { throw RouterFileError("embedder dimension is 0") }
-        guard kind == "hash" else { return EmbedderSpec(kind: kind, dimension: Int(dimension)) }
+        guard kind == "hash" else { return EmbedderSpec(kind: kind, dimension: Int(dimension), version: version.isEmpty ? nil : version) }
         guard charNGramMin >= 1, charNGramMin <= charNGramMax else {
             throw RouterFileError("hash embedder n-gram range \(charNGramMin)...\(charNGramMax) is invalid")
         }

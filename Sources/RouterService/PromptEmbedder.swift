@@ -32,11 +32,12 @@ public struct EmbeddingServiceClient: PromptEmbedder {
             let code: StatusCode = error.code == .deadlineExceeded ? .deadlineExceeded : .unavailable
             throw RPCError(code, "embedding service \(client.target): \(error.message)")
         }
-        guard response.embedder == spec.kind, Int(response.dimension) == spec.dimension else {
+        let sameWeights = (spec.version ?? "").isEmpty || response.embedderVersion.isEmpty || spec.version == response.embedderVersion
+        guard response.embedder == spec.kind, Int(response.dimension) == spec.dimension, sameWeights else {
             throw RPCError(
                 .failedPrecondition,
-                "embedding service \(client.target) embeds with \(response.embedder):\(response.dimension), "
-                    + "the router model was trained with \(spec.kind):\(spec.dimension)")
+                "embedding service \(client.target) embeds with \(response.embedder):\(response.dimension) \(response.embedderVersion), "
+                    + "the router file was trained with \(spec.kind):\(spec.dimension) \(spec.version ?? "")")
         }
         guard response.vectors.count == 1, response.vectors[0].values.count == spec.dimension else {
             throw RPCError(.internal, "embedding service \(client.target) answered \(response.vectors.count) vectors of the wrong size")

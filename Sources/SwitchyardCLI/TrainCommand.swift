@@ -53,8 +53,9 @@ struct TrainCommand: ParsableCommand {
             set = set.subset(split.train)
             stderr("held out \(lines.count) prompts in \(holdoutOut); training on \(set.count)")
         }
-        stderr("embedding \(set.count) prompts (\(embedding.spec.kind), \(embedding.spec.dimension) dimensions)")
-        let training = try embedding.trainingData(set)
+        let embedder = try embedding.load()
+        stderr("embedding \(set.count) prompts (\(embedder.spec.kind), \(embedder.spec.dimension) dimensions)")
+        let training = embedder.trainingData(set)
         var crossValidation: [CrossValidationRow] = []
         let specs: [RouterSpec]
         if router == "auto" {
@@ -80,12 +81,12 @@ struct TrainCommand: ParsableCommand {
         let version = specs.map(\.kind.rawValue).joined(separator: "+") + "-s\(routers.seed)-n\(set.count)-"
             + RouterBundle.fingerprint(entries.map(\.router))
         let bundle = try RouterBundle(
-            version: version, embedder: embedding.spec, models: set.models, prices: set.models.map { prices[$0] },
+            version: version, embedder: embedder.spec, models: set.models, prices: set.models.map { prices[$0] },
             entries: entries, defaultRouter: entries[0].name, crossValidation: crossValidation,
             trainedOn: data.dataFiles.joined(separator: ", "))
         try RouterFile.save(bundle, to: out)
         print("wrote \(out): router \(version) (\(entries.map(\.spec).joined(separator: ", "))), \(set.models.count) models, "
-            + "\(embedding.spec.kind) embeddings of \(embedding.spec.dimension) dimensions, trained on \(set.count) prompts")
+            + "\(embedder.spec.kind) embeddings of \(embedder.spec.dimension) dimensions, trained on \(set.count) prompts")
     }
 }
 

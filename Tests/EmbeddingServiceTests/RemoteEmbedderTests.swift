@@ -34,8 +34,8 @@ struct RemoteEmbedderTests {
             endpoint: try HTTPEndpoint("http://127.0.0.1:\(address.port!)/v1"), model: "test-embed", dimension: 4, apiKey: "k")
         let vectors = try await embedder.embed(["abc", "a"])
         #expect(vectors.count == 2)
-        #expect(abs(vectors[0][0] - 3 / Float(10).squareRoot()) < 1e-6)
-        #expect(abs(vectors[1][0] - 1 / Float(2).squareRoot()) < 1e-6)
+        #expect(abs(vectors[0].vector[0] - 3 / Float(10).squareRoot()) < 1e-6)
+        #expect(abs(vectors[1].vector[0] - 1 / Float(2).squareRoot()) < 1e-6)
         #expect(embedder.name == "remote:test-embed")
 
         let wrongDimension = RemoteEmbedder(

@@ -62,26 +62,6 @@ public struct ClusterRouterModel: Sendable, Equatable {
     }
 }
 
-/// Which embedder produced a router's vectors, and its settings.
-public struct EmbedderSpec: Sendable, Equatable, Codable {
-    /// "hash", or the name of an external embedder.
-    public var kind: String
-    public var dimension: Int
-    /// The hash embedder's settings when `kind` is "hash".
-    public var hash: HashEmbedder.Settings?
-
-    public init(kind: String, dimension: Int, hash: HashEmbedder.Settings? = nil) {
-        self.kind = kind
-        self.dimension = dimension
-        self.hash = hash
-    }
-
-    /// The built-in hash embedder with `settings`.
-    public static func hash(_ settings: HashEmbedder.Settings) -> EmbedderSpec {
-        EmbedderSpec(kind: "hash", dimension: settings.dimension, hash: settings)
-    }
-}
-
 /// How a cluster router puts performance and cost on [0, 1].
 public enum Normalization: String, Sendable, Equatable, Codable, CaseIterable {
     /// Min-max across models inside each cluster, as the Avengers-Pro paper does. With two

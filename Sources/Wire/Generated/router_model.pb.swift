@@ -394,19 +394,23 @@ public struct EmbedderSettings: ProtoMessage, Equatable {
     public var charNGramMin: UInt32
     public var charNGramMax: UInt32
     public var charWeight: Float
+    /// An external embedder's weights, e.g. "minilm-l6-v2@5f1c2a9d": serving checks it is the same.
+    public var version: String
 
     public init(
         kind: String = "",
         dimension: UInt32 = 0,
         charNGramMin: UInt32 = 0,
         charNGramMax: UInt32 = 0,
-        charWeight: Float = 0
+        charWeight: Float = 0,
+        version: String = ""
     ) {
         self.kind = kind
         self.dimension = dimension
         self.charNGramMin = charNGramMin
         self.charNGramMax = charNGramMax
         self.charWeight = charWeight
+        self.version = version
     }
 
     public static let protoName = "switchyard.v1.EmbedderSettings"
@@ -432,6 +436,7 @@ extension EmbedderSettings: CBridged {
         charNGramMin = m.pointee.char_ngram_min
         charNGramMax = m.pointee.char_ngram_max
         charWeight = m.pointee.char_weight
+        version = ProtoC.string(m.pointee.version)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -440,6 +445,7 @@ extension EmbedderSettings: CBridged {
         m.pointee.char_ngram_min = charNGramMin
         m.pointee.char_ngram_max = charNGramMax
         m.pointee.char_weight = charWeight
+        if !version.isEmpty { m.pointee.version = arena.string(version) }
     }
 }
 

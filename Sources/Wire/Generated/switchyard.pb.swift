@@ -841,14 +841,26 @@ extension Vector: CBridged {
 /// proto: `switchyard.v1.EmbedResponse`
 public struct EmbedResponse: ProtoMessage, Equatable {
     public var vectors: [Vector]
-    /// The embedder and its dimension, e.g. "hash-v1:384"; a router checks it matches its model.
+    /// The embedder, e.g. "hash" or "minilm", and its dimension; a router checks they match its model.
     public var embedder: String
     public var dimension: UInt32
+    /// Per text: true when it was cut to the embedder's input limit (MiniLM: 256 tokens) first.
+    public var truncated: [Bool]
+    /// Identifies the embedder's weights (e.g. "minilm-l6-v2@5f1c2a9d"); empty for the hash embedder.
+    public var embedderVersion: String
 
-    public init(vectors: [Vector] = [], embedder: String = "", dimension: UInt32 = 0) {
+    public init(
+        vectors: [Vector] = [],
+        embedder: String = "",
+        dimension: UInt32 = 0,
+        truncated: [Bool] = [],
+        embedderVersion: String = ""
+    ) {
         self.vectors = vectors
         self.embedder = embedder
         self.dimension = dimension
+        self.truncated = truncated
+        self.embedderVersion = embedderVersion
     }
 
     public static let protoName = "switchyard.v1.EmbedResponse"
@@ -872,12 +884,16 @@ extension EmbedResponse: CBridged {
         vectors = ProtoC.array(m.pointee.vectors, m.pointee.n_vectors).map { Vector(unpacked: $0!) }
         embedder = ProtoC.string(m.pointee.embedder)
         dimension = m.pointee.dimension
+        truncated = ProtoC.array(m.pointee.truncated, m.pointee.n_truncated).map { $0 != 0 }
+        embedderVersion = ProtoC.string(m.pointee.embedder_version)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
         if !vectors.isEmpty { (m.pointee.n_vectors, m.pointee.vectors) = arena.array(vectors.map { Optional($0.packed(in: arena)) }) }
         if !embedder.isEmpty { m.pointee.embedder = arena.string(embedder) }
         m.pointee.dimension = dimension
+        if !truncated.isEmpty { (m.pointee.n_truncated, m.pointee.truncated) = arena.array(truncated.map { $0 ? 1 : 0 }) }
+        if !embedderVersion.isEmpty { m.pointee.embedder_version = arena.string(embedderVersion) }
     }
 }
 

@@ -1056,7 +1056,7 @@ const ProtobufCMessageDescriptor switchyard__v1__cross_validation_row__descripto
   (ProtobufCMessageInit) switchyard__v1__cross_validation_row__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__embedder_settings__field_descriptors[5] =
+static const ProtobufCFieldDescriptor switchyard__v1__embedder_settings__field_descriptors[6] =
 {
   {
     "kind",
@@ -1118,6 +1118,18 @@ static const ProtobufCFieldDescriptor switchyard__v1__embedder_settings__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "version",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__EmbedderSettings, version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__embedder_settings__field_indices_by_name[] = {
   3,   /* field[3] = char_ngram_max */
@@ -1125,11 +1137,12 @@ static const unsigned switchyard__v1__embedder_settings__field_indices_by_name[]
   4,   /* field[4] = char_weight */
   1,   /* field[1] = dimension */
   0,   /* field[0] = kind */
+  5,   /* field[5] = version */
 };
 static const ProtobufCIntRange switchyard__v1__embedder_settings__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__embedder_settings__descriptor =
 {
@@ -1139,7 +1152,7 @@ const ProtobufCMessageDescriptor switchyard__v1__embedder_settings__descriptor =
   "Switchyard__V1__EmbedderSettings",
   "switchyard.v1",
   sizeof(Switchyard__V1__EmbedderSettings),
-  5,
+  6,
   switchyard__v1__embedder_settings__field_descriptors,
   switchyard__v1__embedder_settings__field_indices_by_name,
   1,  switchyard__v1__embedder_settings__number_ranges,

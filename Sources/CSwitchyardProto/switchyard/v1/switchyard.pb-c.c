@@ -2235,7 +2235,7 @@ const ProtobufCMessageDescriptor switchyard__v1__vector__descriptor =
   (ProtobufCMessageInit) switchyard__v1__vector__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__embed_response__field_descriptors[3] =
+static const ProtobufCFieldDescriptor switchyard__v1__embed_response__field_descriptors[5] =
 {
   {
     "vectors",
@@ -2273,16 +2273,42 @@ static const ProtobufCFieldDescriptor switchyard__v1__embed_response__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "truncated",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Switchyard__V1__EmbedResponse, n_truncated),
+    offsetof(Switchyard__V1__EmbedResponse, truncated),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "embedder_version",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__EmbedResponse, embedder_version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__embed_response__field_indices_by_name[] = {
   2,   /* field[2] = dimension */
   1,   /* field[1] = embedder */
+  4,   /* field[4] = embedder_version */
+  3,   /* field[3] = truncated */
   0,   /* field[0] = vectors */
 };
 static const ProtobufCIntRange switchyard__v1__embed_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__embed_response__descriptor =
 {
@@ -2292,7 +2318,7 @@ const ProtobufCMessageDescriptor switchyard__v1__embed_response__descriptor =
   "Switchyard__V1__EmbedResponse",
   "switchyard.v1",
   sizeof(Switchyard__V1__EmbedResponse),
-  3,
+  5,
   switchyard__v1__embed_response__field_descriptors,
   switchyard__v1__embed_response__field_indices_by_name,
   1,  switchyard__v1__embed_response__number_ranges,

@@ -210,10 +210,14 @@ struct  Switchyard__V1__EmbedderSettings
   uint32_t char_ngram_min;
   uint32_t char_ngram_max;
   float char_weight;
+  /*
+   * An external embedder's weights, e.g. "minilm-l6-v2@5f1c2a9d": serving checks it is the same.
+   */
+  char *version;
 };
 #define SWITCHYARD__V1__EMBEDDER_SETTINGS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__embedder_settings__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Switchyard__V1__RoutedModel

@@ -355,14 +355,23 @@ struct  Switchyard__V1__EmbedResponse
   size_t n_vectors;
   Switchyard__V1__Vector **vectors;
   /*
-   * The embedder and its dimension, e.g. "hash-v1:384"; a router checks it matches its model.
+   * The embedder, e.g. "hash" or "minilm", and its dimension; a router checks they match its model.
    */
   char *embedder;
   uint32_t dimension;
+  /*
+   * Per text: true when it was cut to the embedder's input limit (MiniLM: 256 tokens) first.
+   */
+  size_t n_truncated;
+  protobuf_c_boolean *truncated;
+  /*
+   * Identifies the embedder's weights (e.g. "minilm-l6-v2@5f1c2a9d"); empty for the hash embedder.
+   */
+  char *embedder_version;
 };
 #define SWITCHYARD__V1__EMBED_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__embed_response__descriptor) \
-    , 0,NULL, (char *)protobuf_c_empty_string, 0 }
+    , 0,NULL, (char *)protobuf_c_empty_string, 0, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 typedef enum {

@@ -1,0 +1,56 @@
+#ifndef SWITCHYARD_TRANSFORMER_KERNELS_H
+#define SWITCHYARD_TRANSFORMER_KERNELS_H
+
+#include <stddef.h>
+
+/// x[r][c] = gelu(x[r][c]) for the rows x cols block of a matrix whose rows lie `stride` floats
+/// apart, with the exact (erf) GELU of BERT to within 2e-7.
+void sy_gelu(float *x, size_t rows, size_t cols, size_t stride);
+
+/// out[r] = LayerNorm(x[r] + residual[r]) * gamma + beta, row by row (out may be residual).
+void sy_residual_layer_norm(
+    float *out, const float *x, const float *residual, const float *gamma, const float *beta, size_t rows, size_t cols,
+    float epsilon);
+
+/// out[r] = LayerNorm(x[r]) * gamma + beta.
+void sy_layer_norm(float *out, const float *x, const float *gamma, const float *beta, size_t rows, size_t cols, float epsilon);
+
+/// One attention head of 32 dimensions over the n tokens of one sequence:
+/// out[i] = sum_j softmax_j(scale * q_i . k_j) v_j. The rows of q, k and v lie `stride` floats
+/// apart, those of out `out_stride` apart; scratch holds `sy_attention_scratch(n)` floats.
+void sy_attention_head(const float *q, const float *k, const float *v, size_t stride, size_t n, float scale,
+                       float *out, size_t out_stride, float *scratch);
+
+/// Floats of scratch `sy_attention_head` needs for n tokens.
+size_t sy_attention_scratch(size_t n);
+
+/// Floats `sy_pack_weights` writes for a k x n matrix.
+size_t sy_packed_size(size_t k, size_t n);
+
+/// Packs B (k x n, row-major, n a multiple of 32) into panels of 32 columns for `sy_gemm_packed`.
+void sy_pack_weights(const float *b, size_t k, size_t n, float *packed);
+
+/// C (m x n) = A (m x k) x B + bias (bias may be NULL), over the panels [first_panel, end_panel)
+/// of B packed by `sy_pack_weights` (so two threads can take half the panels each). AVX-512
+/// where the CPU has it, vectorized portable C otherwise.
+void sy_gemm_packed(const float *a, size_t lda, size_t m, size_t k, const float *packed, size_t n, const float *bias,
+                    float *c, size_t ldc, size_t first_panel, size_t end_panel);
+
+/// Two threads for one job: the caller and a helper thread (spinning briefly between jobs, then
+/// sleeping), synchronized by a spin barrier.
+typedef struct sy_team sy_team;
+
+/// Starts the helper thread; NULL when it cannot.
+sy_team *sy_team_create(void);
+
+/// Stops and joins the helper thread.
+void sy_team_destroy(sy_team *team);
+
+/// Runs fn(ctx, 0) on the calling thread and fn(ctx, 1) on the helper; returns when both have.
+/// One job at a time per team.
+void sy_team_run(sy_team *team, void (*fn)(void *ctx, int part), void *ctx);
+
+/// Inside a job: returns once both parts have called it.
+void sy_team_barrier(sy_team *team);
+
+#endif

