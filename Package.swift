@@ -65,11 +65,12 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
 
         // The routing hot loop (query . every centroid) in C: AVX2/FMA where the CPU has it.
-        .target(name: "CVectorKernels"),
+        .target(name: "CVectorKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // Pure routing: vectors, k-means, the hash embedder, routers, evaluation metrics. No I/O.
         .target(name: "RouterCore", dependencies: ["CVectorKernels", "COpenBLAS"]),
-        // all-MiniLM-L6-v2 natively: WordPiece, the BERT encoder on OpenBLAS, mean pooling.
-        .target(name: "CTransformerKernels"),
+        // all-MiniLM-L6-v2 natively: WordPiece, the BERT encoder on packed AVX-512/AVX2 kernels, mean pooling.
+        // Optimized in debug builds too: at -O0 the encoder is ~30x slower, and the tests embed.
+        .target(name: "CTransformerKernels", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "MiniLM", dependencies: ["CTransformerKernels"]),
         // Data files: the JSONL dataset format, price tables, converters from published results.
         .target(name: "Datasets", dependencies: ["RouterCore", "Zlib"]),
@@ -138,12 +139,12 @@ let package = Package(
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"]),
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
         .testTarget(name: "MiniLMTests", dependencies: ["MiniLM"], exclude: ["Fixtures"]),
-        .testTarget(name: "EmbeddingServiceTests", dependencies: ["EmbeddingService", "RouterCore", "RPC", "Wire", "HTTPKit", logging]),
+        .testTarget(name: "EmbeddingServiceTests", dependencies: ["EmbeddingService", "MiniLM", "RouterCore", "RPC", "Wire", "HTTPKit", logging]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "RouterCore", "RouterFile"]),
         // End to end: the executables as processes (they must be built: `swift build`).
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["RPC", "Wire", "HTTPKit", logging] + nio),
+            dependencies: ["RPC", "Wire", "HTTPKit", "Zlib", logging] + nio),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "RPC", "Wire", logging]),
         .testTarget(
             name: "RouterServiceTests",

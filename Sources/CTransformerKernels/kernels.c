@@ -167,7 +167,7 @@ size_t sy_attention_scratch(size_t n) { return (HEAD + QUERIES) * ((n + LANES - 
 // never repacks it per call (OpenBLAS packs B on every call: most of the work when A has a few
 // dozen rows, as one prompt does).
 
-enum { PANEL = 32, ROWS = 14 };
+enum { PANEL = 32, ROWS = 14, BLOCK_BYTES = 256 * 1024 };
 
 size_t sy_packed_size(size_t k, size_t n) { return k * n; }
 
@@ -240,18 +240,26 @@ static int has_avx512(void) {
 void sy_gemm_packed(const float *a, size_t lda, size_t m, size_t k, const float *packed, size_t n, const float *bias,
                     float *c, size_t ldc, size_t first_panel, size_t end_panel) {
     (void)n;
-    for (size_t p = first_panel; p < end_panel; p++) {
-        const float *panel = packed + p * k * PANEL;
-        const float *bp = bias ? bias + p * PANEL : 0;
-        float *cp = c + p * PANEL;
+    // Blocks of rows of A small enough to stay in L2 while every panel streams past them.
+    size_t block = BLOCK_BYTES / (k * sizeof(float)) / ROWS * ROWS;
+    if (block < ROWS) block = ROWS;
+    for (size_t r0 = 0; r0 < m; r0 += block) {
+        size_t rows = m - r0 < block ? m - r0 : block;
+        const float *ab = a + r0 * lda;
+        float *cb = c + r0 * ldc;
+        for (size_t p = first_panel; p < end_panel; p++) {
+            const float *panel = packed + p * k * PANEL;
+            const float *bp = bias ? bias + p * PANEL : 0;
+            float *cp = cb + p * PANEL;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-        if (has_avx512()) {
-            size_t r = 0;
-            for (; r + ROWS <= m; r += ROWS) micro[ROWS](a + r * lda, lda, k, panel, bp, cp + r * ldc, ldc);
-            if (r < m) micro[m - r](a + r * lda, lda, k, panel, bp, cp + r * ldc, ldc);
-            continue;
-        }
+            if (has_avx512()) {
+                size_t r = 0;
+                for (; r + ROWS <= rows; r += ROWS) micro[ROWS](ab + r * lda, lda, k, panel, bp, cp + r * ldc, ldc);
+                if (r < rows) micro[rows - r](ab + r * lda, lda, k, panel, bp, cp + r * ldc, ldc);
+                continue;
+            }
 #endif
-        panel_portable(a, lda, m, k, panel, bp, cp, ldc);
+            panel_portable(ab, lda, rows, k, panel, bp, cp, ldc);
+        }
     }
 }

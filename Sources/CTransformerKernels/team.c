@@ -1,6 +1,7 @@
 #include "CTransformerKernels.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #if defined(__x86_64__)
@@ -12,7 +13,9 @@
 
 // Two threads for one forward pass: the caller and a helper that spins briefly between jobs (a
 // forward pass has dozens of short stages; waking a sleeping thread for each would cost more than
-// some stages), then sleeps on a condition variable until the next job.
+// some stages), then sleeps on a condition variable until the next job. Waits inside a job (the
+// barrier, the end of the job) spin briefly and then yield the core: when other processes keep
+// both cores busy, the thread being waited for may be the one that needs this core.
 struct sy_team {
     pthread_t helper;
     pthread_mutex_t lock;
@@ -27,7 +30,13 @@ struct sy_team {
     _Atomic unsigned long phase;
 };
 
-enum { SPINS = 200000 };
+enum { SPINS = 200000, SPINS_BEFORE_YIELD = 2000 };
+
+// One step of waiting for the other thread: a pause, and after a while a yield of the core.
+static inline void wait_step(int *spins) {
+    if (++*spins < SPINS_BEFORE_YIELD) PAUSE();
+    else sched_yield();
+}
 
 static void *helper_main(void *arg) {
     sy_team *team = arg;
@@ -86,7 +95,8 @@ void sy_team_run(sy_team *team, void (*fn)(void *ctx, int part), void *ctx) {
         pthread_mutex_unlock(&team->lock);
     }
     fn(ctx, 0);
-    while (!atomic_load_explicit(&team->helper_done, memory_order_acquire)) PAUSE();
+    int spins = 0;
+    while (!atomic_load_explicit(&team->helper_done, memory_order_acquire)) wait_step(&spins);
 }
 
 void sy_team_barrier(sy_team *team) {
@@ -95,6 +105,7 @@ void sy_team_barrier(sy_team *team) {
         atomic_store_explicit(&team->arrived, 0, memory_order_relaxed);
         atomic_fetch_add_explicit(&team->phase, 1, memory_order_release);
     } else {
-        while (atomic_load_explicit(&team->phase, memory_order_acquire) == phase) PAUSE();
+        int spins = 0;
+        while (atomic_load_explicit(&team->phase, memory_order_acquire) == phase) wait_step(&spins);
     }
 }

@@ -4,72 +4,109 @@ import Synchronization
 
 /// all-MiniLM-L6-v2 for the embedding service: concurrent requests are gathered into one forward
 /// pass (for up to `window` after the first arrives, or until `maxBatch` texts wait) on a thread
-/// of its own, never on an event loop or the task executor.
+/// of its own, never on an event loop or the task executor. The thread ends when the embedder
+/// is released.
 public final class MiniLMTextEmbedder: TextEmbedder {
     public let model: MiniLMEmbedder
     /// How long the first waiting request waits for others to share its pass.
     public let window: Duration
     /// The most texts one pass takes (a larger request goes alone).
     public let maxBatch: Int
-
-    private struct Pending {
-        let texts: [String]
-        let continuation: CheckedContinuation<[Embedding], Never>
-    }
-
-    private let waiting = Mutex<[Pending]>([])
-    private let signal = NSCondition()
+    private let queue: BatchQueue
 
     public var name: String { "minilm" }
     public var version: String { model.version }
     public var dimension: Int { MiniLMEmbedder.dimension }
+    /// Forward passes run so far (fewer than requests when requests shared a pass).
+    public var passes: Int { queue.passes.load(ordering: .relaxed) }
 
     public init(model: MiniLMEmbedder, window: Duration = .milliseconds(2), maxBatch: Int = 32) {
         self.model = model
         self.window = window
         self.maxBatch = maxBatch
-        let thread = Thread { [unowned self] in self.work() }
+        let queue = BatchQueue(window: window, maxBatch: maxBatch)
+        self.queue = queue
+        let thread = Thread { queue.work(model) }
         thread.name = "minilm"
         thread.start()
     }
 
+    deinit { queue.close() }
+
     public func embed(_ texts: [String]) async throws -> [Embedding] {
-        await withCheckedContinuation { continuation in
-            waiting.withLock { $0.append(Pending(texts: texts, continuation: continuation)) }
-            signal.lock()
-            signal.signal()
-            signal.unlock()
-        }
+        await withCheckedContinuation { queue.add(texts, $0) }
+    }
+}
+
+/// The requests waiting for a pass, and the worker loop that takes them; the worker thread
+/// owns this, not the embedder, so releasing the embedder can stop it.
+private final class BatchQueue: Sendable {
+    struct Pending {
+        let texts: [String]
+        let continuation: CheckedContinuation<[Embedding], Never>
+    }
+
+    let window: Duration, maxBatch: Int
+    let passes = Atomic<Int>(0)
+    private let state = Mutex<(waiting: [Pending], closed: Bool)>(([], false))
+    private let signal = NSCondition()
+
+    init(window: Duration, maxBatch: Int) {
+        self.window = window
+        self.maxBatch = maxBatch
+    }
+
+    func add(_ texts: [String], _ continuation: CheckedContinuation<[Embedding], Never>) {
+        state.withLock { $0.waiting.append(Pending(texts: texts, continuation: continuation)) }
+        wake()
+    }
+
+    func close() {
+        state.withLock { $0.closed = true }
+        wake()
+    }
+
+    private func wake() {
+        signal.lock()
+        signal.signal()
+        signal.unlock()
     }
 
     /// Texts waiting now.
-    private var backlog: Int { waiting.withLock { $0.reduce(0) { $0 + $1.texts.count } } }
+    private var backlog: Int { state.withLock { $0.waiting.reduce(0) { $0 + $1.texts.count } } }
 
-    /// The worker: waits for a request, gives others `window` to join, embeds whole requests
-    /// up to `maxBatch` texts in one pass, answers them, repeats.
-    private func work() {
+    /// Waits for a request, gives others `window` to join, embeds whole requests up to
+    /// `maxBatch` texts in one pass, answers them, repeats until closed (answering what waits).
+    func work(_ model: MiniLMEmbedder) {
+        let seconds = Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18
         while true {
             signal.lock()
-            while waiting.withLock({ $0.isEmpty }) { signal.wait() }
-            let deadline = Date(timeIntervalSinceNow: Double(window.components.attoseconds) / 1e18 + Double(window.components.seconds))
-            while backlog < maxBatch, signal.wait(until: deadline) {}
+            while state.withLock({ $0.waiting.isEmpty && !$0.closed }) { signal.wait() }
+            let deadline = Date(timeIntervalSinceNow: seconds)
+            while backlog < maxBatch, !state.withLock({ $0.closed }), signal.wait(until: deadline) {}
             signal.unlock()
-            let batch = waiting.withLock { waiting -> [Pending] in
+            let (batch, closed) = state.withLock { state -> ([Pending], Bool) in
                 var taken = 0, count = 0
-                while count < waiting.count, taken == 0 || taken + waiting[count].texts.count <= maxBatch {
-                    taken += waiting[count].texts.count
+                while count < state.waiting.count, taken == 0 || taken + state.waiting[count].texts.count <= maxBatch {
+                    taken += state.waiting[count].texts.count
                     count += 1
                 }
-                defer { waiting.removeFirst(count) }
-                return Array(waiting[..<count])
+                defer { state.waiting.removeFirst(count) }
+                return (Array(state.waiting[..<count]), state.closed && state.waiting.count == count)
             }
-            let (vectors, truncated) = model.embed(batch.flatMap(\.texts))
-            var offset = 0
-            for pending in batch {
-                let range = offset..<offset + pending.texts.count
-                pending.continuation.resume(returning: range.map { Embedding(vector: vectors[$0], truncated: truncated[$0]) })
-                offset = range.upperBound
-            }
+            if !batch.isEmpty { run(batch, model) }
+            if closed { return }
+        }
+    }
+
+    private func run(_ batch: [Pending], _ model: MiniLMEmbedder) {
+        let (vectors, truncated) = model.embed(batch.flatMap(\.texts))
+        passes.add(1, ordering: .relaxed)
+        var offset = 0
+        for pending in batch {
+            let range = offset..<offset + pending.texts.count
+            pending.continuation.resume(returning: range.map { Embedding(vector: vectors[$0], truncated: truncated[$0]) })
+            offset = range.upperBound
         }
     }
 }

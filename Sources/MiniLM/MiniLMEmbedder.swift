@@ -16,11 +16,11 @@ public enum MiniLMError: Error, Equatable, CustomStringConvertible {
 }
 
 /// all-MiniLM-L6-v2 sentence embeddings, natively: the WordPiece tokenizer, the 6-layer BERT
-/// encoder on OpenBLAS, mean pooling and L2 normalization, as sentence-transformers computes
+/// encoder (CTransformerKernels), mean pooling and L2 normalization, as sentence-transformers computes
 /// them (cosine >= 0.999 against its output; see Tests/MiniLMTests).
 ///
 /// Batches are sorted by length and cut into groups of at most `maxBatch`, so a group pads only
-/// to its own longest prompt. Thread-safe; the work runs on the calling thread (and OpenBLAS's).
+/// to its own longest prompt. Thread-safe; the work runs on the calling thread and the encoder's helper thread.
 public final class MiniLMEmbedder: Sendable {
     public static let dimension = 384
     public let tokenizer: WordPieceTokenizer

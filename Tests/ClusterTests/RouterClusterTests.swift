@@ -4,6 +4,7 @@ import NIOCore
 import RPC
 import Testing
 import Wire
+import Zlib
 
 let strong = "gpt-4-1106-preview"
 let weak = "mistralai/Mixtral-8x7B-Instruct-v0.1"
@@ -40,6 +41,43 @@ struct RouterClusterTests {
             let coordinatorStatus = try await client.call(Methods.status, StatusRequest())
             let replicas = try #require(coordinatorStatus.coordinator?.replicas)
             #expect(replicas.count == 1 && replicas[0].registered && replicas[0].healthy && replicas[0].forwarded == 1)
+        }
+    }
+
+    @Test func aRouterTrainedOnMiniLMRoutesPromptsThroughTheMiniLMEmbeddingService() async throws {
+        try await Cluster.with { cluster in
+            // 200 GSM8K prompts are enough to train on, and quick to embed in a debug build.
+            let gzipped = try Data(contentsOf: URL(fileURLWithPath: Repository.path("data/routellm/gsm8k.jsonl.gz")))
+            let lines = try gzipped.withUnsafeBytes { try Inflater(format: .gzip).decompress($0, limit: 1 << 26) }
+            let subset = cluster.folder.appendingPathComponent("gsm8k-200.jsonl")
+            try Data(String(decoding: lines, as: UTF8.self).split(separator: "\n").prefix(200).joined(separator: "\n").utf8).write(to: subset)
+            let routerFile = cluster.folder.appendingPathComponent("minilm.bin").path
+            let (status, output, errors) = try await Cluster.capture("switchyard", [
+                "train", "--data", subset.path, "--prices", Repository.path("data/prices.json"), "--embedder", "minilm",
+                "--embedding-cache", "none", "--knob", "cluster.k=4", "--out", routerFile,
+            ])
+            try #require(status == 0, "switchyard train failed:\n\(output)\(errors)")
+
+            let embed = try await cluster.start("switchyard-embed", ["--embedder", "minilm"])
+            let coordinator = try await cluster.start("switchyard-coordinator", ["--health-interval", "0.2"])
+            let router = try await cluster.start("switchyard-router", [
+                "--router-file", routerFile, "--embed-address", embed.address, "--coordinator", coordinator.address,
+            ])
+            try await cluster.waitUntilServing(coordinator)
+            let routed = try await cluster.client(coordinator).call(Methods.route, RouteRequest(prompt: samplePrompts[0]))
+            #expect([strong, weak].contains(routed.model))
+            #expect(routed.replica == router.address)
+            let embedStatus = try await cluster.client(embed).call(Methods.status, StatusRequest())
+            #expect(embedStatus.embedder?.embedder == "minilm")
+            #expect(embedStatus.embedder?.cacheMisses == 1)
+
+            // Without the embedding service the router cannot make a MiniLM vector, and says so.
+            let alone = try await cluster.start("switchyard-router", ["--router-file", routerFile])
+            let error = await #expect(throws: RPCError.self) {
+                try await cluster.client(alone).call(Methods.route, RouteRequest(prompt: samplePrompts[0]))
+            }
+            #expect(error?.code == .failedPrecondition)
+            #expect(error?.message.contains("minilm") == true, "\(error?.message ?? "")")
         }
     }
 

@@ -86,3 +86,24 @@ import Testing
         }
     }
 }
+
+@Suite struct HeadToHeadTests {
+    @Test func theChallengerScoresItsWinChanceAndTheBaselineTheRest() throws {
+        let lines = [
+            DatasetLine(id: "a", prompt: "p", scores: ["base": 0.5, "mixtral_concise": 0.25, "other": 0.9],
+                        tokens: ["base": .init(input: 1, output: 10), "mixtral_concise": .init(input: 1, output: 4), "other": .init(input: 1, output: 7)]),
+            DatasetLine(id: "b", prompt: "q", scores: ["base": 0.5, "other": 0.1]),
+        ]
+        let pair = try HeadToHead(baseline: "base", challenger: "mixtral_concise", renames: ["base": "gpt-4", "mixtral_concise": "mixtral"])
+            .pair(lines, file: "f")
+        #expect(pair.map(\.id) == ["a"], "a prompt without the challenger is left out")
+        #expect(pair[0].scores == ["gpt-4": 0.75, "mixtral": 0.25])
+        #expect(pair[0].tokens == ["gpt-4": .init(input: 1, output: 10), "mixtral": .init(input: 1, output: 4)])
+    }
+
+    @Test func aChallengerNoLineJudgesIsAnError() {
+        #expect(throws: DatasetError.self) {
+            try HeadToHead(baseline: "base", challenger: "nobody").pair([DatasetLine(id: "a", prompt: "p", scores: ["base": 0.5])], file: "f")
+        }
+    }
+}

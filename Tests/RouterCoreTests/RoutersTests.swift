@@ -36,9 +36,20 @@ func plantedData(perTopic: Int = 60, seed: UInt64 = 11) -> TrainingData {
         let router = spec.train(data, seed: 1)
         let copy = try router.stored().router()
         #expect(copy.kind == spec.kind && copy.models == router.models && copy.pair == router.pair)
-        guard spec.kind != .random else { return }
         let (a, b) = (try copy.estimateAll(data.embeddings, lengths: data.lengths), try router.estimateAll(data.embeddings, lengths: data.lengths))
         #expect(zip(a, b).allSatisfy { abs($0.strongWinScore - $1.strongWinScore) < 1e-4 })
+    }
+
+    @Test func theRandomRoutersCoinIsUniformReproducibleAndSeeded() throws {
+        let data = plantedData(perTopic: 200)
+        let scores = { (seed: UInt64) in
+            try RouterSpec(.random).train(data, seed: seed).estimateAll(data.embeddings, lengths: data.lengths).map(\.strongWinScore)
+        }
+        let first = try scores(1)
+        #expect(try scores(1) == first)
+        #expect(try scores(2) != first)
+        let deciles = (0..<10).map { d in first.filter { Int($0 * 10) == d }.count }
+        #expect(deciles.allSatisfy { abs($0 - first.count / 10) < first.count / 20 }, "\(deciles)")
     }
 
     @Test func matrixFactorizationLearnsAPlantedPreference() throws {

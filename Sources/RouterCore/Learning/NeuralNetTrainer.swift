@@ -15,10 +15,12 @@ public struct NeuralNetTrainer: Sendable, Equatable {
     /// Share of the training rows held out for early stopping.
     public var validationFraction: Double
     public var seed: UInt64
-    /// Input columns standardized on their own (mean 0, variance 1); every other column is
+    /// Side features among the input columns (the log prompt length): each is standardized on
+    /// its own (mean 0, variance 1) and its weights are left out of the L2 penalty, so strong
+    /// regularization of the embedding cannot drown a one-column signal. Every other column is
     /// centered and shares one scale from their pooled variance, so the many near-empty
     /// dimensions of a hashed embedding are not blown up to unit variance.
-    public var ownScale: Set<Int> = []
+    public var sideColumns: Set<Int> = []
 
     public init(
         hidden: Int = 0, weightDecay: Float = 1e-4, learningRate: Float = 3e-3, batchSize: Int = 128, maxEpochs: Int = 200,
@@ -46,7 +48,8 @@ public struct NeuralNetTrainer: Sendable, Equatable {
         order.shuffle(using: &random)
         let held = x.rows >= 20 ? Int((Double(x.rows) * validationFraction).rounded()) : 0
         let validation = Array(order[..<held]), training = Array(order[held...])
-        (net.inputMean, net.inputScale) = Self.scaling(x, rows: training, ownScale: ownScale)
+        (net.inputMean, net.inputScale) = Self.scaling(x, rows: training, ownScale: sideColumns)
+        net.outputBias = Self.priorBias(y, rows: training, output: output)
         let xs = net.standardized(x)
         let weights = weights ?? Array(repeating: 1, count: x.rows)
 
@@ -60,7 +63,7 @@ public struct NeuralNetTrainer: Sendable, Equatable {
             var start = 0
             while start < rows.count {
                 let batch = Array(rows[start..<min(start + batchSize, rows.count)])
-                let gradient = Self.gradient(net, xs.selecting(batch), y.selecting(batch), batch.map { weights[$0] }, weightDecay)
+                let gradient = Self.gradient(net, xs.selecting(batch), y.selecting(batch), batch.map { weights[$0] }, weightDecay, unpenalized: sideColumns)
                 adam.step(&net, gradient)
                 start += batchSize
             }
@@ -103,6 +106,25 @@ public struct NeuralNetTrainer: Sendable, Equatable {
         return (means.map(Float.init), scales)
     }
 
+    /// Output biases that predict the training rows' mean target before any weight is learned
+    /// (logit for sigmoid, log for softmax), so a few hundred steps need not walk 56 outputs
+    /// from 0.5 to a 3% win rate before learning anything about the prompt.
+    static func priorBias(_ y: Matrix, rows: [Int], output: NeuralNet.Output) -> [Float] {
+        let m = y.columns
+        var mean = [Double](repeating: 0, count: m)
+        for i in rows { for j in 0..<m { mean[j] += Double(y.storage[i * m + j]) } }
+        return mean.map { sum -> Float in
+            let p = sum / Double(max(rows.count, 1))
+            switch output {
+            case .linear: return Float(p)
+            case .sigmoid:
+                let q = min(max(p, 1e-3), 1 - 1e-3)
+                return Float(log(q / (1 - q)))
+            case .softmax: return Float(log(max(p, 1e-3)))
+            }
+        }
+    }
+
     /// The mean weighted loss of `net` on standardized rows `x`.
     static func loss(_ net: NeuralNet, _ x: Matrix, _ y: Matrix, _ weights: [Float]) -> Double {
         var predictions = net.forward(x).output
@@ -129,8 +151,11 @@ public struct NeuralNetTrainer: Sendable, Equatable {
         return total / max(weightSum, 1e-12)
     }
 
-    /// Gradients of the mean weighted loss plus the L2 penalty, shaped like the network.
-    static func gradient(_ net: NeuralNet, _ x: Matrix, _ y: Matrix, _ weights: [Float], _ decay: Float) -> NeuralNet {
+    /// Gradients of the mean weighted loss plus the L2 penalty, shaped like the network; the
+    /// first layer's weights from the `unpenalized` input columns carry no penalty.
+    static func gradient(
+        _ net: NeuralNet, _ x: Matrix, _ y: Matrix, _ weights: [Float], _ decay: Float, unpenalized: Set<Int> = []
+    ) -> NeuralNet {
         let (hiddenLayer, logits) = net.forward(x)
         var delta = logits
         net.activate(&delta)
@@ -147,13 +172,13 @@ public struct NeuralNetTrainer: Sendable, Equatable {
         gradient.inputScale = []
         gradient.outputWeights = hiddenLayer.transposedTimes(delta)
         gradient.outputBias = Self.columnSums(delta)
-        Self.addDecay(&gradient.outputWeights, net.outputWeights, decay)
+        Self.addDecay(&gradient.outputWeights, net.outputWeights, decay, exceptRows: net.hidden > 0 ? [] : unpenalized)
         if net.hidden > 0 {
             var back = delta.times(net.outputWeights, transposingOther: true)
             for index in back.storage.indices where hiddenLayer.storage[index] <= 0 { back.storage[index] = 0 }
             gradient.hiddenWeights = x.transposedTimes(back)
             gradient.hiddenBias = Self.columnSums(back)
-            Self.addDecay(&gradient.hiddenWeights, net.hiddenWeights, decay)
+            Self.addDecay(&gradient.hiddenWeights, net.hiddenWeights, decay, exceptRows: unpenalized)
         }
         return gradient
     }
@@ -164,9 +189,13 @@ public struct NeuralNetTrainer: Sendable, Equatable {
         return sums
     }
 
-    private static func addDecay(_ gradient: inout Matrix, _ weights: Matrix, _ decay: Float) {
+    /// Adds the L2 penalty's gradient to every row of a weight matrix (inputs x outputs) but `exceptRows`.
+    private static func addDecay(_ gradient: inout Matrix, _ weights: Matrix, _ decay: Float, exceptRows: Set<Int>) {
         guard decay > 0 else { return }
-        for i in gradient.storage.indices { gradient.storage[i] += 2 * decay * weights.storage[i] }
+        let columns = weights.columns
+        for row in 0..<weights.rows where !exceptRows.contains(row) {
+            for i in row * columns..<(row + 1) * columns { gradient.storage[i] += 2 * decay * weights.storage[i] }
+        }
     }
 }
 

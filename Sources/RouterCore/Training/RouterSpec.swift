@@ -65,7 +65,7 @@ public struct RouterSpec: Sendable, Hashable, CustomStringConvertible {
             // The last feature is the log length; the embedding's dimensions share one scale.
             let candidates = networkCandidates(seed: seed).map { trainer in
                 var trainer = trainer
-                trainer.ownScale = [data.embeddings.columns]
+                trainer.sideColumns = [data.embeddings.columns]
                 return trainer
             }
             return NetworkRouter(kind, data, trainers: candidates)
@@ -74,15 +74,16 @@ public struct RouterSpec: Sendable, Hashable, CustomStringConvertible {
         case .swRanking:
             return SimilarityWeightedRouter(data, gamma: knob("gamma", 10))
         case .length, .random:
-            return BaselineRouter(kind, data)
+            return BaselineRouter(kind, data, seed: seed)
         }
     }
 
     /// The networks a predictor or classifier picks from by validation loss: logistic regression
-    /// at three strengths of L2 and a 64-unit MLP, unless the knobs fix one.
+    /// at four strengths of L2 (up to a penalty that leaves little but the unpenalized length
+    /// and the per-model means) and a 64-unit MLP, unless the knobs fix one.
     func networkCandidates(seed: UInt64) -> [NeuralNetTrainer] {
         let hidden = Int(knob("hidden", -1))
-        let decays: [Float] = knobs["decay"].map { [Float($0)] } ?? [1e-4, 1e-3, 1e-2]
+        let decays: [Float] = knobs["decay"].map { [Float($0)] } ?? [1e-3, 1e-2, 1e-1, 1]
         if hidden >= 0 { return decays.map { NeuralNetTrainer(hidden: hidden, weightDecay: $0, seed: seed) } }
         return decays.map { NeuralNetTrainer(hidden: 0, weightDecay: $0, seed: seed) }
             + [NeuralNetTrainer(hidden: 64, weightDecay: 1e-3, learningRate: 1e-3, seed: seed)]
