@@ -8,6 +8,8 @@
 # Options (also as environment variables):
 #   --routers N            router replicas (SWITCHYARD_ROUTERS, default 2)
 #   --router-file F        router file to serve (SWITCHYARD_ROUTER_FILE, default run/cluster/router.bin)
+#   --embedder E           the embedding service's embedder: hash or minilm; must be the one the
+#                          router file was trained with (SWITCHYARD_EMBEDDER, default hash)
 #   --gateway-config F     gateway upstreams (SWITCHYARD_GATEWAY_CONFIG, default deploy/config/gateway-replay.json)
 #   --run-dir D            pid files, logs (SWITCHYARD_RUN_DIR, default run/cluster)
 #   --port-base P          ports: embed P+100, routers P+201.., coordinator P+300, gateway P+400;
@@ -25,6 +27,7 @@ command=${1:-}
 routers=${SWITCHYARD_ROUTERS:-2}
 router_file=${SWITCHYARD_ROUTER_FILE:-run/cluster/router.bin}
 gateway_config=${SWITCHYARD_GATEWAY_CONFIG:-deploy/config/gateway-replay.json}
+embedder=${SWITCHYARD_EMBEDDER:-hash}
 run_dir=${SWITCHYARD_RUN_DIR:-run/cluster}
 port_base=${SWITCHYARD_PORT_BASE:-7000}
 bin=${SWITCHYARD_BIN:-}
@@ -33,6 +36,7 @@ while [ $# -gt 0 ]; do
     --routers) routers=$2; shift 2 ;;
     --router-file) router_file=$2; shift 2 ;;
     --gateway-config) gateway_config=$2; shift 2 ;;
+    --embedder) embedder=$2; shift 2 ;;
     --run-dir) run_dir=$2; shift 2 ;;
     --port-base) port_base=$2; shift 2 ;;
     --bin) bin=$2; shift 2 ;;
@@ -91,7 +95,7 @@ up() {
   [ -f "$gateway_config" ] || { echo "cluster.sh: gateway config $gateway_config not found" >&2; exit 1; }
   mkdir -p "$run_dir"
   trap 'echo "cluster.sh: start failed; stopping what started" >&2; down' ERR
-  launch embed "$embed_port" switchyard-embed
+  launch embed "$embed_port" switchyard-embed --embedder "$embedder"
   wait_serving embed "$embed_port"
   launch coordinator "$coordinator_port" switchyard-coordinator
   for i in $(seq "$routers"); do

@@ -6,6 +6,7 @@
 # judgements of gpt4_1106_preview against Mixtral-8x7B-Instruct plus MMLU + GSM8K.
 #
 #   scripts/evaluate.sh [hash|minilm ...]     (default: hash minilm)
+#   SWITCHYARD_BIN     the executables (default: the release build, built first)
 #
 # Writes run/eval/<set>-<embedder>.txt (the printed tables), .json and the per-prompt JSONL.
 set -euo pipefail
@@ -15,8 +16,11 @@ ensure_apt_packages
 embedders=("$@")
 [ ${#embedders[@]} -gt 0 ] || embedders=(hash minilm)
 for embedder in "${embedders[@]}"; do [ "$embedder" != minilm ] || ensure_python_env; done
-swift build -c release
-bin=$(swift build -c release --show-bin-path)
+bin=${SWITCHYARD_BIN:-}
+if [ -z "$bin" ]; then
+  swift build -c release
+  bin=$(swift build -c release --show-bin-path)
+fi
 out=run/eval
 mkdir -p "$out"
 r=data/routellm
@@ -38,4 +42,5 @@ for e in "${embedders[@]}"; do
   evaluate pooled "$e" --data $r/mmlu.jsonl.gz --data $r/gsm8k.jsonl.gz --data $r/mt_bench.jsonl.gz
   evaluate alpaca-eval2 "$e" --data data/alpaca_eval2.jsonl.gz
 done
-log "reports in $out/"
+for e in "${embedders[@]}"; do python3 scripts/lib/eval_summary.py "$out" "$e" > "$out/summary-$e.md"; done
+log "reports in $out/ (the README's tables: $out/summary-<embedder>.md)"

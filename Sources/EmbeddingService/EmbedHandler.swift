@@ -20,15 +20,15 @@ public struct EmbedHandler: Sendable {
 
     /// Adds Embed to `handlers`.
     public func register(in handlers: inout RPCHandlers) {
-        handlers.register(Methods.embed) { request, _ in
+        handlers.register(Methods.embed) { request, context in
             try limits.check(request.texts)
-            return try await embed(request.texts)
+            return try await embed(request.texts, deadline: context.deadline)
         }
     }
 
     /// The response for `texts`: cached vectors, and the rest embedded in one batch (each
-    /// distinct text once).
-    public func embed(_ texts: [String]) async throws -> EmbedResponse {
+    /// distinct text once), given up with DEADLINE_EXCEEDED when the caller stops waiting.
+    public func embed(_ texts: [String], deadline: ContinuousClock.Instant? = nil) async throws -> EmbedResponse {
         let keys = texts.map { "\(embedder.name)@\(embedder.version)\u{1F}\($0)" }
         let cached = keys.map { cache.value(for: $0) }
         var seen = Set<String>()
@@ -39,7 +39,7 @@ public struct EmbedHandler: Sendable {
             let computed = if let local = embedder as? any LocalTextEmbedder, limits.isInline(missingTexts) {
                 local.embedNow(missingTexts)
             } else {
-                try await embedder.embed(missingTexts)
+                try await embedder.embed(missingTexts, deadline: deadline)
             }
             for (index, embedding) in zip(missing, computed) {
                 fresh[keys[index]] = embedding

@@ -1,11 +1,14 @@
 import Foundation
 import MiniLM
 import Synchronization
+import Wire
 
 /// all-MiniLM-L6-v2 for the embedding service: concurrent requests are gathered into one forward
 /// pass (for up to `window` after the first arrives, or until `maxBatch` texts wait) on a thread
-/// of its own, never on an event loop or the task executor. The thread ends when the embedder
-/// is released.
+/// of its own, never on an event loop or the task executor. A request whose deadline has passed
+/// when its pass would start is answered DEADLINE_EXCEEDED instead of computed, so a backlog
+/// of abandoned requests cannot make every later request late too. The thread ends when the
+/// embedder is released.
 public final class MiniLMTextEmbedder: TextEmbedder {
     public let model: MiniLMEmbedder
     /// How long the first waiting request waits for others to share its pass.
@@ -33,8 +36,8 @@ public final class MiniLMTextEmbedder: TextEmbedder {
 
     deinit { queue.close() }
 
-    public func embed(_ texts: [String]) async throws -> [Embedding] {
-        await withCheckedContinuation { queue.add(texts, $0) }
+    public func embed(_ texts: [String], deadline: ContinuousClock.Instant?) async throws -> [Embedding] {
+        try await withCheckedThrowingContinuation { queue.add(texts, deadline: deadline, $0) }
     }
 }
 
@@ -43,7 +46,8 @@ public final class MiniLMTextEmbedder: TextEmbedder {
 private final class BatchQueue: Sendable {
     struct Pending {
         let texts: [String]
-        let continuation: CheckedContinuation<[Embedding], Never>
+        let deadline: ContinuousClock.Instant?
+        let continuation: CheckedContinuation<[Embedding], any Error>
     }
 
     let window: Duration, maxBatch: Int
@@ -56,8 +60,8 @@ private final class BatchQueue: Sendable {
         self.maxBatch = maxBatch
     }
 
-    func add(_ texts: [String], _ continuation: CheckedContinuation<[Embedding], Never>) {
-        state.withLock { $0.waiting.append(Pending(texts: texts, continuation: continuation)) }
+    func add(_ texts: [String], deadline: ContinuousClock.Instant?, _ continuation: CheckedContinuation<[Embedding], any Error>) {
+        state.withLock { $0.waiting.append(Pending(texts: texts, deadline: deadline, continuation: continuation)) }
         wake()
     }
 
@@ -99,7 +103,14 @@ private final class BatchQueue: Sendable {
         }
     }
 
-    private func run(_ batch: [Pending], _ model: MiniLMEmbedder) {
+    private func run(_ taken: [Pending], _ model: MiniLMEmbedder) {
+        let now = ContinuousClock.now
+        let batch = taken.filter { pending in
+            guard let deadline = pending.deadline, deadline <= now else { return true }
+            pending.continuation.resume(throwing: RPCError(.deadlineExceeded, "the deadline passed while the text waited for the model"))
+            return false
+        }
+        guard !batch.isEmpty else { return }
         let (vectors, truncated) = model.embed(batch.flatMap(\.texts))
         passes.add(1, ordering: .relaxed)
         var offset = 0

@@ -28,11 +28,14 @@ public struct RemoteEmbedder: TextEmbedder {
 
     public var name: String { "remote:\(model)" }
 
-    public func embed(_ texts: [String]) async throws -> [Embedding] {
+    /// Asks the endpoint, waiting `timeout` at most, and no longer than `deadline`.
+    public func embed(_ texts: [String], deadline: ContinuousClock.Instant?) async throws -> [Embedding] {
         let body: [UInt8]
+        let wait = deadline.map { min(timeout, ContinuousClock.now.duration(to: $0)) } ?? timeout
+        guard wait > .zero else { throw RPCError(.deadlineExceeded, "remote embedder \(endpoint): the deadline passed before the call") }
         do {
             body = try await HTTPClient.postJSON(
-                endpoint, path: "/embeddings", json: ["model": model, "input": texts], apiKey: apiKey, timeout: timeout)
+                endpoint, path: "/embeddings", json: ["model": model, "input": texts], apiKey: apiKey, timeout: wait)
         } catch {
             let code: StatusCode = error.isTimeout ? .deadlineExceeded : error.isRateLimited ? .resourceExhausted : .unavailable
             throw RPCError(code, "remote embedder \(endpoint): \(error)", cause: error)

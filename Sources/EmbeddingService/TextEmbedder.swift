@@ -19,12 +19,16 @@ public protocol TextEmbedder: Sendable {
     /// Identifies the weights, e.g. "minilm-l6-v2@5f1c2a9d"; empty when the name says it all.
     var version: String { get }
     var dimension: Int { get }
-    /// One embedding per text, in order. Throws an `RPCError` a caller can act on.
-    func embed(_ texts: [String]) async throws -> [Embedding]
+    /// One embedding per text, in order. Throws an `RPCError` a caller can act on:
+    /// DEADLINE_EXCEEDED rather than work for a caller who has stopped waiting at `deadline`.
+    func embed(_ texts: [String], deadline: ContinuousClock.Instant?) async throws -> [Embedding]
 }
 
 extension TextEmbedder {
     public var version: String { "" }
+
+    /// One embedding per text, however long it takes.
+    public func embed(_ texts: [String]) async throws -> [Embedding] { try await embed(texts, deadline: nil) }
 }
 
 /// An embedder that computes in-process in microseconds, so small batches may run where the
@@ -34,8 +38,9 @@ public protocol LocalTextEmbedder: TextEmbedder {
 }
 
 extension LocalTextEmbedder {
-    /// Embeds on NIO's thread pool, off the event loops and the task executor.
-    public func embed(_ texts: [String]) async throws -> [Embedding] {
+    /// Embeds on NIO's thread pool, off the event loops and the task executor (the work is too
+    /// short to be worth abandoning at the deadline).
+    public func embed(_ texts: [String], deadline: ContinuousClock.Instant?) async throws -> [Embedding] {
         try await NIOThreadPool.singleton.runIfActive { embedNow(texts) }
     }
 }

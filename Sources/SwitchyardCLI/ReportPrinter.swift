@@ -74,12 +74,13 @@ struct ReportPrinter {
             + "zero router (single models' hull) AIQ \(spread(report.zeroRouterAIQ))")
         let wide = report.seeds.count > 1 ? 24 : 9
         let area = report.models.count == 2
-        out.append("  " + pad("router", 34) + pad("AIQ", wide) + pad("gain vs best", wide) + pad("saved at best", wide)
+        let saved = wide + 12  // room for " (2/3 seeds)"
+        out.append("  " + pad("router", 34) + pad("AIQ", wide) + pad("gain vs best", wide) + pad("saved at best", saved)
             + pad("saved at 90%", wide) + (area ? "PGR area of the alpha curve" : ""))
         for row in report.routers.sorted(by: { $0.aiq.mean > $1.aiq.mean }) {
             let reached = row.reachedBest == report.seeds.count ? "" : " (\(row.reachedBest)/\(report.seeds.count) seeds)"
             out.append("  " + pad(row.router, 34) + pad(spread(row.aiq), wide) + pad(spread(row.gainPercent, "%+.1f%%"), wide)
-                + pad(spread(row.savedAtBestPercent, "%.0f%%") + reached, wide) + pad(spread(row.savedAt90Percent, "%.0f%%"), wide)
+                + pad(spread(row.savedAtBestPercent, "%.0f%%") + reached, saved) + pad(spread(row.savedAt90Percent, "%.0f%%"), wide)
                 + (area ? spread(row.alphaCurveArea) : ""))
         }
         return out

@@ -40,6 +40,17 @@ private func requireModel() throws -> MiniLMEmbedder {
         #expect(embedder.passes == 1)
     }
 
+    @Test func aRequestWhoseCallerStoppedWaitingIsNotComputed() async throws {
+        let embedder = MiniLMTextEmbedder(model: try requireModel(), window: .milliseconds(1))
+        let error = await #expect(throws: RPCError.self) {
+            try await embedder.embed(["too late"], deadline: .now - .seconds(1))
+        }
+        #expect(error?.code == .deadlineExceeded)
+        #expect(embedder.passes == 0)
+        #expect(try await embedder.embed(["in time"], deadline: .now + .seconds(30)).count == 1)
+        #expect(embedder.passes == 1)
+    }
+
     @Test func theServiceSaysWhichModelAndWhatWasCut() async throws {
         let embedder = MiniLMTextEmbedder(model: try requireModel())
         var handlers = RPCHandlers()
