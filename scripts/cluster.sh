@@ -14,6 +14,9 @@
 #   --run-dir D            pid files, logs (SWITCHYARD_RUN_DIR, default run/cluster)
 #   --port-base P          ports: embed P+100, routers P+201.., coordinator P+300, gateway P+400;
 #                          metrics on each port + 1000 (SWITCHYARD_PORT_BASE, default 7000)
+#   --auth-token-file F    token every service asks callers for (and sends); with
+#   --admin-token-file F   the admin token for Register and Reload (SWITCHYARD_AUTH_TOKEN_FILE,
+#                          SWITCHYARD_ADMIN_TOKEN_FILE; default: none, as on loopback)
 #   --bin D                the executables (SWITCHYARD_BIN, default: the release build, built if missing)
 #
 # `up` waits until every service answers Health with SERVING, and fails (stopping what it started)
@@ -28,6 +31,8 @@ routers=${SWITCHYARD_ROUTERS:-2}
 router_file=${SWITCHYARD_ROUTER_FILE:-run/cluster/router.bin}
 gateway_config=${SWITCHYARD_GATEWAY_CONFIG:-deploy/config/gateway-replay.json}
 embedder=${SWITCHYARD_EMBEDDER:-hash}
+auth_token_file=${SWITCHYARD_AUTH_TOKEN_FILE:-}
+admin_token_file=${SWITCHYARD_ADMIN_TOKEN_FILE:-}
 run_dir=${SWITCHYARD_RUN_DIR:-run/cluster}
 port_base=${SWITCHYARD_PORT_BASE:-7000}
 bin=${SWITCHYARD_BIN:-}
@@ -37,6 +42,8 @@ while [ $# -gt 0 ]; do
     --router-file) router_file=$2; shift 2 ;;
     --gateway-config) gateway_config=$2; shift 2 ;;
     --embedder) embedder=$2; shift 2 ;;
+    --auth-token-file) auth_token_file=$2; shift 2 ;;
+    --admin-token-file) admin_token_file=$2; shift 2 ;;
     --run-dir) run_dir=$2; shift 2 ;;
     --port-base) port_base=$2; shift 2 ;;
     --bin) bin=$2; shift 2 ;;
@@ -44,6 +51,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 case $routers in ''|*[!0-9]*|0) echo "cluster.sh: --routers must be a positive number" >&2; exit 2 ;; esac
+
+# Token flags for the services (both files) and for the switchyard CLI (the caller token).
+token_flags=() caller_flags=()
+[ -z "$auth_token_file" ] || { token_flags+=(--auth-token-file "$auth_token_file"); caller_flags+=(--auth-token-file "$auth_token_file"); }
+[ -z "$admin_token_file" ] || token_flags+=(--admin-token-file "$admin_token_file")
 
 embed_port=$((port_base + 100))
 coordinator_port=$((port_base + 300))
@@ -76,13 +88,13 @@ launch() {
     echo "cluster.sh: $name is already running (pid $(cat "$run_dir/$name.pid")); run down first" >&2
     return 1
   fi
-  "$bin/$executable" --port "$port" --metrics-port $((port + 1000)) "$@" >"$run_dir/$name.log" 2>&1 &
+  "$bin/$executable" --port "$port" --metrics-port $((port + 1000)) "${token_flags[@]}" "$@" >"$run_dir/$name.log" 2>&1 &
   echo $! >"$run_dir/$name.pid"
 }
 
 wait_serving() {
   local name=$1 port=$2
-  if ! "$bin/switchyard" status --wait 30 "127.0.0.1:$port" >/dev/null; then
+  if ! "$bin/switchyard" status --wait 30 "${caller_flags[@]}" "127.0.0.1:$port" >/dev/null; then
     echo "cluster.sh: $name on port $port did not become healthy; last lines of $run_dir/$name.log:" >&2
     tail -n 20 "$run_dir/$name.log" >&2 || true
     return 1
@@ -138,7 +150,7 @@ status() {
     local file="$run_dir/$name.pid"
     if [ -f "$file" ] && kill -0 "$(cat "$file")" 2>/dev/null; then
       echo "$name (pid $(cat "$file"), port $port, metrics http://127.0.0.1:$((port + 1000))/metrics)"
-      "$bin/switchyard" status --timeout 2 "127.0.0.1:$port" | sed 's/^/  /' || failed=1
+      "$bin/switchyard" status --timeout 2 "${caller_flags[@]}" "127.0.0.1:$port" | sed 's/^/  /' || failed=1
     else
       echo "$name: not running"
       failed=1
@@ -151,5 +163,5 @@ case $command in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: scripts/cluster.sh up|down|status [--routers N] [--router-file F] [--gateway-config F] [--run-dir D] [--port-base P] [--bin D]" >&2; exit 2 ;;
+  *) echo "usage: scripts/cluster.sh up|down|status [--routers N] [--router-file F] [--gateway-config F] [--embedder E] [--auth-token-file F] [--admin-token-file F] [--run-dir D] [--port-base P] [--bin D]" >&2; exit 2 ;;
 esac

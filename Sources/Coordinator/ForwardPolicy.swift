@@ -1,7 +1,8 @@
 import Wire
 
 /// The coordinator's rules for one forwarded request, without any I/O: how long an attempt may
-/// take, which answers are final, and when to try another replica.
+/// take (never past the caller's deadline), which answers are final, and when to try another
+/// replica.
 public struct ForwardPolicy: Sendable, Equatable {
     /// Different replicas tried per request.
     public var maxAttempts: Int
@@ -24,18 +25,30 @@ public struct ForwardPolicy: Sendable, Equatable {
         case giveUp
     }
 
-    /// The decision after attempt number `attempt` (1-based) answered `status`.
-    public func decide(after status: StatusCode, attempt: Int) -> Decision {
-        guard Self.isTransient(status) else { return .answer }
+    /// The decision after attempt number `attempt` (1-based) answered `status`, with `left` of
+    /// the caller's deadline remaining (nil: no deadline).
+    public func decide(after status: StatusCode, attempt: Int, left: Duration? = nil) -> Decision {
+        guard Self.isRetryable(status) else { return .answer }
+        if let left, left <= .zero { return .giveUp }
         return attempt < maxAttempts ? .retry : .giveUp
     }
 
-    /// Failures another replica may not share. OK and answers about the request itself
-    /// (INVALID_ARGUMENT, NOT_FOUND, ...) are final.
-    public static func isTransient(_ code: StatusCode) -> Bool {
+    /// Failures that say nothing about the request, so another replica may well answer it:
+    /// unreachable or shutting down (UNAVAILABLE), overloaded (RESOURCE_EXHAUSTED, ABORTED), or
+    /// too slow for this attempt (DEADLINE_EXCEEDED; retried only while the caller's deadline
+    /// leaves time). Everything else is final, INTERNAL and UNKNOWN included: a replica that
+    /// fails on a request is likely to fail on it everywhere, and retrying would multiply the load.
+    public static func isRetryable(_ code: StatusCode) -> Bool {
         switch code {
-        case .unavailable, .deadlineExceeded, .resourceExhausted, .aborted, .cancelled, .internal, .unknown: true
+        case .unavailable, .deadlineExceeded, .resourceExhausted, .aborted: true
         default: false
         }
+    }
+
+    /// How long attempt may wait: `attemptTimeout`, cut to what is left of the caller's
+    /// deadline; nil when nothing is left.
+    public func attemptTimeout(left: Duration?) -> Duration? {
+        guard let left else { return attemptTimeout }
+        return left > .zero ? min(attemptTimeout, left) : nil
     }
 }

@@ -13,19 +13,32 @@ public final class Replica: Sendable {
 
     private struct State {
         var healthy = true
+        /// Since when health checks fail (nil while healthy).
+        var unhealthySince: ContinuousClock.Instant?
         var forwarded: UInt64 = 0
         var failures: UInt64 = 0
         var probing = false
     }
 
+    /// A replica from the command line starts in the rotation; one that registered itself joins
+    /// it only after its first passing health check.
     init(address: ServiceAddress, client: any ForwardingCaller, registered: Bool) {
         self.address = address
         self.client = client
         self.registered = registered
+        state.withLock {
+            $0.healthy = !registered
+            $0.unhealthySince = registered ? .now : nil
+        }
     }
 
     /// In the rotation: the last health check passed.
     public var isHealthy: Bool { state.withLock { $0.healthy } }
+
+    /// How long its health checks have been failing (nil while healthy).
+    public func unhealthyFor(now: ContinuousClock.Instant = .now) -> Duration? {
+        state.withLock { $0.unhealthySince.map { now - $0 } }
+    }
 
     /// The replica answered a forward (OK, or an error about the request itself).
     func answered() { state.withLock { $0.forwarded += 1 } }
@@ -41,7 +54,10 @@ public final class Replica: Sendable {
     /// Records a health check; returns the previous health.
     func setHealthy(_ healthy: Bool) -> Bool {
         state.withLock { state in
-            defer { state.healthy = healthy }
+            defer {
+                state.healthy = healthy
+                state.unhealthySince = healthy ? nil : (state.unhealthySince ?? .now)
+            }
             return state.healthy
         }
     }
@@ -60,7 +76,8 @@ public final class Replica: Sendable {
         state.withLock {
             ReplicaStatus(
                 address: "\(address)", healthy: $0.healthy, forwarded: $0.forwarded, failures: $0.failures,
-                registered: registered)
+                registered: registered,
+                unhealthySeconds: UInt32(clamping: ($0.unhealthySince.map { ContinuousClock.now - $0 } ?? .zero).components.seconds))
         }
     }
 }

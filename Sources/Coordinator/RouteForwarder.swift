@@ -5,9 +5,10 @@ import Synchronization
 import Wire
 
 /// Forwards Route to the replicas in turn. A forward that fails for a reason another replica
-/// might not have (unreachable, dropped, timed out, overloaded) is retried on the next healthy
-/// replica, as `policy` says, since Route is idempotent. Answers a replica gives about the
-/// request itself (INVALID_ARGUMENT, NOT_FOUND, ...) go back to the caller as they are.
+/// might not have (unreachable, shutting down, overloaded, too slow) is retried on the next
+/// healthy replica, as `policy` says, since Route is idempotent; every attempt waits at most
+/// what is left of the caller's deadline. Other answers (INVALID_ARGUMENT, NOT_FOUND, INTERNAL,
+/// ...) go back to the caller as they are.
 ///
 /// The request's bytes are passed through undecoded on NIO futures (no task per request): the
 /// documented exception to handlers being async functions of values (see `registerForwarding`).
@@ -28,8 +29,7 @@ public final class RouteForwarder: Sendable {
     public func register(in handlers: inout RPCHandlers) {
         handlers.registerForwarding(Methods.route) { [self] body, context in
             let promise = context.eventLoop.makePromise(of: [UInt8].self)
-            let timeout = context.request.timeout(atMost: policy.attemptTimeout)
-            forward(body, timeout: timeout, tried: [], failures: [], promise: promise)
+            forward(body, deadline: context.request.deadline, tried: [], failures: [], promise: promise)
             return promise.futureResult
         }
         handlers.register(Methods.register) { [pool] request, _ in
@@ -41,7 +41,14 @@ public final class RouteForwarder: Sendable {
     }
 
     /// Completes `promise` with the first answer a replica gives that `policy` calls final.
-    func forward(_ body: [UInt8], timeout: Duration, tried: [Replica], failures: [String], promise: EventLoopPromise<[UInt8]>) {
+    func forward(
+        _ body: [UInt8], deadline: ContinuousClock.Instant?, tried: [Replica], failures: [String],
+        promise: EventLoopPromise<[UInt8]>
+    ) {
+        let left = deadline.map { ContinuousClock.now.duration(to: $0) }
+        guard let timeout = policy.attemptTimeout(left: left) else {
+            return promise.fail(RPCError(.deadlineExceeded, "the caller's deadline passed" + Self.after(failures)))
+        }
         guard let replica = pool.next(excluding: tried) else {
             let error = tried.isEmpty
                 ? RPCError(.unavailable, "no healthy router replica (\(pool.all.count) known, none passing health checks)")
@@ -57,7 +64,8 @@ public final class RouteForwarder: Sendable {
                 case .success(let envelope): answer = envelope
                 case .failure(let error): answer = .failure(id: 0, RPCError(error))
                 }
-                let decision = self.policy.decide(after: answer.status, attempt: attempt)
+                let decision = self.policy.decide(
+                    after: answer.status, attempt: attempt, left: deadline.map { ContinuousClock.now.duration(to: $0) })
                 guard decision != .answer else {
                     replica.answered()  // OK, or the request itself was wrong: not the replica's fault
                     if answer.status == .ok { return promise.succeed(answer.body) }
@@ -66,8 +74,13 @@ public final class RouteForwarder: Sendable {
                 replica.failedToAnswer()
                 self.pool.probe(replica)
                 let failures = failures + ["\(replica.address): \(answer.status): \(answer.errorMessage)"]
-                guard decision == .retry else { return promise.fail(Self.noneAnswered(failures)) }
-                self.forward(body, timeout: timeout, tried: tried + [replica], failures: failures, promise: promise)
+                guard decision == .retry else {
+                    let expired = deadline.map { $0 <= .now } ?? false
+                    return promise.fail(
+                        expired ? RPCError(.deadlineExceeded, "the caller's deadline passed" + Self.after(failures))
+                            : Self.noneAnswered(failures))
+                }
+                self.forward(body, deadline: deadline, tried: tried + [replica], failures: failures, promise: promise)
             }
     }
 
@@ -75,11 +88,16 @@ public final class RouteForwarder: Sendable {
         RPCError(.unavailable, "no router replica answered: " + failures.joined(separator: "; "))
     }
 
+    private static func after(_ failures: [String]) -> String {
+        failures.isEmpty ? "" : " after: " + failures.joined(separator: "; ")
+    }
+
     /// The coordinator's part of Status.
     public var status: CoordinatorStatus {
         var status = CoordinatorStatus()
         status.replicas = pool.all.map(\.status)
         status.retries = retries
+        status.dropped = pool.dropped
         return status
     }
 }

@@ -9,11 +9,15 @@ public struct EmbedLimits: Sendable, Equatable {
     /// on a thread pool.
     public var inlineTexts: Int
     public var inlineBytes: Int
+    /// The most UTF-8 bytes of one text (a prompt, not a document: the hash embedder reads all of
+    /// it, MiniLM its first 256 tokens).
+    public var maxTextBytes: Int
 
-    public init(maxTexts: Int = 1024, inlineTexts: Int = 4, inlineBytes: Int = 8192) {
+    public init(maxTexts: Int = 1024, inlineTexts: Int = 4, inlineBytes: Int = 8192, maxTextBytes: Int = 256 << 10) {
         self.maxTexts = maxTexts
         self.inlineTexts = inlineTexts
         self.inlineBytes = inlineBytes
+        self.maxTextBytes = maxTextBytes
     }
 
     /// Throws INVALID_ARGUMENT naming the limit `texts` break.
@@ -21,6 +25,10 @@ public struct EmbedLimits: Sendable, Equatable {
         guard !texts.isEmpty else { throw RPCError(.invalidArgument, "Embed needs at least one text") }
         guard texts.count <= maxTexts else {
             throw RPCError(.invalidArgument, "\(texts.count) texts exceed the batch limit of \(maxTexts)")
+        }
+        if let index = texts.firstIndex(where: { $0.utf8.count > maxTextBytes }) {
+            throw RPCError(
+                .invalidArgument, "text \(index) has \(texts[index].utf8.count) bytes, over the limit of \(maxTextBytes) bytes per text")
         }
     }
 

@@ -21,7 +21,7 @@ public final class LoadGenerator: Sendable {
     public init(plan: LoadPlan, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.plan = plan
         clients = (0..<plan.connections).map { _ in
-            RPCClient(address: plan.target, configuration: .init(connectTimeout: .seconds(2), defaultTimeout: plan.timeout, connections: 1), group: group)
+            RPCClient(address: plan.target, configuration: .init(connectTimeout: .seconds(2), defaultTimeout: plan.timeout, connections: 1, authToken: plan.authToken), group: group)
         }
     }
 

@@ -31,11 +31,14 @@ public struct LoadPlan: Sendable {
     public var warmup: Duration
     /// Per-request timeout.
     public var timeout: Duration
+    /// Sent with every request when the target asks for a token.
+    public var authToken: String?
 
     public init(
         target: ServiceAddress, method: String, bodies: [[UInt8]], mode: Mode, stop: Stop, warmup: Duration = .seconds(1),
-        timeout: Duration = .seconds(10)
+        timeout: Duration = .seconds(10), authToken: String? = nil
     ) {
+        self.authToken = authToken
         self.target = target
         self.method = method
         self.bodies = bodies

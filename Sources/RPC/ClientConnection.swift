@@ -113,6 +113,7 @@ final class ClientConnection: Sendable {
     private func connect() -> EventLoopFuture<any Channel> {
         let peer = address.description
         let wire = configuration.wire
+        let token = configuration.authToken ?? ""
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -120,7 +121,7 @@ final class ClientConnection: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(EnvelopeDecoder(configuration: wire)),
-                        ClientConnectionHandler(peer: peer, wire: wire))
+                        ClientConnectionHandler(peer: peer, wire: wire, authToken: token))
                 }
             }
             .connect(host: address.host, port: address.port)

@@ -45,9 +45,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     /// Fires at the earliest deadline of the calls waiting.
     var deadlines = DeadlineTimer()
 
-    init(peer: String, wire: WireConfiguration) {
+    /// Sent with every request ("" = none).
+    private let authToken: String
+
+    init(peer: String, wire: WireConfiguration, authToken: String = "") {
         self.peer = peer
         self.framer = EnvelopeFramer(configuration: wire)
+        self.authToken = authToken
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -61,7 +65,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         lastID &+= 1
         let id = lastID
         let envelope = Envelope(
-            id: id, method: call.method, timeoutMs: call.timeout.map(Self.milliseconds) ?? 0, body: call.body)
+            id: id, method: call.method, timeoutMs: call.timeout.map(Self.milliseconds) ?? 0, body: call.body,
+            authToken: authToken)
         let frame: ByteBuffer
         do {
             frame = try framer.frame(envelope, allocator: context.channel.allocator)

@@ -11,15 +11,18 @@ public struct ClientConfiguration: Sendable {
     public var defaultTimeout: Duration?
     /// Connections to open to the server; calls take them in turn.
     public var connections: Int
+    /// The token sent with every call (the server's `--auth-token-file`, or its admin token).
+    public var authToken: String?
 
     public init(
         wire: WireConfiguration = .init(), connectTimeout: Duration = .seconds(2),
-        defaultTimeout: Duration? = .seconds(30), connections: Int = 1
+        defaultTimeout: Duration? = .seconds(30), connections: Int = 1, authToken: String? = nil
     ) {
         self.wire = wire
         self.connectTimeout = connectTimeout
         self.defaultTimeout = defaultTimeout
         self.connections = connections
+        self.authToken = authToken
     }
 }
 

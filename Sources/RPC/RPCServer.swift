@@ -13,15 +13,21 @@ public struct ServerConfiguration: Sendable {
     public var wire: WireConfiguration
     /// How long a graceful shutdown waits for requests in flight before closing connections.
     public var shutdownGracePeriod: Duration
+    /// Timeouts and limits of every connection.
+    public var limits: ConnectionLimits
+    /// The tokens callers must present (none by default).
+    public var authentication: Authentication
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, wire: WireConfiguration = .init(),
-        shutdownGracePeriod: Duration = .seconds(10)
+        shutdownGracePeriod: Duration = .seconds(10), limits: ConnectionLimits = .init(), authentication: Authentication = .none
     ) {
         self.host = host
         self.port = port
         self.wire = wire
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.limits = limits
+        self.authentication = authentication
     }
 }
 
@@ -39,6 +45,7 @@ public final class RPCServer: Service, Sendable {
     private let metrics: RPCMetrics
     private let logger: Logger
     private let group: any EventLoopGroup
+    private let frameBudget: FrameBudget
     private let state = NIOLockedValueBox(State())
 
     private struct State {
@@ -63,7 +70,11 @@ public final class RPCServer: Service, Sendable {
         self.metrics = RPCMetrics(service: service, methods: handlers.methods)
         self.logger = logger
         self.group = group
+        self.frameBudget = FrameBudget(capacity: configuration.limits.maxPartialFrameBytes)
     }
+
+    /// Bytes of partly received frames held across connections now.
+    public var partialFrameBytes: Int { frameBudget.inUse }
 
     /// The address the server is bound to (with the real port when configured with 0); nil before
     /// `start()`.
@@ -141,6 +152,7 @@ public final class RPCServer: Service, Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 << 10, high: 256 << 10))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try self.accept(channel)
@@ -149,17 +161,25 @@ public final class RPCServer: Service, Sendable {
     }
 
     private func accept(_ channel: any Channel) throws {
+        let key = ObjectIdentifier(channel)
+        let (admitted, shuttingDown) = state.withLockedValue { state -> (Bool, Bool) in
+            guard state.connections.count < configuration.limits.maxConnections else { return (false, state.shuttingDown) }
+            state.connections[key] = channel
+            return (true, state.shuttingDown)
+        }
+        guard admitted else {
+            logger.warning("refusing a connection: at the limit", metadata: ["connections": "\(configuration.limits.maxConnections)"])
+            let error = RPCError(.resourceExhausted, "the server has \(configuration.limits.maxConnections) connections, its maximum; retry later")
+            try channel.pipeline.syncOperations.addHandler(RefuseConnectionHandler(error, wire: configuration.wire))
+            return
+        }
         var connectionLogger = logger
         connectionLogger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
-        try channel.pipeline.syncOperations.addHandlers(
-            ByteToMessageHandler(EnvelopeDecoder(configuration: configuration.wire)),
+        try channel.pipeline.syncOperations.addHandler(
             ServerConnectionHandler(
-                handlers: handlers, wire: configuration.wire, stats: stats, metrics: metrics, logger: connectionLogger))
-        let key = ObjectIdentifier(channel)
-        let shuttingDown = state.withLockedValue { state in
-            state.connections[key] = channel
-            return state.shuttingDown
-        }
+                handlers: handlers, wire: configuration.wire, limits: configuration.limits,
+                authentication: configuration.authentication, frameBudget: frameBudget, stats: stats, metrics: metrics,
+                logger: connectionLogger))
         channel.closeFuture.whenComplete { _ in
             self.state.withLockedValue { _ = $0.connections.removeValue(forKey: key) }
         }
@@ -167,4 +187,28 @@ public final class RPCServer: Service, Sendable {
             channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
     }
+}
+
+/// Answers one error frame on id 0 to a connection the server will not serve, then closes it.
+final class RefuseConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let error: RPCError
+    private let wire: WireConfiguration
+
+    init(_ error: RPCError, wire: WireConfiguration) {
+        self.error = error
+        self.wire = wire
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var framer = EnvelopeFramer(configuration: wire)
+        if let frame = try? framer.frame(.failure(id: 0, error), allocator: context.channel.allocator) {
+            let channel = context.channel
+            context.writeAndFlush(NIOAny(frame)).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }

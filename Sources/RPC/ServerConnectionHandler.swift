@@ -2,11 +2,14 @@ import Logging
 import NIOCore
 import Wire
 
-/// Serves one connection: dispatches each Envelope to its method, writes answers in the order
-/// they finish, and turns a broken stream into one error frame and a close. Everything here runs
-/// on the connection's event loop.
-final class ServerConnectionHandler: ChannelInboundHandler, DeadlineSweeping {
-    typealias InboundIn = Envelope
+/// Serves one connection: reads frames, dispatches each Envelope to its method, writes answers
+/// in the order they finish. What the connection may do (limits, timeouts, when to stop reading,
+/// when to close) is decided by `ServerConnectionState`; this handler feeds it events and carries
+/// out its actions. A broken stream gets one error frame on id 0, and the requests read before it
+/// are still answered before the close. Everything here runs on the connection's event loop.
+final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// A request whose answer is not written yet.
@@ -23,7 +26,22 @@ final class ServerConnectionHandler: ChannelInboundHandler, DeadlineSweeping {
     private let stats: ServerStats
     private let metrics: RPCMetrics
     private let logger: Logger
+    private let authentication: Authentication
+    private let frameBudget: FrameBudget
     private var framer: EnvelopeFramer
+    private var decoder: EnvelopeDecoder
+    private var wire: WireConfiguration
+    private var state: ServerConnectionState
+    /// Bytes received and not yet decoded (nil when none).
+    private var inbound: ByteBuffer?
+    /// Bytes of `frameBudget` held for the frame now arriving.
+    private var reservedForFrame = 0
+    /// A read the channel asked for while reading was paused.
+    private var readPending = false
+    /// Inside `decodeFrames` (an answer given synchronously must not start another pass).
+    private var decoding = false
+    private var connectionTimer: Scheduled<Void>?
+    private var connectionTimerAt: ContinuousClock.Instant?
     private var context: ChannelHandlerContext?
     private var caller = Caller(peer: "?")
     /// Requests not answered yet by a connection-local number (callers' ids need not be unique).
@@ -32,15 +50,22 @@ final class ServerConnectionHandler: ChannelInboundHandler, DeadlineSweeping {
     /// Fires at the earliest deadline of the running requests.
     var deadlines = DeadlineTimer()
     private var lastNumber: UInt64 = 0
-    private var quiescing = false
     private var needsFlush = false
     private var flushScheduled = false
     /// Between the first read of a batch and `channelReadComplete`, which flushes the batch.
     private var inReadBatch = false
 
-    init(handlers: RPCHandlers, wire: WireConfiguration, stats: ServerStats, metrics: RPCMetrics, logger: Logger) {
+    init(
+        handlers: RPCHandlers, wire: WireConfiguration, limits: ConnectionLimits, authentication: Authentication,
+        frameBudget: FrameBudget, stats: ServerStats, metrics: RPCMetrics, logger: Logger
+    ) {
         self.handlers = handlers
         self.framer = EnvelopeFramer(configuration: wire)
+        self.decoder = EnvelopeDecoder(configuration: wire)
+        self.wire = wire
+        self.state = ServerConnectionState(limits: limits, now: .now)
+        self.authentication = authentication
+        self.frameBudget = frameBudget
         self.stats = stats
         self.metrics = metrics
         self.logger = logger
@@ -55,24 +80,104 @@ final class ServerConnectionHandler: ChannelInboundHandler, DeadlineSweeping {
 
     func channelActive(context: ChannelHandlerContext) {
         stats.connectionOpened()
+        armConnectionTimer()
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         stats.connectionClosed()
+        state.closed()
         // Nobody is left to answer: stop the work.
         for request in running.values { request.task?.cancel() }
         stats.requestsRunningChanged(by: -running.count)
         running.removeAll()
         deadlines.cancel()
+        connectionTimer?.cancel()
+        releaseFrameReservation()
+        inbound = nil
         context.fireChannelInactive()
     }
 
+    // MARK: - Reading
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         inReadBatch = true
-        let request = unwrapInboundIn(data)
+        var bytes = unwrapInboundIn(data)
+        if inbound == nil {
+            inbound = bytes
+        } else {
+            inbound!.writeBuffer(&bytes)
+        }
+        decodeFrames()
+    }
+
+    /// Dispatches the complete frames in `inbound` while the state allows, and accounts for the
+    /// partial one at its end.
+    private func decodeFrames() {
+        guard !decoding else { return }
+        decoding = true
+        defer { decoding = false }
+        while state.canDispatch, inbound != nil {
+            let envelope: Envelope?
+            do {
+                envelope = try decoder.next(from: &inbound!)
+            } catch {
+                let wireError = error as? WireError
+                return unreadable(wireError?.statusCode ?? .invalidArgument, wireError?.description ?? "\(error)")
+            }
+            guard let envelope else { break }
+            releaseFrameReservation()
+            dispatch(envelope)
+        }
+        guard var buffer = inbound else { return }
+        if buffer.readableBytes == 0 {
+            inbound = nil
+        } else if buffer.readerIndex > 64 << 10 {
+            buffer.discardReadBytes()
+            inbound = buffer
+        }
+        let partial = state.canDispatch && (inbound?.readableBytes ?? 0) > 0
+        state.bytesArrived(partialFrame: partial, now: .now)
+        if partial, !reserveForPartialFrame() { return }
+        armConnectionTimer()
+    }
+
+    /// Holds budget for the frame arriving at the end of `inbound`, at the size its header
+    /// announces; false (and the connection failed) when the server's budget has no room.
+    private func reserveForPartialFrame() -> Bool {
+        guard reservedForFrame == 0, let buffer = inbound,
+              let header = try? FrameHeader.peek(buffer, maxFrameSize: wire.maxFrameSize)
+        else { return true }
+        let size = FrameHeader.size + header.length
+        guard frameBudget.reserve(size) else {
+            unreadable(.resourceExhausted, "the server holds too many partly received frames (\(frameBudget.capacity) bytes); retry later")
+            return false
+        }
+        reservedForFrame = size
+        return true
+    }
+
+    private func releaseFrameReservation() {
+        frameBudget.release(reservedForFrame)
+        reservedForFrame = 0
+    }
+
+    /// The frame at the head of `inbound` cannot be read: answer id 0, stop reading, and close
+    /// once the requests read before it are answered.
+    private func unreadable(_ code: StatusCode, _ message: String) {
+        logger.warning("bad frame: answering what was read, then closing", metadata: ["error": "\(message)"])
+        inbound = nil
+        releaseFrameReservation()
+        perform(state.unreadableFrame(code, message, now: .now))
+    }
+
+    private func dispatch(_ request: Envelope) {
+        guard let context else { return }
         let started = NIODeadline.now()
-        if quiescing {
+        if let refusal = authentication.check(method: request.method, token: request.authToken) {
+            return respond(.failure(id: request.id, refusal), method: request.method, started: started)
+        }
+        if state.isQuiescing {
             let error = RPCError(.unavailable, "server is shutting down; retry on another replica")
             return respond(.failure(id: request.id, error), method: request.method, started: started)
         }
@@ -86,6 +191,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, DeadlineSweeping {
             serverLogger: logger)
         lastNumber += 1
         let number = lastNumber
+        perform(state.requestStarted(now: .now))
         track(
             Running(id: request.id, method: request.method, started: started, task: nil,
                     deadline: timeout.map { started + TimeAmount($0) }),
@@ -105,23 +211,78 @@ final class ServerConnectionHandler: ChannelInboundHandler, DeadlineSweeping {
         context.fireChannelReadComplete()
     }
 
+    /// Passes the channel's reads on unless the state has paused reading (backpressure).
+    func read(context: ChannelHandlerContext) {
+        if state.canDispatch, context.channel.isWritable {
+            context.read()
+        } else {
+            readPending = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        perform(state.writabilityChanged(context.channel.isWritable))
+        context.fireChannelWritabilityChanged()
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is ChannelShouldQuiesceEvent else {
             return context.fireUserInboundEventTriggered(event)
         }
-        quiescing = true
-        closeIfDrained()
+        perform(state.quiesce())
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let error = error as? WireError {
-            logger.warning("closing connection after a bad frame", metadata: ["error": "\(error)"])
-            respond(.failure(id: 0, RPCError(error.statusCode, error.description)), method: "", started: .now())
-            flushIfNeeded()
-        } else {
-            logger.debug("connection error", metadata: ["error": "\(error)"])
-        }
+        logger.debug("connection error", metadata: ["error": "\(error)"])
         context.close(promise: nil)
+    }
+
+    // MARK: - What the state machine says
+
+    private func perform(_ actions: [ServerConnectionState.Action]) {
+        for action in actions { perform(action) }
+    }
+
+    private func perform(_ action: ServerConnectionState.Action) {
+        guard let context else { return }
+        switch action {
+        case .none, .pauseReading:
+            break  // `read` holds the next read while the state says not to
+        case .resumeReading:
+            decodeFrames()  // frames already buffered first
+            if readPending, state.canDispatch {
+                readPending = false
+                context.read()
+            }
+        case .failFrame(let code, let message):
+            respond(.failure(id: 0, RPCError(code, message)), method: "", started: .now())
+            flushIfNeeded()
+            armConnectionTimer()
+        case .close(let reason):
+            logger.debug("closing connection", metadata: ["reason": "\(reason)"])
+            flushIfNeeded()
+            context.close(promise: nil)
+        }
+    }
+
+    /// Keeps one timer armed for the state's next check (frame-read timeout, idle timeout, drain).
+    private func armConnectionTimer() {
+        guard let context, let next = state.nextCheck() else { return }
+        if let at = connectionTimerAt, at <= next { return }
+        connectionTimer?.cancel()
+        connectionTimerAt = next
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let delay = ContinuousClock.now.duration(to: next)
+        connectionTimer = context.eventLoop.scheduleTask(in: TimeAmount(max(delay, .zero))) {
+            handler.value.connectionTimerFired()
+        }
+    }
+
+    private func connectionTimerFired() {
+        connectionTimer = nil
+        connectionTimerAt = nil
+        perform(state.timerFired(now: .now))
+        armConnectionTimer()
     }
 
     // MARK: - Answers
@@ -169,6 +330,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, DeadlineSweeping {
         return request
     }
 
+    /// After an answer is written: the state may resume reading, or close a draining connection.
+    private func requestDone() {
+        let action = state.requestFinished(now: .now)
+        if case .close = action { flushIfNeeded() }
+        perform(action)
+        armConnectionTimer()
+    }
+
     var pendingDeadlines: [UInt64: Running] { running }
 
     static func deadline(of request: Running) -> NIODeadline? { request.deadline }
@@ -182,7 +351,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, DeadlineSweeping {
             respond(.failure(id: request.id, error), method: request.method, started: request.started)
         }
         if !inReadBatch { scheduleFlush() }
-        closeIfDrained()
+        requestDone()
     }
 
     /// Answers DEADLINE_EXCEEDED to a request past its deadline and stops its work.
@@ -192,7 +361,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, DeadlineSweeping {
         let error = RPCError(.deadlineExceeded, "\(request.method) did not finish within the caller's deadline")
         respond(.failure(id: request.id, error), method: request.method, started: request.started)
         flushIfNeeded()
-        closeIfDrained()
+        requestDone()
     }
 
     private func respond(_ envelope: Envelope, method: String, started: NIODeadline) {
@@ -226,11 +395,5 @@ final class ServerConnectionHandler: ChannelInboundHandler, DeadlineSweeping {
         guard needsFlush, let context else { return }
         needsFlush = false
         context.flush()
-    }
-
-    private func closeIfDrained() {
-        guard quiescing, running.isEmpty, let context else { return }
-        flushIfNeeded()
-        context.close(promise: nil)
     }
 }

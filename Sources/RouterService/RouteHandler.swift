@@ -24,6 +24,8 @@ public struct RouteHandler: Sendable {
     public let latencyMs: [String: Double]
     /// Names this replica in responses ("host:port" unless set otherwise).
     public let replica: ReplicaName
+    /// The most UTF-8 bytes of a prompt (INVALID_ARGUMENT beyond).
+    public static let maxPromptBytes = 256 << 10
     private let routed: ModelCounters
 
     public init(
@@ -73,6 +75,10 @@ public struct RouteHandler: Sendable {
     func plan(_ request: RouteRequest, _ loaded: LoadedRouter) throws -> Plan {
         guard !request.embedding.isEmpty || !request.prompt.isEmpty else {
             throw RPCError(.invalidArgument, "Route needs a prompt or an embedding")
+        }
+        guard request.prompt.utf8.count <= Self.maxPromptBytes else {
+            throw RPCError(
+                .invalidArgument, "the prompt has \(request.prompt.utf8.count) bytes, over the limit of \(Self.maxPromptBytes)")
         }
         let dimension = loaded.embedder.dimension
         if !request.embedding.isEmpty, request.embedding.count != dimension {

@@ -35,6 +35,8 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(help: "How long each request may take (seconds, or e.g. 500ms).")
     var timeout: Duration = .seconds(30)
 
+    @OptionGroup var caller: CallerOptions
+
     func validate() throws {
         if let alpha, !(0...1).contains(alpha) { throw ValidationError("--alpha must be in [0, 1]") }
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
@@ -44,7 +46,7 @@ struct CompareCommand: AsyncParsableCommand {
         let prompts = try PromptFile.prompts(self.prompts)
         let client = RPCClient(
             address: gateway,
-            configuration: .init(connectTimeout: .seconds(2), defaultTimeout: timeout, connections: 4))
+            configuration: .init(connectTimeout: .seconds(2), defaultTimeout: timeout, connections: 4, authToken: caller.token))
         defer { Task { await client.close() } }
         var results: [(label: String, tally: Tally)] = []
         for (label, model) in [("auto (routed)", "auto"), ("always \(baseline)", baseline)] {

@@ -13,6 +13,8 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: "The service's address, host:port.")
     var address: ServiceAddress
 
+    @OptionGroup var caller: CallerOptions
+
     @Option(help: "How long to wait for an answer (seconds, or e.g. 500ms).")
     var timeout: Duration = .seconds(5)
 
@@ -23,7 +25,7 @@ struct StatusCommand: AsyncParsableCommand {
         let target = address
         let client = RPCClient(
             address: target,
-            configuration: .init(connectTimeout: .seconds(2), defaultTimeout: timeout))
+            configuration: .init(connectTimeout: .seconds(2), defaultTimeout: timeout, authToken: caller.token))
         defer { Task { await client.close() } }
         if let wait { try await waitUntilServing(client, for: wait) }
         do {

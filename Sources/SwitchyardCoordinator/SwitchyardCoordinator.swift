@@ -31,6 +31,9 @@ struct SwitchyardCoordinator: AsyncParsableCommand {
     @Option(help: "Connections kept open to each replica.")
     var replicaConnections = 2
 
+    @Option(help: "Remove a registered replica whose health checks have failed for this long.")
+    var dropAfter: Duration = .seconds(30)
+
     func validate() throws {
         if healthInterval <= .zero || healthTimeout <= .zero || forwardTimeout <= .zero {
             throw ValidationError("--health-interval, --health-timeout and --forward-timeout must be > 0")
@@ -41,7 +44,7 @@ struct SwitchyardCoordinator: AsyncParsableCommand {
 
     func run() async throws {
         let host = ServiceHost(name: "coordinator", options: service)
-        let pool = ReplicaPool(healthTimeout: healthTimeout, logger: host.logger) { [service, replicaConnections, healthTimeout] in
+        let pool = ReplicaPool(healthTimeout: healthTimeout, dropAfter: dropAfter, logger: host.logger) { [service, replicaConnections, healthTimeout] in
             service.client($0, connections: replicaConnections, connectTimeout: healthTimeout)
         }
         for replica in replicas { pool.add(replica, registered: false) }

@@ -53,10 +53,14 @@ struct SwitchyardEmbed: AsyncParsableCommand {
     @Option(help: "Most texts in one Embed request.")
     var maxBatch = 1024
 
+    @Option(help: "Most UTF-8 bytes in one text; longer ones are INVALID_ARGUMENT.")
+    var maxTextBytes = 256 << 10
+
     func validate() throws {
         if dimension < 8 { throw ValidationError("--dimension must be at least 8") }
         if cacheEntries < 0 { throw ValidationError("--cache-entries must be >= 0") }
         if maxBatch < 1 { throw ValidationError("--max-batch must be at least 1") }
+        if maxTextBytes < 1 { throw ValidationError("--max-text-bytes must be at least 1") }
         if passSize < 1 { throw ValidationError("--pass-size must be at least 1") }
 
         if embedder == .remote {
@@ -94,7 +98,7 @@ struct SwitchyardEmbed: AsyncParsableCommand {
 
     func run() async throws {
         let host = ServiceHost(name: "embed", options: service)
-        let embed = EmbedHandler(embedder: try makeEmbedder(), cacheEntries: cacheEntries, limits: EmbedLimits(maxTexts: maxBatch))
+        let embed = EmbedHandler(embedder: try makeEmbedder(), cacheEntries: cacheEntries, limits: EmbedLimits(maxTexts: maxBatch, maxTextBytes: maxTextBytes))
         var handlers = RPCHandlers()
         embed.register(in: &handlers)
         try await host.run(handlers: handlers, defaultPort: 7100, status: { $0.embedder = embed.status })

@@ -73,6 +73,8 @@ struct SwitchyardLoad: AsyncParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @OptionGroup var caller: CallerOptions
+
     func validate() throws {
         if connections < 1 || connections > 1024 { throw ValidationError("--connections must be in 1...1024") }
         if depth < 1 || depth > 4096 { throw ValidationError("--depth must be in 1...4096") }
@@ -91,7 +93,7 @@ struct SwitchyardLoad: AsyncParsableCommand {
         let plan = LoadPlan(
             target: target, method: rpcName, bodies: try bodies(),
             mode: rate.map { .openLoop(rate: $0, connections: connections) } ?? .closedLoop(connections: connections, depth: depth),
-            stop: requests.map { .requests($0) } ?? .after(duration), warmup: warmup, timeout: timeout)
+            stop: requests.map { .requests($0) } ?? .after(duration), warmup: warmup, timeout: timeout, authToken: caller.token)
         let generator = LoadGenerator(plan: plan)
         do {
             try await generator.checkReachable()

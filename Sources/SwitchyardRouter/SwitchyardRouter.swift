@@ -88,7 +88,7 @@ struct SwitchyardRouter: AsyncParsableCommand {
         var services: [any Service] = [ReloadOnHangup(state: state, logger: host.logger)]
         if let coordinator {
             let registration = CoordinatorRegistration(
-                coordinator: service.client(coordinator, connectTimeout: .seconds(1)), address: address,
+                coordinator: service.client(coordinator, connectTimeout: .seconds(1), admin: true), address: address,
                 replicaID: replica.value, logger: host.logger)
             services.append(registration.service())
         }

@@ -81,6 +81,30 @@ struct RouterClusterTests {
         }
     }
 
+    @Test func withTokensOnlyCallersWithTheTokenRouteAndOnlyTheAdminTokenRegisters() async throws {
+        try await Cluster.with { cluster in
+            let routerFile = try await RouterFiles.gsm8k(in: cluster)
+            let tokens = ["--auth-token-file", try cluster.tokenFile("caller", "c4ller"), "--admin-token-file", try cluster.tokenFile("admin", "4dmin")]
+            let coordinator = try await cluster.start("switchyard-coordinator", ["--health-interval", "0.2"] + tokens)
+            _ = try await cluster.start("switchyard-router", ["--router-file", routerFile, "--coordinator", coordinator.address] + tokens)
+            try await cluster.waitUntilServing(coordinator)  // the router registered with the admin token
+
+            let anonymous = try cluster.client(coordinator), caller = try cluster.client(coordinator, token: "c4ller")
+            let refused = await #expect(throws: RPCError.self) { try await anonymous.call(Methods.route, RouteRequest(prompt: "hi")) }
+            #expect(refused?.code == .unauthenticated)
+            #expect([strong, weak].contains(try await caller.call(Methods.route, RouteRequest(prompt: "hi")).model))
+            let denied = await #expect(throws: RPCError.self) {
+                try await caller.call(Methods.register, RegisterRequest(address: "127.0.0.1:1"))
+            }
+            #expect(denied?.code == .permissionDenied)
+            let status = try await caller.call(Methods.status, StatusRequest())
+            #expect(status.coordinator?.replicas.count == 1)
+
+            let cli = try await Cluster.capture("switchyard", ["status", coordinator.address, "--auth-token-file", tokens[1]])
+            #expect(cli.status == 0 && cli.output.contains("SERVING"), "\(cli.output)\(cli.errors)")
+        }
+    }
+
     @Test func badRequestsAreInvalidArgumentThroughTheCoordinator() async throws {
         try await Cluster.with { cluster in
             let routerFile = try await RouterFiles.gsm8k(in: cluster)

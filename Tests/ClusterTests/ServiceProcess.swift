@@ -110,6 +110,13 @@ final class Cluster: @unchecked Sendable {
         }
     }
 
+    /// Writes `token` to a file in the cluster's folder and returns its path.
+    func tokenFile(_ name: String, _ token: String) throws -> String {
+        let path = folder.appendingPathComponent(name).path
+        try (token + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     func start(_ executable: String, _ arguments: [String] = [], name: String? = nil, environment: [String: String] = [:]) async throws -> ServiceProcess {
         let service = try await ServiceProcess.start(
             executable, arguments, name: name ?? "\(executable)-\(processes.count)", in: folder, environment: environment)
@@ -117,14 +124,14 @@ final class Cluster: @unchecked Sendable {
         return service
     }
 
-    func client(_ service: ServiceProcess, timeout: Duration = .seconds(10), connections: Int = 1) throws -> RPCClient {
-        try client(service.address, timeout: timeout, connections: connections)
+    func client(_ service: ServiceProcess, timeout: Duration = .seconds(10), connections: Int = 1, token: String? = nil) throws -> RPCClient {
+        try client(service.address, timeout: timeout, connections: connections, token: token)
     }
 
-    func client(_ address: String, timeout: Duration = .seconds(10), connections: Int = 1) throws -> RPCClient {
+    func client(_ address: String, timeout: Duration = .seconds(10), connections: Int = 1, token: String? = nil) throws -> RPCClient {
         let client = RPCClient(
             address: try ServiceAddress(parsing: address),
-            configuration: .init(connectTimeout: .seconds(2), defaultTimeout: timeout, connections: connections))
+            configuration: .init(connectTimeout: .seconds(2), defaultTimeout: timeout, connections: connections, authToken: token))
         clients.append(client)
         return client
     }

@@ -27,6 +27,21 @@ final class RawSocket {
 
     deinit { close(fd) }
 
+    /// Sends `bytes` without blocking; returns how many the kernel took (fewer when its buffers
+    /// are full because the server stopped reading).
+    func sendWithoutBlocking(_ bytes: ArraySlice<UInt8>) -> Int {
+        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        return max(n, 0)
+    }
+
+    /// Frames of `envelopes` as bytes.
+    static func frames(_ envelopes: [Envelope]) -> [UInt8] {
+        var framer = EnvelopeFramer()
+        var bytes: [UInt8] = []
+        for envelope in envelopes { bytes += try! framer.frame(envelope, allocator: .init()).readableBytesView }
+        return bytes
+    }
+
     func send(_ bytes: [UInt8]) {
         var sent = 0
         while sent < bytes.count {

@@ -7,10 +7,13 @@ import Wire
 /// down gracefully.
 func withServer<T>(
     _ handlers: RPCHandlers, wire: WireConfiguration = .init(), grace: Duration = .seconds(2),
+    limits: ConnectionLimits = .init(), authentication: Authentication = .none,
     _ body: (RPCServer, ServiceAddress) async throws -> T
 ) async throws -> T {
     let server = RPCServer(
-        service: "test", configuration: ServerConfiguration(port: 0, wire: wire, shutdownGracePeriod: grace),
+        service: "test",
+        configuration: ServerConfiguration(
+            port: 0, wire: wire, shutdownGracePeriod: grace, limits: limits, authentication: authentication),
         handlers: handlers, logger: Logger(label: "test"))
     let address = try await server.start()
     let running = Task { try await server.run() }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import RPC
 import Testing
 import Wire
@@ -24,9 +25,19 @@ import Wire
 }
 
 @Suite struct ServiceOptionsTests {
+    /// A token file in the temporary directory.
+    func tokenFile(_ token: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)").path
+        try (token + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     @Test func flagsMapOntoTheServerConfiguration() throws {
+        let (caller, admin) = (try tokenFile("s3cret"), try tokenFile("adm1n"))
         let options = try ServiceOptions.parse([
             "--host", "0.0.0.0", "--max-frame-bytes", "65536", "--compress-above", "0", "--shutdown-grace", "250ms",
+            "--idle-timeout", "0", "--frame-read-timeout", "3s", "--max-connections", "10", "--max-partial-frame-bytes", "1000000",
+            "--max-requests-per-connection", "7", "--auth-token-file", caller, "--admin-token-file", admin,
         ])
         let configuration = options.serverConfiguration(defaultPort: 7200)
         #expect(configuration.host == "0.0.0.0")
@@ -34,9 +45,22 @@ import Wire
         #expect(configuration.wire.maxFrameSize == 65536)
         #expect(configuration.wire.compressionThreshold == nil)
         #expect(configuration.shutdownGracePeriod == .milliseconds(250))
+        #expect(configuration.limits == ConnectionLimits(
+            idleTimeout: nil, frameReadTimeout: .seconds(3), maxConnections: 10, maxPartialFrameBytes: 1_000_000, maxRequestsInFlight: 7))
+        #expect(configuration.authentication == Authentication(callerToken: "s3cret", adminToken: "adm1n"))
+        #expect(options.client(ServiceAddress(host: "h", port: 1)).target == "h:1")
     }
 
-    @Test(arguments: [["--port", "70000"], ["--max-frame-bytes", "10"], ["--compress-above", "-1"], ["--shutdown-grace", "-2"]])
+    @Test func listeningBeyondLoopbackNeedsATokenOrAnExplicitOptOut() throws {
+        #expect(throws: (any Error).self) { try ServiceOptions.parse(["--host", "0.0.0.0"]) }
+        #expect(try ServiceOptions.parse(["--host", "0.0.0.0", "--allow-unauthenticated"]).host == "0.0.0.0")
+        #expect(try ServiceOptions.parse(["--host", "127.0.0.1"]).serverConfiguration(defaultPort: 1).authentication == .none)
+        #expect(throws: (any Error).self) { try ServiceOptions.parse(["--auth-token-file", "/nonexistent/token"]) }
+        #expect(throws: (any Error).self) { try ServiceOptions.parse(["--auth-token-file", try tokenFile("  ")]) }
+    }
+
+    @Test(arguments: [["--port", "70000"], ["--max-frame-bytes", "10"], ["--compress-above", "-1"], ["--shutdown-grace", "-2"],
+                      ["--max-connections", "0"], ["--max-requests-per-connection", "0"], ["--max-partial-frame-bytes", "100"]])
     func nonsenseIsAUsageError(arguments: [String]) {
         #expect(throws: (any Error).self) { try ServiceOptions.parse(arguments) }
     }

@@ -101,6 +101,10 @@ public struct Envelope: ProtoMessage, Equatable {
     public var errorMessage: String
     /// The method's request message (in requests) or response message (in OK responses), serialized.
     public var body: [UInt8]
+    /// Requests only: the caller's token, when the service requires one (--auth-token-file; the admin
+    /// token for Register and Reload). Missing or wrong: UNAUTHENTICATED; a caller token on an admin
+    /// method: PERMISSION_DENIED. Never sent in responses.
+    public var authToken: String
 
     public init(
         id: UInt64 = 0,
@@ -108,7 +112,8 @@ public struct Envelope: ProtoMessage, Equatable {
         timeoutMs: UInt32 = 0,
         status: StatusCode = .ok,
         errorMessage: String = "",
-        body: [UInt8] = []
+        body: [UInt8] = [],
+        authToken: String = ""
     ) {
         self.id = id
         self.method = method
@@ -116,6 +121,7 @@ public struct Envelope: ProtoMessage, Equatable {
         self.status = status
         self.errorMessage = errorMessage
         self.body = body
+        self.authToken = authToken
     }
 
     public static let protoName = "switchyard.v1.Envelope"
@@ -142,6 +148,7 @@ extension Envelope: CBridged {
         status = StatusCode(protoValue: Int32(truncatingIfNeeded: m.pointee.status.rawValue))
         errorMessage = ProtoC.string(m.pointee.error_message)
         body = ProtoC.bytes(m.pointee.body)
+        authToken = ProtoC.string(m.pointee.auth_token)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -151,6 +158,7 @@ extension Envelope: CBridged {
         m.pointee.status = .init(rawValue: .init(truncatingIfNeeded: status.rawValue))
         if !errorMessage.isEmpty { m.pointee.error_message = arena.string(errorMessage) }
         m.pointee.body = arena.bytes(body)
+        if !authToken.isEmpty { m.pointee.auth_token = arena.string(authToken) }
     }
 }
 
@@ -435,19 +443,24 @@ public struct ReplicaStatus: ProtoMessage, Equatable {
     public var failures: UInt64
     /// Set when the replica registered itself rather than being listed on the command line.
     public var registered: Bool
+    /// How long its health checks have failed (0 while healthy). A registered replica unhealthy for
+    /// the coordinator's --drop-after is removed.
+    public var unhealthySeconds: UInt32
 
     public init(
         address: String = "",
         healthy: Bool = false,
         forwarded: UInt64 = 0,
         failures: UInt64 = 0,
-        registered: Bool = false
+        registered: Bool = false,
+        unhealthySeconds: UInt32 = 0
     ) {
         self.address = address
         self.healthy = healthy
         self.forwarded = forwarded
         self.failures = failures
         self.registered = registered
+        self.unhealthySeconds = unhealthySeconds
     }
 
     public static let protoName = "switchyard.v1.ReplicaStatus"
@@ -473,6 +486,7 @@ extension ReplicaStatus: CBridged {
         forwarded = m.pointee.forwarded
         failures = m.pointee.failures
         registered = m.pointee.registered != 0
+        unhealthySeconds = m.pointee.unhealthy_seconds
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -481,6 +495,7 @@ extension ReplicaStatus: CBridged {
         m.pointee.forwarded = forwarded
         m.pointee.failures = failures
         m.pointee.registered = registered ? 1 : 0
+        m.pointee.unhealthy_seconds = unhealthySeconds
     }
 }
 
@@ -489,10 +504,13 @@ public struct CoordinatorStatus: ProtoMessage, Equatable {
     public var replicas: [ReplicaStatus]
     /// Forwards that failed on one replica and were retried on another.
     public var retries: UInt64
+    /// Registered replicas removed after failing health checks for --drop-after.
+    public var dropped: UInt64
 
-    public init(replicas: [ReplicaStatus] = [], retries: UInt64 = 0) {
+    public init(replicas: [ReplicaStatus] = [], retries: UInt64 = 0, dropped: UInt64 = 0) {
         self.replicas = replicas
         self.retries = retries
+        self.dropped = dropped
     }
 
     public static let protoName = "switchyard.v1.CoordinatorStatus"
@@ -515,11 +533,13 @@ extension CoordinatorStatus: CBridged {
     init(unpacked m: UnsafePointer<CMessage>) {
         replicas = ProtoC.array(m.pointee.replicas, m.pointee.n_replicas).map { ReplicaStatus(unpacked: $0!) }
         retries = m.pointee.retries
+        dropped = m.pointee.dropped
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
         if !replicas.isEmpty { (m.pointee.n_replicas, m.pointee.replicas) = arena.array(replicas.map { Optional($0.packed(in: arena)) }) }
         m.pointee.retries = retries
+        m.pointee.dropped = dropped
     }
 }
 

@@ -75,11 +75,14 @@ class Client:
     """One connection to a Switchyard service. Not thread-safe; open one per thread."""
 
     def __init__(self, host: str, port: int, timeout: float = 10.0,
-                 compress_above: int | None = DEFAULT_COMPRESS_ABOVE):
+                 compress_above: int | None = DEFAULT_COMPRESS_ABOVE, auth_token: str | None = None):
+        """`auth_token`: sent with every request, for services started with --auth-token-file
+        (the admin token for Register and Reload)."""
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.timeout_ms = int(timeout * 1000)
         self.compress_above = compress_above
+        self.auth_token = auth_token or ""
         self._ids = itertools.count(1)
 
     def close(self) -> None:
@@ -94,7 +97,7 @@ class Client:
     def send(self, method: str, request, compress: bool | None = None) -> int:
         """Sends one request without waiting; returns its id (for pipelining)."""
         envelope = pb.Envelope(id=next(self._ids), method=method, timeout_ms=self.timeout_ms,
-                               body=request.SerializeToString())
+                               body=request.SerializeToString(), auth_token=self.auth_token)
         payload = envelope.SerializeToString()
         if compress is None:
             compress = self.compress_above is not None and len(payload) >= self.compress_above

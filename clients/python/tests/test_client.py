@@ -120,3 +120,19 @@ def test_empty_embed_is_invalid_argument(server):
         with pytest.raises(RpcError) as error:
             client.call("Embed", pb.EmbedRequest())
         assert error.value.status == pb.INVALID_ARGUMENT
+
+
+def test_a_service_with_a_token_refuses_callers_without_it(token_server):
+    host, port, token = token_server
+    with Client(host, port) as anonymous:
+        assert anonymous.health().status == pb.SERVING  # Health stays open to probes
+        with pytest.raises(RpcError) as refused:
+            anonymous.call("Embed", pb.EmbedRequest(texts=["hi"]))
+        assert refused.value.status == pb.UNAUTHENTICATED
+    with Client(host, port, auth_token="guess") as wrong:
+        with pytest.raises(RpcError) as refused:
+            wrong.status()
+        assert refused.value.status == pb.UNAUTHENTICATED
+    with Client(host, port, auth_token=token) as caller:
+        assert len(caller.call("Embed", pb.EmbedRequest(texts=["hi"])).vectors) == 1
+        assert caller.status().service == "embed"

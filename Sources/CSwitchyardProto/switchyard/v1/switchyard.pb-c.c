@@ -1132,7 +1132,7 @@ void   switchyard__v1__complete_response__free_unpacked
   assert(message->base.descriptor == &switchyard__v1__complete_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor switchyard__v1__envelope__field_descriptors[6] =
+static const ProtobufCFieldDescriptor switchyard__v1__envelope__field_descriptors[7] =
 {
   {
     "id",
@@ -1206,8 +1206,21 @@ static const ProtobufCFieldDescriptor switchyard__v1__envelope__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "auth_token",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__Envelope, auth_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__envelope__field_indices_by_name[] = {
+  6,   /* field[6] = auth_token */
   5,   /* field[5] = body */
   4,   /* field[4] = error_message */
   0,   /* field[0] = id */
@@ -1218,7 +1231,7 @@ static const unsigned switchyard__v1__envelope__field_indices_by_name[] = {
 static const ProtobufCIntRange switchyard__v1__envelope__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__envelope__descriptor =
 {
@@ -1228,7 +1241,7 @@ const ProtobufCMessageDescriptor switchyard__v1__envelope__descriptor =
   "Switchyard__V1__Envelope",
   "switchyard.v1",
   sizeof(Switchyard__V1__Envelope),
-  6,
+  7,
   switchyard__v1__envelope__field_descriptors,
   switchyard__v1__envelope__field_indices_by_name,
   1,  switchyard__v1__envelope__number_ranges,
@@ -1659,7 +1672,7 @@ const ProtobufCMessageDescriptor switchyard__v1__router_status__descriptor =
   (ProtobufCMessageInit) switchyard__v1__router_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__replica_status__field_descriptors[5] =
+static const ProtobufCFieldDescriptor switchyard__v1__replica_status__field_descriptors[6] =
 {
   {
     "address",
@@ -1721,6 +1734,18 @@ static const ProtobufCFieldDescriptor switchyard__v1__replica_status__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "unhealthy_seconds",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ReplicaStatus, unhealthy_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__replica_status__field_indices_by_name[] = {
   0,   /* field[0] = address */
@@ -1728,11 +1753,12 @@ static const unsigned switchyard__v1__replica_status__field_indices_by_name[] = 
   2,   /* field[2] = forwarded */
   1,   /* field[1] = healthy */
   4,   /* field[4] = registered */
+  5,   /* field[5] = unhealthy_seconds */
 };
 static const ProtobufCIntRange switchyard__v1__replica_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__replica_status__descriptor =
 {
@@ -1742,14 +1768,14 @@ const ProtobufCMessageDescriptor switchyard__v1__replica_status__descriptor =
   "Switchyard__V1__ReplicaStatus",
   "switchyard.v1",
   sizeof(Switchyard__V1__ReplicaStatus),
-  5,
+  6,
   switchyard__v1__replica_status__field_descriptors,
   switchyard__v1__replica_status__field_indices_by_name,
   1,  switchyard__v1__replica_status__number_ranges,
   (ProtobufCMessageInit) switchyard__v1__replica_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__coordinator_status__field_descriptors[2] =
+static const ProtobufCFieldDescriptor switchyard__v1__coordinator_status__field_descriptors[3] =
 {
   {
     "replicas",
@@ -1775,15 +1801,28 @@ static const ProtobufCFieldDescriptor switchyard__v1__coordinator_status__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "dropped",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__CoordinatorStatus, dropped),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__coordinator_status__field_indices_by_name[] = {
+  2,   /* field[2] = dropped */
   0,   /* field[0] = replicas */
   1,   /* field[1] = retries */
 };
 static const ProtobufCIntRange switchyard__v1__coordinator_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__coordinator_status__descriptor =
 {
@@ -1793,7 +1832,7 @@ const ProtobufCMessageDescriptor switchyard__v1__coordinator_status__descriptor 
   "Switchyard__V1__CoordinatorStatus",
   "switchyard.v1",
   sizeof(Switchyard__V1__CoordinatorStatus),
-  2,
+  3,
   switchyard__v1__coordinator_status__field_descriptors,
   switchyard__v1__coordinator_status__field_indices_by_name,
   1,  switchyard__v1__coordinator_status__number_ranges,

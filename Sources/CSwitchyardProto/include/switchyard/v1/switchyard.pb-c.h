@@ -108,10 +108,16 @@ struct  Switchyard__V1__Envelope
    * The method's request message (in requests) or response message (in OK responses), serialized.
    */
   ProtobufCBinaryData body;
+  /*
+   * Requests only: the caller's token, when the service requires one (--auth-token-file; the admin
+   * token for Register and Reload). Missing or wrong: UNAUTHENTICATED; a caller token on an admin
+   * method: PERMISSION_DENIED. Never sent in responses.
+   */
+  char *auth_token;
 };
 #define SWITCHYARD__V1__ENVELOPE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__envelope__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0, SWITCHYARD__V1__STATUS_CODE__OK, (char *)protobuf_c_empty_string, {0,NULL} }
+    , 0, (char *)protobuf_c_empty_string, 0, SWITCHYARD__V1__STATUS_CODE__OK, (char *)protobuf_c_empty_string, {0,NULL}, (char *)protobuf_c_empty_string }
 
 
 struct  Switchyard__V1__HealthRequest
@@ -226,10 +232,15 @@ struct  Switchyard__V1__ReplicaStatus
    * Set when the replica registered itself rather than being listed on the command line.
    */
   protobuf_c_boolean registered;
+  /*
+   * How long its health checks have failed (0 while healthy). A registered replica unhealthy for
+   * the coordinator's --drop-after is removed.
+   */
+  uint32_t unhealthy_seconds;
 };
 #define SWITCHYARD__V1__REPLICA_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__replica_status__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0 }
 
 
 struct  Switchyard__V1__CoordinatorStatus
@@ -241,10 +252,14 @@ struct  Switchyard__V1__CoordinatorStatus
    * Forwards that failed on one replica and were retried on another.
    */
   uint64_t retries;
+  /*
+   * Registered replicas removed after failing health checks for --drop-after.
+   */
+  uint64_t dropped;
 };
 #define SWITCHYARD__V1__COORDINATOR_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__coordinator_status__descriptor) \
-    , 0,NULL, 0 }
+    , 0,NULL, 0, 0 }
 
 
 struct  Switchyard__V1__ModelUsage

@@ -1,0 +1,67 @@
+import Foundation
+import Wire
+
+/// The tokens a server asks its callers for, carried in the Envelope's `auth_token`.
+///
+/// With a caller token, every method but Health needs it (or the admin token); with an admin
+/// token, the admin methods (Register, Reload) need exactly that one. A missing or wrong token is
+/// UNAUTHENTICATED; a valid caller token on an admin method is PERMISSION_DENIED. Tokens are
+/// compared in constant time. Both nil: anyone may call anything (the default on loopback).
+public struct Authentication: Sendable, Equatable {
+    public var callerToken: [UInt8]?
+    public var adminToken: [UInt8]?
+    /// Methods only the admin token may call.
+    public var adminMethods: Set<String>
+    /// Methods anyone may call (liveness checks).
+    public var openMethods: Set<String>
+
+    public init(callerToken: String? = nil, adminToken: String? = nil,
+                adminMethods: Set<String> = ["Register", "Reload"], openMethods: Set<String> = ["Health"]) {
+        self.callerToken = callerToken.map { Array($0.utf8) }
+        self.adminToken = adminToken.map { Array($0.utf8) }
+        self.adminMethods = adminMethods
+        self.openMethods = openMethods
+    }
+
+    /// No tokens: every call is allowed.
+    public static let none = Authentication()
+
+    /// Whether any token is asked for.
+    public var isEnabled: Bool { callerToken != nil || adminToken != nil }
+
+    /// nil when `token` may call `method`, else the error to answer.
+    public func check(method: String, token: String) -> RPCError? {
+        guard isEnabled, !openMethods.contains(method) else { return nil }
+        let given = Array(token.utf8)
+        let isAdmin = adminToken.map { Self.same(given, $0) } ?? false
+        let isCaller = callerToken.map { Self.same(given, $0) } ?? false
+        if adminMethods.contains(method), adminToken != nil {
+            if isAdmin { return nil }
+            return isCaller
+                ? RPCError(.permissionDenied, "\(method) needs the admin token")
+                : RPCError(.unauthenticated, token.isEmpty ? "\(method) needs the admin token" : "wrong token for \(method)")
+        }
+        if callerToken == nil || isCaller || isAdmin { return nil }
+        return RPCError(.unauthenticated, token.isEmpty ? "this service needs a token (auth_token)" : "wrong token")
+    }
+
+    /// Equal contents, in time that depends only on the lengths.
+    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        for i in 0..<max(a.count, b.count) {
+            difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+        }
+        return difference == 0
+    }
+
+    /// A token read from a file (surrounding whitespace and a trailing newline dropped); a file
+    /// that cannot be read or holds no token is an error naming it.
+    public static func token(fromFile path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RPCError(.invalidArgument, "cannot read the token file \(path)")
+        }
+        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty else { throw RPCError(.invalidArgument, "the token file \(path) is empty") }
+        return token
+    }
+}

@@ -1,0 +1,162 @@
+import Wire
+
+/// The life of one server connection as a state machine: events in, actions out, no sockets.
+/// `ServerConnectionHandler` feeds it what happens and does what it says; the tests drive it
+/// alone.
+///
+/// ```
+/// open ──quiesce──► quiescing ──drained──► closed
+///   │                  │
+///   └─unreadable frame─┴─► draining ──drained or drainTimeout──► closed
+/// ```
+/// Reading stops while the connection has `maxRequestsInFlight` requests running or its
+/// outbound buffer is above the high-water mark (not writable), and for good once draining.
+/// Timers: a frame started must finish within `frameReadTimeout`; an open connection with
+/// nothing running and no frame started closes after `idleTimeout`.
+struct ServerConnectionState {
+    typealias Instant = ContinuousClock.Instant
+
+    enum Phase: Equatable {
+        /// Reading and answering.
+        case open
+        /// Shutting down: requests that arrive are answered UNAVAILABLE; closes once drained.
+        case quiescing
+        /// After an unreadable frame (or a frame too slow or too large): no more reading; closes
+        /// once the requests read before it are answered, or at `until`.
+        case draining(until: Instant)
+        case closed
+    }
+
+    enum Action: Equatable {
+        case none
+        case pauseReading
+        case resumeReading
+        /// Answer the broken frame on id 0 with this error, then wait for the running requests.
+        case failFrame(StatusCode, String)
+        case close(String)
+    }
+
+    let limits: ConnectionLimits
+    private(set) var phase = Phase.open
+    private(set) var inFlight = 0
+    private var writable = true
+    private var readingPaused = false
+    /// When the frame now arriving started (nil: between frames).
+    private var frameStarted: Instant?
+    private var lastActivity: Instant
+
+    init(limits: ConnectionLimits, now: Instant) {
+        self.limits = limits
+        lastActivity = now
+    }
+
+    /// Whether a complete frame in the buffer may be dispatched now.
+    var canDispatch: Bool {
+        switch phase {
+        case .open, .quiescing: inFlight < limits.maxRequestsInFlight
+        case .draining, .closed: false
+        }
+    }
+
+    /// Whether requests arriving now are turned away as UNAVAILABLE (shutting down).
+    var isQuiescing: Bool { phase == .quiescing }
+
+    private var shouldRead: Bool { canDispatch && writable }
+
+    private mutating func readingAction() -> Action {
+        if readingPaused, shouldRead {
+            readingPaused = false
+            return .resumeReading
+        }
+        if !readingPaused, !shouldRead {
+            readingPaused = true
+            return .pauseReading
+        }
+        return .none
+    }
+
+    /// Bytes arrived; `partialFrame` says whether the buffer now ends inside a frame.
+    mutating func bytesArrived(partialFrame: Bool, now: Instant) {
+        lastActivity = now
+        frameStarted = partialFrame ? (frameStarted ?? now) : nil
+    }
+
+    /// A frame was dispatched as a request.
+    mutating func requestStarted(now: Instant) -> Action {
+        inFlight += 1
+        lastActivity = now
+        return readingAction()
+    }
+
+    /// A request was answered (or expired).
+    mutating func requestFinished(now: Instant) -> Action {
+        precondition(inFlight > 0, "a request finished that never started")
+        inFlight -= 1
+        lastActivity = now
+        switch phase {
+        case .quiescing, .draining: return inFlight == 0 ? close("drained") : .none
+        case .open: return readingAction()
+        case .closed: return .none
+        }
+    }
+
+    mutating func writabilityChanged(_ writable: Bool) -> Action {
+        self.writable = writable
+        return phase == .open || phase == .quiescing ? readingAction() : .none
+    }
+
+    /// The next frame cannot be read (bad bytes, too big for the server's budget).
+    mutating func unreadableFrame(_ code: StatusCode, _ message: String, now: Instant) -> [Action] {
+        guard phase == .open || phase == .quiescing else { return [] }
+        phase = .draining(until: now + limits.drainTimeout)
+        readingPaused = true
+        return [.pauseReading, .failFrame(code, message)] + (inFlight == 0 ? [close("unreadable frame")] : [])
+    }
+
+    /// Graceful shutdown began.
+    mutating func quiesce() -> Action {
+        guard phase == .open else { return .none }
+        phase = .quiescing
+        return inFlight == 0 ? close("shutting down") : readingAction()
+    }
+
+    /// A timer fired: what is due now.
+    mutating func timerFired(now: Instant) -> [Action] {
+        switch phase {
+        case .draining(let until):
+            return now >= until ? [close("drain timeout: \(inFlight) requests unanswered")] : []
+        case .closed:
+            return []
+        case .open, .quiescing:
+            if let frameStarted, let limit = limits.frameReadTimeout, now - frameStarted >= limit {
+                return unreadableFrame(.deadlineExceeded, "a frame took longer than \(limit) to arrive", now: now)
+            }
+            if phase == .open, inFlight == 0, frameStarted == nil, let idle = limits.idleTimeout, now - lastActivity >= idle {
+                return [close("idle for \(idle)")]
+            }
+            return []
+        }
+    }
+
+    /// When a timer should fire next (nil: nothing to watch).
+    func nextCheck() -> Instant? {
+        switch phase {
+        case .draining(let until): return until
+        case .closed: return nil
+        case .open, .quiescing:
+            let frame = frameStarted.flatMap { started in limits.frameReadTimeout.map { started + $0 } }
+            let idle = phase == .open && inFlight == 0 && frameStarted == nil ? limits.idleTimeout.map { lastActivity + $0 } : nil
+            return [frame, idle].compactMap { $0 }.min()
+        }
+    }
+
+    /// The connection went away (either side).
+    mutating func closed() {
+        phase = .closed
+    }
+
+    private mutating func close(_ reason: String) -> Action {
+        phase = .closed
+        return .close(reason)
+    }
+}
