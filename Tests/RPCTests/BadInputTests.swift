@@ -36,12 +36,12 @@ import Wire
             socket.send(input.bytes)
             if input == .truncatedFrame { socket.shutdownWrite() }
             if let status = input.status {
-                let answer = try #require(try socket.receive())
+                let answer = try #require(try await socket.receive())
                 #expect(answer.id == 0)
                 #expect(answer.status == status)
                 #expect(!answer.errorMessage.isEmpty)
             }
-            #expect(try socket.isClosedByPeer())
+            #expect(try await socket.isClosedByPeer())
 
             // The open connection and a new one both still work.
             #expect(try await bystander.call(Methods.health, HealthRequest()).status == .serving)
@@ -58,7 +58,8 @@ import Wire
             socket.send(Envelope(id: 1, method: "NoSuchMethod"))
             socket.send(Envelope(id: 2, method: "Embed", body: [0x0a, 0x7f]))
             socket.send(Envelope(id: 3, method: "Embed", body: EmbedRequest(texts: ["fine"]).serializedBytes()))
-            let answers = try (0..<3).map { _ in try #require(try socket.receive()) }
+            var answers: [Envelope] = []
+            for _ in 0..<3 { answers.append(try #require(try await socket.receive())) }
             #expect(answers.map(\.id) == [1, 2, 3])
             #expect(answers.map(\.status) == [.unimplemented, .invalidArgument, .ok])
             #expect(answers[0].errorMessage.contains("NoSuchMethod"))

@@ -21,13 +21,13 @@ import Wire
             busy.send(embed(1, "gate:open"))
             try await eventually { server.stats.requestsInFlight == 1 }
             let idle = try RawSocket(port: address.port)
-            #expect(try idle.isClosedByPeer())  // within the 5 s read timeout
+            #expect(try await idle.isClosedByPeer())  // within the 5 s read timeout
             try await eventually { server.stats.openConnections == 1 }
             try await Task.sleep(for: .milliseconds(600))  // twice the idle timeout
             #expect(server.stats.openConnections == 1, "the connection waiting for an answer stays")
             await gates.open("open")
-            #expect(try busy.receive()?.id == 1)
-            #expect(try busy.isClosedByPeer(), "idle again after its answer")
+            #expect(try await busy.receive()?.id == 1)
+            #expect(try await busy.isClosedByPeer(), "idle again after its answer")
         }
     }
 
@@ -40,10 +40,10 @@ import Wire
                 socket.send([byte])
                 try await Task.sleep(for: .milliseconds(100))
             }
-            let answer = try #require(try socket.receive())
+            let answer = try #require(try await socket.receive())
             #expect(answer.id == 0)
             #expect(answer.status == .deadlineExceeded)
-            #expect(try socket.isClosedByPeer())
+            #expect(try await socket.isClosedByPeer())
         }
     }
 
@@ -60,10 +60,10 @@ import Wire
 
             let third = try RawSocket(port: address.port)
             third.send(announce)
-            let answer = try #require(try third.receive())
+            let answer = try #require(try await third.receive())
             #expect(answer.id == 0 && answer.status == .resourceExhausted)
             #expect(answer.errorMessage.contains("partly received"))
-            #expect(try third.isClosedByPeer())
+            #expect(try await third.isClosedByPeer())
             #expect(server.partialFrameBytes == 2 * (frameLimit + FrameHeader.size))
 
             // A whole frame still gets through, and closing the parked connections frees their share.
@@ -80,11 +80,11 @@ import Wire
             let first = try RawSocket(port: address.port), second = try RawSocket(port: address.port)
             try await eventually { server.stats.openConnections == 2 }
             let third = try RawSocket(port: address.port)
-            let answer = try #require(try third.receive())
+            let answer = try #require(try await third.receive())
             #expect(answer.id == 0 && answer.status == .resourceExhausted)
-            #expect(try third.isClosedByPeer())
+            #expect(try await third.isClosedByPeer())
             first.send(embed(1, "still served"))
-            #expect(try first.receive()?.status == .ok)
+            #expect(try await first.receive()?.status == .ok)
             _ = second
         }
     }
@@ -117,7 +117,7 @@ import Wire
             var next: UInt64 = 1
             while next <= UInt64(total) {
                 if sent < bytes.count { sent += socket.sendWithoutBlocking(bytes[sent...]) }
-                guard let answer = try socket.receive() else { break }
+                guard let answer = try await socket.receive() else { break }
                 #expect(answer.id == next && answer.status == .ok)
                 next += 1
             }
@@ -130,12 +130,12 @@ import Wire
         try await withServer(testHandlers(gates: gates)) { _, address in
             let socket = try RawSocket(port: address.port)
             socket.send(RawSocket.frames([embed(101, "gate:late")]) + [0xff, 0xde, 0xad, 0xbe, 0xef] + RawSocket.frames([embed(103, "x")]))
-            let error = try #require(try socket.receive())
+            let error = try #require(try await socket.receive())
             #expect(error.id == 0 && error.status == .invalidArgument)
             await gates.open("late")
-            let answer = try #require(try socket.receive())
+            let answer = try #require(try await socket.receive())
             #expect(answer.id == 101 && answer.status == .ok)
-            #expect(try socket.isClosedByPeer(), "nothing after the bad frame is read")
+            #expect(try await socket.isClosedByPeer(), "nothing after the bad frame is read")
         }
     }
 
@@ -155,11 +155,11 @@ import Wire
             try await Task.sleep(for: .milliseconds(100))
             #expect(started.load(ordering: .relaxed) == 2, "the third waits until one of the two is answered")
             await gates.open("a")
-            #expect(try socket.receive()?.id == 1)
+            #expect(try await socket.receive()?.id == 1)
             try await eventually { started.load(ordering: .relaxed) == 3 }
             await gates.open("b")
             await gates.open("c")
-            #expect(Set([try socket.receive()?.id, try socket.receive()?.id]) == [2, 3])
+            #expect(Set([try await socket.receive()?.id, try await socket.receive()?.id]) == [2, 3])
         }
     }
 

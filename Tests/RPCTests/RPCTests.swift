@@ -45,7 +45,7 @@ import Wire
             var ids: [UInt64] = []
             for gate in ["b", "c", "a"] {
                 await gates.open(gate)
-                ids.append(try #require(try socket.receive()).id)
+                ids.append(try #require(try await socket.receive()).id)
             }
             #expect(ids == [2, 3, 1])
         }
@@ -87,7 +87,7 @@ import Wire
             let socket = try RawSocket(port: address.port)
             let started = ContinuousClock.now
             socket.send(Envelope(id: 7, method: "Embed", timeoutMs: 100, body: EmbedRequest(texts: ["sleep:10000"]).serializedBytes()))
-            let response = try #require(try socket.receive())
+            let response = try #require(try await socket.receive())
             #expect(response.id == 7)
             #expect(response.status == .deadlineExceeded)
             #expect(ContinuousClock.now - started < .seconds(5))
@@ -134,7 +134,7 @@ import Wire
         try await withServer(testHandlers(), wire: wire) { _, address in
             let socket = try RawSocket(port: address.port)
             socket.send(Array(frame.readableBytesView))
-            let (header, response) = try #require(try socket.receiveFrame())
+            let (header, response) = try #require(try await socket.receiveFrame())
             #expect(header.compressed, "the response came back compressed")
             #expect(response.status == .ok)
             #expect(try EmbedResponse(serialized: response.body).vectors.count == 300)

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -5,8 +6,10 @@ import NIOCore
 import Wire
 
 /// A blocking TCP socket for sending a server bytes no well-behaved client would send. Reads time
-/// out (so a test fails rather than hangs).
-final class RawSocket {
+/// out (so a test fails rather than hangs). Blocking reads run on a thread of their own: blocked on
+/// the cooperative pool (two threads on two cores) they would starve the handlers they wait for.
+/// One task uses a socket at a time.
+final class RawSocket: @unchecked Sendable {
     private let fd: Int32
 
     init(port: Int, readTimeoutSeconds: Int = 5) throws {
@@ -60,12 +63,35 @@ final class RawSocket {
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
     /// The next envelope; nil at end of stream. Throws when nothing arrives within the timeout.
-    func receive() throws -> Envelope? {
-        try receiveFrame()?.envelope
+    func receive() async throws -> Envelope? {
+        try await receiveFrame()?.envelope
     }
 
     /// The next frame's header and envelope; nil at end of stream.
-    func receiveFrame() throws -> (header: FrameHeader, envelope: Envelope)? {
+    func receiveFrame() async throws -> (header: FrameHeader, envelope: Envelope)? {
+        try await offThePool { try self.receiveFrameBlocking() }
+    }
+
+    /// Whether the server closed the connection (after any frames still buffered) within the
+    /// read timeout; false when it kept the connection open.
+    func isClosedByPeer() async throws -> Bool {
+        try await offThePool {
+            do {
+                while let _ = try self.receiveFrameBlocking() {}
+                return true
+            } catch let error as RPCError where error.code == .deadlineExceeded {
+                return false
+            }
+        }
+    }
+
+    private func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
+        }
+    }
+
+    private func receiveFrameBlocking() throws -> (header: FrameHeader, envelope: Envelope)? {
         var decoder = EnvelopeDecoder()
         while true {
             if let header = try FrameHeader.peek(buffer, maxFrameSize: .max),
@@ -77,17 +103,6 @@ final class RawSocket {
             if n == 0 { return nil }
             if n < 0 { throw RPCError(.deadlineExceeded, "no data from the server (errno \(errno))") }
             buffer.writeBytes(chunk[..<n])
-        }
-    }
-
-    /// Whether the server closed the connection (after any frames still buffered) within the
-    /// read timeout; false when it kept the connection open.
-    func isClosedByPeer() throws -> Bool {
-        do {
-            while let _ = try receive() {}
-            return true
-        } catch let error as RPCError where error.code == .deadlineExceeded {
-            return false
         }
     }
 
