@@ -221,7 +221,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        perform(state.writabilityChanged(context.channel.isWritable))
+        perform(state.writabilityChanged(context.channel.isWritable, now: .now))
         context.fireChannelWritabilityChanged()
     }
 
@@ -229,7 +229,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         guard event is ChannelShouldQuiesceEvent else {
             return context.fireUserInboundEventTriggered(event)
         }
-        perform(state.quiesce())
+        perform(state.quiesce(now: .now))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -11,8 +11,10 @@ import Wire
 /// ```
 /// Reading stops while the connection has `maxRequestsInFlight` requests running or its
 /// outbound buffer is above the high-water mark (not writable), and for good once draining.
-/// Timers: a frame started must finish within `frameReadTimeout`; an open connection with
-/// nothing running and no frame started closes after `idleTimeout`.
+/// Timers: a frame started must finish within `frameReadTimeout` of reading (the clock stops while
+/// the server itself has paused reading, since the client cannot finish a frame nobody reads, and
+/// starts afresh on resuming); an open connection with nothing running and no frame started
+/// closes after `idleTimeout`.
 struct ServerConnectionState {
     typealias Instant = ContinuousClock.Instant
 
@@ -63,9 +65,10 @@ struct ServerConnectionState {
 
     private var shouldRead: Bool { canDispatch && writable }
 
-    private mutating func readingAction() -> Action {
+    private mutating func readingAction(now: Instant) -> Action {
         if readingPaused, shouldRead {
             readingPaused = false
+            if frameStarted != nil { frameStarted = now }
             return .resumeReading
         }
         if !readingPaused, !shouldRead {
@@ -85,7 +88,7 @@ struct ServerConnectionState {
     mutating func requestStarted(now: Instant) -> Action {
         inFlight += 1
         lastActivity = now
-        return readingAction()
+        return readingAction(now: now)
     }
 
     /// A request was answered (or expired).
@@ -95,14 +98,14 @@ struct ServerConnectionState {
         lastActivity = now
         switch phase {
         case .quiescing, .draining: return inFlight == 0 ? close("drained") : .none
-        case .open: return readingAction()
+        case .open: return readingAction(now: now)
         case .closed: return .none
         }
     }
 
-    mutating func writabilityChanged(_ writable: Bool) -> Action {
+    mutating func writabilityChanged(_ writable: Bool, now: Instant) -> Action {
         self.writable = writable
-        return phase == .open || phase == .quiescing ? readingAction() : .none
+        return phase == .open || phase == .quiescing ? readingAction(now: now) : .none
     }
 
     /// The next frame cannot be read (bad bytes, too big for the server's budget).
@@ -114,10 +117,10 @@ struct ServerConnectionState {
     }
 
     /// Graceful shutdown began.
-    mutating func quiesce() -> Action {
+    mutating func quiesce(now: Instant) -> Action {
         guard phase == .open else { return .none }
         phase = .quiescing
-        return inFlight == 0 ? close("shutting down") : readingAction()
+        return inFlight == 0 ? close("shutting down") : readingAction(now: now)
     }
 
     /// A timer fired: what is due now.
@@ -128,7 +131,7 @@ struct ServerConnectionState {
         case .closed:
             return []
         case .open, .quiescing:
-            if let frameStarted, let limit = limits.frameReadTimeout, now - frameStarted >= limit {
+            if !readingPaused, let frameStarted, let limit = limits.frameReadTimeout, now - frameStarted >= limit {
                 return unreadableFrame(.deadlineExceeded, "a frame took longer than \(limit) to arrive", now: now)
             }
             if phase == .open, inFlight == 0, frameStarted == nil, let idle = limits.idleTimeout, now - lastActivity >= idle {
@@ -144,7 +147,7 @@ struct ServerConnectionState {
         case .draining(let until): return until
         case .closed: return nil
         case .open, .quiescing:
-            let frame = frameStarted.flatMap { started in limits.frameReadTimeout.map { started + $0 } }
+            let frame = readingPaused ? nil : frameStarted.flatMap { started in limits.frameReadTimeout.map { started + $0 } }
             let idle = phase == .open && inFlight == 0 && frameStarted == nil ? limits.idleTimeout.map { lastActivity + $0 } : nil
             return [frame, idle].compactMap { $0 }.min()
         }

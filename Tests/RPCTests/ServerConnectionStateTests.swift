@@ -20,9 +20,9 @@ import Wire
 
     @Test func readingPausesWhileTheConnectionIsNotWritable() {
         var s = state()
-        #expect(s.writabilityChanged(false) == .pauseReading)
+        #expect(s.writabilityChanged(false, now: at(0)) == .pauseReading)
         #expect(s.requestStarted(now: at(1)) == .none)  // still paused
-        #expect(s.writabilityChanged(true) == .resumeReading)
+        #expect(s.writabilityChanged(true, now: at(2)) == .resumeReading)
     }
 
     @Test func anIdleConnectionClosesOnlyWithNothingInFlightAndNoFrameStarted() {
@@ -56,6 +56,18 @@ import Wire
         #expect(s.requestFinished(now: at(3000)) == .close("drained"), "the request read before it is answered, then close")
     }
 
+    @Test func theFrameClockStopsWhileTheServerHasPausedReading() {
+        var s = state(ConnectionLimits(idleTimeout: nil, frameReadTimeout: .seconds(2)))
+        s.bytesArrived(partialFrame: true, now: at(0))
+        #expect(s.writabilityChanged(false, now: at(500)) == .pauseReading)  // the client does not read
+        #expect(s.nextCheck() == nil)
+        #expect(s.timerFired(now: at(10_000)).isEmpty, "the client cannot finish a frame the server does not read")
+        #expect(s.writabilityChanged(true, now: at(10_000)) == .resumeReading)
+        #expect(s.nextCheck() == at(12_000), "a whole frame timeout from resuming")
+        #expect(s.timerFired(now: at(11_000)).isEmpty)
+        #expect(s.timerFired(now: at(12_000)).last == .close("unreadable frame"))
+    }
+
     @Test func aBadFrameWithNothingInFlightClosesAtOnceAndDrainingHasAnEnd() {
         var s = state()
         #expect(s.unreadableFrame(.invalidArgument, "bad", now: at(0))
@@ -71,10 +83,10 @@ import Wire
     @Test func quiescingClosesOnceDrainedAndKeepsAnsweringMeanwhile() {
         var s = state()
         _ = s.requestStarted(now: at(0))
-        #expect(s.quiesce() == .none)
+        #expect(s.quiesce(now: at(0)) == .none)
         #expect(s.isQuiescing && s.canDispatch)
         #expect(s.requestFinished(now: at(1)) == .close("drained"))
         var idle = state()
-        #expect(idle.quiesce() == .close("shutting down"))
+        #expect(idle.quiesce(now: at(0)) == .close("shutting down"))
     }
 }
