@@ -130,13 +130,13 @@ let package = Package(
             dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "MiniLM", "Datasets", "RouterFile", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
         .executableTarget(
             name: "SwitchyardBench",
-            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "MiniLM", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "Datasets", "MiniLM", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(
             name: "WireTests",
             dependencies: ["Wire", "Zlib", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"]),
+        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "Datasets"]),
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
         .testTarget(name: "MiniLMTests", dependencies: ["MiniLM"], exclude: ["Fixtures"]),
         .testTarget(name: "EmbeddingServiceTests", dependencies: ["EmbeddingService", "MiniLM", "RouterCore", "RPC", "Wire", "HTTPKit", logging]),

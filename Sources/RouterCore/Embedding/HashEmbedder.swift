@@ -33,68 +33,214 @@ public struct HashEmbedder: Sendable, Equatable {
     }
 
     /// The embedding of `text`: a unit vector, or the zero vector for text without words.
+    ///
+    /// Words come from one pass over the UTF-8 bytes (see `WordList`); each feature is hashed
+    /// straight from its byte buffer into a `BucketTable`, which keeps every bucket's features in
+    /// ascending hash order with their counts, so the vector is bit for bit what sorting all
+    /// features by hash gives.
     public func embed(_ text: String) -> [Float] {
-        let words = Self.words(of: text)
-        var features: [(hash: UInt64, weight: Float)] = []
-        features.reserveCapacity(words.count * 8)
-        for (i, word) in words.enumerated() {
-            features.append((Self.hash(word, seed: 0x7701), 1))
-            if i > 0 { features.append((Self.hash(words[i - 1] + [0x20] + word, seed: 0xB16A), 1)) }
-            let padded = [0x3C] + word + [0x3E]  // "<word>"
-            for n in settings.charNGrams where n <= padded.count {
-                for start in 0...(padded.count - n) {
-                    features.append((Self.hash(padded[start..<start + n], seed: 0xC4A2 &+ UInt64(n)), settings.charWeight))
+        let words = WordList(text)
+        var table = BucketTable(dimension: settings.dimension, capacity: featureCount(words))
+        words.bytes.withUnsafeBufferPointer { bytes in
+            var padded = [UInt8](repeating: 0, count: words.longest + 2)
+            padded.withUnsafeMutableBufferPointer { padded in
+                var previous: UnsafeBufferPointer<UInt8>? = nil
+                for range in words.ranges {
+                    let word = UnsafeBufferPointer(rebasing: bytes[range])
+                    table.add(Self.hash(word, seed: 0x7701), weight: 1)
+                    if let previous {  // "previous word"
+                        var h = Self.fnvStart(seed: 0xB16A)
+                        for byte in previous { h = Self.fnv(h, byte) }
+                        h = Self.fnv(h, 0x20)
+                        for byte in word { h = Self.fnv(h, byte) }
+                        table.add(Self.finish(h), weight: 1)
+                    }
+                    previous = word
+                    let length = word.count + 2  // "<word>"
+                    padded[0] = 0x3C
+                    for i in 0..<word.count { padded[i + 1] = word[i] }
+                    padded[length - 1] = 0x3E
+                    for n in settings.charNGrams where n <= length {
+                        let start = Self.fnvStart(seed: 0xC4A2 &+ UInt64(n))
+                        for first in 0...(length - n) {
+                            var h = start
+                            for i in first..<first + n { h = Self.fnv(h, padded[i]) }
+                            table.add(Self.finish(h), weight: settings.charWeight)
+                        }
+                    }
                 }
             }
         }
-        return vector(from: features)
-    }
-
-    /// Sums sublinear-tf weights of the features into signed buckets, then L2-normalises.
-    private func vector(from features: [(hash: UInt64, weight: Float)]) -> [Float] {
-        var vector = [Float](repeating: 0, count: settings.dimension)
-        let sorted = features.sorted { $0.hash < $1.hash }
-        var i = 0
-        while i < sorted.count {
-            var j = i
-            while j < sorted.count && sorted[j].hash == sorted[i].hash { j += 1 }
-            let hash = sorted[i].hash
-            let tf = Float(j - i)
-            let weight = sorted[i].weight * (1 + logf(tf))
-            let bucket = Int(hash % UInt64(settings.dimension))
-            vector[bucket] += (hash >> 63) == 0 ? weight : -weight
-            i = j
-        }
+        var vector = table.sums()
         Vectors.normalize(&vector)
         return vector
     }
 
-    /// Lower-cased runs of letters and digits, as UTF-8 bytes.
-    static func words(of text: String) -> [[UInt8]] {
-        var words: [[UInt8]] = []
-        var current = ""
-        for character in text.lowercased() {
-            if character.isLetter || character.isNumber {
-                current.append(character)
-            } else if !current.isEmpty {
-                words.append(Array(current.utf8))
-                current = ""
-            }
+    /// How many features `words` make (the table's capacity).
+    private func featureCount(_ words: WordList) -> Int {
+        words.ranges.reduce(max(words.ranges.count - 1, 0)) { total, word in
+            let padded = word.count + 2
+            return total + 1 + settings.charNGrams.reduce(0) { $0 + max(padded - $1 + 1, 0) }
         }
-        if !current.isEmpty { words.append(Array(current.utf8)) }
-        return words
     }
 
     /// 64-bit FNV-1a of `bytes` from `seed`, finished with a SplitMix64 mix so every bit is used.
     static func hash<Bytes: Sequence<UInt8>>(_ bytes: Bytes, seed: UInt64) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ (seed &* 0x100_0000_01B3)
-        for byte in bytes {
-            h ^= UInt64(byte)
-            h &*= 0x100_0000_01B3
+        var h = fnvStart(seed: seed)
+        for byte in bytes { h = fnv(h, byte) }
+        return finish(h)
+    }
+
+    @inline(__always) static func fnvStart(seed: UInt64) -> UInt64 { 0xCBF2_9CE4_8422_2325 ^ (seed &* 0x100_0000_01B3) }
+
+    @inline(__always) static func fnv(_ h: UInt64, _ byte: UInt8) -> UInt64 { (h ^ UInt64(byte)) &* 0x100_0000_01B3 }
+
+    @inline(__always) static func finish(_ h: UInt64) -> UInt64 {
+        let a = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        let b = (a ^ (a >> 27)) &* 0x94D0_49BB_1331_11EB
+        return b ^ (b >> 31)
+    }
+}
+
+/// Features by bucket (`hash % dimension`): one linked list per bucket in ascending hash order,
+/// a feature seen again counted on its first entry (term frequency). A bucket holds a few
+/// features, so keeping it sorted on insertion costs less than sorting all features.
+private struct BucketTable: ~Copyable {
+    private struct Entry {
+        var hash: UInt64
+        var weight: Float
+        var count: Int32
+        var next: Int32
+    }
+
+    private let modulo: FastModulo
+    private let heads: UnsafeMutableBufferPointer<Int32>
+    private let entries: UnsafeMutableBufferPointer<Entry>
+    private var used = 0
+
+    init(dimension: Int, capacity: Int) {
+        modulo = FastModulo(dimension)
+        heads = .allocate(capacity: dimension)
+        heads.initialize(repeating: -1)
+        entries = .allocate(capacity: max(capacity, 1))
+    }
+
+    deinit {
+        heads.deallocate()
+        entries.deallocate()
+    }
+
+    /// Counts a feature: a new entry in its bucket's list, or one more on the entry it repeats.
+    @inline(__always) mutating func add(_ hash: UInt64, weight: Float) {
+        let bucket = modulo.remainder(hash)
+        var previous: Int32 = -1
+        var current = heads[bucket]
+        while current >= 0 && entries[Int(current)].hash < hash {
+            previous = current
+            current = entries[Int(current)].next
         }
-        h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
-        return h ^ (h >> 31)
+        if current >= 0 && entries[Int(current)].hash == hash {
+            entries[Int(current)].count += 1
+            return
+        }
+        precondition(used < entries.count, "more features than counted")
+        entries.initializeElement(at: used, to: Entry(hash: hash, weight: weight, count: 1, next: current))
+        if previous < 0 { heads[bucket] = Int32(used) } else { entries[Int(previous)].next = Int32(used) }
+        used += 1
+    }
+
+    /// Each bucket's signed sum of sublinear-tf weights (1 + ln tf), added in ascending hash order.
+    func sums() -> [Float] {
+        var sums = [Float](repeating: 0, count: heads.count)
+        for bucket in heads.indices {
+            var index = heads[bucket]
+            while index >= 0 {
+                let entry = entries[Int(index)]
+                let weight = entry.count == 1 ? entry.weight : entry.weight * (1 + logf(Float(entry.count)))  // 1 + ln 1 is 1
+                sums[bucket] += (entry.hash >> 63) == 0 ? weight : -weight
+                index = entry.next
+            }
+        }
+        return sums
+    }
+}
+
+/// `x % divisor` for a divisor fixed in advance, by multiplication (Lemire, Kaser and Kurz,
+/// "Faster remainder by direct computation", 2019): exact for every 64-bit `x`.
+struct FastModulo {
+    private let divisor: UInt64
+    private let multiplier: UInt128
+
+    init(_ divisor: Int) {
+        precondition(divisor > 0)
+        self.divisor = UInt64(divisor)
+        multiplier = UInt128.max / UInt128(divisor) &+ 1
+    }
+
+    @inline(__always) func remainder(_ x: UInt64) -> Int {
+        let low = multiplier &* UInt128(x)  // the fraction x / divisor, modulo 1, in 128 bits
+        let high = UInt128(UInt64(truncatingIfNeeded: low >> 64)) &* UInt128(divisor)
+        let carry = (UInt128(UInt64(truncatingIfNeeded: low)) &* UInt128(divisor)) >> 64
+        return Int(truncatingIfNeeded: (high &+ carry) >> 64)
+    }
+}
+
+/// The words of a text: lower-cased runs of letters and digits, as UTF-8 bytes in one buffer.
+struct WordList {
+    /// Every word's bytes, one after another.
+    private(set) var bytes: [UInt8] = []
+    /// Each word's range in `bytes`.
+    private(set) var ranges: [Range<Int>] = []
+    /// The longest word's length in bytes.
+    private(set) var longest = 0
+
+    init(_ text: String) {
+        var text = text
+        bytes.reserveCapacity(text.utf8.count)
+        text.withUTF8 { split($0) }
+    }
+
+    /// The words as byte arrays (for tests and diagnostics).
+    var words: [[UInt8]] { ranges.map { Array(bytes[$0]) } }
+
+    /// Words as Swift's characters define them: a character whose first scalar is alphabetic or
+    /// numeric continues a word, any other ends it, after lower-casing by Unicode's rules. Two
+    /// ASCII bytes in a row (but CR LF, both separators) always have a character boundary between
+    /// them, so ASCII is split byte by byte and only the stretches around other bytes go through
+    /// `String`'s characters.
+    private mutating func split(_ utf8: UnsafeBufferPointer<UInt8>) {
+        var start = 0
+        var i = 0
+        while i < utf8.count {
+            let byte = utf8[i]
+            if byte < 0x80 && (i + 1 == utf8.count || utf8[i + 1] < 0x80) {
+                switch byte {
+                case 0x61...0x7A, 0x30...0x39: bytes.append(byte)
+                case 0x41...0x5A: bytes.append(byte | 0x20)
+                default: endWord(from: &start)
+                }
+                i += 1
+                continue
+            }
+            var end = i + 1  // up to the next two ASCII bytes in a row
+            while end < utf8.count && !(utf8[end - 1] < 0x80 && utf8[end] < 0x80) { end += 1 }
+            for character in String(decoding: UnsafeBufferPointer(rebasing: utf8[i..<end]), as: UTF8.self).lowercased() {
+                if character.isLetter || character.isNumber {
+                    bytes.append(contentsOf: character.utf8)
+                } else {
+                    endWord(from: &start)
+                }
+            }
+            i = end
+        }
+        endWord(from: &start)
+    }
+
+    private mutating func endWord(from start: inout Int) {
+        guard bytes.count > start else { return }
+        ranges.append(start..<bytes.count)
+        longest = max(longest, bytes.count - start)
+        start = bytes.count
     }
 }
 
