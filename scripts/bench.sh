@@ -11,6 +11,8 @@ cd "$SWITCHYARD_ROOT"
 
 seconds=${SWITCHYARD_BENCH_SECONDS:-4}
 ensure_apt_packages
+# The peers a user would put in front of routers instead of the coordinator.
+ensure_apt_packages nginx libnginx-mod-stream haproxy
 log "building (release)"
 swift build -c release >/dev/null
 bin=$(swift build -c release --show-bin-path)
@@ -38,7 +40,59 @@ start() {
     exit 1
   fi
   port=$(cat "$run_dir/$name.port")
+  pid=${pids[-1]}
   "$bin/switchyard" status --wait 20 "127.0.0.1:$port" >/dev/null
+}
+# free_port: a TCP port nothing listens on now.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# wait_port PORT: until something accepts connections there.
+wait_port() {
+  for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
+  echo "bench.sh: nothing listens on port $1" >&2
+  exit 1
+}
+# cpu_ticks PID...: clock ticks (user + system, all threads) the processes have used so far.
+cpu_ticks() {
+  local total=0
+  for p in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo "$total"
+}
+# nginx_start ROUTER_PORT...: nginx's stream module as a round-robin TCP proxy over the routers,
+# 2 workers (one per core, as the coordinator's event loops); sets $port and $nginx_pids.
+nginx_start() {
+  port=$(free_port)
+  local upstreams="" r
+  for r in "$@"; do upstreams+="server 127.0.0.1:$r;"; done
+  mkdir -p "$run_dir/nginx"
+  cat >"$run_dir/nginx/nginx.conf" <<CONF
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_processes 2;
+pid $run_dir/nginx/nginx.pid;
+error_log $run_dir/nginx/error.log warn;
+events { worker_connections 1024; }
+stream { upstream routers { $upstreams } server { listen 127.0.0.1:$port; proxy_pass routers; } }
+CONF
+  nginx -p "$run_dir/nginx" -c "$run_dir/nginx/nginx.conf" -g 'daemon off;' &
+  local master=$!
+  pids+=("$master")
+  wait_port "$port"
+  sleep 0.5  # the workers
+  nginx_pids="$master $(pgrep -P "$master" | tr '\n' ' ')"
+}
+# haproxy_start ROUTER_PORT...: HAProxy in mode tcp, round robin over the routers, 2 threads;
+# sets $port and $haproxy_pids.
+haproxy_start() {
+  port=$(free_port)
+  local r i=0
+  {
+    printf 'global\n  nbthread 2\n  maxconn 4096\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n'
+    printf 'frontend routers\n  bind 127.0.0.1:%s\n  default_backend replicas\nbackend replicas\n  balance roundrobin\n' "$port"
+    for r in "$@"; do i=$((i + 1)); printf '  server r%s 127.0.0.1:%s\n' "$i" "$r"; done
+  } >"$run_dir/haproxy.cfg"
+  haproxy -f "$run_dir/haproxy.cfg" -db >"$run_dir/haproxy.log" 2>&1 &
+  pids+=("$!")
+  haproxy_pids=$!
+  wait_port "$port"
 }
 # load NAME ARGS...: one switchyard-load run, its JSON report saved as NAME.json.
 load() {
@@ -46,6 +100,16 @@ load() {
   shift
   echo "  $name: switchyard-load $*" >&2
   "$bin/switchyard-load" "$@" --json 2>/dev/null >"$results/$name.json"
+}
+# load_cpu NAME "PID..." ARGS...: a load run, and the clock ticks those processes used during it
+# (warm-up included) in NAME.ticks, for CPU time per request.
+load_cpu() {
+  local name=$1 watched=$2
+  shift 2
+  local before
+  before=$(cpu_ticks $watched)
+  load "$name" "$@"
+  echo "$(($(cpu_ticks $watched) - before)) $(getconf CLK_TCK)" >"$results/$name.ticks"
 }
 closed="--connections 2 --depth 32 --duration $seconds"
 
@@ -55,37 +119,46 @@ log "router model for the benchmarks (GSM8K, k = 64)"
 log "in-process: codec and route decision"
 "$bin/switchyard-bench" codec | tee "$results/codec.txt"
 "$bin/switchyard-bench" route | tee "$results/route.txt"
+"$bin/switchyard-bench" hash | tee "$results/hash.txt"
 
 log "services"
 start embed switchyard-embed; embed=$port
-start router-1 switchyard-router --router-file "$run_dir/router.bin"; r1=$port
-start router-2 switchyard-router --router-file "$run_dir/router.bin"; r2=$port
+start router-1 switchyard-router --router-file "$run_dir/router.bin"; r1=$port; r1_pid=$pid
+start router-2 switchyard-router --router-file "$run_dir/router.bin"; r2=$port; r2_pid=$pid
 start router-3 switchyard-router --router-file "$run_dir/router.bin"; r3=$port
 start router-embed switchyard-router --router-file "$run_dir/router.bin" --embed-address "127.0.0.1:$embed"; re=$port
 start coordinator-1 switchyard-coordinator --replica "127.0.0.1:$r1"; c1=$port
-start coordinator-2 switchyard-coordinator --replica "127.0.0.1:$r1" --replica "127.0.0.1:$r2"; c2=$port
+start coordinator-2 switchyard-coordinator --replica "127.0.0.1:$r1" --replica "127.0.0.1:$r2"; c2=$port; c2_pid=$pid
 start coordinator-3 switchyard-coordinator --replica "127.0.0.1:$r1" --replica "127.0.0.1:$r2" --replica "127.0.0.1:$r3"; c3=$port
 sed 's/"latency_ms": [0-9.]*/"latency_ms": 0/' deploy/config/gateway-replay.json >"$run_dir/gateway-replay-0ms.json"
 start gateway switchyard-gateway --config "$run_dir/gateway-replay-0ms.json" --router "127.0.0.1:$c2"; gw=$port
+nginx_start "$r1" "$r2"; nginx=$port
+haproxy_start "$r1" "$r2"; haproxy=$port
 
 log "sequential round trips: raw C ping-pong vs the router"
 "$run_dir/pingpong" 20000 | tee "$results/pingpong.txt"
 load router-sequential "127.0.0.1:$r1" --vectors --connections 1 --depth 1 --duration "$seconds"
 load health-sequential "127.0.0.1:$r1" --method health --connections 1 --depth 1 --duration "$seconds"
 load coordinator-sequential "127.0.0.1:$c1" --vectors --connections 1 --depth 1 --duration "$seconds"
+load nginx-sequential "127.0.0.1:$nginx" --vectors --connections 1 --depth 1 --duration "$seconds"
+load haproxy-sequential "127.0.0.1:$haproxy" --vectors --connections 1 --depth 1 --duration "$seconds"
 
 log "router throughput, pipelined"
-load router-vectors "127.0.0.1:$r1" --vectors $closed
+load_cpu router-vectors "$r1_pid" "127.0.0.1:$r1" --vectors $closed
 # 14,037 distinct MMLU prompts in turn: more than the embedding service's LRU cache holds (10,000),
 # so every prompt is embedded, not served from the cache.
 mmlu="--prompts data/routellm/mmlu.jsonl.gz --max-prompts 20000"
-load router-hash-in-process "127.0.0.1:$r1" $mmlu $closed
+load_cpu router-hash-in-process "$r1_pid" "127.0.0.1:$r1" $mmlu $closed
 load router-embed-service "127.0.0.1:$re" $mmlu $closed
 
 log "coordinator with 1, 2 and 3 replicas"
 load coordinator-1 "127.0.0.1:$c1" --vectors $closed
-load coordinator-2 "127.0.0.1:$c2" --vectors $closed
+load_cpu coordinator-2 "$c2_pid" "127.0.0.1:$c2" --vectors $closed
 load coordinator-3 "127.0.0.1:$c3" --vectors $closed
+
+log "the peers over the same 2 replicas: nginx (stream) and HAProxy (mode tcp), round robin"
+load_cpu nginx-2 "$nginx_pids" "127.0.0.1:$nginx" --vectors $closed
+load_cpu haproxy-2 "$haproxy_pids" "127.0.0.1:$haproxy" --vectors $closed
 
 log "latency at a fixed rate (open loop, 20,000/s): router direct vs through the coordinator"
 load open-direct "127.0.0.1:$r1" --vectors --rate 20000 --duration "$seconds"

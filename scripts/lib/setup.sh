@@ -10,8 +10,9 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # Installs the Debian packages that are missing (apt-get update first, once).
 ensure_apt_packages() {
-  local missing=()
-  for package in "${SWITCHYARD_APT_PACKAGES[@]}"; do
+  local wanted=("$@") missing=()
+  [ ${#wanted[@]} -eq 0 ] && wanted=("${SWITCHYARD_APT_PACKAGES[@]}")
+  for package in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
