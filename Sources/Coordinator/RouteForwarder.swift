@@ -10,7 +10,8 @@ import Wire
 /// what is left of the caller's deadline. Other answers (INVALID_ARGUMENT, NOT_FOUND, INTERNAL,
 /// ...) go back to the caller as they are.
 ///
-/// The request's bytes are passed through undecoded on NIO futures (no task per request): the
+/// The request's bytes are passed through undecoded, from the caller's event loop to a replica
+/// connection on the same loop and back, with callbacks (no task, no future per request): the
 /// documented exception to handlers being async functions of values (see `registerForwarding`).
 public final class RouteForwarder: Sendable {
     public let pool: ReplicaPool
@@ -27,10 +28,8 @@ public final class RouteForwarder: Sendable {
 
     /// Adds Route (forwarded) and Register (a replica joins) to `handlers`.
     public func register(in handlers: inout RPCHandlers) {
-        handlers.registerForwarding(Methods.route) { [self] body, context in
-            let promise = context.eventLoop.makePromise(of: [UInt8].self)
-            forward(body, deadline: context.request.deadline, tried: [], failures: [], promise: promise)
-            return promise.futureResult
+        handlers.registerForwarding(Methods.route) { [self] body, context, respond in
+            forward(body, deadline: context.request.deadline, on: context.eventLoop, tried: [], failures: [], respond: respond)
         }
         handlers.register(Methods.register) { [pool] request, _ in
             guard let address = try? ServiceAddress(parsing: request.address) else {
@@ -40,48 +39,46 @@ public final class RouteForwarder: Sendable {
         }
     }
 
-    /// Completes `promise` with the first answer a replica gives that `policy` calls final.
+    /// Calls `respond` with the first answer a replica gives that `policy` calls final.
     func forward(
-        _ body: [UInt8], deadline: ContinuousClock.Instant?, tried: [Replica], failures: [String],
-        promise: EventLoopPromise<[UInt8]>
+        _ body: [UInt8], deadline: ContinuousClock.Instant?, on eventLoop: any EventLoop, tried: [Replica],
+        failures: [String], respond: @escaping Respond
     ) {
         let left = deadline.map { ContinuousClock.now.duration(to: $0) }
         guard let timeout = policy.attemptTimeout(left: left) else {
-            return promise.fail(RPCError(.deadlineExceeded, "the caller's deadline passed" + Self.after(failures)))
+            return respond(.failure(RPCError(.deadlineExceeded, "the caller's deadline passed" + Self.after(failures))))
         }
         guard let replica = pool.next(excluding: tried) else {
             let error = tried.isEmpty
                 ? RPCError(.unavailable, "no healthy router replica (\(pool.all.count) known, none passing health checks)")
                 : Self.noneAnswered(failures)
-            return promise.fail(error)
+            return respond(.failure(error))
         }
         if !tried.isEmpty { retryCount.add(1, ordering: .relaxed) }
         let attempt = tried.count + 1
-        replica.client.callSerialized(Methods.route.name, body: body, timeout: timeout, preferring: promise.futureResult.eventLoop)
-            .whenComplete { result in
-                let answer: Envelope
-                switch result {
-                case .success(let envelope): answer = envelope
-                case .failure(let error): answer = .failure(id: 0, RPCError(error))
-                }
-                let decision = self.policy.decide(
-                    after: answer.status, attempt: attempt, left: deadline.map { ContinuousClock.now.duration(to: $0) })
-                guard decision != .answer else {
-                    replica.answered()  // OK, or the request itself was wrong: not the replica's fault
-                    if answer.status == .ok { return promise.succeed(answer.body) }
-                    return promise.fail(RPCError(answer.status, answer.errorMessage))
-                }
-                replica.failedToAnswer()
-                self.pool.probe(replica)
-                let failures = failures + ["\(replica.address): \(answer.status): \(answer.errorMessage)"]
-                guard decision == .retry else {
-                    let expired = deadline.map { $0 <= .now } ?? false
-                    return promise.fail(
-                        expired ? RPCError(.deadlineExceeded, "the caller's deadline passed" + Self.after(failures))
-                            : Self.noneAnswered(failures))
-                }
-                self.forward(body, deadline: deadline, tried: tried + [replica], failures: failures, promise: promise)
+        replica.client.forward(Methods.route.name, body: body, timeout: timeout, on: eventLoop) { result in
+            let answer: Envelope
+            switch result {
+            case .success(let envelope): answer = envelope
+            case .failure(let error): answer = .failure(id: 0, error)
             }
+            let decision = self.policy.decide(
+                after: answer.status, attempt: attempt, left: deadline.map { ContinuousClock.now.duration(to: $0) })
+            guard decision != .answer else {
+                replica.answered()  // OK, or the request itself was wrong: not the replica's fault
+                return respond(answer.status == .ok ? .success(answer.body) : .failure(RPCError(answer.status, answer.errorMessage)))
+            }
+            replica.failedToAnswer()
+            self.pool.probe(replica)
+            let failures = failures + ["\(replica.address): \(answer.status): \(answer.errorMessage)"]
+            guard decision == .retry else {
+                let expired = deadline.map { $0 <= .now } ?? false
+                return respond(.failure(
+                    expired ? RPCError(.deadlineExceeded, "the caller's deadline passed" + Self.after(failures))
+                        : Self.noneAnswered(failures)))
+            }
+            self.forward(body, deadline: deadline, on: eventLoop, tried: tried + [replica], failures: failures, respond: respond)
+        }
     }
 
     private static func noneAnswered(_ failures: [String]) -> RPCError {

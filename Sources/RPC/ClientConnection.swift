@@ -27,18 +27,41 @@ final class ClientConnection: Sendable {
 
     /// Sends one request and returns its response envelope (any status).
     func send(method: String, body: [UInt8], timeout: TimeAmount?) -> EventLoopFuture<Envelope> {
-        channel().flatMap { channel in
-            let promise = self.eventLoop.makePromise(of: Envelope.self)
-            let call = OutboundCall(method: method, body: body, timeout: timeout, promise: promise)
-            let written = self.eventLoop.makePromise(of: Void.self)
-            channel.write(call, promise: written)  // the handler flushes once per event-loop tick
-            written.futureResult.whenFailure { error in
-                // A call the handler never saw (the connection closed first) is failed here.
-                if !call.accepted {
-                    promise.fail(RPCError(.unavailable, "connection to \(self.address) closed: \(error)"))
+        let promise = eventLoop.makePromise(of: Envelope.self)
+        send(method: method, body: body, timeout: timeout) { result in promise.completeWith(result.mapError { $0 as any Error }) }
+        return promise.futureResult
+    }
+
+    /// Sends one request; `complete` gets its response envelope (any status) or why none came,
+    /// on this connection's event loop. Called on that loop with the connection open, the call
+    /// goes straight into the pipeline: no future, no lock beyond reading the state.
+    func send(method: String, body: [UInt8], timeout: TimeAmount?, complete: @escaping CallCompletion) {
+        let call = OutboundCall(method: method, body: body, timeout: timeout, complete: complete)
+        if eventLoop.inEventLoop, let channel = openChannel() {
+            return channel.write(call, promise: nil)  // the handler owns the call from here
+        }
+        channel().whenComplete { result in
+            switch result {
+            case .success(let channel):
+                let written = self.eventLoop.makePromise(of: Void.self)
+                channel.write(call, promise: written)  // the handler flushes once per event-loop tick
+                written.futureResult.whenFailure { error in
+                    // A call the handler never saw (the connection closed first) is failed here.
+                    if !call.accepted {
+                        complete(.failure(RPCError(.unavailable, "connection to \(self.address) closed: \(error)")))
+                    }
                 }
+            case .failure(let error):
+                complete(.failure(RPCError(error)))
             }
-            return promise.futureResult
+        }
+    }
+
+    /// The connected channel, when it is open now.
+    private func openChannel() -> (any Channel)? {
+        state.withLockedValue { state in
+            if case .ready(let channel) = state, channel.isActive { return channel }
+            return nil
         }
     }
 

@@ -1,21 +1,25 @@
 import NIOCore
 import Wire
 
-/// A call on its way to a connection: what to send and the promise its response completes.
-/// Made by the caller, then touched only on the connection's event loop.
+/// What completes a call: its response Envelope (any status), or why none came. Called once, on
+/// the connection's event loop.
+typealias CallCompletion = @Sendable (Result<Envelope, RPCError>) -> Void
+
+/// A call on its way to a connection: what to send and what to call with its response. Made by
+/// the caller, then touched only on the connection's event loop.
 final class OutboundCall: @unchecked Sendable {
     let method: String
     let body: [UInt8]
     let timeout: TimeAmount?
-    let promise: EventLoopPromise<Envelope>
+    let complete: CallCompletion
     /// Set on the event loop once the handler owns the call (and so will complete it).
     var accepted = false
 
-    init(method: String, body: [UInt8], timeout: TimeAmount?, promise: EventLoopPromise<Envelope>) {
+    init(method: String, body: [UInt8], timeout: TimeAmount?, complete: @escaping CallCompletion) {
         self.method = method
         self.body = body
         self.timeout = timeout
-        self.promise = promise
+        self.complete = complete
     }
 }
 
@@ -29,7 +33,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
 
     struct Waiting {
         let method: String
-        let promise: EventLoopPromise<Envelope>
+        let complete: CallCompletion
         let timeout: TimeAmount?
         let deadline: NIODeadline?
     }
@@ -58,7 +62,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         let call = unwrapOutboundIn(data)
         call.accepted = true
         guard isOpen else {
-            call.promise.fail(RPCError(.unavailable, "connection to \(peer) closed"))
+            call.complete(.failure(RPCError(.unavailable, "connection to \(peer) closed")))
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
@@ -71,21 +75,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         do {
             frame = try framer.frame(envelope, allocator: context.channel.allocator)
         } catch {
-            call.promise.fail(RPCError(error.statusCode, "request not sent: \(error)"))
+            call.complete(.failure(RPCError(error.statusCode, "request not sent: \(error)")))
             promise?.fail(error)
             return
         }
         let deadline = call.timeout.map { NIODeadline.now() + $0 }
-        waiting[id] = Waiting(method: call.method, promise: call.promise, timeout: call.timeout, deadline: deadline)
+        waiting[id] = Waiting(method: call.method, complete: call.complete, timeout: call.timeout, deadline: deadline)
         if let deadline { armDeadlines(by: deadline, on: context.eventLoop) }
-        let written = context.eventLoop.makePromise(of: Void.self)
-        written.futureResult.assumeIsolated().whenComplete { result in
-            if case .failure(let error) = result, let entry = self.waiting.removeValue(forKey: id) {
-                entry.promise.fail(RPCError(.unavailable, "request to \(self.peer) not sent: \(error)"))
-            }
-            promise?.completeWith(result)
-        }
-        context.write(wrapOutboundOut(frame), promise: written)
+        // A write that fails closes the connection, which fails every waiting call: no promise
+        // per write is needed to learn of it.
+        context.write(wrapOutboundOut(frame), promise: promise)
         scheduleFlush(context)
     }
 
@@ -108,7 +107,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
             return failAll(RPCError(response.status, "\(peer): \(response.errorMessage)"))
         }
         guard let entry = waiting.removeValue(forKey: response.id) else { return }  // timed out already
-        entry.promise.succeed(response)
+        entry.complete(.success(response))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -132,14 +131,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     func expire(_ id: UInt64) {
         guard let entry = waiting.removeValue(forKey: id) else { return }
         let timeout = entry.timeout.map { "\(Self.milliseconds($0))" } ?? "?"
-        entry.promise.fail(RPCError(.deadlineExceeded, "no answer to \(entry.method) from \(peer) within \(timeout) ms"))
+        entry.complete(.failure(RPCError(.deadlineExceeded, "no answer to \(entry.method) from \(peer) within \(timeout) ms")))
     }
 
     private func failAll(_ error: RPCError) {
         let entries = waiting
         waiting.removeAll()
         deadlines.cancel()
-        for entry in entries.values { entry.promise.fail(error) }
+        for entry in entries.values { entry.complete(.failure(error)) }
     }
 
     private static func milliseconds(_ amount: TimeAmount) -> UInt32 {

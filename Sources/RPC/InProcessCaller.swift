@@ -45,6 +45,13 @@ public struct InProcessCaller: ForwardingCaller {
         return promise.futureResult
     }
 
+    public func forward(
+        _ method: String, body: [UInt8], timeout: Duration?, on eventLoop: any EventLoop,
+        complete: @escaping @Sendable (Result<Envelope, RPCError>) -> Void
+    ) {
+        Task { complete(.success(await answer(method, body: body, timeout: timeout))) }
+    }
+
     /// The response Envelope to a serialized request, whatever its status.
     private func answer(_ method: String, body: [UInt8], timeout: Duration?) async -> Envelope {
         guard let handler = handlers.handler(for: method) else {
@@ -60,7 +67,9 @@ public struct InProcessCaller: ForwardingCaller {
                     return try await invoke(body, context)
                 case .forwarded(let forward):
                     let loop = MultiThreadedEventLoopGroup.singleton.any()
-                    return try await forward(body, ForwardingContext(request: context, eventLoop: loop)).get()
+                    return try await withCheckedThrowingContinuation { continuation in
+                        forward(body, ForwardingContext(request: context, eventLoop: loop)) { continuation.resume(with: $0) }
+                    }
                 }
             }
             return Envelope(body: response)

@@ -23,8 +23,8 @@ extension RPCCaller {
     }
 }
 
-/// A caller that also passes serialized requests through, undecoded, on NIO futures: what the
-/// coordinator forwards with.
+/// A caller that also passes serialized requests through, undecoded: what the coordinator
+/// forwards with.
 public protocol ForwardingCaller: RPCCaller {
     /// Sends a serialized request body and returns the response Envelope whatever its status.
     /// Fails only when no answer arrives: UNAVAILABLE, DEADLINE_EXCEEDED. With `preferring`, the
@@ -32,4 +32,11 @@ public protocol ForwardingCaller: RPCCaller {
     func callSerialized(
         _ method: String, body: [UInt8], timeout: Duration?, preferring eventLoop: (any EventLoop)?
     ) -> EventLoopFuture<Envelope>
+
+    /// `callSerialized` without a future: `complete` gets the response Envelope (any status) or
+    /// why none came. Called on `eventLoop` with a connection there, nothing is allocated beyond
+    /// the call itself and `complete` runs on that loop (the coordinator's per-request path).
+    func forward(
+        _ method: String, body: [UInt8], timeout: Duration?, on eventLoop: any EventLoop,
+        complete: @escaping @Sendable (Result<Envelope, RPCError>) -> Void)
 }

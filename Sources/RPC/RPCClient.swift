@@ -75,18 +75,30 @@ public final class RPCClient: ForwardingCaller {
     public func callSerialized(
         _ method: String, body: [UInt8], timeout: Duration? = nil, preferring eventLoop: (any EventLoop)? = nil
     ) -> EventLoopFuture<Envelope> {
+        connection(preferring: eventLoop).send(method: method, body: body, timeout: self.timeout(timeout))
+    }
+
+    public func forward(
+        _ method: String, body: [UInt8], timeout: Duration?, on eventLoop: any EventLoop,
+        complete: @escaping @Sendable (Result<Envelope, RPCError>) -> Void
+    ) {
+        connection(preferring: eventLoop).send(method: method, body: body, timeout: self.timeout(timeout), complete: complete)
+    }
+
+    private func timeout(_ timeout: Duration?) -> TimeAmount? {
+        (timeout ?? configuration.defaultTimeout).map(TimeAmount.init)
+    }
+
+    /// The next connection in turn, or one on `eventLoop` when there is one.
+    private func connection(preferring eventLoop: (any EventLoop)?) -> ClientConnection {
         let turn = self.turn.add(1, ordering: .relaxed).oldValue
-        var connection = connections[turn % connections.count]
-        if let eventLoop, connection.eventLoop !== eventLoop {
-            for offset in 1..<connections.count {
-                let candidate = connections[(turn + offset) % connections.count]
-                if candidate.eventLoop === eventLoop {
-                    connection = candidate
-                    break
-                }
-            }
+        let next = connections[turn % connections.count]
+        guard let eventLoop, next.eventLoop !== eventLoop else { return next }
+        for offset in 1..<connections.count {
+            let candidate = connections[(turn + offset) % connections.count]
+            if candidate.eventLoop === eventLoop { return candidate }
         }
-        return connection.send(method: method, body: body, timeout: (timeout ?? configuration.defaultTimeout).map(TimeAmount.init))
+        return next
     }
 
     /// Closes the connections; calls after this fail UNAVAILABLE.

@@ -30,13 +30,14 @@ public struct RPCHandlers: Sendable {
         })
     }
 
-    /// Answers `method` with bytes `handler` produces from the request's bytes on NIO futures,
-    /// decoding neither: the coordinator's forwarding path, which passes Route through to a
-    /// replica with no task and no thread hop per request (the one place service logic sees an
-    /// event loop). The handler runs on the connection's event loop and must not block.
+    /// Answers `method` with bytes `handler` produces from the request's bytes, decoding
+    /// neither: the coordinator's forwarding path, which passes Route through to a replica with no
+    /// task, no future and no thread hop per request (the one place service logic sees an event
+    /// loop). The handler runs on the connection's event loop, must not block, and calls
+    /// `respond` once, preferably on that loop.
     public mutating func registerForwarding<Request, Response>(
         _ method: RPCMethod<Request, Response>,
-        _ handler: @escaping @Sendable (_ body: [UInt8], ForwardingContext) -> EventLoopFuture<[UInt8]>
+        _ handler: @escaping @Sendable (_ body: [UInt8], ForwardingContext, _ respond: @escaping Respond) -> Void
     ) {
         table[method.name] = MethodHandler(name: method.name, body: .forwarded(handler))
     }
@@ -48,6 +49,9 @@ public struct RPCHandlers: Sendable {
     public var methods: [String] { table.keys.sorted() }
 }
 
+/// How a forwarding handler answers: the response body, or the error to answer with.
+public typealias Respond = @Sendable (Result<[UInt8], RPCError>) -> Void
+
 /// What a forwarding handler knows: the request's context and the event loop to stay on.
 public struct ForwardingContext: Sendable {
     public let request: ServerContext
@@ -58,7 +62,7 @@ public struct ForwardingContext: Sendable {
 struct MethodHandler: Sendable {
     enum Body: Sendable {
         case decoded(@Sendable ([UInt8], ServerContext) async throws -> [UInt8])
-        case forwarded(@Sendable ([UInt8], ForwardingContext) -> EventLoopFuture<[UInt8]>)
+        case forwarded(@Sendable ([UInt8], ForwardingContext, @escaping Respond) -> Void)
     }
 
     let name: String

@@ -200,8 +200,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         case .decoded(let invoke):
             start(invoke, request.body, requestContext, number: number, on: context.eventLoop)
         case .forwarded(let forward):
-            let future = forward(request.body, ForwardingContext(request: requestContext, eventLoop: context.eventLoop))
-            answer(when: future, number: number, on: context.eventLoop)
+            let loop = context.eventLoop
+            let handler = NIOLoopBound(self, eventLoop: loop)
+            forward(request.body, ForwardingContext(request: requestContext, eventLoop: loop)) { result in
+                if loop.inEventLoop {
+                    handler.value.finish(number, result)
+                } else {
+                    loop.execute { handler.value.finish(number, result) }
+                }
+            }
         }
     }
 
@@ -308,14 +315,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
             }
         }
         running[number]?.task = task
-    }
-
-    /// Answers when `future` completes (no task: the forwarding path).
-    private func answer(when future: EventLoopFuture<[UInt8]>, number: UInt64, on loop: any EventLoop) {
-        let handler = NIOLoopBound(self, eventLoop: loop)
-        future.hop(to: loop).whenComplete { result in
-            handler.value.finish(number, result.mapError { RPCError($0) })
-        }
     }
 
     private func track(_ request: Running, number: UInt64, on loop: any EventLoop) {
