@@ -8,7 +8,8 @@ final class ClientConnection: Sendable {
     private enum State {
         case idle
         case connecting(EventLoopFuture<any Channel>)
-        case ready(any Channel)
+        /// Connected; the handler is reachable only on the event loop.
+        case ready(any Channel, NIOLoopBound<ClientConnectionHandler>?)
         case closed
     }
 
@@ -36,10 +37,10 @@ final class ClientConnection: Sendable {
     /// on this connection's event loop. Called on that loop with the connection open, the call
     /// goes straight into the pipeline: no future, no lock beyond reading the state.
     func send(method: String, body: [UInt8], timeout: TimeAmount?, complete: @escaping CallCompletion) {
-        let call = OutboundCall(method: method, body: body, timeout: timeout, complete: complete)
-        if eventLoop.inEventLoop, let channel = openChannel() {
-            return channel.write(call, promise: nil)  // the handler owns the call from here
+        if eventLoop.inEventLoop, let handler = openHandler() {
+            return handler.send(method: method, body: body, timeout: timeout, complete: complete)
         }
+        let call = OutboundCall(method: method, body: body, timeout: timeout, complete: complete)
         channel().whenComplete { result in
             switch result {
             case .success(let channel):
@@ -57,10 +58,10 @@ final class ClientConnection: Sendable {
         }
     }
 
-    /// The connected channel, when it is open now.
-    private func openChannel() -> (any Channel)? {
+    /// The connection's handler, when the connection is open now (on the event loop only).
+    private func openHandler() -> ClientConnectionHandler? {
         state.withLockedValue { state in
-            if case .ready(let channel) = state, channel.isActive { return channel }
+            if case .ready(let channel, let handler?) = state, channel.isActive { return handler.value }
             return nil
         }
     }
@@ -72,7 +73,7 @@ final class ClientConnection: Sendable {
             return state
         }
         switch previous {
-        case .ready(let channel): return channel.close().recover { _ in }
+        case .ready(let channel, _): return channel.close().recover { _ in }
         case .connecting(let future): return future.flatMap { $0.close() }.recover { _ in }
         case .idle, .closed: return eventLoop.makeSucceededVoidFuture()
         }
@@ -86,7 +87,7 @@ final class ClientConnection: Sendable {
     private func channel() -> EventLoopFuture<any Channel> {
         let next: Next = state.withLockedValue { state in
             switch state {
-            case .ready(let channel) where channel.isActive:
+            case .ready(let channel, _) where channel.isActive:
                 return .use(eventLoop.makeSucceededFuture(channel))
             case .connecting(let future):
                 return .use(future)
@@ -110,9 +111,10 @@ final class ClientConnection: Sendable {
     private func connected(_ result: Result<any Channel, any Error>, promise: EventLoopPromise<any Channel>) {
         switch result {
         case .success(let channel):
+            let handler = try? channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self)
             let closedMeanwhile = state.withLockedValue { state in
                 if case .closed = state { return true }
-                state = .ready(channel)
+                state = .ready(channel, handler.map { NIOLoopBound($0, eventLoop: channel.eventLoop) })
                 return false
             }
             if closedMeanwhile {
@@ -121,7 +123,7 @@ final class ClientConnection: Sendable {
             }
             channel.closeFuture.whenComplete { _ in
                 self.state.withLockedValue { state in
-                    if case .ready(let current) = state, current === channel { state = .idle }
+                    if case .ready(let current, _) = state, current === channel { state = .idle }
                 }
             }
             promise.succeed(channel)

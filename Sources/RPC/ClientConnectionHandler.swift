@@ -48,6 +48,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     private var flushPending = false
     /// Fires at the earliest deadline of the calls waiting.
     var deadlines = DeadlineTimer()
+    private var context: ChannelHandlerContext?
 
     /// Sent with every request ("" = none).
     private let authToken: String
@@ -58,29 +59,46 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         self.authToken = authToken
     }
 
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let call = unwrapOutboundIn(data)
         call.accepted = true
+        send(method: call.method, body: call.body, timeout: call.timeout, complete: call.complete, context: context, promise: promise)
+    }
+
+    /// Sends a call from the event loop without passing it through the pipeline as a value (no
+    /// `OutboundCall`, no type-erased `NIOAny`): the connection's fast path.
+    func send(method: String, body: [UInt8], timeout: TimeAmount?, complete: @escaping CallCompletion) {
+        guard let context else { return complete(.failure(RPCError(.unavailable, "connection to \(peer) closed"))) }
+        send(method: method, body: body, timeout: timeout, complete: complete, context: context, promise: nil)
+    }
+
+    private func send(
+        method: String, body: [UInt8], timeout: TimeAmount?, complete: @escaping CallCompletion,
+        context: ChannelHandlerContext, promise: EventLoopPromise<Void>?
+    ) {
         guard isOpen else {
-            call.complete(.failure(RPCError(.unavailable, "connection to \(peer) closed")))
+            complete(.failure(RPCError(.unavailable, "connection to \(peer) closed")))
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
         lastID &+= 1
         let id = lastID
         let envelope = Envelope(
-            id: id, method: call.method, timeoutMs: call.timeout.map(Self.milliseconds) ?? 0, body: call.body,
-            authToken: authToken)
+            id: id, method: method, timeoutMs: timeout.map(Self.milliseconds) ?? 0, body: body, authToken: authToken)
         let frame: ByteBuffer
         do {
             frame = try framer.frame(envelope, allocator: context.channel.allocator)
         } catch {
-            call.complete(.failure(RPCError(error.statusCode, "request not sent: \(error)")))
+            complete(.failure(RPCError(error.statusCode, "request not sent: \(error)")))
             promise?.fail(error)
             return
         }
-        let deadline = call.timeout.map { NIODeadline.now() + $0 }
-        waiting[id] = Waiting(method: call.method, complete: call.complete, timeout: call.timeout, deadline: deadline)
+        let deadline = timeout.map { NIODeadline.now() + $0 }
+        waiting[id] = Waiting(method: method, complete: complete, timeout: timeout, deadline: deadline)
         if let deadline { armDeadlines(by: deadline, on: context.eventLoop) }
         // A write that fails closes the connection, which fails every waiting call: no promise
         // per write is needed to learn of it.
