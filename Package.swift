@@ -130,7 +130,7 @@ let package = Package(
             dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "MiniLM", "Datasets", "RouterFile", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
         .executableTarget(
             name: "SwitchyardBench",
-            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "Datasets", "MiniLM", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "Datasets", "MiniLM", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
 
         .testTarget(
             name: "WireTests",

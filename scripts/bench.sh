@@ -132,12 +132,18 @@ start coordinator-2 switchyard-coordinator --replica "127.0.0.1:$r1" --replica "
 start coordinator-3 switchyard-coordinator --replica "127.0.0.1:$r1" --replica "127.0.0.1:$r2" --replica "127.0.0.1:$r3"; c3=$port
 sed 's/"latency_ms": [0-9.]*/"latency_ms": 0/' deploy/config/gateway-replay.json >"$run_dir/gateway-replay-0ms.json"
 start gateway switchyard-gateway --config "$run_dir/gateway-replay-0ms.json" --router "127.0.0.1:$c2"; gw=$port
+rm -f "$run_dir/echo.port"
+"$bin/switchyard-bench" echo-server --port-file "$run_dir/echo.port" >"$run_dir/echo.log" 2>&1 &
+pids+=("$!")
+for _ in $(seq 100); do [ -s "$run_dir/echo.port" ] && break; sleep 0.1; done
+echo_port=$(cat "$run_dir/echo.port")
 nginx_start "$r1" "$r2"; nginx=$port
 haproxy_start "$r1" "$r2"; haproxy=$port
 
 log "sequential round trips: raw C ping-pong vs the router"
 "$run_dir/pingpong" 20000 | tee "$results/pingpong.txt"
 load router-sequential "127.0.0.1:$r1" --vectors --connections 1 --depth 1 --duration "$seconds"
+load echo-sequential "127.0.0.1:$echo_port" --vectors --connections 1 --depth 1 --duration "$seconds"
 load health-sequential "127.0.0.1:$r1" --method health --connections 1 --depth 1 --duration "$seconds"
 load coordinator-sequential "127.0.0.1:$c1" --vectors --connections 1 --depth 1 --duration "$seconds"
 load nginx-sequential "127.0.0.1:$nginx" --vectors --connections 1 --depth 1 --duration "$seconds"
@@ -145,6 +151,7 @@ load haproxy-sequential "127.0.0.1:$haproxy" --vectors --connections 1 --depth 1
 
 log "router throughput, pipelined"
 load_cpu router-vectors "$r1_pid" "127.0.0.1:$r1" --vectors $closed
+load echo-pipelined "127.0.0.1:$echo_port" --vectors $closed
 # 14,037 distinct MMLU prompts in turn: more than the embedding service's LRU cache holds (10,000),
 # so every prompt is embedded, not served from the cache.
 mmlu="--prompts data/routellm/mmlu.jsonl.gz --max-prompts 20000"

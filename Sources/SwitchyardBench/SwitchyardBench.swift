@@ -6,5 +6,5 @@ struct SwitchyardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard-bench",
         abstract: "Micro-benchmarks: message codec cost and sequential RPC round trips.",
-        subcommands: [CodecBenchmark.self, PingBenchmark.self, RouteBenchmark.self, HashEmbedderBenchmark.self, MiniLMBenchmark.self])
+        subcommands: [CodecBenchmark.self, PingBenchmark.self, RouteBenchmark.self, HashEmbedderBenchmark.self, MiniLMBenchmark.self, EchoBenchmark.self])
 }

@@ -60,6 +60,7 @@ coordinators = [load(f"coordinator-{n}") for n in (1, 2, 3)]
 open_direct, open_coordinator = load("open-direct"), load("open-coordinator")
 named, auto = load("gateway-named"), load("gateway-auto")
 via_nginx, via_haproxy = load("nginx-sequential"), load("haproxy-sequential")
+echo_sequential, echo_pipelined = load("echo-sequential"), load("echo-pipelined")
 nginx, haproxy = load("nginx-2"), load("haproxy-2")
 
 
@@ -89,6 +90,7 @@ def status(ok):
 rows = [
     ("In-process route decision (64 centroids × 384 dims, 12 models, top-3)", f"p50 {decision:.0f} ns (nearest clusters {nearest:.0f} ns)", "≤ 2 µs p50", status(decision <= 2000)),
     ("Sequential Route round trip (vector) vs raw C blocking ping-pong", f"{us(sequential['latencyMicroseconds']['p50'])} vs {us(raw)} = **{sequential['latencyMicroseconds']['p50'] / raw:.2f}×**", "≤ 1.5×", status(sequential["latencyMicroseconds"]["p50"] / raw <= 1.5)),
+    ("Floor: SwiftNIO echo of the same frames (switchyard-bench echo-server), sequential; pipelined 2 × 32", f"{us(echo_sequential['latencyMicroseconds']['p50'])} = {echo_sequential['latencyMicroseconds']['p50'] / raw:.2f}× ping-pong; {per_s(echo_pipelined)}", "", ""),
     ("Sequential Route round trip through the coordinator (1 replica)", f"{us(via['latencyMicroseconds']['p50'])} (+{via['latencyMicroseconds']['p50'] - sequential['latencyMicroseconds']['p50']:.0f} µs over direct)", "", ""),
     ("Sequential Route round trip through nginx / HAProxy (2 replicas)", f"{us(via_nginx['latencyMicroseconds']['p50'])} / {us(via_haproxy['latencyMicroseconds']['p50'])} (+{via_nginx['latencyMicroseconds']['p50'] - sequential['latencyMicroseconds']['p50']:.0f} / +{via_haproxy['latencyMicroseconds']['p50'] - sequential['latencyMicroseconds']['p50']:.0f} µs over direct)", "", ""),
     ("Sequential Health round trip vs raw ping-pong", f"{us(health['latencyMicroseconds']['p50'])} vs {us(raw)} = {health['latencyMicroseconds']['p50'] / raw:.2f}×", "", ""),
@@ -113,7 +115,7 @@ rows += [
     ("Codec: RouteRequest (prompt, 154 B) encode + decode through protobuf-c", f"p50 {codec_route:.0f} ns", "", ""),
     (f"Hash embedder, one core, MMLU prompts ({hash_mmlu_bytes:.0f} bytes on average); chat prompts of 2-8 KB", f"{hash_mmlu:.1f} µs per prompt; {hash_long:.0f} µs per KB", "", ""),
 ]
-total_errors = errors(sequential, health, via, via_nginx, via_haproxy, nginx, haproxy, vectors, hashed, service, *coordinators, open_direct, open_coordinator, named, auto)
+total_errors = errors(sequential, health, via, echo_sequential, echo_pipelined, via_nginx, via_haproxy, nginx, haproxy, vectors, hashed, service, *coordinators, open_direct, open_coordinator, named, auto)
 
 lines = [
     f"Measured {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} at commit `{commit}` on {os.cpu_count()} cores ({cpu}), "
