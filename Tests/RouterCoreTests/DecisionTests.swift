@@ -17,6 +17,14 @@ private func estimate(quality: [Double] = [0.5, 0.7, 0.9], cost: [Double] = [0.0
         #expect(try decider.decide(estimate(), objective: .tradeoff(alpha: 1)).ranking == [2, 1, 0])
     }
 
+    @Test func theRankingBreaksTiesByCostThenByIndex() throws {
+        // Equal quality: the cheaper first; equal quality and cost: the lower index first.
+        let tied = estimate(quality: [0.8, 0.8, 0.8], cost: [0.01, 0.002, 0.01])
+        #expect(try decider.decide(tied, objective: .budget(maxCostUSD: 1)).ranking == [1, 0, 2])
+        let mixed = estimate(quality: [0.6, 0.9, 0.6], cost: [0.004, 0.03, 0.001])
+        #expect(try decider.decide(mixed, objective: .penalty(lambda: 0)).ranking == [1, 2, 0])
+    }
+
     @Test func lambdaPricesTheDollars() throws {
         // 0.9 - 10 x 0.03 = 0.6 < 0.7 - 10 x 0.005 = 0.65: mid.
         #expect(try decider.decide(estimate(), objective: .penalty(lambda: 10)).model == 1)

@@ -109,9 +109,17 @@ public struct Decider: Sendable, Equatable {
             }
             return try thresholdDecision(estimate, threshold: try calibration.threshold(forStrongShare: share), candidates: candidates)
         }
-        let ranking = scores.indices.filter { scores[$0] != nil }.sorted { a, b in
-            // Ties go to the cheaper model.
-            scores[a]! > scores[b]! || (scores[a]! == scores[b]! && e.cost[a] < e.cost[b])
+        // Best first; ties go to the cheaper model, then to the lower index. Insertion into one
+        // array: a handful of models, and the decision is on every request's path.
+        var ranking: [Int] = []
+        ranking.reserveCapacity(models.count)
+        for m in scores.indices {
+            guard let score = scores[m] else { continue }
+            var i = ranking.count
+            while i > 0, let other = scores[ranking[i - 1]], score > other || (score == other && e.cost[m] < e.cost[ranking[i - 1]]) {
+                i -= 1
+            }
+            ranking.insert(m, at: i)
         }
         return Decision(model: ranking[0], ranking: ranking, scores: scores, estimate: estimate, threshold: nil)
     }
