@@ -21,6 +21,9 @@ scripts/check-deploy.sh "$(swift build --show-bin-path)"
 log "swift test (unit tests, then the cluster end to end as processes)"
 swift test
 
+log "container image (scripts/image.sh --debug: every executable and a router answering Health from the image)"
+scripts/image.sh --debug
+
 log "Python client tests"
 clients/python/generate.sh
 "$SWITCHYARD_PYTHON_ENV/bin/python" -m pytest -q clients/python/tests
