@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# A lab of hosts on one machine: network namespaces, each with its own address on a private
+# bridge (in a namespace of its own: nothing is added to this machine's network, nothing outside
+# it is reachable), running the cluster with the flags a multi-host deployment uses (--host,
+# --advertise, registration with the coordinator, token files). Needs root.
+#
+#   scripts/netlab.sh up      create the hosts and start the cluster (release build)
+#   scripts/netlab.sh status  each service's Health, asked from the client host
+#   scripts/netlab.sh down    stop the services and remove every namespace
+#   scripts/netlab.sh exec HOST COMMAND...   run a command on a host (e.g. client switchyard-load ...)
+#
+# Hosts (10.77.0.0/24): client .10, embed .11, router-1..3 .21-.23, coordinator .30, gateway .40.
+set -euo pipefail
+source "$(dirname "$0")/lib/setup.sh"
+cd "$SWITCHYARD_ROOT"
+
+run_dir="$SWITCHYARD_ROOT/run/netlab"
+prefix=swyd
+switch="$prefix-switch"
+declare -A address=([client]=10.77.0.10 [embed]=10.77.0.11 [router-1]=10.77.0.21 [router-2]=10.77.0.22
+  [router-3]=10.77.0.23 [coordinator]=10.77.0.30 [gateway]=10.77.0.40)
+hosts=(client embed router-1 router-2 router-3 coordinator gateway)
+embed_port=7100 router_port=7200 coordinator_port=7300 gateway_port=7400
+bin=""
+
+on() { local host=$1; shift; ip netns exec "$prefix-$host" "$@"; }
+
+make_hosts() {
+  ip netns add "$switch"
+  ip -n "$switch" link set lo up
+  ip -n "$switch" link add br0 type bridge
+  ip -n "$switch" link set br0 up
+  local host
+  for host in "${hosts[@]}"; do
+    ip netns add "$prefix-$host"
+    ip -n "$switch" link add "$host" type veth peer name eth0 netns "$prefix-$host"
+    ip -n "$switch" link set "$host" master br0 up
+    ip -n "$prefix-$host" link set lo up
+    ip -n "$prefix-$host" addr add "${address[$host]}/24" dev eth0
+    ip -n "$prefix-$host" link set eth0 up
+  done
+}
+
+# launch HOST EXECUTABLE ARGS...: starts the service on HOST, bound to the host's address.
+launch() {
+  local host=$1 executable=$2
+  shift 2
+  # `ip netns exec` execs the service, so $! is the service's pid.
+  ip netns exec "$prefix-$host" "$bin/$executable" --host "${address[$host]}" --auth-token-file "$run_dir/auth-token" \
+    --admin-token-file "$run_dir/admin-token" --log-level info "$@" >"$run_dir/$host.log" 2>&1 &
+  echo $! >"$run_dir/$host.pid"
+}
+
+health() { on client "$bin/switchyard" status --auth-token-file "$run_dir/auth-token" "$@"; }
+
+up() {
+  [ "$(id -u)" -eq 0 ] || { echo "netlab.sh: needs root (network namespaces)" >&2; exit 1; }
+  if ip netns list | grep -q "^$switch"; then echo "netlab.sh: the lab is up already; run down first" >&2; exit 1; fi
+  ensure_apt_packages
+  swift build -c release >/dev/null
+  bin=$(swift build -c release --show-bin-path)
+  mkdir -p "$run_dir"
+  (umask 077; python3 -c 'import secrets; print(secrets.token_hex(32))' >"$run_dir/auth-token"
+   python3 -c 'import secrets; print(secrets.token_hex(32))' >"$run_dir/admin-token")
+  [ -f "$run_dir/router.bin" ] || "$bin/switchyard" train --data data/routellm/gsm8k.jsonl.gz --out "$run_dir/router.bin" >/dev/null
+  trap 'echo "netlab.sh: start failed; tearing the lab down" >&2; down' ERR
+  make_hosts
+  launch embed switchyard-embed --port "$embed_port"
+  health --wait 30 "${address[embed]}:$embed_port" >/dev/null
+  launch coordinator switchyard-coordinator --port "$coordinator_port"
+  local i
+  for i in 1 2 3; do
+    launch "router-$i" switchyard-router --port "$router_port" --router-file "$run_dir/router.bin" \
+      --embed-address "${address[embed]}:$embed_port" --coordinator "${address[coordinator]}:$coordinator_port" \
+      --advertise "${address[router-$i]}:$router_port" --replica-id "router-$i"
+  done
+  for i in 1 2 3; do health --wait 30 "${address[router-$i]}:$router_port" >/dev/null; done
+  health --wait 30 "${address[coordinator]}:$coordinator_port" >/dev/null
+  launch gateway switchyard-gateway --port "$gateway_port" --config deploy/config/gateway-replay.json \
+    --router "${address[coordinator]}:$coordinator_port"
+  health --wait 30 "${address[gateway]}:$gateway_port" >/dev/null
+  trap - ERR
+  log "lab up: gateway ${address[gateway]}:$gateway_port, coordinator ${address[coordinator]}:$coordinator_port (3 routers registered), embed ${address[embed]}:$embed_port; client host: scripts/netlab.sh exec client ...; logs in run/netlab"
+}
+
+status() {
+  bin=$(swift build -c release --show-bin-path)
+  local target
+  for target in "${address[embed]}:$embed_port" "${address[router-1]}:$router_port" "${address[router-2]}:$router_port" \
+    "${address[router-3]}:$router_port" "${address[coordinator]}:$coordinator_port" "${address[gateway]}:$gateway_port"; do
+    health "$target" || true
+  done
+}
+
+down() {
+  local file pid host
+  for file in "$run_dir"/*.pid; do
+    [ -f "$file" ] || continue
+    pid=$(cat "$file")
+    rm -f "$file"
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  sleep 0.5
+  for host in "${hosts[@]}"; do
+    # Whatever still runs on a host (a command started with exec) goes with it.
+    ip netns pids "$prefix-$host" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    ip netns del "$prefix-$host" 2>/dev/null || true
+  done
+  ip netns del "$switch" 2>/dev/null || true
+  log "lab down"
+}
+
+case "${1:-}" in
+  up) up ;;
+  status) status ;;
+  down) down ;;
+  exec) shift; host=$1; shift; bin=$(swift build -c release --show-bin-path); PATH="$bin:$PATH" on "$host" "$@" ;;
+  *) echo "usage: scripts/netlab.sh up|status|down|exec HOST COMMAND..." >&2; exit 2 ;;
+esac
