@@ -200,15 +200,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         case .decoded(let invoke):
             start(invoke, request.body, requestContext, number: number, on: context.eventLoop)
         case .forwarded(let forward):
-            let loop = context.eventLoop
-            let handler = NIOLoopBound(self, eventLoop: loop)
-            forward(request.body, ForwardingContext(request: requestContext, eventLoop: loop)) { result in
-                if loop.inEventLoop {
-                    handler.value.finish(number, result)
-                } else {
-                    loop.execute { handler.value.finish(number, result) }
-                }
-            }
+            forward(request.body, ForwardingContext(request: requestContext, eventLoop: context.eventLoop), finisher(number, on: context.eventLoop))
         }
     }
 
@@ -300,21 +292,27 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         _ invoke: @escaping @Sendable ([UInt8], ServerContext) async throws -> [UInt8], _ body: [UInt8],
         _ requestContext: ServerContext, number: UInt64, on loop: any EventLoop
     ) {
-        let handler = NIOLoopBound(self, eventLoop: loop)
+        let finish = finisher(number, on: loop)
         let task = Task.immediate {
-            let result: Result<[UInt8], RPCError>
             do {
-                result = .success(try await invoke(body, requestContext))
+                finish(.success(try await invoke(body, requestContext)))
             } catch {
-                result = .failure(RPCError(error))
+                finish(.failure(RPCError(error)))
             }
+        }
+        running[number]?.task = task
+    }
+
+    /// What answers request `number` from any thread: at once on `loop`, else by hopping to it.
+    private func finisher(_ number: UInt64, on loop: any EventLoop) -> Respond {
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        return { result in
             if loop.inEventLoop {
                 handler.value.finish(number, result)
             } else {
                 loop.execute { handler.value.finish(number, result) }
             }
         }
-        running[number]?.task = task
     }
 
     private func track(_ request: Running, number: UInt64, on loop: any EventLoop) {

@@ -1,11 +1,11 @@
 import ArgumentParser
 import RouterCore
 
-/// In-process routing: one decision over 64 centroids x 384 dimensions and 12 models, and the
-/// hash embedder's throughput.
+/// In-process routing: one decision over 64 centroids x 384 dimensions and 12 models (the hash
+/// embedder has its own benchmark, `hash`).
 struct RouteBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "route", abstract: "ns per in-process route decision; hash embedder prompts per second.")
+        commandName: "route", abstract: "ns per in-process route decision.")
 
     @Option(help: "Clusters.") var clusters = 64
     @Option(help: "Dimensions.") var dimension = 384
@@ -45,18 +45,6 @@ struct RouteBenchmark: ParsableCommand {
         print("route decision (\(k) centroids x \(dimension) dims, \(m) models, top-3): "
             + "p50 \(format(samples.percentile(50), 0)) ns, p99 \(format(samples.percentile(99), 0)) ns per decision")
 
-        let embedder = HashEmbedder()
-        let prompts = (0..<2000).map { i in
-            "Question \(i): a train leaves the station at \(i % 12) o'clock travelling at \(40 + i % 50) km/h; "
-                + "when does it reach a town 180 km away, and what should the passengers pack for the journey?"
-        }
-        var rates = Samples(capacity: 5)
-        for _ in 0..<5 {
-            let start = nowNanoseconds()
-            for prompt in prompts { sink &+= embedder.embed(prompt).count }
-            rates.append(Double(prompts.count) / (Double(nowNanoseconds() - start) / 1e9))
-        }
-        print("hash embedder (one core, \(prompts[0].count)-character prompts): median \(format(rates.percentile(50), 0)) prompts/s")
         precondition(sink != 0)
     }
 }

@@ -200,9 +200,6 @@ struct WordList {
         text.withUTF8 { split($0) }
     }
 
-    /// The words as byte arrays (for tests and diagnostics).
-    var words: [[UInt8]] { ranges.map { Array(bytes[$0]) } }
-
     /// Words as Swift's characters define them: a character whose first scalar is alphabetic or
     /// numeric continues a word, any other ends it, after lower-casing by Unicode's rules. Two
     /// ASCII bytes in a row (but CR LF, both separators) always have a character boundary between
