@@ -139,6 +139,7 @@ final class ClientConnection: Sendable {
         let peer = address.description
         let wire = configuration.wire
         let token = configuration.authToken ?? ""
+        let keepalive = configuration.keepalive
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -146,7 +147,7 @@ final class ClientConnection: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(EnvelopeDecoder(configuration: wire)),
-                        ClientConnectionHandler(peer: peer, wire: wire, authToken: token))
+                        ClientConnectionHandler(peer: peer, wire: wire, authToken: token, keepalive: keepalive))
                 }
             }
             .connect(host: address.host, port: address.port)

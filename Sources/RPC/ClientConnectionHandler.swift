@@ -52,16 +52,27 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
 
     /// Sent with every request ("" = none).
     private let authToken: String
+    private let keepalive: Keepalive?
+    /// When bytes last arrived (or calls began waiting on a quiet connection).
+    private var lastRead = NIODeadline.now()
+    /// When the unanswered keepalive ping went out.
+    private var pingSent: NIODeadline?
+    private var keepaliveCheck: Scheduled<Void>?
 
-    init(peer: String, wire: WireConfiguration, authToken: String = "") {
+    init(peer: String, wire: WireConfiguration, authToken: String = "", keepalive: Keepalive? = nil) {
         self.peer = peer
         self.framer = EnvelopeFramer(configuration: wire)
         self.authToken = authToken
+        self.keepalive = keepalive
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        keepaliveCheck?.cancel()
+        keepaliveCheck = nil
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let call = unwrapOutboundIn(data)
@@ -98,6 +109,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
             return
         }
         let deadline = timeout.map { NIODeadline.now() + $0 }
+        if waiting.isEmpty, keepalive != nil { startKeepalive(context) }
         waiting[id] = Waiting(method: method, complete: complete, timeout: timeout, deadline: deadline)
         if let deadline { armDeadlines(by: deadline, on: context.eventLoop) }
         // A write that fails closes the connection, which fails every waiting call: no promise
@@ -117,6 +129,59 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if keepalive != nil { lastRead = .now() }
+        context.fireChannelReadComplete()
+    }
+
+    /// Calls begin waiting on a connection that had none: silence counts from now.
+    private func startKeepalive(_ context: ChannelHandlerContext) {
+        lastRead = max(lastRead, .now())
+        if keepaliveCheck == nil { scheduleKeepaliveCheck(context, at: lastRead + TimeAmount(keepalive!.interval)) }
+    }
+
+    private func scheduleKeepaliveCheck(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+        let owner = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        keepaliveCheck = context.eventLoop.scheduleTask(deadline: deadline) { owner.value.checkKeepalive(boundContext.value) }
+    }
+
+    /// Pings a peer silent for the interval while calls wait; closes the connection when the
+    /// ping goes unanswered for the timeout. Runs while calls wait, stops when none do.
+    private func checkKeepalive(_ context: ChannelHandlerContext) {
+        keepaliveCheck = nil
+        guard isOpen, let keepalive else { return }
+        let now = NIODeadline.now()
+        if let sent = pingSent {
+            if lastRead >= sent {
+                pingSent = nil
+            } else if now >= sent + TimeAmount(keepalive.timeout) {
+                isOpen = false
+                failAll(RPCError(
+                    .unavailable,
+                    "\(peer) went silent: no answer to a keepalive ping within \(keepalive.timeout) while calls waited; connection closed"))
+                context.close(promise: nil)
+                return
+            }
+        }
+        guard !waiting.isEmpty else { return }
+        if pingSent == nil, now >= lastRead + TimeAmount(keepalive.interval) {
+            sendPing(context)
+            pingSent = now
+        }
+        let next = pingSent.map { $0 + TimeAmount(keepalive.timeout) } ?? lastRead + TimeAmount(keepalive.interval)
+        scheduleKeepaliveCheck(context, at: max(next, now + .milliseconds(1)))
+    }
+
+    /// A Health request no call waits for: any byte that arrives after it answers it.
+    private func sendPing(_ context: ChannelHandlerContext) {
+        lastID &+= 1
+        let ping = Envelope(id: lastID, method: Methods.health.name, timeoutMs: 0, body: [], authToken: authToken)
+        guard let frame = try? framer.frame(ping, allocator: context.channel.allocator) else { return }
+        context.write(wrapOutboundOut(frame), promise: nil)
+        scheduleFlush(context)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let response = unwrapInboundIn(data)
         if response.id == 0, response.status != .ok {
@@ -130,6 +195,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
 
     func channelInactive(context: ChannelHandlerContext) {
         isOpen = false
+        keepaliveCheck?.cancel()
+        keepaliveCheck = nil
         failAll(RPCError(.unavailable, "connection to \(peer) closed"))
         context.fireChannelInactive()
     }

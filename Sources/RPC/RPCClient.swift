@@ -13,16 +13,42 @@ public struct ClientConfiguration: Sendable {
     public var connections: Int
     /// The token sent with every call (the server's `--auth-token-file`, or its admin token).
     public var authToken: String?
+    /// How a connection whose peer went silent is found dead; nil: only by the calls' timeouts.
+    public var keepalive: Keepalive?
 
     public init(
         wire: WireConfiguration = .init(), connectTimeout: Duration = .seconds(2),
-        defaultTimeout: Duration? = .seconds(30), connections: Int = 1, authToken: String? = nil
+        defaultTimeout: Duration? = .seconds(30), connections: Int = 1, authToken: String? = nil,
+        keepalive: Keepalive? = .init()
     ) {
         self.wire = wire
         self.connectTimeout = connectTimeout
         self.defaultTimeout = defaultTimeout
         self.connections = connections
         self.authToken = authToken
+        self.keepalive = keepalive
+    }
+}
+
+/// Finds a dead connection while calls wait on it: a peer that went away without closing (its
+/// host or link down, a partition) sends no FIN or RST, so without this every call waits out its
+/// whole timeout and the next ones queue behind it on the same connection.
+///
+/// When calls are waiting and nothing has been read for `interval`, the client sends a Health
+/// ping (servers answer Health however busy their handlers are); when no byte arrives within
+/// `timeout` of it, the connection is closed and every call on it fails UNAVAILABLE (the next
+/// call reconnects). An idle connection sends nothing. A server that stops reading because a
+/// thousand slow calls fill its in-flight cap will not read the ping either: give such
+/// connections a longer interval.
+public struct Keepalive: Sendable {
+    /// Silence, with calls waiting, before a ping is sent.
+    public var interval: Duration
+    /// How long the ping may go unanswered before the connection is declared dead.
+    public var timeout: Duration
+
+    public init(interval: Duration = .seconds(1), timeout: Duration = .seconds(1)) {
+        self.interval = interval
+        self.timeout = timeout
     }
 }
 
