@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -10,7 +11,7 @@ import Wire
 /// serialized once, responses not decoded), so the client costs as little as it can.
 public final class LoadGenerator: Sendable {
     public let plan: LoadPlan
-    public let recorder = LatencyRecorder()
+    public let recorder: LatencyRecorder
     private let clients: [RPCClient]
     private let issued = Atomic<Int>(0)
     private let stopped = Atomic<Bool>(false)
@@ -20,6 +21,7 @@ public final class LoadGenerator: Sendable {
 
     public init(plan: LoadPlan, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.plan = plan
+        recorder = LatencyRecorder(timelineSlot: plan.timelineSlot)
         clients = (0..<plan.connections).map { _ in
             RPCClient(address: plan.target, configuration: .init(connectTimeout: .seconds(2), defaultTimeout: plan.timeout, connections: 1, authToken: plan.authToken), group: group)
         }
@@ -38,6 +40,15 @@ public final class LoadGenerator: Sendable {
     /// Seconds of recorded (post-warm-up) time so far.
     public var measuredSeconds: Double {
         started.load(ordering: .relaxed) == 0 ? 0 : max(0, Double(Int64(Self.now()) - Int64(warmupEndNanos)) / 1e9)
+    }
+
+    /// The wall-clock time (Unix seconds) recording began (after the warm-up): the timeline's
+    /// zero, for lining it up with events outside the run.
+    public var recordingStartedAtUnix: Double {
+        let start = started.load(ordering: .relaxed)
+        guard start != 0 else { return 0 }
+        let sinceRecordingStart = Double(Int64(Self.now()) - Int64(warmupEndNanos)) / 1e9
+        return Date().timeIntervalSince1970 - sinceRecordingStart
     }
 
     /// Fails with UNAVAILABLE (and a message naming the target) when it does not answer Health.
@@ -87,7 +98,8 @@ public final class LoadGenerator: Sendable {
         case .success(let envelope): envelope.status
         case .failure(let error): RPCError(error).code
         }
-        recorder.record(nanoseconds: Self.now() - start, status: status)
+        let now = Self.now()
+        recorder.record(nanoseconds: now - start, status: status, completedAfter: now - warmupEndNanos)
     }
 
     /// One slot of a closed loop: send, and on the answer send again.

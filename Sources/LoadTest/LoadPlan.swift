@@ -33,12 +33,15 @@ public struct LoadPlan: Sendable {
     public var timeout: Duration
     /// Sent with every request when the target asks for a token.
     public var authToken: String?
+    /// Keep a timeline of outcomes in slots of this length (nil: none).
+    public var timelineSlot: Duration?
 
     public init(
         target: ServiceAddress, method: String, bodies: [[UInt8]], mode: Mode, stop: Stop, warmup: Duration = .seconds(1),
-        timeout: Duration = .seconds(10), authToken: String? = nil
+        timeout: Duration = .seconds(10), authToken: String? = nil, timelineSlot: Duration? = nil
     ) {
         self.authToken = authToken
+        self.timelineSlot = timelineSlot
         self.target = target
         self.method = method
         self.bodies = bodies

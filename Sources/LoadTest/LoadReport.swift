@@ -15,6 +15,10 @@ public struct LoadReport: Codable, Sendable {
     public var errors: [String: Int]
     public var throughputPerSecond: Double
     public var latencyMicroseconds: Latency
+    /// When recording began, Unix seconds: the zero of `timeline`.
+    public var startedAtUnix: Double
+    /// Outcomes by completion time (with `--timeline`); nil otherwise.
+    public var timeline: [TimelineSlot]?
 
     public struct Latency: Codable, Sendable {
         public var p50: Double
@@ -36,6 +40,8 @@ public struct LoadReport: Codable, Sendable {
         case .openLoop(let rate, let connections): "open loop: \(Int(rate))/s over \(connections) connections"
         }
         self.seconds = seconds
+        startedAtUnix = generator.recordingStartedAtUnix
+        timeline = plan.timelineSlot == nil ? nil : generator.recorder.timeline
         requests = statuses.values.reduce(0, +)
         ok = statuses[.ok] ?? 0
         errors = Dictionary(uniqueKeysWithValues: statuses.filter { $0.key != .ok }.map { ("\($0.key)", $0.value) })

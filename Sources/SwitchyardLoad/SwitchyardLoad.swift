@@ -70,6 +70,9 @@ struct SwitchyardLoad: AsyncParsableCommand {
     @Option(help: "How long each request may take.")
     var timeout: Duration = .seconds(10)
 
+    @Option(help: "Add a timeline to the JSON report: per slot of this length (e.g. 100ms), requests completed OK, failed, and the slowest.")
+    var timeline: Duration?
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -87,13 +90,15 @@ struct SwitchyardLoad: AsyncParsableCommand {
         if dimension < 8 { throw ValidationError("--dimension must be at least 8") }
         if let alpha, !(0...1).contains(alpha) { throw ValidationError("--alpha must be in [0, 1]") }
         if vectors && method != .route { throw ValidationError("--vectors applies to --method route") }
+        if let timeline, timeline < .milliseconds(1) { throw ValidationError("--timeline must be at least 1ms") }
     }
 
     func run() async throws {
         let plan = LoadPlan(
             target: target, method: rpcName, bodies: try bodies(),
             mode: rate.map { .openLoop(rate: $0, connections: connections) } ?? .closedLoop(connections: connections, depth: depth),
-            stop: requests.map { .requests($0) } ?? .after(duration), warmup: warmup, timeout: timeout, authToken: caller.token)
+            stop: requests.map { .requests($0) } ?? .after(duration), warmup: warmup, timeout: timeout, authToken: caller.token,
+            timelineSlot: timeline)
         let generator = LoadGenerator(plan: plan)
         do {
             try await generator.checkReachable()

@@ -17,6 +17,19 @@ import Wire
         #expect((50_000...51_100).contains(p50), "\(p50)")
         #expect(histogram.max >= 4_990_000)
     }
+
+    @Test func timelinePutsOutcomesInTheSlotTheyCompletedInWithEmptySlotsBetween() {
+        let recorder = LatencyRecorder(timelineSlot: .milliseconds(100))
+        recorder.record(nanoseconds: 1_000_000, status: .ok, completedAfter: 50_000_000)
+        recorder.record(nanoseconds: 3_000_000, status: .ok, completedAfter: 99_000_000)
+        recorder.record(nanoseconds: 2_000_000_000, status: .unavailable, completedAfter: 350_000_000)
+        let timeline = recorder.timeline
+        #expect(timeline.map(\.start) == [0, 0.1, 0.2, 0.3])
+        #expect(timeline.map(\.ok) == [2, 0, 0, 0])
+        #expect(timeline.map(\.failed) == [0, 0, 0, 1])
+        #expect(timeline[0].maxMilliseconds == 3 && timeline[3].maxMilliseconds == 2000)
+        #expect(LatencyRecorder().timeline.isEmpty)
+    }
 }
 
 /// The generator against a real server on an ephemeral port (it is a socket tool).
