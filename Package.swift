@@ -119,7 +119,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
         .executableTarget(
             name: "SwitchyardRouter",
-            dependencies: ["ServiceKit", "RPC", "Wire", "RouterService",
+            dependencies: ["ServiceKit", "RPC", "Wire", "RouterService", logging,
                            .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
         .executableTarget(
             name: "SwitchyardEmbed",

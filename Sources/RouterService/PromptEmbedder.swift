@@ -8,7 +8,20 @@ public protocol PromptEmbedder: Sendable {
     /// Where vectors come from, for logs and Status: "embed@host:port" or "in-process hash".
     var source: String { get }
     /// The vector of `prompt` from the embedder `spec` describes; `timeout` bounds the wait.
-    func embed(_ prompt: String, for spec: EmbedderSpec, timeout: Duration) async throws -> [Float]
+    func embed(_ prompt: String, for spec: EmbedderSpec, timeout: Duration) async throws -> PromptVector
+}
+
+/// A prompt's vector, and why it came from a fallback embedder when it did.
+public struct PromptVector: Sendable {
+    public var values: [Float]
+    /// Nil when the configured embedder made it; otherwise what went wrong and what embedded it
+    /// instead (sent back in RouteResponse.embedding_fallback).
+    public var fallback: String?
+
+    public init(_ values: [Float], fallback: String? = nil) {
+        self.values = values
+        self.fallback = fallback
+    }
 }
 
 /// Embeds through the embedding service over the client's pooled, pipelined connections.
@@ -24,7 +37,7 @@ public struct EmbeddingServiceClient: PromptEmbedder {
 
     public var source: String { "embed@\(client.target)" }
 
-    public func embed(_ prompt: String, for spec: EmbedderSpec, timeout: Duration) async throws -> [Float] {
+    public func embed(_ prompt: String, for spec: EmbedderSpec, timeout: Duration) async throws -> PromptVector {
         let response: EmbedResponse
         do {
             response = try await client.call(Methods.embed, EmbedRequest(texts: [prompt]), timeout: timeout)
@@ -42,7 +55,7 @@ public struct EmbeddingServiceClient: PromptEmbedder {
         guard response.vectors.count == 1, response.vectors[0].values.count == spec.dimension else {
             throw RPCError(.internal, "embedding service \(client.target) answered \(response.vectors.count) vectors of the wrong size")
         }
-        return response.vectors[0].values
+        return PromptVector(response.vectors[0].values)
     }
 }
 
@@ -58,12 +71,12 @@ public struct InProcessHashEmbedder: PromptEmbedder {
 
     public var source: String { "in-process hash" }
 
-    public func embed(_ prompt: String, for spec: EmbedderSpec, timeout: Duration) async throws -> [Float] {
+    public func embed(_ prompt: String, for spec: EmbedderSpec, timeout: Duration) async throws -> PromptVector {
         guard spec.kind == "hash" else {
             throw RPCError(.failedPrecondition, "the router model needs the \(spec.kind) embedder; start the router with --embed-address")
         }
         let embedder = HashEmbedder(settings: spec.hash ?? .init(dimension: spec.dimension))
-        if prompt.utf8.count <= inlineCharacters { return embedder.embed(prompt) }
-        return try await NIOThreadPool.singleton.runIfActive { embedder.embed(prompt) }
+        if prompt.utf8.count <= inlineCharacters { return PromptVector(embedder.embed(prompt)) }
+        return PromptVector(try await NIOThreadPool.singleton.runIfActive { embedder.embed(prompt) })
     }
 }

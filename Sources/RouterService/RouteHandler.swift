@@ -46,10 +46,13 @@ public struct RouteHandler: Sendable {
         handlers.register(Methods.route) { request, context in
             let loaded = state.current
             let plan = try plan(request, loaded)
-            let vector = request.embedding.isEmpty
-                ? try await embedder.embed(request.prompt, for: loaded.embedder, timeout: context.timeout(atMost: embedTimeout))
-                : request.embedding
-            return try decide(plan, RoutingQuery(embedding: vector, length: request.prompt.utf8.count), loaded)
+            guard request.embedding.isEmpty else {
+                return try decide(plan, RoutingQuery(embedding: request.embedding, length: request.prompt.utf8.count), loaded)
+            }
+            let vector = try await embedder.embed(request.prompt, for: loaded.embedder, timeout: context.timeout(atMost: embedTimeout))
+            var response = try decide(plan, RoutingQuery(embedding: vector.values, length: request.prompt.utf8.count), loaded)
+            response.embeddingFallback = vector.fallback ?? ""
+            return response
         }
         handlers.register(Methods.reload) { request, context in
             do {

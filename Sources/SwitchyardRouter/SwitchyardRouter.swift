@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RPC
 import RouterService
 import ServiceKit
@@ -27,6 +28,12 @@ struct SwitchyardRouter: AsyncParsableCommand {
     @Option(help: "Longest wait for an embedding, in seconds or e.g. 500ms (a request's own deadline may shorten it).")
     var embedTimeout: Duration = .seconds(5)
 
+    @Option(help: "When the embedding service cannot be reached: fail (Route answers UNAVAILABLE) or hash (embed in-process with the hash embedder, for router files trained on hash embeddings; responses say so).")
+    var embedFallback: EmbedFallback = .fail
+
+    @Option(help: "While the embedding service is unreachable, how often one request tries it again.")
+    var embedRetryAfter: Duration = .seconds(1)
+
     @Option(help: "Alpha of requests that set neither alpha nor a budget.")
     var defaultAlpha = 0.5
 
@@ -46,6 +53,8 @@ struct SwitchyardRouter: AsyncParsableCommand {
         if !(0...1).contains(defaultAlpha) { throw ValidationError("--default-alpha must be in [0, 1]") }
         if embedConnections < 1 { throw ValidationError("--embed-connections must be at least 1") }
         if embedTimeout <= .zero { throw ValidationError("--embed-timeout must be > 0") }
+        if embedRetryAfter <= .zero { throw ValidationError("--embed-retry-after must be > 0") }
+        if embedFallback != .fail && embedAddress == nil { throw ValidationError("--embed-fallback needs --embed-address") }
         _ = try latencies()
     }
 
@@ -59,6 +68,21 @@ struct SwitchyardRouter: AsyncParsableCommand {
         }) { $1 }
     }
 
+    /// The embedding service's client (with its fallback), or the in-process hash embedder.
+    func makeEmbedder(for loaded: LoadedRouter, logger: Logger) throws -> any PromptEmbedder {
+        guard let embedAddress else { return InProcessHashEmbedder() }
+        let service = EmbeddingServiceClient(client: service.client(embedAddress, connections: embedConnections))
+        switch embedFallback {
+        case .fail:
+            return service
+        case .hash:
+            guard loaded.embedder.kind == "hash" else {
+                throw StartupError("--embed-fallback hash: the router file was trained on \(loaded.embedder.kind) embeddings, which the hash embedder cannot stand in for")
+            }
+            return FallingBackEmbedder(primary: service, fallback: InProcessHashEmbedder(), retryAfter: embedRetryAfter, logger: logger)
+        }
+    }
+
     func run() async throws {
         let host = ServiceHost(name: "router", options: service)
         let state: RouterState
@@ -67,9 +91,7 @@ struct SwitchyardRouter: AsyncParsableCommand {
         } catch {
             throw StartupError("\(error)")
         }
-        let embedder: any PromptEmbedder = embedAddress.map {
-            EmbeddingServiceClient(client: service.client($0, connections: embedConnections))
-        } ?? InProcessHashEmbedder()
+        let embedder = try makeEmbedder(for: state.current, logger: host.logger)
         let replica = ReplicaName(replicaID ?? "")
         let handler = RouteHandler(
             state: state, embedder: embedder, defaultAlpha: defaultAlpha,
@@ -94,4 +116,9 @@ struct SwitchyardRouter: AsyncParsableCommand {
         }
         try await host.run(server: server, services: services)
     }
+}
+
+/// What a router does when its embedding service cannot be reached.
+enum EmbedFallback: String, ExpressibleByArgument, CaseIterable {
+    case fail, hash
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import RPC
 import RouterCore
@@ -168,6 +169,52 @@ enum TinyRouter {
         #expect(error?.message.contains("embedding service") == true)
         // Vectors still route.
         #expect(try await unreachable.call(Methods.route, RouteRequest(embedding: TinyRouter.vector("hi"))).model.isEmpty == false)
+    }
+
+    @Test func anUnreachableEmbeddingServiceFallsBackToHashSaysSoAndIsTriedAgainLater() async throws {
+        let isUp = Atomic<Bool>(true)
+        let calls = Atomic<Int>(0)
+        let embedder = HashEmbedder(settings: TinyRouter.settings)
+        var flaky = RPCHandlers()
+        flaky.register(Methods.embed) { request, _ -> EmbedResponse in
+            calls.add(1, ordering: .relaxed)
+            guard isUp.load(ordering: .relaxed) else { throw RPCError(.unavailable, "connection refused") }
+            return EmbedResponse(
+                vectors: request.texts.map { Vector(values: embedder.embed($0)) }, embedder: "hash",
+                dimension: UInt32(TinyRouter.settings.dimension))
+        }
+        let service = EmbeddingServiceClient(client: InProcessCaller(flaky, target: "embed@x"))
+        let routing = router(embedder: FallingBackEmbedder(
+            primary: service, fallback: InProcessHashEmbedder(), retryAfter: .milliseconds(200), logger: Logger(label: "test")))
+        let prompt = TinyRouter.math[0]
+        let expected = try await router().call(Methods.route, RouteRequest(embedding: TinyRouter.vector(prompt))).model
+
+        let up = try await routing.call(Methods.route, RouteRequest(prompt: prompt))
+        #expect(up.model == expected && up.embeddingFallback.isEmpty)
+
+        isUp.store(false, ordering: .relaxed)
+        let firstDown = try await routing.call(Methods.route, RouteRequest(prompt: prompt))
+        #expect(firstDown.model == expected)
+        #expect(firstDown.embeddingFallback.contains("embed@x") && firstDown.embeddingFallback.contains("in-process hash"))
+        // Within retryAfter the service is not asked again: no request waits on it.
+        let callsBefore = calls.load(ordering: .relaxed)
+        let secondDown = try await routing.call(Methods.route, RouteRequest(prompt: prompt))
+        #expect(!secondDown.embeddingFallback.isEmpty && calls.load(ordering: .relaxed) == callsBefore)
+
+        isUp.store(true, ordering: .relaxed)
+        try await Task.sleep(for: .milliseconds(250))
+        let back = try await routing.call(Methods.route, RouteRequest(prompt: prompt))
+        #expect(back.embeddingFallback.isEmpty && calls.load(ordering: .relaxed) == callsBefore + 1)
+    }
+
+    @Test func aFallbackDoesNotHideAnEmbeddingServiceOfAnotherSpace() async throws {
+        var otherSpace = RPCHandlers()
+        EmbedHandler(embedder: HashEmbedder(settings: .init(dimension: 32))).register(in: &otherSpace)
+        let routing = router(embedder: FallingBackEmbedder(
+            primary: EmbeddingServiceClient(client: InProcessCaller(otherSpace)), fallback: InProcessHashEmbedder(),
+            logger: Logger(label: "test")))
+        let error = await #expect(throws: RPCError.self) { try await routing.call(Methods.route, RouteRequest(prompt: "hi")) }
+        #expect(error?.code == .failedPrecondition)
     }
 
     @Test(arguments: [

@@ -1125,6 +1125,9 @@ public struct RouteResponse: ProtoMessage, Equatable {
     public var threshold: Double
     /// The router's strong-win score for the prompt.
     public var strongWinScore: Double
+    /// Set when the prompt was not embedded by the router's configured embedder (the embedding
+    /// service unreachable and the router started with --embed-fallback): why, and what embedded it.
+    public var embeddingFallback: String
 
     public init(
         model: String = "",
@@ -1135,7 +1138,8 @@ public struct RouteResponse: ProtoMessage, Equatable {
         replica: String = "",
         router: String = "",
         threshold: Double = 0,
-        strongWinScore: Double = 0
+        strongWinScore: Double = 0,
+        embeddingFallback: String = ""
     ) {
         self.model = model
         self.scores = scores
@@ -1146,6 +1150,7 @@ public struct RouteResponse: ProtoMessage, Equatable {
         self.router = router
         self.threshold = threshold
         self.strongWinScore = strongWinScore
+        self.embeddingFallback = embeddingFallback
     }
 
     public static let protoName = "switchyard.v1.RouteResponse"
@@ -1175,6 +1180,7 @@ extension RouteResponse: CBridged {
         router = ProtoC.string(m.pointee.router)
         threshold = m.pointee.threshold
         strongWinScore = m.pointee.strong_win_score
+        embeddingFallback = ProtoC.string(m.pointee.embedding_fallback)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -1187,6 +1193,7 @@ extension RouteResponse: CBridged {
         if !router.isEmpty { m.pointee.router = arena.string(router) }
         m.pointee.threshold = threshold
         m.pointee.strong_win_score = strongWinScore
+        if !embeddingFallback.isEmpty { m.pointee.embedding_fallback = arena.string(embeddingFallback) }
     }
 }
 

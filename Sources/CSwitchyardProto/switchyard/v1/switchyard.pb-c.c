@@ -2660,7 +2660,7 @@ const ProtobufCMessageDescriptor switchyard__v1__cluster_hit__descriptor =
   (ProtobufCMessageInit) switchyard__v1__cluster_hit__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__route_response__field_descriptors[9] =
+static const ProtobufCFieldDescriptor switchyard__v1__route_response__field_descriptors[10] =
 {
   {
     "model",
@@ -2770,10 +2770,23 @@ static const ProtobufCFieldDescriptor switchyard__v1__route_response__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "embedding_fallback",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__RouteResponse, embedding_fallback),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__route_response__field_indices_by_name[] = {
   4,   /* field[4] = alpha */
   2,   /* field[2] = clusters */
+  9,   /* field[9] = embedding_fallback */
   0,   /* field[0] = model */
   5,   /* field[5] = replica */
   6,   /* field[6] = router */
@@ -2785,7 +2798,7 @@ static const unsigned switchyard__v1__route_response__field_indices_by_name[] = 
 static const ProtobufCIntRange switchyard__v1__route_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__route_response__descriptor =
 {
@@ -2795,7 +2808,7 @@ const ProtobufCMessageDescriptor switchyard__v1__route_response__descriptor =
   "Switchyard__V1__RouteResponse",
   "switchyard.v1",
   sizeof(Switchyard__V1__RouteResponse),
-  9,
+  10,
   switchyard__v1__route_response__field_descriptors,
   switchyard__v1__route_response__field_indices_by_name,
   1,  switchyard__v1__route_response__number_ranges,

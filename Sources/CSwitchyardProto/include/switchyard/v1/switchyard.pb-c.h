@@ -532,10 +532,15 @@ struct  Switchyard__V1__RouteResponse
    * The router's strong-win score for the prompt.
    */
   double strong_win_score;
+  /*
+   * Set when the prompt was not embedded by the router's configured embedder (the embedding
+   * service unreachable and the router started with --embed-fallback): why, and what embedded it.
+   */
+  char *embedding_fallback;
 };
 #define SWITCHYARD__V1__ROUTE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__route_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
 
 
 /*
