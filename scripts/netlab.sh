@@ -4,10 +4,14 @@
 # it is reachable), running the cluster with the flags a multi-host deployment uses (--host,
 # --advertise, registration with the coordinator, token files). Needs root.
 #
-#   scripts/netlab.sh up      create the hosts and start the cluster (release build)
-#   scripts/netlab.sh status  each service's Health, asked from the client host
-#   scripts/netlab.sh down    stop the services and remove every namespace
+#   scripts/netlab.sh up [--debug]      create the hosts and start the cluster (release build;
+#                                       --debug: the debug build the test command made)
+#   scripts/netlab.sh status            each service's Health, asked from the client host
+#   scripts/netlab.sh down              stop the services and remove every namespace
 #   scripts/netlab.sh exec HOST COMMAND...   run a command on a host (e.g. client switchyard-load ...)
+#   scripts/netlab.sh faults [--debug]  up, the network-fault tests (scripts/lib/netlab_faults.py),
+#                                       down (also when they fail); skipped, saying why, only
+#                                       where network namespaces cannot be made
 #
 # Hosts (10.77.0.0/24): client .10, embed .11, router-1..3 .21-.23, coordinator .30, gateway .40.
 set -euo pipefail
@@ -22,6 +26,7 @@ declare -A address=([client]=10.77.0.10 [embed]=10.77.0.11 [router-1]=10.77.0.21
 hosts=(client embed router-1 router-2 router-3 coordinator gateway)
 embed_port=7100 router_port=7200 coordinator_port=7300 gateway_port=7400
 bin=""
+configuration=release
 
 on() { local host=$1; shift; ip netns exec "$prefix-$host" "$@"; }
 
@@ -56,10 +61,11 @@ health() { on client "$bin/switchyard" status --auth-token-file "$run_dir/auth-t
 up() {
   [ "$(id -u)" -eq 0 ] || { echo "netlab.sh: needs root (network namespaces)" >&2; exit 1; }
   if ip netns list | grep -q "^$switch"; then echo "netlab.sh: the lab is up already; run down first" >&2; exit 1; fi
-  ensure_apt_packages
-  swift build -c release >/dev/null
-  bin=$(swift build -c release --show-bin-path)
+  ensure_apt_packages iproute2 iptables
+  swift build -c "$configuration" >/dev/null
+  bin=$(swift build -c "$configuration" --show-bin-path)
   mkdir -p "$run_dir"
+  echo "$bin" >"$run_dir/bin"
   (umask 077; python3 -c 'import secrets; print(secrets.token_hex(32))' >"$run_dir/auth-token"
    python3 -c 'import secrets; print(secrets.token_hex(32))' >"$run_dir/admin-token")
   [ -f "$run_dir/router.bin" ] || "$bin/switchyard" train --data data/routellm/gsm8k.jsonl.gz --out "$run_dir/router.bin" >/dev/null
@@ -71,7 +77,8 @@ up() {
   local i
   for i in 1 2 3; do
     launch "router-$i" switchyard-router --port "$router_port" --router-file "$run_dir/router.bin" \
-      --embed-address "${address[embed]}:$embed_port" --coordinator "${address[coordinator]}:$coordinator_port" \
+      --embed-address "${address[embed]}:$embed_port" --embed-timeout 500ms --embed-fallback hash \
+      --coordinator "${address[coordinator]}:$coordinator_port" \
       --advertise "${address[router-$i]}:$router_port" --replica-id "router-$i"
   done
   for i in 1 2 3; do health --wait 30 "${address[router-$i]}:$router_port" >/dev/null; done
@@ -83,8 +90,11 @@ up() {
   log "lab up: gateway ${address[gateway]}:$gateway_port, coordinator ${address[coordinator]}:$coordinator_port (3 routers registered), embed ${address[embed]}:$embed_port; client host: scripts/netlab.sh exec client ...; logs in run/netlab"
 }
 
+# The executables the running lab was started from.
+lab_bin() { cat "$run_dir/bin" 2>/dev/null || swift build -c release --show-bin-path; }
+
 status() {
-  bin=$(swift build -c release --show-bin-path)
+  bin=$(lab_bin)
   local target
   for target in "${address[embed]}:$embed_port" "${address[router-1]}:$router_port" "${address[router-2]}:$router_port" \
     "${address[router-3]}:$router_port" "${address[coordinator]}:$coordinator_port" "${address[gateway]}:$gateway_port"; do
@@ -110,10 +120,37 @@ down() {
   log "lab down"
 }
 
-case "${1:-}" in
+# Whether this machine lets us make network namespaces (root, and a kernel that allows it).
+can_make_namespaces() {
+  [ "$(id -u)" -eq 0 ] || { echo "not root"; return 1; }
+  local probe="$prefix-probe-$$" error
+  if ! error=$(ip netns add "$probe" 2>&1); then echo "ip netns add failed: $error"; return 1; fi
+  ip netns del "$probe"
+}
+
+faults() {
+  local why
+  if ! why=$(can_make_namespaces); then
+    echo "netlab.sh faults: SKIPPED, network namespaces cannot be made here ($why)" >&2
+    return 0
+  fi
+  if ip netns list | grep -q "^$switch"; then down; fi
+  trap down EXIT
+  up
+  ensure_python_env
+  clients/python/generate.sh
+  on client env PYTHONPATH="$SWITCHYARD_ROOT/clients/python:$SWITCHYARD_ROOT/clients/python/generated" \
+    timeout 600 "$SWITCHYARD_PYTHON_ENV/bin/python" scripts/lib/netlab_faults.py --bin "$bin" --run-dir "$run_dir"
+}
+
+command=${1:-}
+[ $# -gt 0 ] && shift
+if [ "${1:-}" = "--debug" ]; then configuration=debug; shift; fi
+case "$command" in
   up) up ;;
   status) status ;;
   down) down ;;
-  exec) shift; host=$1; shift; bin=$(swift build -c release --show-bin-path); PATH="$bin:$PATH" on "$host" "$@" ;;
-  *) echo "usage: scripts/netlab.sh up|status|down|exec HOST COMMAND..." >&2; exit 2 ;;
+  faults) faults ;;
+  exec) host=$1; shift; bin=$(lab_bin); PATH="$bin:$PATH" on "$host" "$@" ;;
+  *) echo "usage: scripts/netlab.sh up [--debug]|status|down|exec HOST COMMAND...|faults [--debug]" >&2; exit 2 ;;
 esac

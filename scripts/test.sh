@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need, checks the generated protobuf-c code is current,
 # builds, checks deploy/, runs `swift test` (the end-to-end tests start the built executables),
-# then the Python client against the Swift server.
+# builds the container image, runs the cluster across network-namespace hosts under network
+# faults, then the Python client against the Swift server.
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$SWITCHYARD_ROOT"
@@ -23,6 +24,9 @@ swift test
 
 log "container image (scripts/image.sh --debug: every executable and a router answering Health from the image)"
 scripts/image.sh --debug
+
+log "network faults across hosts (scripts/netlab.sh faults --debug: namespaces, loss, cut links, the coordinator flapping, the embedding service gone)"
+scripts/netlab.sh faults --debug
 
 log "Python client tests"
 clients/python/generate.sh
