@@ -46,10 +46,11 @@ import Wire
 
     @Test func slowHandlerOnALiveServerIsNotDeclaredDead() async throws {
         try await withServer(testHandlers()) { _, address in
-            let keepalive = Keepalive(interval: .milliseconds(50), timeout: .milliseconds(100))
+            // Pings answered (not the call) keep the connection: unanswered, it would close at
+            // 1.7 s, long before the call's 4 s (the timeout is generous for a loaded machine).
+            let keepalive = Keepalive(interval: .milliseconds(200), timeout: .milliseconds(1500))
             let client = RPCClient(address: address, configuration: .init(keepalive: keepalive))
-            // Ten intervals of silence on the call itself: the server answers the pings meanwhile.
-            let response = try await client.call(Methods.embed, EmbedRequest(texts: ["sleep:600"]), timeout: .seconds(10))
+            let response = try await client.call(Methods.embed, EmbedRequest(texts: ["sleep:4000"]), timeout: .seconds(20))
             #expect(response.vectors.count == 1)
             await client.close()
         }
