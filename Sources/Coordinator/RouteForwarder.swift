@@ -10,9 +10,11 @@ import Wire
 /// what is left of the caller's deadline. Other answers (INVALID_ARGUMENT, NOT_FOUND, INTERNAL,
 /// ...) go back to the caller as they are.
 ///
-/// The request's bytes are passed through undecoded, from the caller's event loop to a replica
-/// connection on the same loop and back, with callbacks (no task, no future per request): the
-/// documented exception to handlers being async functions of values (see `registerForwarding`).
+/// The request is relayed as its encoded Envelope (only its id, deadline and token rewritten;
+/// the body never decoded or copied) from the caller's event loop to a replica connection on the
+/// same loop, and the replica's answer comes back the same way, with callbacks (no task, no
+/// future per request): the documented exception to handlers being async functions of values
+/// (see `registerForwarding`).
 public final class RouteForwarder: Sendable {
     public let pool: ReplicaPool
     public let policy: ForwardPolicy
@@ -28,8 +30,8 @@ public final class RouteForwarder: Sendable {
 
     /// Adds Route (forwarded) and Register (a replica joins) to `handlers`.
     public func register(in handlers: inout RPCHandlers) {
-        handlers.registerForwarding(Methods.route) { [self] body, context, respond in
-            forward(body, deadline: context.request.deadline, on: context.eventLoop, tried: [], failures: [], respond: respond)
+        handlers.registerForwarding(Methods.route) { [self] request, context, respond in
+            forward(request, deadline: context.request.deadline, on: context.eventLoop, tried: [], failures: [], respond: respond)
         }
         handlers.register(Methods.register) { [pool] request, _ in
             guard let address = try? ServiceAddress(parsing: request.address) else {
@@ -41,7 +43,7 @@ public final class RouteForwarder: Sendable {
 
     /// Calls `respond` with the first answer a replica gives that `policy` calls final.
     func forward(
-        _ body: [UInt8], deadline: ContinuousClock.Instant?, on eventLoop: any EventLoop, tried: [Replica],
+        _ request: EncodedEnvelope, deadline: ContinuousClock.Instant?, on eventLoop: any EventLoop, tried: [Replica],
         failures: [String], respond: @escaping Respond
     ) {
         let left = deadline.map { ContinuousClock.now.duration(to: $0) }
@@ -56,28 +58,30 @@ public final class RouteForwarder: Sendable {
         }
         if !tried.isEmpty { retryCount.add(1, ordering: .relaxed) }
         let attempt = tried.count + 1
-        replica.client.forward(Methods.route.name, body: body, timeout: timeout, on: eventLoop) { result in
-            let answer: Envelope
+        replica.client.forward(request, timeout: timeout, on: eventLoop) { result in
+            let status: StatusCode
+            let message: String
             switch result {
-            case .success(let envelope): answer = envelope
-            case .failure(let error): answer = .failure(id: 0, error)
+            case .success(let answer): (status, message) = (answer.status, "")
+            case .failure(let error): (status, message) = (error.code, error.message)
             }
             let decision = self.policy.decide(
-                after: answer.status, attempt: attempt, left: deadline.map { ContinuousClock.now.duration(to: $0) })
+                after: status, attempt: attempt, left: deadline.map { ContinuousClock.now.duration(to: $0) })
             guard decision != .answer else {
                 replica.answered()  // OK, or the request itself was wrong: not the replica's fault
-                return respond(answer.status == .ok ? .success(answer.body) : .failure(RPCError(answer.status, answer.errorMessage)))
+                return respond(result)  // the replica's answer, passed on as it came
             }
             replica.failedToAnswer()
             self.pool.probe(replica)
-            let failures = failures + ["\(replica.address): \(answer.status): \(answer.errorMessage)"]
+            let reason = (try? result.get().errorMessage) ?? message
+            let failures = failures + ["\(replica.address): \(status): \(reason)"]
             guard decision == .retry else {
                 let expired = deadline.map { $0 <= .now } ?? false
                 return respond(.failure(
                     expired ? RPCError(.deadlineExceeded, "the caller's deadline passed" + Self.after(failures))
                         : Self.noneAnswered(failures)))
             }
-            self.forward(body, deadline: deadline, on: eventLoop, tried: tried + [replica], failures: failures, respond: respond)
+            self.forward(request, deadline: deadline, on: eventLoop, tried: tried + [replica], failures: failures, respond: respond)
         }
     }
 

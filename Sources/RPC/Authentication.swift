@@ -32,21 +32,26 @@ public struct Authentication: Sendable, Equatable {
     /// nil when `token` may call `method`, else the error to answer.
     public func check(method: String, token: String) -> RPCError? {
         guard isEnabled, !openMethods.contains(method) else { return nil }
-        let given = Array(token.utf8)
+        return Array(token.utf8).withUnsafeBytes { check(method: method, token: $0) }
+    }
+
+    /// nil when the token `given` (its bytes, read in place) may call `method`, else the error to answer.
+    public func check(method: String, token given: UnsafeRawBufferPointer) -> RPCError? {
+        guard isEnabled, !openMethods.contains(method) else { return nil }
         let isAdmin = adminToken.map { Self.same(given, $0) } ?? false
         let isCaller = callerToken.map { Self.same(given, $0) } ?? false
         if adminMethods.contains(method), adminToken != nil {
             if isAdmin { return nil }
             return isCaller
                 ? RPCError(.permissionDenied, "\(method) needs the admin token")
-                : RPCError(.unauthenticated, token.isEmpty ? "\(method) needs the admin token" : "wrong token for \(method)")
+                : RPCError(.unauthenticated, given.isEmpty ? "\(method) needs the admin token" : "wrong token for \(method)")
         }
         if callerToken == nil || isCaller || isAdmin { return nil }
-        return RPCError(.unauthenticated, token.isEmpty ? "this service needs a token (auth_token)" : "wrong token")
+        return RPCError(.unauthenticated, given.isEmpty ? "this service needs a token (auth_token)" : "wrong token")
     }
 
     /// Equal contents, in time that depends only on the lengths.
-    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    static func same(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
         var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
         for i in 0..<max(a.count, b.count) {
             difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)

@@ -29,18 +29,20 @@ final class ClientConnection: Sendable {
     /// Sends one request and returns its response envelope (any status).
     func send(method: String, body: [UInt8], timeout: TimeAmount?) -> EventLoopFuture<Envelope> {
         let promise = eventLoop.makePromise(of: Envelope.self)
-        send(method: method, body: body, timeout: timeout) { result in promise.completeWith(result.mapError { $0 as any Error }) }
+        send(.call(method: method, body: body), timeout: timeout, completer: .decoded { result in
+            promise.completeWith(result.mapError { $0 as any Error })
+        })
         return promise.futureResult
     }
 
-    /// Sends one request; `complete` gets its response envelope (any status) or why none came,
-    /// on this connection's event loop. Called on that loop with the connection open, the call
-    /// goes straight into the pipeline: no future, no lock beyond reading the state.
-    func send(method: String, body: [UInt8], timeout: TimeAmount?, complete: @escaping CallCompletion) {
+    /// Sends one request; `completer` gets its response (any status) or why none came, on this
+    /// connection's event loop. Called on that loop with the connection open, the call goes
+    /// straight into the pipeline: no future, no lock beyond reading the state.
+    func send(_ request: CallRequest, timeout: TimeAmount?, completer: CallCompleter) {
         if eventLoop.inEventLoop, let handler = openHandler() {
-            return handler.send(method: method, body: body, timeout: timeout, complete: complete)
+            return handler.send(request, timeout: timeout, completer: completer)
         }
-        let call = OutboundCall(method: method, body: body, timeout: timeout, complete: complete)
+        let call = OutboundCall(request, timeout: timeout, completer: completer)
         channel().whenComplete { result in
             switch result {
             case .success(let channel):
@@ -49,11 +51,11 @@ final class ClientConnection: Sendable {
                 written.futureResult.whenFailure { error in
                     // A call the handler never saw (the connection closed first) is failed here.
                     if !call.accepted {
-                        complete(.failure(RPCError(.unavailable, "connection to \(self.address) closed: \(error)")))
+                        completer.fail(RPCError(.unavailable, "connection to \(self.address) closed: \(error)"))
                     }
                 }
             case .failure(let error):
-                complete(.failure(RPCError(error)))
+                completer.fail(RPCError(error))
             }
         }
     }
@@ -146,7 +148,7 @@ final class ClientConnection: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(EnvelopeDecoder(configuration: wire)),
+                        ByteToMessageHandler(EncodedEnvelopeDecoder(configuration: wire)),
                         ClientConnectionHandler(peer: peer, wire: wire, authToken: token, keepalive: keepalive))
                 }
             }

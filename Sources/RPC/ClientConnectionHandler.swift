@@ -5,21 +5,63 @@ import Wire
 /// the connection's event loop.
 typealias CallCompletion = @Sendable (Result<Envelope, RPCError>) -> Void
 
+/// What completes a relayed call: the response as it came, still encoded (any status), or why
+/// none came. Called once, on the connection's event loop.
+public typealias RelayCompletion = @Sendable (Result<EncodedEnvelope, RPCError>) -> Void
+
+/// What a call sends: a method and its serialized request (framed with protobuf-c), or a
+/// caller's encoded request relayed with a new id, deadline and token.
+enum CallRequest: Sendable {
+    case call(method: String, body: [UInt8])
+    case relay(EncodedEnvelope)
+
+    var method: String {
+        switch self {
+        case .call(let method, _): method
+        case .relay(let request): request.method
+        }
+    }
+}
+
+/// Who is told the answer, and in which form.
+enum CallCompleter: Sendable {
+    case decoded(CallCompletion)
+    case relayed(RelayCompletion)
+
+    func fail(_ error: RPCError) {
+        switch self {
+        case .decoded(let complete): complete(.failure(error))
+        case .relayed(let complete): complete(.failure(error))
+        }
+    }
+
+    func answer(_ response: EncodedEnvelope, from peer: String) {
+        switch self {
+        case .relayed(let complete):
+            complete(.success(response))
+        case .decoded(let complete):
+            do {
+                complete(.success(try response.decoded()))
+            } catch {
+                complete(.failure(RPCError(.internal, "the response from \(peer) does not decode: \(error)")))
+            }
+        }
+    }
+}
+
 /// A call on its way to a connection: what to send and what to call with its response. Made by
 /// the caller, then touched only on the connection's event loop.
 final class OutboundCall: @unchecked Sendable {
-    let method: String
-    let body: [UInt8]
+    let request: CallRequest
     let timeout: TimeAmount?
-    let complete: CallCompletion
+    let completer: CallCompleter
     /// Set on the event loop once the handler owns the call (and so will complete it).
     var accepted = false
 
-    init(method: String, body: [UInt8], timeout: TimeAmount?, complete: @escaping CallCompletion) {
-        self.method = method
-        self.body = body
+    init(_ request: CallRequest, timeout: TimeAmount?, completer: CallCompleter) {
+        self.request = request
         self.timeout = timeout
-        self.complete = complete
+        self.completer = completer
     }
 }
 
@@ -27,13 +69,13 @@ final class OutboundCall: @unchecked Sendable {
 /// (in any order), enforces each call's timeout, and fails every call still waiting when the
 /// connection ends. Runs on the connection's event loop.
 final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
-    typealias InboundIn = Envelope
+    typealias InboundIn = EncodedEnvelope
     typealias OutboundIn = OutboundCall
     typealias OutboundOut = ByteBuffer
 
     struct Waiting {
         let method: String
-        let complete: CallCompletion
+        let completer: CallCompleter
         let timeout: TimeAmount?
         let deadline: NIODeadline?
     }
@@ -52,6 +94,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
 
     /// Sent with every request ("" = none).
     private let authToken: String
+    private let authTokenBytes: [UInt8]
     private let keepalive: Keepalive?
     /// When bytes last arrived (or calls began waiting on a quiet connection).
     private var lastRead = NIODeadline.now()
@@ -63,6 +106,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         self.peer = peer
         self.framer = EnvelopeFramer(configuration: wire)
         self.authToken = authToken
+        self.authTokenBytes = Array(authToken.utf8)
         self.keepalive = keepalive
     }
 
@@ -77,40 +121,47 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let call = unwrapOutboundIn(data)
         call.accepted = true
-        send(method: call.method, body: call.body, timeout: call.timeout, complete: call.complete, context: context, promise: promise)
+        send(call.request, timeout: call.timeout, completer: call.completer, context: context, promise: promise)
     }
 
     /// Sends a call from the event loop without passing it through the pipeline as a value (no
     /// `OutboundCall`, no type-erased `NIOAny`): the connection's fast path.
-    func send(method: String, body: [UInt8], timeout: TimeAmount?, complete: @escaping CallCompletion) {
-        guard let context else { return complete(.failure(RPCError(.unavailable, "connection to \(peer) closed"))) }
-        send(method: method, body: body, timeout: timeout, complete: complete, context: context, promise: nil)
+    func send(_ request: CallRequest, timeout: TimeAmount?, completer: CallCompleter) {
+        guard let context else { return completer.fail(RPCError(.unavailable, "connection to \(peer) closed")) }
+        send(request, timeout: timeout, completer: completer, context: context, promise: nil)
     }
 
     private func send(
-        method: String, body: [UInt8], timeout: TimeAmount?, complete: @escaping CallCompletion,
+        _ request: CallRequest, timeout: TimeAmount?, completer: CallCompleter,
         context: ChannelHandlerContext, promise: EventLoopPromise<Void>?
     ) {
         guard isOpen else {
-            complete(.failure(RPCError(.unavailable, "connection to \(peer) closed")))
+            completer.fail(RPCError(.unavailable, "connection to \(peer) closed"))
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
         lastID &+= 1
         let id = lastID
-        let envelope = Envelope(
-            id: id, method: method, timeoutMs: timeout.map(Self.milliseconds) ?? 0, body: body, authToken: authToken)
+        let timeoutMs = timeout.map(Self.milliseconds) ?? 0
         let frame: ByteBuffer
         do {
-            frame = try framer.frame(envelope, allocator: context.channel.allocator)
+            switch request {
+            case .call(let method, let body):
+                let envelope = Envelope(id: id, method: method, timeoutMs: timeoutMs, body: body, authToken: authToken)
+                frame = try framer.frame(envelope, allocator: context.channel.allocator)
+            case .relay(let caller):
+                frame = try framer.frame(
+                    relaying: caller, id: id, request: .init(timeoutMs: timeoutMs, authToken: authTokenBytes),
+                    allocator: context.channel.allocator)
+            }
         } catch {
-            complete(.failure(RPCError(error.statusCode, "request not sent: \(error)")))
+            completer.fail(RPCError(error.statusCode, "request not sent: \(error)"))
             promise?.fail(error)
             return
         }
         let deadline = timeout.map { NIODeadline.now() + $0 }
         if waiting.isEmpty, keepalive != nil { startKeepalive(context) }
-        waiting[id] = Waiting(method: method, complete: complete, timeout: timeout, deadline: deadline)
+        waiting[id] = Waiting(method: request.method, completer: completer, timeout: timeout, deadline: deadline)
         if let deadline { armDeadlines(by: deadline, on: context.eventLoop) }
         // A write that fails closes the connection, which fails every waiting call: no promise
         // per write is needed to learn of it.
@@ -190,7 +241,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
             return failAll(RPCError(response.status, "\(peer): \(response.errorMessage)"))
         }
         guard let entry = waiting.removeValue(forKey: response.id) else { return }  // timed out already
-        entry.complete(.success(response))
+        entry.completer.answer(response, from: peer)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -216,14 +267,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     func expire(_ id: UInt64) {
         guard let entry = waiting.removeValue(forKey: id) else { return }
         let timeout = entry.timeout.map { "\(Self.milliseconds($0))" } ?? "?"
-        entry.complete(.failure(RPCError(.deadlineExceeded, "no answer to \(entry.method) from \(peer) within \(timeout) ms")))
+        entry.completer.fail(RPCError(.deadlineExceeded, "no answer to \(entry.method) from \(peer) within \(timeout) ms"))
     }
 
     private func failAll(_ error: RPCError) {
         let entries = waiting
         waiting.removeAll()
         deadlines.cancel()
-        for entry in entries.values { entry.complete(.failure(error)) }
+        for entry in entries.values { entry.completer.fail(error) }
     }
 
     private static func milliseconds(_ amount: TimeAmount) -> UInt32 {

@@ -46,10 +46,23 @@ public struct InProcessCaller: ForwardingCaller {
     }
 
     public func forward(
-        _ method: String, body: [UInt8], timeout: Duration?, on eventLoop: any EventLoop,
-        complete: @escaping @Sendable (Result<Envelope, RPCError>) -> Void
+        _ request: EncodedEnvelope, timeout: Duration?, on eventLoop: any EventLoop, complete: @escaping RelayCompletion
     ) {
-        Task { complete(.success(await answer(method, body: body, timeout: timeout))) }
+        Task {
+            do {
+                let decoded = try request.decoded()
+                var response = await answer(decoded.method, body: decoded.body, timeout: timeout)
+                response.id = decoded.id
+                complete(.success(try Self.encoded(response)))
+            } catch {
+                complete(.failure(RPCError(error)))
+            }
+        }
+    }
+
+    /// `envelope` as the bytes a relay would have received.
+    static func encoded(_ envelope: Envelope) throws(WireError) -> EncodedEnvelope {
+        try EncodedEnvelope(payload: ByteBuffer(bytes: envelope.serializedBytes()))
     }
 
     /// The response Envelope to a serialized request, whatever its status.
@@ -67,9 +80,12 @@ public struct InProcessCaller: ForwardingCaller {
                     return try await invoke(body, context)
                 case .forwarded(let forward):
                     let loop = MultiThreadedEventLoopGroup.singleton.any()
-                    return try await withCheckedThrowingContinuation { continuation in
-                        forward(body, ForwardingContext(request: context, eventLoop: loop)) { continuation.resume(with: $0) }
-                    }
+                    let request = try Self.encoded(Envelope(id: 1, method: method, body: body))
+                    let response = try await withCheckedThrowingContinuation { continuation in
+                        forward(request, ForwardingContext(request: context, eventLoop: loop)) { continuation.resume(with: $0) }
+                    }.decoded()
+                    guard response.status == .ok else { throw RPCError(response.status, response.errorMessage) }
+                    return response.body
                 }
             }
             return Envelope(body: response)

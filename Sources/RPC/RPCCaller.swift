@@ -33,10 +33,10 @@ public protocol ForwardingCaller: RPCCaller {
         _ method: String, body: [UInt8], timeout: Duration?, preferring eventLoop: (any EventLoop)?
     ) -> EventLoopFuture<Envelope>
 
-    /// `callSerialized` without a future: `complete` gets the response Envelope (any status) or
-    /// why none came. Called on `eventLoop` with a connection there, nothing is allocated beyond
-    /// the call itself and `complete` runs on that loop (the coordinator's per-request path).
+    /// Relays a caller's encoded request (same method and body; this caller's id, `timeout` and
+    /// token): `complete` gets the response as it came, still encoded (any status), or why none
+    /// came. Called on `eventLoop` with a connection there, nothing is decoded or copied beyond
+    /// the frame and `complete` runs on that loop (the coordinator's per-request path).
     func forward(
-        _ method: String, body: [UInt8], timeout: Duration?, on eventLoop: any EventLoop,
-        complete: @escaping @Sendable (Result<Envelope, RPCError>) -> Void)
+        _ request: EncodedEnvelope, timeout: Duration?, on eventLoop: any EventLoop, complete: @escaping RelayCompletion)
 }

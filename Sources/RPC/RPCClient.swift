@@ -105,10 +105,9 @@ public final class RPCClient: ForwardingCaller {
     }
 
     public func forward(
-        _ method: String, body: [UInt8], timeout: Duration?, on eventLoop: any EventLoop,
-        complete: @escaping @Sendable (Result<Envelope, RPCError>) -> Void
+        _ request: EncodedEnvelope, timeout: Duration?, on eventLoop: any EventLoop, complete: @escaping RelayCompletion
     ) {
-        connection(preferring: eventLoop).send(method: method, body: body, timeout: self.timeout(timeout), complete: complete)
+        connection(preferring: eventLoop).send(.relay(request), timeout: self.timeout(timeout), completer: .relayed(complete))
     }
 
     private func timeout(_ timeout: Duration?) -> TimeAmount? {

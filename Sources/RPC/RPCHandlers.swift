@@ -30,17 +30,22 @@ public struct RPCHandlers: Sendable {
         })
     }
 
-    /// Answers `method` with bytes `handler` produces from the request's bytes, decoding
-    /// neither: the coordinator's forwarding path, which passes Route through to a replica with no
-    /// task, no future and no thread hop per request (the one place service logic sees an event
-    /// loop). The handler runs on the connection's event loop, must not block, and calls
-    /// `respond` once, preferably on that loop.
+    /// Answers `method` by relaying: `handler` gets the request as its encoded Envelope (read
+    /// in place, not decoded) and answers with another encoded Envelope (a replica's response,
+    /// passed on with only its id changed) or an error: the coordinator's forwarding path, with
+    /// no protobuf-c, no copy of the body, no task, no future and no thread hop per request (the
+    /// one place service logic sees an event loop). The handler runs on the connection's event
+    /// loop, must not block, and calls `respond` once, preferably on that loop.
     public mutating func registerForwarding<Request, Response>(
         _ method: RPCMethod<Request, Response>,
-        _ handler: @escaping @Sendable (_ body: [UInt8], ForwardingContext, _ respond: @escaping Respond) -> Void
+        _ handler: @escaping @Sendable (_ request: EncodedEnvelope, ForwardingContext, _ respond: @escaping Respond) -> Void
     ) {
         table[method.name] = MethodHandler(name: method.name, body: .forwarded(handler))
+        forwardsAny = true
     }
+
+    /// Whether any method is relayed (the server then reads each request's method in place first).
+    private(set) var forwardsAny = false
 
     /// The handler of `method`, if registered.
     func handler(for method: String) -> MethodHandler? { table[method] }
@@ -49,8 +54,9 @@ public struct RPCHandlers: Sendable {
     public var methods: [String] { table.keys.sorted() }
 }
 
-/// How a forwarding handler answers: the response body, or the error to answer with.
-public typealias Respond = @Sendable (Result<[UInt8], RPCError>) -> Void
+/// How a forwarding handler answers: the encoded response Envelope to pass on (any status), or
+/// the error to answer with.
+public typealias Respond = @Sendable (Result<EncodedEnvelope, RPCError>) -> Void
 
 /// What a forwarding handler knows: the request's context and the event loop to stay on.
 public struct ForwardingContext: Sendable {
@@ -62,7 +68,7 @@ public struct ForwardingContext: Sendable {
 struct MethodHandler: Sendable {
     enum Body: Sendable {
         case decoded(@Sendable ([UInt8], ServerContext) async throws -> [UInt8])
-        case forwarded(@Sendable ([UInt8], ForwardingContext, @escaping Respond) -> Void)
+        case forwarded(@Sendable (EncodedEnvelope, ForwardingContext, @escaping Respond) -> Void)
     }
 
     let name: String

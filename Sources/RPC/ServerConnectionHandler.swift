@@ -118,16 +118,23 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         decoding = true
         defer { decoding = false }
         while state.canDispatch, inbound != nil {
-            let envelope: Envelope?
             do {
-                envelope = try decoder.next(from: &inbound!)
+                guard let payload = try decoder.nextPayload(from: &inbound!) else { break }
+                releaseFrameReservation()
+                if handlers.forwardsAny {
+                    let request = try EncodedEnvelope(payload: payload)
+                    if let handler = handlers.handler(for: request.method), case .forwarded(let forward) = handler.body {
+                        dispatch(relayed: request, to: forward)
+                        continue
+                    }
+                    dispatch(try request.decoded())
+                } else {
+                    dispatch(try Envelope(serialized: payload))
+                }
             } catch {
                 let wireError = error as? WireError
                 return unreadable(wireError?.statusCode ?? .invalidArgument, wireError?.description ?? "\(error)")
             }
-            guard let envelope else { break }
-            releaseFrameReservation()
-            dispatch(envelope)
         }
         guard var buffer = inbound else { return }
         if buffer.readableBytes == 0 {
@@ -172,36 +179,58 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     }
 
     private func dispatch(_ request: Envelope) {
-        guard let context else { return }
-        let started = NIODeadline.now()
-        if let refusal = authentication.check(method: request.method, token: request.authToken) {
-            return respond(.failure(id: request.id, refusal), method: request.method, started: started)
-        }
-        if state.isQuiescing {
-            let error = RPCError(.unavailable, "server is shutting down; retry on another replica")
-            return respond(.failure(id: request.id, error), method: request.method, started: started)
-        }
-        guard let handler = handlers.handler(for: request.method) else {
-            let error = RPCError(.unimplemented, "unknown method \"\(request.method)\"")
-            return respond(.failure(id: request.id, error), method: request.method, started: started)
-        }
-        let timeout = request.timeoutMs > 0 ? Duration.milliseconds(request.timeoutMs) : nil
-        let requestContext = ServerContext(
-            method: request.method, requestID: request.id, deadline: timeout.map { .now + $0 }, caller: caller,
-            serverLogger: logger)
-        lastNumber += 1
-        let number = lastNumber
-        perform(state.requestStarted(now: .now))
-        track(
-            Running(id: request.id, method: request.method, started: started, task: nil,
-                    deadline: timeout.map { started + TimeAmount($0) }),
-            number: number, on: context.eventLoop)
+        let refusal = authentication.check(method: request.method, token: request.authToken)
+        guard let (handler, number, requestContext, loop) = admit(
+            id: request.id, method: request.method, timeoutMs: request.timeoutMs, refusal: refusal)
+        else { return }
         switch handler.body {
         case .decoded(let invoke):
-            start(invoke, request.body, requestContext, number: number, on: context.eventLoop)
-        case .forwarded(let forward):
-            forward(request.body, ForwardingContext(request: requestContext, eventLoop: context.eventLoop), finisher(number, on: context.eventLoop))
+            start(invoke, request.body, requestContext, number: number, on: loop)
+        case .forwarded:
+            // Relayed methods arrive through `dispatch(relayed:)`; a decoded one cannot be relayed.
+            finish(number, .failure(RPCError(.internal, "\(request.method) is relayed but arrived decoded")))
         }
+    }
+
+    /// A relayed request: passed on as its encoded Envelope, answered with the one that comes back.
+    private func dispatch(
+        relayed request: EncodedEnvelope, to forward: @Sendable (EncodedEnvelope, ForwardingContext, @escaping Respond) -> Void
+    ) {
+        let refusal = request.withAuthToken { authentication.check(method: request.method, token: $0) }
+        guard let (_, number, requestContext, loop) = admit(
+            id: request.id, method: request.method, timeoutMs: request.timeoutMs, refusal: refusal)
+        else { return }
+        forward(request, ForwardingContext(request: requestContext, eventLoop: loop), finisher(number, on: loop) { $0.finishRelayed($1, $2) })
+    }
+
+    /// Checks that a request may run (its token, the server not shutting down, a known method)
+    /// and starts tracking it; nil when it was answered with an error instead.
+    private func admit(
+        id: UInt64, method: String, timeoutMs: UInt32, refusal: RPCError?
+    ) -> (MethodHandler, UInt64, ServerContext, any EventLoop)? {
+        guard let context else { return nil }
+        let started = NIODeadline.now()
+        if let refusal {
+            respond(.failure(id: id, refusal), method: method, started: started)
+            return nil
+        }
+        if state.isQuiescing {
+            respond(.failure(id: id, RPCError(.unavailable, "server is shutting down; retry on another replica")), method: method, started: started)
+            return nil
+        }
+        guard let handler = handlers.handler(for: method) else {
+            respond(.failure(id: id, RPCError(.unimplemented, "unknown method \"\(method)\"")), method: method, started: started)
+            return nil
+        }
+        let timeout = timeoutMs > 0 ? Duration.milliseconds(timeoutMs) : nil
+        let requestContext = ServerContext(
+            method: method, requestID: id, deadline: timeout.map { .now + $0 }, caller: caller, serverLogger: logger)
+        lastNumber += 1
+        perform(state.requestStarted(now: .now))
+        track(
+            Running(id: id, method: method, started: started, task: nil, deadline: timeout.map { started + TimeAmount($0) }),
+            number: lastNumber, on: context.eventLoop)
+        return (handler, lastNumber, requestContext, context.eventLoop)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -292,7 +321,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         _ invoke: @escaping @Sendable ([UInt8], ServerContext) async throws -> [UInt8], _ body: [UInt8],
         _ requestContext: ServerContext, number: UInt64, on loop: any EventLoop
     ) {
-        let finish = finisher(number, on: loop)
+        let finish = finisher(number, on: loop) { $0.finish($1, $2) }
         let task = Task.immediate {
             do {
                 finish(.success(try await invoke(body, requestContext)))
@@ -303,14 +332,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         running[number]?.task = task
     }
 
-    /// What answers request `number` from any thread: at once on `loop`, else by hopping to it.
-    private func finisher(_ number: UInt64, on loop: any EventLoop) -> Respond {
+    /// What answers request `number` from any thread with `finish`: at once on `loop`, else by
+    /// hopping to it.
+    private func finisher<Answer: Sendable>(
+        _ number: UInt64, on loop: any EventLoop,
+        _ finish: @escaping @Sendable (ServerConnectionHandler, UInt64, Answer) -> Void
+    ) -> @Sendable (Answer) -> Void {
         let handler = NIOLoopBound(self, eventLoop: loop)
-        return { result in
+        return { answer in
             if loop.inEventLoop {
-                handler.value.finish(number, result)
+                finish(handler.value, number, answer)
             } else {
-                loop.execute { handler.value.finish(number, result) }
+                loop.execute { finish(handler.value, number, answer) }
             }
         }
     }
@@ -347,6 +380,28 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         case .failure(let error):
             respond(.failure(id: request.id, error), method: request.method, started: request.started)
         }
+        answered()
+    }
+
+    /// Passes a relayed answer on under the caller's id, its other bytes as they came.
+    private func finishRelayed(_ number: UInt64, _ result: Result<EncodedEnvelope, RPCError>) {
+        guard let request = untrack(number), let context else { return }
+        switch result {
+        case .success(let response):
+            do {
+                let frame = try framer.frame(relaying: response, id: request.id, allocator: context.channel.allocator)
+                write(frame, status: response.status, method: request.method, started: request.started)
+            } catch {
+                respond(.failure(id: request.id, RPCError(.resourceExhausted, "response too large: \(error)")), method: request.method, started: request.started)
+            }
+        case .failure(let error):
+            respond(.failure(id: request.id, error), method: request.method, started: request.started)
+        }
+        answered()
+    }
+
+    /// After an answer is written: flush with the tick, and let the state go on.
+    private func answered() {
         if !inReadBatch { scheduleFlush() }
         requestDone()
     }
@@ -371,8 +426,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
             envelope = .failure(id: envelope.id, RPCError(.resourceExhausted, "response too large: \(error)"))
             frame = try! framer.frame(envelope, allocator: context.channel.allocator)
         }
-        stats.answered(ok: envelope.status == .ok)
-        metrics.record(method: method, status: envelope.status, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+        write(frame, status: envelope.status, method: method, started: started)
+    }
+
+    private func write(_ frame: ByteBuffer, status: StatusCode, method: String, started: NIODeadline) {
+        guard let context else { return }
+        stats.answered(ok: status == .ok)
+        metrics.record(method: method, status: status, nanoseconds: (NIODeadline.now() - started).nanoseconds)
         context.write(wrapOutboundOut(frame), promise: nil)
         needsFlush = true
     }

@@ -17,7 +17,7 @@ func framed(_ envelopes: [Envelope], _ configuration: WireConfiguration) throws 
 
 /// Feeds `bytes` to a decoder in the given chunk sizes and returns what it decoded.
 func decode(_ bytes: ByteBuffer, chunks: [Int], _ configuration: WireConfiguration) throws -> [Envelope] {
-    let channel = EmbeddedChannel(handler: ByteToMessageHandler(EnvelopeDecoder(configuration: configuration)))
+    let channel = EmbeddedChannel(handler: ByteToMessageHandler(EncodedEnvelopeDecoder(configuration: configuration)))
     var remaining = bytes
     var sizes = chunks.makeIterator()
     while remaining.readableBytes > 0 {
@@ -25,14 +25,14 @@ func decode(_ bytes: ByteBuffer, chunks: [Int], _ configuration: WireConfigurati
         try channel.writeInbound(remaining.readSlice(length: size)!)
     }
     var decoded: [Envelope] = []
-    while let envelope = try channel.readInbound(as: Envelope.self) { decoded.append(envelope) }
+    while let envelope = try channel.readInbound(as: EncodedEnvelope.self) { decoded.append(try envelope.decoded()) }
     _ = try channel.finish()
     return decoded
 }
 
 /// The error the decoder raises for `bytes`, delivered whole, then with the stream closed.
 func decodeError(_ bytes: [UInt8], _ configuration: WireConfiguration = .init()) -> (any Error)? {
-    let channel = EmbeddedChannel(handler: ByteToMessageHandler(EnvelopeDecoder(configuration: configuration)))
+    let channel = EmbeddedChannel(handler: ByteToMessageHandler(EncodedEnvelopeDecoder(configuration: configuration)))
     do {
         try channel.writeInbound(ByteBuffer(bytes: bytes))
         _ = try channel.finish()

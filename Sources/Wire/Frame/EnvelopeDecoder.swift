@@ -1,14 +1,13 @@
 import NIOCore
 import Zlib
 
-/// Turns the bytes of a connection into Envelopes: reads frames, checks their size before
-/// buffering them, inflates compressed ones, and decodes the payload with protobuf-c.
+/// Reads the frames of a connection: checks each one's size before buffering it, inflates
+/// compressed ones, and gives their payloads (encoded Envelopes) or the Envelopes decoded with
+/// protobuf-c.
 ///
 /// Any error is final for the connection (the stream can no longer be trusted to be in step);
-/// the handler after this one answers it and closes.
-public struct EnvelopeDecoder: ByteToMessageDecoder {
-    public typealias InboundOut = Envelope
-
+/// the handler using this answers it and closes.
+public struct EnvelopeDecoder {
     private let configuration: WireConfiguration
     private var inflater: Inflater?
 
@@ -16,11 +15,47 @@ public struct EnvelopeDecoder: ByteToMessageDecoder {
         self.configuration = configuration
     }
 
-    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let envelope = try next(from: &buffer) else {
-            return .needMoreData
+    /// The next complete Envelope in `buffer`, consuming its frame; nil when the frame is not
+    /// complete yet.
+    public mutating func next(from buffer: inout ByteBuffer) throws -> Envelope? {
+        try nextPayload(from: &buffer).map { try Envelope(serialized: $0) }
+    }
+
+    /// The encoded Envelope of the next complete frame in `buffer` (inflated when it came
+    /// compressed; otherwise a slice, no copy), consuming the frame; nil when the frame is not
+    /// complete yet.
+    public mutating func nextPayload(from buffer: inout ByteBuffer) throws -> ByteBuffer? {
+        guard let header = try FrameHeader.peek(buffer, maxFrameSize: configuration.maxFrameSize),
+              buffer.readableBytes >= FrameHeader.size + header.length
+        else { return nil }
+        buffer.moveReaderIndex(forwardBy: FrameHeader.size)
+        let payload = buffer.readSlice(length: header.length)!
+        guard header.compressed else { return payload }
+        if inflater == nil { inflater = Inflater() }
+        let inflated: [UInt8]
+        do {
+            inflated = try payload.withUnsafeReadableBytes { try inflater!.decompress($0, limit: configuration.maxFrameSize) }
+        } catch {
+            throw WireError.badCompression("\(error)")
         }
-        context.fireChannelRead(wrapInboundOut(envelope))
+        return ByteBuffer(bytes: inflated)
+    }
+}
+
+/// The client side's decoder: the encoded Envelope of each frame, for the connection handler to
+/// read its id and status in place and decode the rest only for calls that want it decoded.
+public struct EncodedEnvelopeDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = EncodedEnvelope
+
+    private var frames: EnvelopeDecoder
+
+    public init(configuration: WireConfiguration = .init()) {
+        frames = EnvelopeDecoder(configuration: configuration)
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let payload = try frames.nextPayload(from: &buffer) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(try EncodedEnvelope(payload: payload)))
         return .continue
     }
 
@@ -33,24 +68,5 @@ public struct EnvelopeDecoder: ByteToMessageDecoder {
             throw WireError.truncatedFrame(received: buffer.readableBytes, expected: expected + FrameHeader.size)
         }
         return .needMoreData
-    }
-
-    /// The next complete Envelope in `buffer`, consuming its frame; nil when the frame is not
-    /// complete yet.
-    public mutating func next(from buffer: inout ByteBuffer) throws -> Envelope? {
-        guard let header = try FrameHeader.peek(buffer, maxFrameSize: configuration.maxFrameSize),
-              buffer.readableBytes >= FrameHeader.size + header.length
-        else { return nil }
-        buffer.moveReaderIndex(forwardBy: FrameHeader.size)
-        let payload = buffer.readSlice(length: header.length)!
-        guard header.compressed else { return try Envelope(serialized: payload) }
-        if inflater == nil { inflater = Inflater() }
-        let inflated: [UInt8]
-        do {
-            inflated = try payload.withUnsafeReadableBytes { try inflater!.decompress($0, limit: configuration.maxFrameSize) }
-        } catch {
-            throw WireError.badCompression("\(error)")
-        }
-        return try Envelope(serialized: inflated)
     }
 }
