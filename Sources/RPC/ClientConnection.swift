@@ -148,7 +148,7 @@ final class ClientConnection: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(EncodedEnvelopeDecoder(configuration: wire)),
+                        ByteToMessageHandler(EnvelopePayloadDecoder(configuration: wire)),
                         ClientConnectionHandler(peer: peer, wire: wire, authToken: token, keepalive: keepalive))
                 }
             }

@@ -69,7 +69,7 @@ final class OutboundCall: @unchecked Sendable {
 /// (in any order), enforces each call's timeout, and fails every call still waiting when the
 /// connection ends. Runs on the connection's event loop.
 final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
-    typealias InboundIn = EncodedEnvelope
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = OutboundCall
     typealias OutboundOut = ByteBuffer
 
@@ -88,6 +88,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     private var isOpen = true
     /// A flush is queued for the end of this event-loop tick.
     private var flushPending = false
+    /// Requests framed and not yet handed to the channel (written at the flush).
+    private var outbound = OutboundBatch()
     /// Fires at the earliest deadline of the calls waiting.
     var deadlines = DeadlineTimer()
     private var context: ChannelHandlerContext?
@@ -143,16 +145,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         lastID &+= 1
         let id = lastID
         let timeoutMs = timeout.map(Self.milliseconds) ?? 0
-        let frame: ByteBuffer
         do {
-            switch request {
-            case .call(let method, let body):
-                let envelope = Envelope(id: id, method: method, timeoutMs: timeoutMs, body: body, authToken: authToken)
-                frame = try framer.frame(envelope, allocator: context.channel.allocator)
-            case .relay(let caller):
-                frame = try framer.frame(
-                    relaying: caller, id: id, request: .init(timeoutMs: timeoutMs, authToken: authTokenBytes),
-                    allocator: context.channel.allocator)
+            try outbound.append(allocator: context.channel.allocator) { buffer throws(WireError) in
+                switch request {
+                case .call(let method, let body):
+                    let envelope = Envelope(id: id, method: method, timeoutMs: timeoutMs, body: body, authToken: authToken)
+                    try framer.append(envelope, to: &buffer)
+                case .relay(let caller):
+                    try framer.append(
+                        relaying: caller, id: id, request: .init(timeoutMs: timeoutMs, authToken: authTokenBytes), to: &buffer)
+                }
             }
         } catch {
             completer.fail(RPCError(error.statusCode, "request not sent: \(error)"))
@@ -163,9 +165,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         if waiting.isEmpty, keepalive != nil { startKeepalive(context) }
         waiting[id] = Waiting(method: request.method, completer: completer, timeout: timeout, deadline: deadline)
         if let deadline { armDeadlines(by: deadline, on: context.eventLoop) }
-        // A write that fails closes the connection, which fails every waiting call: no promise
-        // per write is needed to learn of it.
-        context.write(wrapOutboundOut(frame), promise: promise)
+        // The frame goes out with the batch at the end of this tick. A write that fails closes
+        // the connection, which fails every waiting call: no promise per write is needed to
+        // learn of it, and the caller's promise only says the handler took the call.
+        promise?.succeed(())
         scheduleFlush(context)
     }
 
@@ -176,6 +179,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         flushPending = true
         context.eventLoop.assumeIsolated().execute {
             self.flushPending = false
+            if let frames = self.outbound.take() { context.write(self.wrapOutboundOut(frames), promise: nil) }
             context.flush()
         }
     }
@@ -228,13 +232,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     private func sendPing(_ context: ChannelHandlerContext) {
         lastID &+= 1
         let ping = Envelope(id: lastID, method: Methods.health.name, timeoutMs: 0, body: [], authToken: authToken)
-        guard let frame = try? framer.frame(ping, allocator: context.channel.allocator) else { return }
-        context.write(wrapOutboundOut(frame), promise: nil)
+        try? outbound.append(allocator: context.channel.allocator) { buffer throws(WireError) in try framer.append(ping, to: &buffer) }
         scheduleFlush(context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let response = unwrapInboundIn(data)
+        let response: EncodedEnvelope
+        do {
+            response = try EncodedEnvelope(payload: unwrapInboundIn(data))
+        } catch {
+            return errorCaught(context: context, error: error)
+        }
         if response.id == 0, response.status != .ok {
             // The server could not read our stream and is closing the connection.
             isOpen = false

@@ -9,9 +9,14 @@ struct DeadlineTimer {
     private var scheduled: Scheduled<Void>?
     private var firesAt: NIODeadline?
 
+    /// Whether the timer already fires no later than `deadline`.
+    func covers(_ deadline: NIODeadline) -> Bool {
+        firesAt.map { $0 <= deadline } ?? false
+    }
+
     /// Makes sure the timer fires no later than `deadline`, calling `fire` on `loop`.
     mutating func arm(by deadline: NIODeadline, on loop: any EventLoop, _ fire: @escaping @Sendable () -> Void) {
-        if let firesAt, firesAt <= deadline { return }
+        if covers(deadline) { return }
         scheduled?.cancel()
         firesAt = deadline
         scheduled = loop.scheduleTask(deadline: deadline, fire)
@@ -64,6 +69,8 @@ protocol DeadlineSweeping: AnyObject {
 extension DeadlineSweeping {
     /// Makes sure the sweep runs on `loop` no later than `deadline`.
     func armDeadlines(by deadline: NIODeadline, on loop: any EventLoop) {
+        // Most calls end after one already armed for: no closure is made for them.
+        if deadlines.covers(deadline) { return }
         let owner = NIOLoopBound(self, eventLoop: loop)
         deadlines.arm(by: deadline, on: loop) { owner.value.sweepDeadlines(on: loop) }
     }

@@ -50,6 +50,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     /// Fires at the earliest deadline of the running requests.
     var deadlines = DeadlineTimer()
     private var lastNumber: UInt64 = 0
+    /// Answers framed and not yet handed to the channel (written at the flush).
+    private var outbound = OutboundBatch()
     private var needsFlush = false
     private var flushScheduled = false
     /// Between the first read of a batch and `channelReadComplete`, which flushes the batch.
@@ -389,8 +391,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         switch result {
         case .success(let response):
             do {
-                let frame = try framer.frame(relaying: response, id: request.id, allocator: context.channel.allocator)
-                write(frame, status: response.status, method: request.method, started: request.started)
+                try outbound.append(allocator: context.channel.allocator) { buffer throws(WireError) in
+                    try framer.append(relaying: response, id: request.id, to: &buffer)
+                }
+                answered(status: response.status, method: request.method, started: request.started)
             } catch {
                 respond(.failure(id: request.id, RPCError(.resourceExhausted, "response too large: \(error)")), method: request.method, started: request.started)
             }
@@ -418,22 +422,21 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
 
     private func respond(_ envelope: Envelope, method: String, started: NIODeadline) {
         guard let context else { return }
-        var envelope = envelope
-        var frame: ByteBuffer
         do {
-            frame = try framer.frame(envelope, allocator: context.channel.allocator)
+            try outbound.append(allocator: context.channel.allocator) { buffer throws(WireError) in
+                try framer.append(envelope, to: &buffer)
+            }
+            answered(status: envelope.status, method: method, started: started)
         } catch {
-            envelope = .failure(id: envelope.id, RPCError(.resourceExhausted, "response too large: \(error)"))
-            frame = try! framer.frame(envelope, allocator: context.channel.allocator)
+            let tooLarge = Envelope.failure(id: envelope.id, RPCError(.resourceExhausted, "response too large: \(error)"))
+            respond(tooLarge, method: method, started: started)
         }
-        write(frame, status: envelope.status, method: method, started: started)
     }
 
-    private func write(_ frame: ByteBuffer, status: StatusCode, method: String, started: NIODeadline) {
-        guard let context else { return }
+    /// Counts an answer put in the outbound batch and asks for the flush that writes it.
+    private func answered(status: StatusCode, method: String, started: NIODeadline) {
         stats.answered(ok: status == .ok)
         metrics.record(method: method, status: status, nanoseconds: (NIODeadline.now() - started).nanoseconds)
-        context.write(wrapOutboundOut(frame), promise: nil)
         needsFlush = true
     }
 
@@ -451,6 +454,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     private func flushIfNeeded() {
         guard needsFlush, let context else { return }
         needsFlush = false
+        if let frames = outbound.take() { context.write(wrapOutboundOut(frames), promise: nil) }
         context.flush()
     }
 }

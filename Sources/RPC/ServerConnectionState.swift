@@ -149,7 +149,8 @@ struct ServerConnectionState {
         case .open, .quiescing:
             let frame = readingPaused ? nil : frameStarted.flatMap { started in limits.frameReadTimeout.map { started + $0 } }
             let idle = phase == .open && inFlight == 0 && frameStarted == nil ? limits.idleTimeout.map { lastActivity + $0 } : nil
-            return [frame, idle].compactMap { $0 }.min()
+            guard let frame else { return idle }
+            return idle.map { min($0, frame) } ?? frame
         }
     }
 

@@ -73,7 +73,7 @@ struct GatewayTests {
             let routerFile = try await RouterFiles.gsm8k(in: cluster)
             let router = try await cluster.start("switchyard-router", ["--router-file", routerFile])
             let gateway = try await cluster.start("switchyard-gateway", [
-                "--config", try config([openai(strong, brokenURL, timeout: 0.5), openai(weak, workingURL)], in: cluster),
+                "--config", try config([openai(strong, brokenURL, timeout: 2), openai(weak, workingURL)], in: cluster),
                 "--router", router.address,
             ])
             let client = try cluster.client(gateway)

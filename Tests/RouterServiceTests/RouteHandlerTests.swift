@@ -185,7 +185,7 @@ enum TinyRouter {
         }
         let service = EmbeddingServiceClient(client: InProcessCaller(flaky, target: "embed@x"))
         let routing = router(embedder: FallingBackEmbedder(
-            primary: service, fallback: InProcessHashEmbedder(), retryAfter: .milliseconds(200), logger: Logger(label: "test")))
+            primary: service, fallback: InProcessHashEmbedder(), retryAfter: .seconds(1), logger: Logger(label: "test")))
         let prompt = TinyRouter.math[0]
         let expected = try await router().call(Methods.route, RouteRequest(embedding: TinyRouter.vector(prompt))).model
 
@@ -202,7 +202,7 @@ enum TinyRouter {
         #expect(!secondDown.embeddingFallback.isEmpty && calls.load(ordering: .relaxed) == callsBefore)
 
         isUp.store(true, ordering: .relaxed)
-        try await Task.sleep(for: .milliseconds(250))
+        try await Task.sleep(for: .milliseconds(1100))
         let back = try await routing.call(Methods.route, RouteRequest(prompt: prompt))
         #expect(back.embeddingFallback.isEmpty && calls.load(ordering: .relaxed) == callsBefore + 1)
     }

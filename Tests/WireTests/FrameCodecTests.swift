@@ -17,7 +17,7 @@ func framed(_ envelopes: [Envelope], _ configuration: WireConfiguration) throws 
 
 /// Feeds `bytes` to a decoder in the given chunk sizes and returns what it decoded.
 func decode(_ bytes: ByteBuffer, chunks: [Int], _ configuration: WireConfiguration) throws -> [Envelope] {
-    let channel = EmbeddedChannel(handler: ByteToMessageHandler(EncodedEnvelopeDecoder(configuration: configuration)))
+    let channel = EmbeddedChannel(handler: ByteToMessageHandler(EnvelopePayloadDecoder(configuration: configuration)))
     var remaining = bytes
     var sizes = chunks.makeIterator()
     while remaining.readableBytes > 0 {
@@ -25,14 +25,14 @@ func decode(_ bytes: ByteBuffer, chunks: [Int], _ configuration: WireConfigurati
         try channel.writeInbound(remaining.readSlice(length: size)!)
     }
     var decoded: [Envelope] = []
-    while let envelope = try channel.readInbound(as: EncodedEnvelope.self) { decoded.append(try envelope.decoded()) }
+    while let payload = try channel.readInbound(as: ByteBuffer.self) { decoded.append(try Envelope(serialized: payload)) }
     _ = try channel.finish()
     return decoded
 }
 
 /// The error the decoder raises for `bytes`, delivered whole, then with the stream closed.
 func decodeError(_ bytes: [UInt8], _ configuration: WireConfiguration = .init()) -> (any Error)? {
-    let channel = EmbeddedChannel(handler: ByteToMessageHandler(EncodedEnvelopeDecoder(configuration: configuration)))
+    let channel = EmbeddedChannel(handler: ByteToMessageHandler(EnvelopePayloadDecoder(configuration: configuration)))
     do {
         try channel.writeInbound(ByteBuffer(bytes: bytes))
         _ = try channel.finish()
@@ -123,8 +123,14 @@ let sampleEnvelopes = [
         #expect(decodeError([0, 0, 0, 0, 10, 1, 2, 3]) as? WireError == .truncatedFrame(received: 8, expected: 15))
     }
 
-    @Test func garbagePayloadIsUndecodable() {
-        #expect(decodeError([0, 0, 0, 0, 3, 0x32, 0x7f, 0x01]) as? WireError == .undecodable(message: "switchyard.v1.Envelope"))
+    @Test func garbagePayloadIsUndecodable() throws {
+        // The frame is sound; its payload is not an Envelope, read in place or with protobuf-c.
+        var frame = ByteBuffer(bytes: [0, 0, 0, 0, 3, 0x32, 0x7f, 0x01])
+        var decoder = EnvelopeDecoder()
+        let payload = try #require(try decoder.nextPayload(from: &frame))
+        let undecodable = WireError.undecodable(message: "switchyard.v1.Envelope")
+        #expect(throws: undecodable) { try EncodedEnvelope(payload: payload) }
+        #expect(throws: undecodable) { try Envelope(serialized: payload) }
     }
 
     @Test func compressedFlagOnGarbageIsBadCompression() {

@@ -42,10 +42,11 @@ public struct EnvelopeDecoder {
     }
 }
 
-/// The client side's decoder: the encoded Envelope of each frame, for the connection handler to
-/// read its id and status in place and decode the rest only for calls that want it decoded.
-public struct EncodedEnvelopeDecoder: ByteToMessageDecoder {
-    public typealias InboundOut = EncodedEnvelope
+/// The client side's decoder: the payload (encoded Envelope) of each frame, for the connection
+/// handler to read its id and status in place and decode the rest only for calls that want it
+/// decoded. (A ByteBuffer travels the pipeline without a box; a bigger value would not.)
+public struct EnvelopePayloadDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = ByteBuffer
 
     private var frames: EnvelopeDecoder
 
@@ -55,7 +56,7 @@ public struct EncodedEnvelopeDecoder: ByteToMessageDecoder {
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let payload = try frames.nextPayload(from: &buffer) else { return .needMoreData }
-        context.fireChannelRead(wrapInboundOut(try EncodedEnvelope(payload: payload)))
+        context.fireChannelRead(wrapInboundOut(payload))
         return .continue
     }
 

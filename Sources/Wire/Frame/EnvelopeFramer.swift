@@ -17,9 +17,17 @@ public struct EnvelopeFramer {
     /// compressed or not: receivers cap what a frame may inflate to at the same maximum.
     public mutating func frame(_ envelope: Envelope, allocator: ByteBufferAllocator) throws(WireError) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: FrameHeader.size + 64 + envelope.body.count)
-        buffer.moveWriterIndex(forwardBy: FrameHeader.size)
+        try append(envelope, to: &buffer)
+        return buffer
+    }
+
+    /// Appends the framed envelope to `buffer` (frames written in one event-loop tick share a
+    /// buffer and a write). On a throw, `buffer` is as it was.
+    public mutating func append(_ envelope: Envelope, to buffer: inout ByteBuffer) throws(WireError) {
+        let start = buffer.writerIndex
+        buffer.writeRepeatingByte(0, count: FrameHeader.size)
         envelope.serialize(into: &buffer)
-        return try finish(&buffer, allocator: allocator)
+        try finishFrame(at: start, in: &buffer)
     }
 
     /// What a relay sends a request on with, in place of the caller's: its own id for the
@@ -40,11 +48,21 @@ public struct EnvelopeFramer {
     public mutating func frame(
         relaying envelope: EncodedEnvelope, id: UInt64, request: RelayedRequest? = nil, allocator: ByteBufferAllocator
     ) throws(WireError) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: FrameHeader.size + envelope.payload.readableBytes + 64)
+        try append(relaying: envelope, id: id, request: request, to: &buffer)
+        return buffer
+    }
+
+    /// Appends `envelope` framed again as `frame(relaying:...)` does to `buffer`. On a throw,
+    /// `buffer` is as it was.
+    public mutating func append(
+        relaying envelope: EncodedEnvelope, id: UInt64, request: RelayedRequest? = nil, to buffer: inout ByteBuffer
+    ) throws(WireError) {
         let token = request?.authToken ?? []
         let payloadBytes = envelope.payload.readableBytes
         // Key and varint of the id, timeout and token length: at most 11 bytes each.
         let most = FrameHeader.size + 3 * 11 + token.count + payloadBytes
-        var buffer = allocator.buffer(capacity: most)
+        let start = buffer.writerIndex
         // Dropped from the copy: the id, and a request's deadline and token.
         let replaced: UInt64 = request == nil ? 1 << 1 : 1 << 1 | 1 << 3 | 1 << 7
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: most) { out in
@@ -95,43 +113,38 @@ public struct EnvelopeFramer {
             }
             return at
         }
-        return try finish(&buffer, allocator: allocator)
+        try finishFrame(at: start, in: &buffer)
     }
 
-    /// Writes the header before the payload that follows the reserved space, compressing it
-    /// when the configuration says to.
-    /// (In place: a copy of `buffer` here would make the header writes copy the whole frame.)
-    private mutating func finish(_ buffer: inout ByteBuffer, allocator: ByteBufferAllocator) throws(WireError) -> ByteBuffer {
-        let length = buffer.readableBytes - FrameHeader.size
+    /// Writes the header of the frame begun at `start` (its payload follows the reserved header
+    /// up to the writer index), compressing the payload when the configuration says to; a
+    /// payload over the maximum is taken back out and thrown.
+    private mutating func finishFrame(at start: Int, in buffer: inout ByteBuffer) throws(WireError) {
+        let length = buffer.writerIndex - start - FrameHeader.size
         guard length <= configuration.maxFrameSize else {
+            buffer.moveWriterIndex(to: start)
             throw .frameTooLarge(length: length, maximum: configuration.maxFrameSize)
         }
         if let threshold = configuration.compressionThreshold, length >= threshold,
-           let compressed = compress(buffer, allocator: allocator) {
-            return compressed
+           let compressed = compress(buffer.getSlice(at: start + FrameHeader.size, length: length)!) {
+            buffer.moveWriterIndex(to: start)
+            FrameHeader(compressed: true, length: compressed.readableBytes).write(to: &buffer)
+            buffer.writeImmutableBuffer(compressed)
+            return
         }
-        buffer.setInteger(0 as UInt8, at: 0)
-        buffer.setInteger(UInt32(length), at: 1, endianness: .big)
-        return buffer
+        buffer.setInteger(0 as UInt8, at: start)
+        buffer.setInteger(UInt32(length), at: start + 1, endianness: .big)
     }
 
-    /// The compressed frame of the payload after the reserved header, or nil when compression
-    /// does not make it smaller.
-    private mutating func compress(_ framed: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer? {
+    /// `payload` compressed, or nil when compression does not make it smaller.
+    private mutating func compress(_ payload: ByteBuffer) -> ByteBuffer? {
         if deflater == nil { deflater = Deflater(level: configuration.compressionLevel) }
-        let length = framed.readableBytes - FrameHeader.size
-        var output = allocator.buffer(capacity: FrameHeader.size + length / 2)
-        output.moveWriterIndex(forwardBy: FrameHeader.size)
-        framed.withUnsafeReadableBytes { bytes in
-            let payload = UnsafeRawBufferPointer(rebasing: bytes[FrameHeader.size...])
-            output.writeWithUnsafeMutableBytes(minimumWritableBytes: deflater!.bound(payload.count)) { out in
-                deflater!.compress(payload, into: out)
+        var output = ByteBuffer()
+        payload.withUnsafeReadableBytes { bytes in
+            output.writeWithUnsafeMutableBytes(minimumWritableBytes: deflater!.bound(bytes.count)) { out in
+                deflater!.compress(bytes, into: out)
             }
         }
-        let compressedLength = output.readableBytes - FrameHeader.size
-        guard compressedLength < length else { return nil }
-        output.setInteger(FrameHeader.compressedFlag, at: 0)
-        output.setInteger(UInt32(compressedLength), at: 1, endianness: .big)
-        return output
+        return output.readableBytes < payload.readableBytes ? output : nil
     }
 }
