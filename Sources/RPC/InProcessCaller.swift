@@ -77,7 +77,10 @@ public struct InProcessCaller: ForwardingCaller {
             let response = try await Self.withTimeout(timeout, method: method) {
                 switch handler.body {
                 case .decoded(let invoke):
-                    return try await invoke(body, context)
+                    switch try invoke(body, context) {
+                    case .now(let response): return response
+                    case .later(let work): return try await work()
+                    }
                 case .forwarded(let forward):
                     let loop = MultiThreadedEventLoopGroup.singleton.any()
                     let request = try Self.encoded(Envelope(id: 1, method: method, body: body))

@@ -11,13 +11,25 @@ public struct RPCHandlers: Sendable {
     /// Answers `method` with `handler`, an async function of the request and its context.
     ///
     /// The handler starts on the connection's event loop and runs there until it first suspends,
-    /// so work that never suspends (a routing decision on a vector, Health, Status) is answered
-    /// with no thread hop; what it awaits resumes elsewhere. It must therefore not block: CPU
-    /// work beyond microseconds belongs on a thread pool. Throwing an `RPCError` answers with its
-    /// status; any other error answers INTERNAL. The caller's deadline cancels the handler.
+    /// so work that never suspends (Health, Status) is answered with no thread hop; what it
+    /// awaits resumes elsewhere. It must therefore not block: CPU work beyond microseconds
+    /// belongs on a thread pool. Throwing an `RPCError` answers with its status; any other error
+    /// answers INTERNAL. The caller's deadline cancels the handler.
     public mutating func register<Request, Response>(
         _ method: RPCMethod<Request, Response>,
         _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
+    ) {
+        register(method) { request, context in .later { try await handler(request, context) } }
+    }
+
+    /// Answers `method` with `handler`, which answers on the event loop when it can (`.now`: no
+    /// task is made for the request) and hands back the async work when it cannot (`.later`, run
+    /// as `register`'s handlers are): the router's Route, answered at once for a vector and after
+    /// the embedding for a prompt. The same rules as `register`: `.now` work must take
+    /// microseconds, never block.
+    public mutating func register<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
+        answering handler: @escaping @Sendable (Request, ServerContext) throws -> Answer<Response>
     ) {
         table[method.name] = MethodHandler(name: method.name, body: .decoded { body, context in
             let request: Request
@@ -26,7 +38,10 @@ public struct RPCHandlers: Sendable {
             } catch {
                 throw RPCError(.invalidArgument, "request body does not decode as \(Request.protoName)")
             }
-            return try await handler(request, context).serializedBytes()
+            switch try handler(request, context) {
+            case .now(let response): return .now(response.serializedBytes())
+            case .later(let work): return .later { try await work().serializedBytes() }
+            }
         })
     }
 
@@ -64,10 +79,17 @@ public struct ForwardingContext: Sendable {
     public let eventLoop: any EventLoop
 }
 
+/// A handler's answer: given now, on the event loop, or by async work still to run.
+public enum Answer<Response: Sendable>: Sendable {
+    case now(Response)
+    case later(@Sendable () async throws -> Response)
+}
+
 /// A registered method with its types erased to serialized bytes.
 struct MethodHandler: Sendable {
     enum Body: Sendable {
-        case decoded(@Sendable ([UInt8], ServerContext) async throws -> [UInt8])
+        /// Decodes the request and answers it now, or says what to run for the answer.
+        case decoded(@Sendable ([UInt8], ServerContext) throws -> Answer<[UInt8]>)
         case forwarded(@Sendable (EncodedEnvelope, ForwardingContext, @escaping Respond) -> Void)
     }
 

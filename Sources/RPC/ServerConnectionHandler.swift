@@ -187,7 +187,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         else { return }
         switch handler.body {
         case .decoded(let invoke):
-            start(invoke, request.body, requestContext, number: number, on: loop)
+            do {
+                switch try invoke(request.body, requestContext) {
+                case .now(let response): finish(number, .success(response))
+                case .later(let work): start(work, number: number, on: loop)
+                }
+            } catch {
+                finish(number, .failure(RPCError(error)))
+            }
         case .forwarded:
             // Relayed methods arrive through `dispatch(relayed:)`; a decoded one cannot be relayed.
             finish(number, .failure(RPCError(.internal, "\(request.method) is relayed but arrived decoded")))
@@ -319,14 +326,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
 
     /// Runs the handler as a task that starts here, on the event loop: one that never suspends
     /// answers before this returns; one that does is answered when it finishes.
-    private func start(
-        _ invoke: @escaping @Sendable ([UInt8], ServerContext) async throws -> [UInt8], _ body: [UInt8],
-        _ requestContext: ServerContext, number: UInt64, on loop: any EventLoop
-    ) {
+    private func start(_ work: @escaping @Sendable () async throws -> [UInt8], number: UInt64, on loop: any EventLoop) {
         let finish = finisher(number, on: loop) { $0.finish($1, $2) }
         let task = Task.immediate {
             do {
-                finish(.success(try await invoke(body, requestContext)))
+                finish(.success(try await work()))
             } catch {
                 finish(.failure(RPCError(error)))
             }

@@ -43,17 +43,20 @@ public struct RouteHandler: Sendable {
 
     /// Adds Route and Reload to `handlers`.
     public func register(in handlers: inout RPCHandlers) {
-        handlers.register(Methods.route) { request, context in
+        // A vector is answered on the event loop, no task; a prompt is embedded first.
+        handlers.register(Methods.route, answering: { request, context -> Answer<RouteResponse> in
             let loaded = state.current
             let plan = try plan(request, loaded)
             guard request.embedding.isEmpty else {
-                return try decide(plan, RoutingQuery(embedding: request.embedding, length: request.prompt.utf8.count), loaded)
+                return .now(try decide(plan, RoutingQuery(embedding: request.embedding, length: request.prompt.utf8.count), loaded))
             }
-            let vector = try await embedder.embed(request.prompt, for: loaded.embedder, timeout: context.timeout(atMost: embedTimeout))
-            var response = try decide(plan, RoutingQuery(embedding: vector.values, length: request.prompt.utf8.count), loaded)
-            response.embeddingFallback = vector.fallback ?? ""
-            return response
-        }
+            return .later {
+                let vector = try await embedder.embed(request.prompt, for: loaded.embedder, timeout: context.timeout(atMost: embedTimeout))
+                var response = try decide(plan, RoutingQuery(embedding: vector.values, length: request.prompt.utf8.count), loaded)
+                response.embeddingFallback = vector.fallback ?? ""
+                return response
+            }
+        })
         handlers.register(Methods.reload) { request, context in
             do {
                 let path = request.path.isEmpty ? nil : request.path

@@ -104,18 +104,19 @@ public struct ServiceHost: Sendable {
         let name = self.name
         let stats = self.stats
         let metricsServer = self.metricsServer
-        handlers.register(Methods.health) { _, _ in
-            HealthResponse(status: health(), service: name, version: switchyardVersion)
-        }
-        handlers.register(Methods.status) { _, _ in
+        // Both answer on the event loop, with no task: Health is what probes and keepalive pings ask.
+        handlers.register(Methods.health, answering: { _, _ in
+            .now(HealthResponse(status: health(), service: name, version: switchyardVersion))
+        })
+        handlers.register(Methods.status, answering: { _, _ in
             var response = StatusResponse(
                 service: name, version: switchyardVersion, uptimeSeconds: stats.uptimeSeconds,
                 requestsTotal: stats.requestsTotal, errorsTotal: stats.errorsTotal,
                 openConnections: UInt32(clamping: stats.openConnections), address: address(),
                 metricsAddress: metricsServer?.localAddress.map(Self.hostPort) ?? "")
             status(&response)
-            return response
-        }
+            return .now(response)
+        })
         return handlers
     }
 }
