@@ -11,8 +11,16 @@ cd "$SWITCHYARD_ROOT"
 
 seconds=${SWITCHYARD_BENCH_SECONDS:-4}
 ensure_apt_packages
-# The peers a user would put in front of routers instead of the coordinator.
-ensure_apt_packages nginx libnginx-mod-stream haproxy
+# The peers a user would put in front of routers instead of the coordinator, and wrk (an HTTP
+# load generator) for the gateway's peer, LiteLLM's proxy.
+ensure_apt_packages nginx libnginx-mod-stream haproxy wrk
+# LiteLLM's proxy from PyPI, in an environment of its own (the tests do not need it).
+litellm_env="$SWITCHYARD_ROOT/.build/litellm"
+if ! "$litellm_env/bin/litellm" --version >/dev/null 2>&1; then
+  log "installing LiteLLM's proxy (PyPI litellm[proxy]) into .build/litellm"
+  python3 -m venv "$litellm_env"
+  "$litellm_env/bin/pip" install -q --disable-pip-version-check 'litellm[proxy]'
+fi
 log "building (release)"
 swift build -c release >/dev/null
 bin=$(swift build -c release --show-bin-path)
@@ -94,6 +102,47 @@ haproxy_start() {
   haproxy_pids=$!
   wait_port "$port"
 }
+# litellm_start: LiteLLM's proxy answering the gateway row's model with a mock response (no
+# upstream call), 2 worker processes (one per core); sets $port and $litellm_pids.
+litellm_start() {
+  port=$(free_port)
+  mkdir -p "$run_dir/litellm"
+  cat >"$run_dir/litellm/config.yaml" <<CONF
+model_list:
+  - model_name: gpt-4-1106-preview
+    litellm_params: {model: openai/gpt-4-1106-preview, api_key: sk-unused, mock_response: "42"}
+CONF
+  (cd "$run_dir/litellm" && LITELLM_MASTER_KEY=sk-bench-key LITELLM_LOG=ERROR exec "$litellm_env/bin/litellm" \
+    --config config.yaml --host 127.0.0.1 --port "$port" --num_workers 2 >log.txt 2>&1) &
+  local parent=$!
+  pids+=("$parent")
+  local up=""
+  for _ in $(seq 120); do curl -sf -o /dev/null "http://127.0.0.1:$port/health/liveliness" && up=1 && break; sleep 0.5; done
+  [ -n "$up" ] || { cat "$run_dir/litellm/log.txt" >&2; echo "bench.sh: LiteLLM's proxy did not start" >&2; exit 1; }
+  # The proxy and its worker processes, two levels down.
+  litellm_pids="$parent"
+  local child grandchild
+  for child in $(pgrep -P "$parent" || true); do
+    litellm_pids+=" $child"
+    for grandchild in $(pgrep -P "$child" || true); do litellm_pids+=" $grandchild"; done
+  done
+}
+# wrk_cpu NAME "PID..." URL: wrk posting one chat completion over 2 threads x 64 connections for
+# the recorded seconds, its report in NAME.wrk and the CPU ticks of those processes in NAME.ticks.
+wrk_cpu() {
+  local name=$1 watched=$2 url=$3 before
+  cat >"$run_dir/chat.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer sk-bench-key"
+wrk.body = '{"model":"gpt-4-1106-preview","messages":[{"role":"user","content":"What is 2+2?"}]}'
+LUA
+  echo "  $name: wrk $url" >&2
+  wrk -t2 -c64 -d1s -s "$run_dir/chat.lua" "$url" >/dev/null  # warm-up
+  before=$(cpu_ticks $watched)
+  wrk -t2 -c64 -d"${seconds}s" --latency -s "$run_dir/chat.lua" "$url" >"$results/$name.wrk"
+  echo "$(($(cpu_ticks $watched) - before)) $(getconf CLK_TCK)" >"$results/$name.ticks"
+}
 # load NAME ARGS...: one switchyard-load run, its JSON report saved as NAME.json.
 load() {
   local name=$1
@@ -131,7 +180,7 @@ start coordinator-1 switchyard-coordinator --replica "127.0.0.1:$r1"; c1=$port
 start coordinator-2 switchyard-coordinator --replica "127.0.0.1:$r1" --replica "127.0.0.1:$r2"; c2=$port; c2_pid=$pid
 start coordinator-3 switchyard-coordinator --replica "127.0.0.1:$r1" --replica "127.0.0.1:$r2" --replica "127.0.0.1:$r3"; c3=$port
 sed 's/"latency_ms": [0-9.]*/"latency_ms": 0/' deploy/config/gateway-replay.json >"$run_dir/gateway-replay-0ms.json"
-start gateway switchyard-gateway --config "$run_dir/gateway-replay-0ms.json" --router "127.0.0.1:$c2"; gw=$port
+start gateway switchyard-gateway --config "$run_dir/gateway-replay-0ms.json" --router "127.0.0.1:$c2"; gw=$port; gw_pid=$pid
 rm -f "$run_dir/echo.port"
 "$bin/switchyard-bench" echo-server --port-file "$run_dir/echo.port" >"$run_dir/echo.log" 2>&1 &
 pids+=("$!")
@@ -171,9 +220,11 @@ log "latency at a fixed rate (open loop, 20,000/s): router direct vs through the
 load open-direct "127.0.0.1:$r1" --vectors --rate 20000 --duration "$seconds"
 load open-coordinator "127.0.0.1:$c2" --vectors --rate 20000 --duration "$seconds"
 
-log "gateway with the replay backend (0 ms latency)"
-load gateway-named "127.0.0.1:$gw" --method complete --model gpt-4-1106-preview $closed
+log "gateway with the replay backend (0 ms latency), and LiteLLM's proxy (mock response) doing the same job"
+load_cpu gateway-named "$gw_pid" "127.0.0.1:$gw" --method complete --model gpt-4-1106-preview $closed
 load gateway-auto "127.0.0.1:$gw" --method complete --model auto $closed
+litellm_start
+wrk_cpu litellm "$litellm_pids" "http://127.0.0.1:$port/v1/chat/completions"
 
 log "writing BENCHMARKS.md"
 python3 scripts/lib/bench_report.py "$results" BENCHMARKS.md

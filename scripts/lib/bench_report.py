@@ -32,6 +32,8 @@ def number(pattern, source):
 
 
 def us(x):
+    if x >= 10_000:
+        return f"{x / 1000:.0f} ms"
     return f"{x:.0f} µs" if x >= 100 else f"{x:.1f} µs"
 
 
@@ -64,11 +66,34 @@ echo_sequential, echo_pipelined = load("echo-sequential"), load("echo-pipelined"
 nginx, haproxy = load("nginx-2"), load("haproxy-2")
 
 
-def cpu_per_request(name, report):
-    """µs of CPU the watched processes spent per request during the run (warm-up included)."""
+def wrk(name):
+    """A wrk report as the numbers the table uses: requests/s, p50 and p99 latency in µs."""
+    report = text(name + ".wrk")
+    units = {"us": 1, "ms": 1e3, "s": 1e6}
+
+    def latency(percentile):
+        value, unit = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s)\s*$", report, re.M).groups()
+        return float(value) * units[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", report)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", report)
+    return {
+        "throughputPerSecond": number(r"Requests/sec:\s+([\d.]+)", report),
+        "seconds": number(r"requests in ([\d.]+)s", report),
+        "latencyMicroseconds": {"p50": latency(50), "p99": latency(99)},
+        "failed": (int(errors.group(1)) if errors else 0) + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
+    }
+
+
+litellm = wrk("litellm")
+
+
+def cpu_per_request(name, report, warmup=1):
+    """µs of CPU the watched processes spent per request during the run (and `warmup` seconds
+    of warm-up before it, when the ticks include them)."""
     with open(os.path.join(results, name + ".ticks")) as f:
         ticks, per_second = (int(x) for x in f.read().split())
-    requests = report["throughputPerSecond"] * (report["seconds"] + 1)
+    requests = report["throughputPerSecond"] * (report["seconds"] + warmup)
     return ticks / per_second * 1e6 / requests
 direct = vectors["throughputPerSecond"]
 
@@ -110,12 +135,15 @@ rows += [
 rows += [
     ("Open loop 20,000/s: router direct, p50 / p99 / p99.9", f"{us(open_direct['latencyMicroseconds']['p50'])} / {us(open_direct['latencyMicroseconds']['p99'])} / {us(open_direct['latencyMicroseconds']['p999'])}", "", ""),
     ("Open loop 20,000/s: through the coordinator (2 replicas)", f"{us(open_coordinator['latencyMicroseconds']['p50'])} / {us(open_coordinator['latencyMicroseconds']['p99'])} / {us(open_coordinator['latencyMicroseconds']['p999'])} (+{open_coordinator['latencyMicroseconds']['p50'] - open_direct['latencyMicroseconds']['p50']:.0f} µs at p50)", "", ""),
-    ("Gateway, replay backend (0 ms), named model", f"{per_s(named)}, p50 {us(named['latencyMicroseconds']['p50'])}", "", ""),
+    ("Gateway, replay backend (0 ms), named model; gateway CPU per request", f"{per_s(named)}, p50 {us(named['latencyMicroseconds']['p50'])}; {cpu_per_request('gateway-named', named):.0f} µs", "", ""),
+    ("LiteLLM proxy (PyPI, 2 workers, mock response), the same job over HTTP (wrk, 2 × 64 connections); LiteLLM CPU per request",
+     f"{litellm['throughputPerSecond']:,.0f}/s, p50 {us(litellm['latencyMicroseconds']['p50'])}, p99 {us(litellm['latencyMicroseconds']['p99'])}; "
+     f"{cpu_per_request('litellm', litellm, warmup=0):,.0f} µs; the gateway answers **{named['throughputPerSecond'] / litellm['throughputPerSecond']:,.0f}×** as many", "peer", ""),
     ("Gateway, replay backend, \"auto\" (coordinator → router → embed in-process)", f"{per_s(auto)}, p50 {us(auto['latencyMicroseconds']['p50'])}", "", ""),
     ("Codec: RouteRequest (prompt, 154 B) encode + decode through protobuf-c", f"p50 {codec_route:.0f} ns", "", ""),
     (f"Hash embedder, one core, MMLU prompts ({hash_mmlu_bytes:.0f} bytes on average); chat prompts of 2-8 KB", f"{hash_mmlu:.1f} µs per prompt; {hash_long:.0f} µs per KB", "", ""),
 ]
-total_errors = errors(sequential, health, via, echo_sequential, echo_pipelined, via_nginx, via_haproxy, nginx, haproxy, vectors, hashed, service, *coordinators, open_direct, open_coordinator, named, auto)
+total_errors = litellm["failed"] + errors(sequential, health, via, echo_sequential, echo_pipelined, via_nginx, via_haproxy, nginx, haproxy, vectors, hashed, service, *coordinators, open_direct, open_coordinator, named, auto)
 
 lines = [
     f"Measured {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} at commit `{commit}` on {os.cpu_count()} cores ({cpu}), "
