@@ -145,6 +145,35 @@ def loss(args) -> Outcome:
     return outcome
 
 
+@dataclass
+class Cut:
+    """What happened around a link cut: the load's report, when the link went down and came
+    back (wall clock), and what the watcher saw meanwhile."""
+    report: dict
+    cut: float
+    repaired: float
+    samples: list
+
+
+def cut_link(args, host: str, down_seconds: float, load_seconds: float, before: float, probe=None,
+             probe_timeout: float = 0.5) -> Cut:
+    """Runs the load, cuts HOST's link `before` seconds after starting it (start-up and warm-up
+    included) for `down_seconds`, restores it (also when interrupted), and waits for the report;
+    with `probe`, a Watcher calls it throughout."""
+    watcher = Watcher(args.token, probe, timeout=probe_timeout) if probe else None
+    if watcher:
+        watcher.start()
+    load = Load(args.bin, args.token_file, load_seconds)
+    time.sleep(before)
+    cut = set_link(host, False)
+    try:
+        time.sleep(down_seconds)
+    finally:
+        repaired = set_link(host, True)
+    report = load.report()
+    return Cut(report, cut, repaired, watcher.stop() if watcher else [])
+
+
 def replica_healthy(address: str):
     def probe(client: Client) -> bool:
         replicas = client.status().coordinator.replicas
@@ -152,38 +181,30 @@ def replica_healthy(address: str):
     return probe
 
 
-def router_cut(args) -> Outcome:
-    target = f"{ADDRESS['router-2']}:7200"
-    watcher = Watcher(args.token, replica_healthy(target))
-    watcher.start()
-    load = Load(args.bin, args.token_file, 18)
-    time.sleep(4.5)  # through the load\'s start-up and warm-up
-    cut = set_link("router-2", False)
-    try:
-        time.sleep(10)
-    finally:
-        repaired = set_link("router-2", True)
-    report = load.report()
-    samples = watcher.stop()
-    outcome = Outcome("router-2 link cut 10 s", report)
-    detected = first_time(samples, cut, lambda healthy: healthy is False)
-    back = first_time(samples, repaired, lambda healthy: healthy is True)
-    outcome.facts = {"out of rotation after": detected, "back after repair": back}
+def seen_and_repaired(name: str, run: Cut, seen, back, labels: tuple[str, str], bounds=(2.0, 3.0)) -> Outcome:
+    """The outcome of a fault no request may fail on, which the watcher sees (`seen(result)`
+    within bounds[0] of the cut) and then sees repaired (`back(result)` within bounds[1] of the
+    repair)."""
+    report = run.report
+    outcome = Outcome(name, report)
+    detected = first_time(run.samples, run.cut, seen)
+    restored = first_time(run.samples, run.repaired, back)
+    outcome.facts = {labels[0]: detected, labels[1]: restored}
     outcome.check(report["ok"] == report["requests"], f"{report['requests'] - report['ok']} requests failed")
-    outcome.check(detected is not None and detected <= 2.0, f"left the rotation after {detected} s (bound 2 s)")
-    outcome.check(back is not None and back <= 3.0, f"back in the rotation {back} s after repair (bound 3 s)")
+    outcome.check(detected is not None and detected <= bounds[0], f"{labels[0]} {detected} s (bound {bounds[0]} s)")
+    outcome.check(restored is not None and restored <= bounds[1], f"{labels[1]} {restored} s (bound {bounds[1]} s)")
     return outcome
 
 
+def router_cut(args) -> Outcome:
+    run = cut_link(args, "router-2", 10, load_seconds=18, before=4.5, probe=replica_healthy(f"{ADDRESS['router-2']}:7200"))
+    return seen_and_repaired("router-2 link cut 10 s", run, lambda healthy: healthy is False, lambda healthy: healthy is True,
+                             ("out of rotation after", "back after repair"))
+
+
 def coordinator_flap(args) -> Outcome:
-    load = Load(args.bin, args.token_file, 14)
-    time.sleep(4.5)  # through the load\'s start-up and warm-up
-    cut = set_link("coordinator", False)
-    try:
-        time.sleep(5)
-    finally:
-        repaired = set_link("coordinator", True)
-    report = load.report()
+    run = cut_link(args, "coordinator", 5, load_seconds=14, before=4.5)
+    report, cut, repaired = run.report, run.cut, run.repaired
     timeline = report["timeline"]
     cut_at, repaired_at = seconds_into_recording(report, cut), seconds_into_recording(report, repaired)
     slot = 0.1
@@ -212,25 +233,9 @@ def route_fallback(client: Client) -> bool:
 
 
 def embed_cut(args) -> Outcome:
-    watcher = Watcher(args.token, route_fallback, timeout=3.0)
-    watcher.start()
-    load = Load(args.bin, args.token_file, 12)
-    time.sleep(3.5)  # through the load\'s start-up and warm-up
-    cut = set_link("embed", False)
-    try:
-        time.sleep(6)
-    finally:
-        repaired = set_link("embed", True)
-    report = load.report()
-    samples = watcher.stop()
-    outcome = Outcome("embedding service link cut 6 s", report)
-    fell_back = first_time(samples, cut, lambda fallback: fallback is True)
-    back = first_time(samples, repaired, lambda fallback: fallback is False)
-    outcome.facts = {"answers say fallback after": fell_back, "service again after repair": back}
-    outcome.check(report["ok"] == report["requests"], f"{report['requests'] - report['ok']} requests failed")
-    outcome.check(fell_back is not None and fell_back <= 2.0, f"no answer said it fell back within 2 s ({fell_back})")
-    outcome.check(back is not None and back <= 3.0, f"embedding service used again {back} s after repair (bound 3 s)")
-    return outcome
+    run = cut_link(args, "embed", 6, load_seconds=12, before=3.5, probe=route_fallback, probe_timeout=3.0)
+    return seen_and_repaired("embedding service link cut 6 s", run, lambda fallback: fallback is True,
+                             lambda fallback: fallback is False, ("answers say fallback after", "service again after repair"))
 
 
 def main() -> int:
