@@ -106,7 +106,7 @@ let package = Package(
         // Complete with routing, fallback and cost accounting.
         .target(
             name: "Gateway",
-            dependencies: ["RPC", "Wire", "HTTPKit", "Datasets", logging] + nio),
+            dependencies: ["RPC", "Wire", "HTTPKit", "Datasets", logging, .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
 
         // The load generator: closed and open loop over NIO, HdrHistogram latencies, reports.
         .target(
@@ -119,8 +119,9 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "SwitchyardGateway",
-            dependencies: ["ServiceKit", "RPC", "Wire", "Gateway",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
+            dependencies: ["ServiceKit", "RPC", "Wire", "Gateway", "HTTPKit",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
         .executableTarget(
             name: "SwitchyardCoordinator",
             dependencies: ["ServiceKit", "RPC", "Wire", "Coordinator",
@@ -157,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "RouterServiceTests",
             dependencies: ["RouterService", "EmbeddingService", "RouterCore", "RouterFile", "RPC", "Wire", logging]),
-        .testTarget(name: "GatewayServiceTests", dependencies: ["Gateway", "RPC", "Wire"]),
+        .testTarget(name: "GatewayServiceTests", dependencies: ["Gateway", "RPC", "Wire", "HTTPKit", logging, .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(
             name: "ServiceKitTests",
             dependencies: ["ServiceKit", "RPC", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

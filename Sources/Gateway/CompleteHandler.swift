@@ -46,51 +46,86 @@ public struct CompleteHandler: Sendable {
 
     /// "auto": the router's ranking, restricted to configured upstreams, tried in order.
     func complete(routing request: CompleteRequest, context: ServerContext) async throws -> CompleteResponse {
-        guard let router else { throw RPCError(.failedPrecondition, "model \"auto\" needs a router (start the gateway with --router)") }
-        let route: RouteResponse
-        do {
-            route = try await router.call(
-                Methods.route, RouteRequest(prompt: request.prompt, tradeoff: request.tradeoff, allowedModels: request.allowedModels),
-                timeout: context.timeout(atMost: routeTimeout))
-        } catch let error as RPCError {
-            throw RPCError(error.code, "router \(router.target): \(error.message)")
-        }
-        // The router ranks every allowed model, its choice first.
-        let ranking = route.scores.map(\.model)
-        let candidates = ranking.filter { upstreams[$0] != nil }
-        guard !candidates.isEmpty else {
-            throw RPCError(.failedPrecondition, "the router ranked \(ranking.joined(separator: ", ")); none has an upstream here")
-        }
-        var response = try await call(Array(candidates.prefix(maxAttempts)), request, context: context)
+        let route = try await self.route(
+            RouteRequest(prompt: request.prompt, tradeoff: request.tradeoff, allowedModels: request.allowedModels),
+            deadline: context.deadline)
+        var response = try await call(candidates(route), request, context: context)
         response.routerVersion = route.routerVersion
         ledger.routed(fellBack: response.model != route.model)
         return response
     }
 
+    /// The router's answer to `request`, waiting at most the route timeout (and never past `deadline`).
+    func route(_ request: RouteRequest, deadline: ContinuousClock.Instant?) async throws -> RouteResponse {
+        guard let router else { throw RPCError(.failedPrecondition, "model \"auto\" needs a router (start the gateway with --router)") }
+        do {
+            return try await router.call(Methods.route, request, timeout: Self.timeout(atMost: routeTimeout, before: deadline))
+        } catch let error as RPCError {
+            throw RPCError(error.code, "router \(router.target): \(error.message)")
+        }
+    }
+
+    /// The models of the router's ranking this gateway has upstreams for, in order, at most
+    /// `maxAttempts`. The ranking holds only the allowed models that fit the request's budget,
+    /// so falling back never leaves them.
+    func candidates(_ route: RouteResponse) throws -> [String] {
+        let ranking = route.scores.map(\.model)
+        let candidates = ranking.filter { upstreams[$0] != nil }
+        guard !candidates.isEmpty else {
+            throw RPCError(.failedPrecondition, "the router ranked \(ranking.joined(separator: ", ")); none has an upstream here")
+        }
+        return Array(candidates.prefix(maxAttempts))
+    }
+
     /// Calls `models` in order until one answers; UNAVAILABLE with every failure when none does.
     func call(_ models: [String], _ request: CompleteRequest, context: ServerContext) async throws -> CompleteResponse {
-        var attempts: [Attempt] = []
         let started = ContinuousClock.now
+        var attempts: [Attempt] = []
+        let answered = try await firstAnswer(models, deadline: context.deadline, logger: context.logger, attempts: &attempts) { upstream, timeout in
+            let answer = try await upstream.complete(request.prompt, maxTokens: request.maxTokens, timeout: timeout)
+            return (answer, answer.inputTokens, answer.outputTokens)
+        }
+        let answer = answered.value
+        return CompleteResponse(
+            text: answer.text, model: answered.model, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
+            tokensEstimated: answer.tokensEstimated, costUSD: answered.costUSD, latencyMs: Self.milliseconds(since: started),
+            attempts: attempts, recordedScore: answer.recordedScore)
+    }
+
+    /// An upstream's answer, which model gave it and what it cost.
+    struct Answered<Value> {
+        var value: Value
+        var model: String
+        var costUSD: Double
+    }
+
+    /// Calls `models` in order with `ask` (which gives the answer and its token counts) until one
+    /// answers, booking its cost and adding every call to `attempts`; each call waits at most its
+    /// upstream's timeout and never past `deadline`. A failure in which the request itself is wrong (INVALID_ARGUMENT) is final;
+    /// any other moves on to the next model. UNAVAILABLE (DEADLINE_EXCEEDED when only the
+    /// deadline stopped them) with every failure when none answers.
+    func firstAnswer<Value>(
+        _ models: [String], deadline: ContinuousClock.Instant?, logger: Logger, attempts: inout [Attempt],
+        _ ask: (any Upstream, Duration) async throws -> (Value, UInt32, UInt32)
+    ) async throws -> Answered<Value> {
         for name in models {
             let upstream = upstreams[name]!
-            let timeout = context.timeout(atMost: .nanoseconds(Int64(upstream.configuration.timeoutSeconds * 1e9)))
+            let timeout = Self.timeout(atMost: .nanoseconds(Int64(upstream.configuration.timeoutSeconds * 1e9)), before: deadline)
             guard timeout > .zero else { break }
             let attemptStart = ContinuousClock.now
             do {
-                let answer = try await upstream.complete(request.prompt, maxTokens: request.maxTokens, timeout: timeout)
+                let (value, inputTokens, outputTokens) = try await ask(upstream, timeout)
                 attempts.append(Attempt(model: name, status: .ok, latencyMs: Self.milliseconds(since: attemptStart)))
-                let cost = upstream.configuration.cost(inputTokens: answer.inputTokens, outputTokens: answer.outputTokens)
-                ledger.answered(by: name, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens, cost: cost)
-                return CompleteResponse(
-                    text: answer.text, model: name, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
-                    tokensEstimated: answer.tokensEstimated, costUSD: cost, latencyMs: Self.milliseconds(since: started),
-                    attempts: attempts, recordedScore: answer.recordedScore)
+                let cost = upstream.configuration.cost(inputTokens: inputTokens, outputTokens: outputTokens)
+                ledger.answered(by: name, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost)
+                return Answered(value: value, model: name, costUSD: cost)
             } catch {
                 if Task.isCancelled { throw RPCError(.cancelled, "cancelled") }
                 let failure = RPCError(error)
                 ledger.failed(name)
                 attempts.append(Attempt(model: name, status: failure.code, errorMessage: failure.message, latencyMs: Self.milliseconds(since: attemptStart)))
-                context.logger.warning("upstream failed", metadata: ["model": "\(name)", "error": "\(failure)"])
+                logger.warning("upstream failed", metadata: ["model": "\(name)", "error": "\(failure)"])
+                if failure.code == .invalidArgument { throw failure }
             }
         }
         let tried = attempts.map { "\($0.model): \($0.status) \($0.errorMessage)" }.joined(separator: "; ")
@@ -99,5 +134,11 @@ public struct CompleteHandler: Sendable {
         throw RPCError(code, "no upstream answered (tried \(tried.isEmpty ? "none: deadline passed" : tried))")
     }
 
+    /// `limit`, cut to what is left before `deadline`.
+    static func timeout(atMost limit: Duration, before deadline: ContinuousClock.Instant?) -> Duration {
+        deadline.map { min(limit, ContinuousClock.now.duration(to: $0)) } ?? limit
+    }
+
     static func milliseconds(since start: ContinuousClock.Instant) -> Double { start.duration(to: .now).seconds * 1000 }
 }
+

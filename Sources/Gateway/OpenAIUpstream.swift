@@ -43,6 +43,37 @@ public struct OpenAIUpstream: Upstream {
         return try Self.answer(from: body, prompt: prompt, upstream: configuration.name)
     }
 
+    /// The client's request passed on with only `model` replaced; the upstream's answer body
+    /// passed back as it came. 429 is RESOURCE_EXHAUSTED and 5xx UNAVAILABLE (the gateway tries
+    /// the next model); another 4xx is INVALID_ARGUMENT with the upstream's words (the request
+    /// itself is wrong, another model would refuse it too).
+    public func chat(_ request: ChatRequest, timeout: Duration) async throws -> ChatAnswer {
+        var headers = [("Content-Type", "application/json")]
+        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
+        let body = try request.body(withModel: configuration.model ?? configuration.name)
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.post(endpoint, path: "/chat/completions", headers: headers, body: body, timeout: timeout)
+        } catch {
+            let timedOut = (error as? HTTPError)?.isTimeout ?? false
+            throw RPCError(timedOut ? .deadlineExceeded : .unavailable, "\(configuration.name): \(error)")
+        }
+        let detail = String(decoding: response.body.prefix(300), as: UTF8.self)
+        switch response.status {
+        case 200:
+            let answer = try Self.answer(from: response.body, prompt: request.routingText, upstream: configuration.name)
+            return ChatAnswer(
+                body: response.body, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
+                tokensEstimated: answer.tokensEstimated)
+        case 429:
+            throw RPCError(.resourceExhausted, "\(configuration.name) answered HTTP 429: \(detail)")
+        case 400..<500:
+            throw RPCError(.invalidArgument, "\(configuration.name) refused the request (HTTP \(response.status)): \(detail)")
+        default:
+            throw RPCError(.unavailable, "\(configuration.name) answered HTTP \(response.status): \(detail)")
+        }
+    }
+
     /// The answer in a chat-completions response body.
     static func answer(from body: [UInt8], prompt: String, upstream: String) throws -> UpstreamAnswer {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],

@@ -25,4 +25,8 @@ public struct UpstreamAnswer: Sendable, Equatable {
 public protocol Upstream: Sendable {
     var configuration: UpstreamConfiguration { get }
     func complete(_ prompt: String, maxTokens: UInt32, timeout: Duration) async throws -> UpstreamAnswer
+    /// Answers an OpenAI chat request (the front door). Chat endpoints pass it on with only the
+    /// model replaced; the default answers through `complete`. A request the upstream refuses as
+    /// malformed is INVALID_ARGUMENT (not worth another model).
+    func chat(_ request: ChatRequest, timeout: Duration) async throws -> ChatAnswer
 }

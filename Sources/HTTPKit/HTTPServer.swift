@@ -13,6 +13,13 @@ public struct HTTPRequest: Sendable {
     public var headers: HTTPHeaders
     public var body: [UInt8]
 
+    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+        self.body = body
+    }
+
     /// The path without the query string.
     public var path: Substring { uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
 }
@@ -41,25 +48,32 @@ public struct HTTPResponse: Sendable {
 /// would); requests on one connection are answered in order.
 public final class HTTPServer: Service, Sendable {
     public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
+    /// The answer to a request whose body is over the limit (given the limit in bytes).
+    public typealias TooLarge = @Sendable (Int) -> HTTPResponse
 
     private let host: String
     private let port: Int
     private let maxBodyBytes: Int
     private let handler: Handler
+    private let tooLarge: TooLarge
     private let logger: Logger
     private let group: any EventLoopGroup
     private let state = NIOLockedValueBox<(channel: (any Channel)?, address: SocketAddress?, stopped: Bool)>((nil, nil, false))
 
     /// - Parameters:
     ///   - port: 0 picks a free port; read it back from `localAddress`.
-    ///   - maxBodyBytes: larger request bodies are answered 413 and the connection closed.
+    ///   - maxBodyBytes: larger request bodies are answered with `tooLarge` (413 by default) and
+    ///     the connection closed.
     public init(
         host: String = "127.0.0.1", port: Int = 0, maxBodyBytes: Int = 4 << 20, logger: Logger,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, handler: @escaping Handler
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        tooLarge: @escaping TooLarge = { HTTPResponse(status: .payloadTooLarge, text: "request body over \($0) bytes\n") },
+        handler: @escaping Handler
     ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
+        self.tooLarge = tooLarge
         self.handler = handler
         self.logger = logger
         self.group = group
@@ -72,7 +86,7 @@ public final class HTTPServer: Service, Sendable {
     @discardableResult
     public func start() async throws -> SocketAddress {
         if let address = localAddress { return address }
-        let (handler, maxBodyBytes, logger) = (self.handler, self.maxBodyBytes, self.logger)
+        let (handler, maxBodyBytes, logger, tooLarge) = (self.handler, self.maxBodyBytes, self.logger, self.tooLarge)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -80,7 +94,7 @@ public final class HTTPServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        HTTPServerRequestHandler(handler: handler, maxBodyBytes: maxBodyBytes, logger: logger))
+                        HTTPServerRequestHandler(handler: handler, maxBodyBytes: maxBodyBytes, tooLarge: tooLarge, logger: logger))
                 }
             }
             .bind(host: host, port: port).get()
@@ -119,14 +133,16 @@ private final class HTTPServerRequestHandler: ChannelInboundHandler, RemovableCh
 
     private let handler: HTTPServer.Handler
     private let maxBodyBytes: Int
+    private let tooLargeResponse: HTTPServer.TooLarge
     private let logger: Logger
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
 
-    init(handler: @escaping HTTPServer.Handler, maxBodyBytes: Int, logger: Logger) {
+    init(handler: @escaping HTTPServer.Handler, maxBodyBytes: Int, tooLarge: @escaping HTTPServer.TooLarge, logger: Logger) {
         self.handler = handler
         self.maxBodyBytes = maxBodyBytes
+        self.tooLargeResponse = tooLarge
         self.logger = logger
     }
 
@@ -148,8 +164,7 @@ private final class HTTPServerRequestHandler: ChannelInboundHandler, RemovableCh
             guard let head else { return }
             self.head = nil
             if tooLarge {
-                let response = HTTPResponse(status: .payloadTooLarge, text: "request body over \(maxBodyBytes) bytes\n")
-                write(response, keepAlive: false, context: context)
+                write(tooLargeResponse(maxBodyBytes), keepAlive: false, context: context)
                 return
             }
             let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, body: body)

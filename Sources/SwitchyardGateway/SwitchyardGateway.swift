@@ -1,7 +1,10 @@
+import Foundation
 import ArgumentParser
 import Gateway
+import HTTPKit
 import RPC
 import ServiceKit
+import ServiceLifecycle
 import Wire
 
 /// `switchyard-gateway`: the model gateway.
@@ -28,10 +31,28 @@ struct SwitchyardGateway: AsyncParsableCommand {
     @Option(help: "Models tried per \"auto\" request: the router's choice, then its next-ranked models.")
     var maxAttempts = 3
 
+    @Option(help: "Port of the OpenAI-compatible HTTP front door (POST /v1/chat/completions, GET /v1/models); absent: off.")
+    var openaiPort: Int?
+
+    @Option(help: "Address the OpenAI front door listens on.")
+    var openaiHost = "127.0.0.1"
+
+    @Option(help: "Write the OpenAI front door's port to this file once it listens (with --openai-port 0).")
+    var openaiPortFile: String?
+
+    @Option(help: "Largest request body the OpenAI front door accepts (413 beyond).")
+    var openaiMaxBodyBytes = 4 << 20
+
     func validate() throws {
         if routerConnections < 1 { throw ValidationError("--router-connections must be at least 1") }
         if routeTimeout <= .zero { throw ValidationError("--route-timeout must be > 0") }
         if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+        if let openaiPort, !(0...65535).contains(openaiPort) { throw ValidationError("--openai-port must be in 0...65535") }
+        if openaiMaxBodyBytes < 1024 { throw ValidationError("--openai-max-body-bytes must be at least 1024") }
+        let loopback = ["127.0.0.1", "::1", "localhost"].contains(openaiHost) || openaiHost.hasPrefix("127.")
+        if openaiPort != nil, !loopback, !service.allowUnauthenticated {
+            throw ValidationError("the OpenAI front door has no API keys yet: keep --openai-host on loopback, or pass --allow-unauthenticated on a network nobody else can reach")
+        }
     }
 
     func run() async throws {
@@ -51,6 +72,17 @@ struct SwitchyardGateway: AsyncParsableCommand {
             "models": "\(upstreams.map(\.configuration.name).sorted().joined(separator: ", "))",
             "router": "\(router?.description ?? "none")",
         ])
-        try await host.run(handlers: handlers, defaultPort: 7400, status: { $0.gateway = handler.ledger.status })
+        var services: [any Service] = []
+        if let openaiPort {
+            let frontDoor = OpenAIFrontDoor(complete: handler, logger: host.logger)
+            let http = HTTPServer(
+                host: openaiHost, port: openaiPort, maxBodyBytes: openaiMaxBodyBytes, logger: host.logger,
+                tooLarge: OpenAIFrontDoor.tooLarge, handler: frontDoor.handle)
+            let address = try await http.start()
+            host.logger.info("OpenAI-compatible front door", metadata: ["address": "http://\(openaiHost):\(address.port ?? 0)/v1"])
+            if let openaiPortFile { try "\(address.port ?? 0)\n".write(toFile: openaiPortFile, atomically: true, encoding: .utf8) }
+            services.append(http)
+        }
+        try await host.run(handlers: handlers, defaultPort: 7400, status: { $0.gateway = handler.ledger.status }, services: services)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPKit
 import NIOCore
 import RPC
 import Testing
@@ -133,5 +134,80 @@ struct GatewayTests {
             let dataError = await #expect(throws: TestFailure.self) { try await cluster.start("switchyard-gateway", ["--config", badData]) }
             #expect(dataError?.description.contains("upstream y") == true && dataError?.description.contains("missing.jsonl") == true)
         }
+    }
+}
+
+/// The gateway's OpenAI-compatible front door as a process, in front of OpenAI-compatible
+/// upstreams speaking HTTP.
+@Suite(.timeLimit(.minutes(2))) struct OpenAIFrontDoorClusterTests {
+    let strong = "gpt-4-1106-preview", weak = "mistralai/Mixtral-8x7B-Instruct-v0.1"
+
+    /// The front door's base URL, read from the port file the gateway writes.
+    func frontDoor(in cluster: Cluster, name: String) throws -> HTTPEndpoint {
+        let port = try String(contentsOf: cluster.folder.appendingPathComponent(name), encoding: .utf8)
+        return try HTTPEndpoint("http://127.0.0.1:\(port.trimmingCharacters(in: .whitespacesAndNewlines))/v1")
+    }
+
+    @Test func theChosenUpstreamGetsTheRequestWithOnlyTheModelReplacedAndFallbackSkipsABrokenOne() async throws {
+        let broken = FakeOpenAI(.fail(status: 503))
+        let working = FakeOpenAI(.answer("42"))
+        let (brokenURL, workingURL) = (try await broken.start(), try await working.start())
+        try await Cluster.with { cluster in
+            let routerFile = try await RouterFiles.gsm8k(in: cluster)
+            let router = try await cluster.start("switchyard-router", ["--router-file", routerFile])
+            let upstreams: [[String: Any]] = [
+                ["name": strong, "kind": "openai", "base_url": brokenURL, "input_per_million": 10, "output_per_million": 30, "timeout_seconds": 5],
+                ["name": weak, "kind": "openai", "base_url": workingURL, "model": "served-weak", "input_per_million": 1,
+                 "output_per_million": 2, "timeout_seconds": 5],
+            ]
+            let configPath = cluster.folder.appendingPathComponent("gateway.json")
+            try JSONSerialization.data(withJSONObject: ["upstreams": upstreams]).write(to: configPath)
+            _ = try await cluster.start("switchyard-gateway", [
+                "--config", configPath.path, "--router", router.address, "--openai-port", "0",
+                "--openai-port-file", cluster.folder.appendingPathComponent("openai.port").path, "--openai-max-body-bytes", "4096",
+            ])
+            let endpoint = try frontDoor(in: cluster, name: "openai.port")
+            let request: [String: Any] = [
+                "model": "switchyard:alpha=1", "temperature": 0.25, "max_tokens": 64,
+                "messages": [["role": "system", "content": "be brief"], ["role": "user", "content": "What is 6 times 7?"]],
+                "tools": [["type": "function", "function": ["name": "calc", "parameters": ["type": "object"]]]],
+                "response_format": ["type": "text"], "x_vendor_field": ["kept": true],
+            ]
+            let response = try await HTTPClient.post(
+                endpoint, path: "/chat/completions", headers: [("Content-Type", "application/json")],
+                body: Array(JSONSerialization.data(withJSONObject: request)), timeout: .seconds(10))
+            #expect(response.status == 200)
+            let completion = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
+            let message = ((completion["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String
+            #expect(message == "42")
+            #expect(response.headers["x-switchyard-model"] == [weak])
+            #expect(response.headers["x-switchyard-fallbacks"] == ["\(strong) UNAVAILABLE"])
+            // 12 prompt and 34 completion tokens (the fake's usage) at $1/M and $2/M.
+            #expect(response.headers["x-switchyard-cost-usd"] == [String(format: "%.8f", (12 * 1 + 34 * 2) / 1e6)])
+            // The upstream got the request as the application sent it, with only the model replaced.
+            let sent = try #require(working.requests.first?.body)
+            #expect(sent["model"] as? String == "served-weak")
+            var expected = request
+            expected["model"] = "served-weak"
+            func canonical(_ object: [String: Any]) throws -> String {
+                String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            }
+            #expect(try canonical(sent) == canonical(expected))
+
+            // Over the body limit: 413 in OpenAI's shape, and the gateway goes on serving.
+            let big = try await HTTPClient.post(
+                endpoint, path: "/chat/completions", headers: [("Content-Type", "application/json")],
+                body: Array(JSONSerialization.data(withJSONObject: ["model": weak, "messages": [["role": "user", "content": String(repeating: "x", count: 5000)]]])),
+                timeout: .seconds(10))
+            #expect(big.status == 413)
+            #expect(String(decoding: big.body, as: UTF8.self).contains("request_too_large"))
+            let named = try await HTTPClient.post(
+                endpoint, path: "/chat/completions", headers: [("Content-Type", "application/json")],
+                body: Array(#"{"model": "mistralai/Mixtral-8x7B-Instruct-v0.1", "messages": [{"role": "user", "content": "hi"}]}"#.utf8),
+                timeout: .seconds(10))
+            #expect(named.status == 200 && named.headers["x-switchyard-model"] == [weak])
+        }
+        await broken.server.shutdown()
+        await working.server.shutdown()
     }
 }
