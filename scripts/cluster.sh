@@ -12,8 +12,9 @@
 #                          router file was trained with (SWITCHYARD_EMBEDDER, default hash)
 #   --gateway-config F     gateway upstreams (SWITCHYARD_GATEWAY_CONFIG, default deploy/config/gateway-replay.json)
 #   --run-dir D            pid files, logs (SWITCHYARD_RUN_DIR, default run/cluster)
-#   --port-base P          ports: embed P+100, routers P+201.., coordinator P+300, gateway P+400;
-#                          metrics on each port + 1000 (SWITCHYARD_PORT_BASE, default 7000)
+#   --port-base P          ports: embed P+100, routers P+201.., coordinator P+300, gateway P+400
+#                          (its OpenAI-compatible front door P+480); metrics on each port + 1000
+#                          (SWITCHYARD_PORT_BASE, default 7000)
 #   --auth-token-file F    token every service asks callers for (and sends); with
 #   --admin-token-file F   the admin token for Register and Reload (SWITCHYARD_AUTH_TOKEN_FILE,
 #                          SWITCHYARD_ADMIN_TOKEN_FILE; default: none, as on loopback)
@@ -60,6 +61,7 @@ token_flags=() caller_flags=()
 embed_port=$((port_base + 100))
 coordinator_port=$((port_base + 300))
 gateway_port=$((port_base + 400))
+openai_port=$((port_base + 480))
 router_port() { echo $((port_base + 200 + $1)); }
 
 # The services in start order: name port.
@@ -116,10 +118,11 @@ up() {
   done
   for i in $(seq "$routers"); do wait_serving "router-$i" "$(router_port "$i")"; done
   wait_serving coordinator "$coordinator_port"
-  launch gateway "$gateway_port" switchyard-gateway --config "$gateway_config" --router "127.0.0.1:$coordinator_port"
+  launch gateway "$gateway_port" switchyard-gateway --config "$gateway_config" --router "127.0.0.1:$coordinator_port" \
+    --openai-port "$openai_port"
   wait_serving gateway "$gateway_port"
   trap - ERR
-  log "cluster up: gateway 127.0.0.1:$gateway_port, coordinator 127.0.0.1:$coordinator_port ($routers routers), embed 127.0.0.1:$embed_port; logs in $run_dir"
+  log "cluster up: gateway 127.0.0.1:$gateway_port (OpenAI-compatible: http://127.0.0.1:$openai_port/v1), coordinator 127.0.0.1:$coordinator_port ($routers routers), embed 127.0.0.1:$embed_port; logs in $run_dir"
 }
 
 down() {

@@ -1,0 +1,101 @@
+"""The official OpenAI Python SDK, unmodified, against the gateway's OpenAI-compatible front door:
+a router and a gateway with replay upstreams (the recorded GSM8K results) started as processes."""
+import gzip
+import json
+import pathlib
+import subprocess
+import tempfile
+import time
+
+import openai
+import pytest
+
+from conftest import REPO, _binary
+
+STRONG, WEAK = "gpt-4-1106-preview", "mistralai/Mixtral-8x7B-Instruct-v0.1"
+
+
+def _wait_for(path: pathlib.Path, process: subprocess.Popen, what: str) -> int:
+    deadline = time.monotonic() + 60
+    while not (path.exists() and path.read_text().strip()):
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not write {path.name} within 60 s")
+        time.sleep(0.05)
+    return int(path.read_text())
+
+
+@pytest.fixture(scope="module")
+def front_door():
+    """The front door's base URL (…/v1); the router and the gateway are stopped afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        router_file = tmp / "router.bin"
+        subprocess.run([_binary("switchyard"), "train", "--data", REPO / "data/routellm/gsm8k.jsonl.gz", "--out", router_file],
+                       check=True, capture_output=True)
+        router = subprocess.Popen([_binary("switchyard-router"), "--port", "0", "--port-file", tmp / "router.port",
+                                   "--router-file", router_file, "--log-level", "warning"])
+        gateway = None
+        try:
+            router_port = _wait_for(tmp / "router.port", router, "switchyard-router")
+            gateway = subprocess.Popen([
+                _binary("switchyard-gateway"), "--port", "0", "--port-file", tmp / "gateway.port", "--log-level", "warning",
+                "--config", REPO / "deploy/config/gateway-replay.json", "--router", f"127.0.0.1:{router_port}",
+                "--openai-port", "0", "--openai-port-file", tmp / "openai.port"])
+            port = _wait_for(tmp / "openai.port", gateway, "switchyard-gateway")
+            _wait_for(tmp / "gateway.port", gateway, "switchyard-gateway")
+            yield f"http://127.0.0.1:{port}/v1"
+        finally:
+            for process in (gateway, router):
+                if process:
+                    process.terminate()
+                    process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def client(front_door):
+    return openai.OpenAI(base_url=front_door, api_key="unused-by-the-gateway", max_retries=0)
+
+
+def recorded_prompt() -> str:
+    with gzip.open(REPO / "data/routellm/gsm8k.jsonl.gz", "rt") as f:
+        return json.loads(f.readline())["prompt"]
+
+
+def test_routed_chat_completion_through_the_sdk(client):
+    raw = client.chat.completions.with_raw_response.create(
+        model="switchyard:alpha=0", temperature=0.2,
+        messages=[{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": recorded_prompt()}])
+    completion = raw.parse()
+    assert completion.object == "chat.completion"
+    assert completion.choices[0].message.content.startswith("[replay] ")
+    assert completion.usage.prompt_tokens > 0
+    # alpha 0 is the cheapest model; the headers say what happened.
+    assert raw.headers["x-switchyard-model"] == WEAK
+    assert raw.headers["x-switchyard-router-version"]
+    assert float(raw.headers["x-switchyard-cost-usd"]) > 0
+
+
+def test_a_named_model_and_the_model_list(client):
+    completion = client.chat.completions.create(model=STRONG, messages=[{"role": "user", "content": recorded_prompt()}])
+    assert completion.model == STRONG
+    ids = [model.id for model in client.models.list()]
+    assert STRONG in ids and WEAK in ids and "auto" in ids
+
+
+def test_errors_arrive_as_the_sdk_expects_them(client):
+    with pytest.raises(openai.NotFoundError) as unknown:
+        client.chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "hi"}])
+    assert unknown.value.code == "model_not_found"
+    with pytest.raises(openai.BadRequestError) as knob:
+        client.chat.completions.create(model="switchyard:speed=1", messages=[{"role": "user", "content": "hi"}])
+    assert "unknown knob" in knob.value.message
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="auto", stream=True, messages=[{"role": "user", "content": "hi"}])
+    # A prompt no upstream has a record of: every model in the ranking fails, 502.
+    with pytest.raises(openai.APIStatusError) as upstreams:
+        client.chat.completions.create(model="auto", messages=[{"role": "user", "content": "never recorded"}])
+    assert upstreams.value.status_code == 502
+    # And the gateway goes on serving.
+    assert client.chat.completions.create(model=WEAK, messages=[{"role": "user", "content": recorded_prompt()}]).choices
