@@ -127,20 +127,52 @@ CONF
     for grandchild in $(pgrep -P "$child" || true); do litellm_pids+=" $grandchild"; done
   done
 }
-# wrk_cpu NAME "PID..." URL: wrk posting one chat completion over 2 threads x 64 connections for
-# the recorded seconds, its report in NAME.wrk and the CPU ticks of those processes in NAME.ticks.
+# chat_upstream_start: nginx answering every chat completion at once with a fixed one (the
+# upstream of the front-door rows: what "calling the upstream directly" costs); sets $port and
+# $upstream_pids.
+chat_upstream_start() {
+  port=$(free_port)
+  mkdir -p "$run_dir/upstream"
+  cat >"$run_dir/upstream/nginx.conf" <<CONF
+worker_processes 2;
+pid $run_dir/upstream/nginx.pid;
+error_log $run_dir/upstream/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$port;
+    location /v1/chat/completions {
+      default_type application/json;
+      return 200 '{"id":"chatcmpl-1","object":"chat.completion","created":0,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"42"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":1,"total_tokens":13}}';
+    }
+  }
+}
+CONF
+  nginx -p "$run_dir/upstream" -c "$run_dir/upstream/nginx.conf" -g 'daemon off;' &
+  local master=$!
+  pids+=("$master")
+  wait_port "$port"
+  sleep 0.5
+  upstream_pids="$master $(pgrep -P "$master" | tr '\n' ' ')"
+}
+# wrk_cpu NAME "PID..." URL MODEL [CONNECTIONS]: wrk posting one chat completion for MODEL over
+# 2 threads x 64 connections (or CONNECTIONS on one thread) for the recorded seconds, its report
+# in NAME.wrk and the CPU ticks of those processes in NAME.ticks.
 wrk_cpu() {
-  local name=$1 watched=$2 url=$3 before
-  cat >"$run_dir/chat.lua" <<'LUA'
+  local name=$1 watched=$2 url=$3 model=$4 connections=${5:-} before
+  local shape="-t2 -c64"
+  [ -n "$connections" ] && shape="-t1 -c$connections"
+  cat >"$run_dir/$name.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer sk-bench-key"
-wrk.body = '{"model":"gpt-4-1106-preview","messages":[{"role":"user","content":"What is 2+2?"}]}'
+wrk.body = '{"model":"$model","messages":[{"role":"user","content":"What is 2+2?"}]}'
 LUA
-  echo "  $name: wrk $url" >&2
-  wrk -t2 -c64 -d1s -s "$run_dir/chat.lua" "$url" >/dev/null  # warm-up
+  echo "  $name: wrk $url ($model)" >&2
+  wrk $shape -d1s -s "$run_dir/$name.lua" "$url" >/dev/null  # warm-up
   before=$(cpu_ticks $watched)
-  wrk -t2 -c64 -d"${seconds}s" --latency -s "$run_dir/chat.lua" "$url" >"$results/$name.wrk"
+  wrk $shape -d"${seconds}s" --latency -s "$run_dir/$name.lua" "$url" >"$results/$name.wrk"
   echo "$(($(cpu_ticks $watched) - before)) $(getconf CLK_TCK)" >"$results/$name.ticks"
 }
 # load NAME ARGS...: one switchyard-load run, its JSON report saved as NAME.json.
@@ -223,8 +255,19 @@ load open-coordinator "127.0.0.1:$c2" --vectors --rate 20000 --duration "$second
 log "gateway with the replay backend (0 ms latency), and LiteLLM's proxy (mock response) doing the same job"
 load_cpu gateway-named "$gw_pid" "127.0.0.1:$gw" --method complete --model gpt-4-1106-preview $closed
 load gateway-auto "127.0.0.1:$gw" --method complete --model auto $closed
+
+log "the OpenAI front door over HTTP: an upstream answering at once, called directly and through the gateway; LiteLLM's proxy (mock response)"
+chat_upstream_start; upstream=$port
+printf '{"upstreams": [{"name": "bench-model", "kind": "openai", "base_url": "http://127.0.0.1:%s/v1", "input_per_million": 1, "output_per_million": 2}]}\n' "$upstream" >"$run_dir/gateway-http.json"
+start gateway-http switchyard-gateway --config "$run_dir/gateway-http.json" --openai-port 0 --openai-port-file "$run_dir/gateway-http.openai-port"
+gw_http_pid=$pid; front_door=$(cat "$run_dir/gateway-http.openai-port")
+wrk_cpu upstream-direct "$upstream_pids" "http://127.0.0.1:$upstream/v1/chat/completions" bench-model
+wrk_cpu front-door "$gw_http_pid" "http://127.0.0.1:$front_door/v1/chat/completions" bench-model
+# One request at a time: what the gateway adds to a call, without queueing.
+wrk_cpu upstream-direct-sequential "$upstream_pids" "http://127.0.0.1:$upstream/v1/chat/completions" bench-model 1
+wrk_cpu front-door-sequential "$gw_http_pid" "http://127.0.0.1:$front_door/v1/chat/completions" bench-model 1
 litellm_start
-wrk_cpu litellm "$litellm_pids" "http://127.0.0.1:$port/v1/chat/completions"
+wrk_cpu litellm "$litellm_pids" "http://127.0.0.1:$port/v1/chat/completions" gpt-4-1106-preview
 
 log "writing BENCHMARKS.md"
 python3 scripts/lib/bench_report.py "$results" BENCHMARKS.md

@@ -85,7 +85,9 @@ def wrk(name):
     }
 
 
-litellm = wrk("litellm")
+litellm, front_door, upstream_direct = wrk("litellm"), wrk("front-door"), wrk("upstream-direct")
+front_door_sequential, upstream_sequential = wrk("front-door-sequential"), wrk("upstream-direct-sequential")
+added_p50 = front_door_sequential["latencyMicroseconds"]["p50"] - upstream_sequential["latencyMicroseconds"]["p50"]
 
 
 def cpu_per_request(name, report, warmup=1):
@@ -136,14 +138,23 @@ rows += [
     ("Open loop 20,000/s: router direct, p50 / p99 / p99.9", f"{us(open_direct['latencyMicroseconds']['p50'])} / {us(open_direct['latencyMicroseconds']['p99'])} / {us(open_direct['latencyMicroseconds']['p999'])}", "", ""),
     ("Open loop 20,000/s: through the coordinator (2 replicas)", f"{us(open_coordinator['latencyMicroseconds']['p50'])} / {us(open_coordinator['latencyMicroseconds']['p99'])} / {us(open_coordinator['latencyMicroseconds']['p999'])} (+{open_coordinator['latencyMicroseconds']['p50'] - open_direct['latencyMicroseconds']['p50']:.0f} µs at p50)", "", ""),
     ("Gateway, replay backend (0 ms), named model; gateway CPU per request", f"{per_s(named)}, p50 {us(named['latencyMicroseconds']['p50'])}; {cpu_per_request('gateway-named', named):.0f} µs", "", ""),
-    ("LiteLLM proxy (PyPI, 2 workers, mock response), the same job over HTTP (wrk, 2 × 64 connections); LiteLLM CPU per request",
+    ("OpenAI front door (HTTP, wrk 2 × 64 connections), named model → an upstream answering at once (nginx); gateway CPU per request",
+     f"{front_door['throughputPerSecond']:,.0f}/s, p50 {us(front_door['latencyMicroseconds']['p50'])}, p99 {us(front_door['latencyMicroseconds']['p99'])}; "
+     f"{cpu_per_request('front-door', front_door, warmup=0):,.0f} µs", "", ""),
+    ("The same upstream called directly (wrk, same connections)",
+     f"{upstream_direct['throughputPerSecond']:,.0f}/s, p50 {us(upstream_direct['latencyMicroseconds']['p50'])}", "", ""),
+    ("One request at a time (wrk, 1 connection): upstream directly vs through the front door; added at p50",
+     f"p50 {us(upstream_sequential['latencyMicroseconds']['p50'])} vs {us(front_door_sequential['latencyMicroseconds']['p50'])}: **+{us(added_p50)}**",
+     "< 1 ms", status(added_p50 < 1000)),
+    ("LiteLLM proxy (PyPI, 2 workers, mock response), the same request over HTTP (wrk, 2 × 64 connections); LiteLLM CPU per request",
      f"{litellm['throughputPerSecond']:,.0f}/s, p50 {us(litellm['latencyMicroseconds']['p50'])}, p99 {us(litellm['latencyMicroseconds']['p99'])}; "
-     f"{cpu_per_request('litellm', litellm, warmup=0):,.0f} µs; the gateway answers **{named['throughputPerSecond'] / litellm['throughputPerSecond']:,.0f}×** as many", "peer", ""),
+     f"{cpu_per_request('litellm', litellm, warmup=0):,.0f} µs; the front door answers **{front_door['throughputPerSecond'] / litellm['throughputPerSecond']:,.0f}×** as many, "
+     f"the protobuf gateway {named['throughputPerSecond'] / litellm['throughputPerSecond']:,.0f}×", "≥ 50×", status(front_door['throughputPerSecond'] / litellm['throughputPerSecond'] >= 50)),
     ("Gateway, replay backend, \"auto\" (coordinator → router → embed in-process)", f"{per_s(auto)}, p50 {us(auto['latencyMicroseconds']['p50'])}", "", ""),
     ("Codec: RouteRequest (prompt, 154 B) encode + decode through protobuf-c", f"p50 {codec_route:.0f} ns", "", ""),
     (f"Hash embedder, one core, MMLU prompts ({hash_mmlu_bytes:.0f} bytes on average); chat prompts of 2-8 KB", f"{hash_mmlu:.1f} µs per prompt; {hash_long:.0f} µs per KB", "", ""),
 ]
-total_errors = litellm["failed"] + errors(sequential, health, via, echo_sequential, echo_pipelined, via_nginx, via_haproxy, nginx, haproxy, vectors, hashed, service, *coordinators, open_direct, open_coordinator, named, auto)
+total_errors = sum(r["failed"] for r in (litellm, front_door, upstream_direct, front_door_sequential, upstream_sequential)) + errors(sequential, health, via, echo_sequential, echo_pipelined, via_nginx, via_haproxy, nginx, haproxy, vectors, hashed, service, *coordinators, open_direct, open_coordinator, named, auto)
 
 lines = [
     f"Measured {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} at commit `{commit}` on {os.cpu_count()} cores ({cpu}), "
