@@ -39,6 +39,32 @@ public struct ChatRequest: Sendable {
         self.maxTokens = UInt32(clamping: max(0, maxTokens))
     }
 
+    /// The chat request a protobuf `Complete` describes: its `parameters_json` (a JSON object)
+    /// with `model`, `messages` (its messages, or the prompt as one user turn) and `max_tokens`
+    /// set from the request's fields.
+    public init(complete request: CompleteRequest) throws(RPCError) {
+        var object: [String: Any] = [:]
+        if !request.parametersJson.isEmpty {
+            guard let parameters = try? JSONSerialization.jsonObject(with: Data(request.parametersJson.utf8)) as? [String: Any] else {
+                throw RPCError(.invalidArgument, "parameters_json is not a JSON object")
+            }
+            object = parameters
+        }
+        let turns = request.messages.isEmpty ? [ChatMessage(role: "user", content: request.prompt)] : request.messages
+        object["messages"] = turns.map { turn -> [String: Any] in
+            var message: [String: Any] = ["role": turn.role, "content": turn.content]
+            if !turn.name.isEmpty { message["name"] = turn.name }
+            if !turn.toolCallID.isEmpty { message["tool_call_id"] = turn.toolCallID }
+            return message
+        }
+        object["model"] = request.model.isEmpty ? "auto" : request.model
+        if request.maxTokens > 0 { object["max_tokens"] = Int(request.maxTokens) }
+        guard let body = try? JSONSerialization.data(withJSONObject: object) else {
+            throw RPCError(.invalidArgument, "parameters_json cannot be sent on as JSON")
+        }
+        try self.init(body: Array(body))
+    }
+
     /// A message's text: its content string, or its text parts joined by newlines.
     static func text(of message: [String: Any]) -> String? {
         if let content = message["content"] as? String { return content }
@@ -67,6 +93,14 @@ public struct ChatAnswer: Sendable {
     public var inputTokens: UInt32
     public var outputTokens: UInt32
     public var tokensEstimated: Bool
+
+    /// The first choice's message text ("" when the answer has none, e.g. only tool calls).
+    public var text: String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let choices = object["choices"] as? [[String: Any]], let message = choices.first?["message"] as? [String: Any]
+        else { return "" }
+        return message["content"] as? String ?? ""
+    }
 }
 
 extension Upstream {

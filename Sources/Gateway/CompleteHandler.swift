@@ -31,28 +31,34 @@ public struct CompleteHandler: Sendable {
     /// Adds Complete to `handlers`.
     public func register(in handlers: inout RPCHandlers) {
         handlers.register(Methods.complete) { request, context in
-            guard !request.prompt.isEmpty else { throw RPCError(.invalidArgument, "Complete needs a prompt") }
+            guard !request.prompt.isEmpty || !request.messages.isEmpty else {
+                throw RPCError(.invalidArgument, "Complete needs a prompt or messages")
+            }
             let routed = request.model.isEmpty || request.model == "auto"
             if !routed, upstreams[request.model] == nil { throw unknownModel(request.model) }
             for name in request.allowedModels where upstreams[name] == nil { throw unknownModel(name) }
-            if routed { return try await complete(routing: request, context: context) }
-            return try await call([request.model], request, context: context)
+            // A conversation or extra parameters go to upstreams as a chat request.
+            let chat = request.messages.isEmpty && request.parametersJson.isEmpty ? nil : try ChatRequest(complete: request)
+            var models = [request.model]
+            var route: RouteResponse?
+            if routed {
+                let routing = RouteRequest(
+                    prompt: chat?.routingText ?? request.prompt, tradeoff: request.tradeoff, allowedModels: request.allowedModels,
+                    router: request.router, maxLatencyMs: request.maxLatencyMs)
+                route = try await self.route(routing, deadline: context.deadline)
+                models = try candidates(route!)
+            }
+            var response = try await call(models, request, chat: chat, context: context)
+            if let route {
+                response.routerVersion = route.routerVersion
+                ledger.routed(fellBack: response.model != route.model)
+            }
+            return response
         }
     }
 
     private func unknownModel(_ name: String) -> RPCError {
         RPCError(.invalidArgument, "unknown model \"\(name)\"; configured: auto, \(upstreams.keys.sorted().joined(separator: ", "))")
-    }
-
-    /// "auto": the router's ranking, restricted to configured upstreams, tried in order.
-    func complete(routing request: CompleteRequest, context: ServerContext) async throws -> CompleteResponse {
-        let route = try await self.route(
-            RouteRequest(prompt: request.prompt, tradeoff: request.tradeoff, allowedModels: request.allowedModels),
-            deadline: context.deadline)
-        var response = try await call(candidates(route), request, context: context)
-        response.routerVersion = route.routerVersion
-        ledger.routed(fellBack: response.model != route.model)
-        return response
     }
 
     /// The router's answer to `request`, waiting at most the route timeout (and never past `deadline`).
@@ -77,12 +83,19 @@ public struct CompleteHandler: Sendable {
         return Array(candidates.prefix(maxAttempts))
     }
 
-    /// Calls `models` in order until one answers; UNAVAILABLE with every failure when none does.
-    func call(_ models: [String], _ request: CompleteRequest, context: ServerContext) async throws -> CompleteResponse {
+    /// Calls `models` in order until one answers (with `chat` when set: a conversation or extra
+    /// parameters); UNAVAILABLE with every failure when none does.
+    func call(_ models: [String], _ request: CompleteRequest, chat: ChatRequest?, context: ServerContext) async throws -> CompleteResponse {
         let started = ContinuousClock.now
         var attempts: [Attempt] = []
         let answered = try await firstAnswer(models, deadline: context.deadline, logger: context.logger, attempts: &attempts) { upstream, timeout in
-            let answer = try await upstream.complete(request.prompt, maxTokens: request.maxTokens, timeout: timeout)
+            guard let chat else {
+                let answer = try await upstream.complete(request.prompt, maxTokens: request.maxTokens, timeout: timeout)
+                return (answer, answer.inputTokens, answer.outputTokens)
+            }
+            let reply = try await upstream.chat(chat, timeout: timeout)
+            let answer = UpstreamAnswer(
+                text: reply.text, inputTokens: reply.inputTokens, outputTokens: reply.outputTokens, tokensEstimated: reply.tokensEstimated)
             return (answer, answer.inputTokens, answer.outputTokens)
         }
         let answer = answered.value

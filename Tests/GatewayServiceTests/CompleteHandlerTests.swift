@@ -1,3 +1,4 @@
+import Foundation
 import RPC
 import Synchronization
 import Testing
@@ -149,5 +150,80 @@ func fakeRouter(_ ranking: [String], version: String = "v1", asked: RouteRequest
         let error = await #expect(throws: RPCError.self) { try await gateway.call(Methods.complete, CompleteRequest(prompt: "x")) }
         #expect(error?.code == .unavailable)
         #expect(error?.message.contains("coordinator@x") == true)
+    }
+}
+
+/// A chat endpoint that records what it was sent and answers with a fixed completion.
+final class RecordingChatUpstream: Upstream {
+    let configuration: UpstreamConfiguration
+    private let received = Mutex<[[UInt8]]>([])
+
+    init(_ name: String) {
+        configuration = UpstreamConfiguration(
+            name: name, kind: .openai, baseURL: "http://unused", inputPerMillion: 1, outputPerMillion: 2, timeoutSeconds: 5)
+    }
+
+    /// The JSON bodies it was sent.
+    var requests: [[String: Any]] {
+        received.withLock { $0 }.map { (try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any]) ?? [:] }
+    }
+
+    func complete(_ prompt: String, maxTokens: UInt32, timeout: Duration) async throws -> UpstreamAnswer {
+        throw RPCError(.internal, "a chat endpoint is called with chat")
+    }
+
+    func chat(_ request: ChatRequest, timeout: Duration) async throws -> ChatAnswer {
+        received.withLock { $0.append(request.body) }
+        let reply = #"{"choices": [{"index": 0, "message": {"role": "assistant", "content": "four"}}], "usage": {"prompt_tokens": 20, "completion_tokens": 2}}"#
+        return ChatAnswer(body: Array(reply.utf8), inputTokens: 20, outputTokens: 2, tokensEstimated: false)
+    }
+}
+
+/// Complete with a conversation and pass-through parameters: the same features the HTTP front
+/// door has, over the protobuf wire.
+@Suite(.timeLimit(.minutes(1))) struct CompleteConversationTests {
+    let conversation = [
+        ChatMessage(role: "system", content: "Answer with one word."),
+        ChatMessage(role: "user", content: "What is 1+1?"),
+        ChatMessage(role: "assistant", content: "two"),
+        ChatMessage(role: "user", content: "And 2+2?"),
+    ]
+
+    @Test func theRouterSeesTheLastUserTurnAndTheUpstreamEveryTurnAndParameter() async throws {
+        let asked = RouteRequests()
+        let upstream = RecordingChatUpstream("chat")
+        let handler = CompleteHandler(upstreams: [upstream], router: fakeRouter(["chat"], asked: asked))
+        var handlers = RPCHandlers()
+        handler.register(in: &handlers)
+        let gateway = InProcessCaller(handlers, target: "gateway")
+        let request = CompleteRequest(
+            model: "auto", maxTokens: 16, tradeoff: .alpha(0.4), router: "knn", maxLatencyMs: 900, messages: conversation,
+            parametersJson: #"{"temperature": 0.1, "tools": [{"type": "function", "function": {"name": "calc"}}], "model": "ignored"}"#)
+        let response = try await gateway.call(Methods.complete, request)
+        #expect(response.text == "four" && response.model == "chat")
+        #expect(response.inputTokens == 20 && response.outputTokens == 2 && !response.tokensEstimated)
+        #expect(asked.all == [RouteRequest(prompt: "And 2+2?", tradeoff: .alpha(0.4), router: "knn", maxLatencyMs: 900)])
+        let sent = try #require(upstream.requests.first)
+        let turns = try #require(sent["messages"] as? [[String: Any]])
+        #expect(turns.compactMap { $0["content"] as? String } == conversation.map(\.content))
+        #expect(turns.compactMap { $0["role"] as? String } == conversation.map(\.role))
+        #expect(sent["temperature"] as? Double == 0.1 && sent["max_tokens"] as? Int == 16)
+        #expect((sent["tools"] as? [[String: Any]])?.count == 1)
+        #expect(sent["model"] as? String == "auto")
+    }
+
+    @Test func aConversationWithoutAUserTurnOrParametersThatAreNotAnObjectAreRefused() async throws {
+        let handler = CompleteHandler(upstreams: [RecordingChatUpstream("chat")], router: fakeRouter(["chat"]))
+        var handlers = RPCHandlers()
+        handler.register(in: &handlers)
+        let gateway = InProcessCaller(handlers, target: "gateway")
+        for request in [
+            CompleteRequest(model: "chat"),
+            CompleteRequest(model: "chat", messages: [ChatMessage(role: "system", content: "s")]),
+            CompleteRequest(prompt: "hi", model: "chat", parametersJson: "[1, 2]"),
+        ] {
+            let error = await #expect(throws: RPCError.self) { try await gateway.call(Methods.complete, request) }
+            #expect(error?.code == .invalidArgument)
+        }
     }
 }

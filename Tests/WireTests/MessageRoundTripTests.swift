@@ -66,6 +66,10 @@ let populatedMessages: [any ProtoMessage & Equatable] = [
     RegisterRequest(address: "127.0.0.1:7201", replicaID: "r1"),
     RegisterResponse(replicas: 3),
     CompleteRequest(prompt: "Write ✍️", model: "auto", maxTokens: 256, tradeoff: .maxCostUSD(0.5), allowedModels: ["x"]),
+    CompleteRequest(
+        model: "auto", router: "knn", maxLatencyMs: 900,
+        messages: [ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "tool", content: "42", name: "calc", toolCallID: "call_1")],
+        parametersJson: #"{"temperature": 0.2}"#),
     CompleteResponse(
         text: "Réponse", model: "mixtral", inputTokens: 12, outputTokens: 34, tokensEstimated: true, costUSD: 0.0001,
         latencyMs: 12.5, attempts: [Attempt(model: "gpt-4", status: .unavailable, errorMessage: "HTTP 500", latencyMs: 3)],
@@ -122,7 +126,7 @@ func roundTrips<M: ProtoMessage & Equatable>(_ message: M) throws -> Bool {
             "switchyard.v1.ModelUsage", "switchyard.v1.GatewayStatus", "switchyard.v1.EmbedderStatus", "switchyard.v1.Vector",
             "switchyard.v1.ModelScore", "switchyard.v1.ClusterHit", "switchyard.v1.Attempt", "switchyard.v1.EmbedderSettings",
             "switchyard.v1.RoutedModel", "switchyard.v1.ModelPriceEntry", "switchyard.v1.TrainedRouter", "switchyard.v1.Tensor",
-            "switchyard.v1.NamedNumber", "switchyard.v1.NamedText", "switchyard.v1.CrossValidationRow",
+            "switchyard.v1.NamedNumber", "switchyard.v1.NamedText", "switchyard.v1.CrossValidationRow", "switchyard.v1.ChatMessage",
         ]
         #expect(covered.union(nested) == Set(protoMessageTypes.keys))
     }

@@ -3,6 +3,7 @@
 /// Every message of proto/, by full name (for tools that decode any message, and tests).
 public let protoMessageTypes: [String: any ProtoMessage.Type] = [
     "switchyard.v1.Attempt": Attempt.self,
+    "switchyard.v1.ChatMessage": ChatMessage.self,
     "switchyard.v1.ClusterHit": ClusterHit.self,
     "switchyard.v1.CompleteRequest": CompleteRequest.self,
     "switchyard.v1.CompleteResponse": CompleteResponse.self,

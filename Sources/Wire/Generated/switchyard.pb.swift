@@ -1287,6 +1287,12 @@ public struct CompleteRequest: ProtoMessage, Equatable {
     public var router: String
     /// With model "auto": only models whose configured latency is at most this many milliseconds.
     public var maxLatencyMs: Double
+    /// The conversation, oldest first: with it, `prompt` may be empty, the router routes on the last
+    /// user turn, and OpenAI-compatible upstreams get every turn.
+    public var messages: [ChatMessage]
+    /// More chat-completions parameters as a JSON object (temperature, tools, response_format, ...),
+    /// passed to OpenAI-compatible upstreams untouched; "model" and "messages" in it are replaced.
+    public var parametersJson: String
 
     public init(
         prompt: String = "",
@@ -1295,7 +1301,9 @@ public struct CompleteRequest: ProtoMessage, Equatable {
         tradeoff: Tradeoff? = nil,
         allowedModels: [String] = [],
         router: String = "",
-        maxLatencyMs: Double = 0
+        maxLatencyMs: Double = 0,
+        messages: [ChatMessage] = [],
+        parametersJson: String = ""
     ) {
         self.prompt = prompt
         self.model = model
@@ -1304,6 +1312,8 @@ public struct CompleteRequest: ProtoMessage, Equatable {
         self.allowedModels = allowedModels
         self.router = router
         self.maxLatencyMs = maxLatencyMs
+        self.messages = messages
+        self.parametersJson = parametersJson
     }
 
     public static let protoName = "switchyard.v1.CompleteRequest"
@@ -1338,6 +1348,8 @@ extension CompleteRequest: CBridged {
         allowedModels = ProtoC.strings(m.pointee.allowed_models, m.pointee.n_allowed_models)
         router = ProtoC.string(m.pointee.router)
         maxLatencyMs = m.pointee.max_latency_ms
+        messages = ProtoC.array(m.pointee.messages, m.pointee.n_messages).map { ChatMessage(unpacked: $0!) }
+        parametersJson = ProtoC.string(m.pointee.parameters_json)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -1365,6 +1377,58 @@ extension CompleteRequest: CBridged {
         if !allowedModels.isEmpty { (m.pointee.n_allowed_models, m.pointee.allowed_models) = arena.array(allowedModels.map { arena.string($0) }) }
         if !router.isEmpty { m.pointee.router = arena.string(router) }
         m.pointee.max_latency_ms = maxLatencyMs
+        if !messages.isEmpty { (m.pointee.n_messages, m.pointee.messages) = arena.array(messages.map { Optional($0.packed(in: arena)) }) }
+        if !parametersJson.isEmpty { m.pointee.parameters_json = arena.string(parametersJson) }
+    }
+}
+
+/// One turn of a conversation, as in OpenAI's chat completions.
+///
+/// proto: `switchyard.v1.ChatMessage`
+public struct ChatMessage: ProtoMessage, Equatable {
+    /// "system", "user", "assistant" or "tool".
+    public var role: String
+    public var content: String
+    /// Optional: the participant's name, or the tool call this message answers.
+    public var name: String
+    public var toolCallID: String
+
+    public init(role: String = "", content: String = "", name: String = "", toolCallID: String = "") {
+        self.role = role
+        self.content = content
+        self.name = name
+        self.toolCallID = toolCallID
+    }
+
+    public static let protoName = "switchyard.v1.ChatMessage"
+}
+
+extension ChatMessage: CBridged {
+    typealias CMessage = Switchyard__V1__ChatMessage
+
+    public static func unpacked(from bytes: UnsafeRawBufferPointer) -> ChatMessage? { ProtoC.unpack(bytes) }
+    public func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(packed(in: arena)) }
+
+    static func initialize(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__chat_message__init(m) }
+
+    static func unpack(_ length: Int, _ bytes: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        switchyard__v1__chat_message__unpack(nil, length, bytes)
+    }
+
+    static func free(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__chat_message__free_unpacked(m, nil) }
+
+    init(unpacked m: UnsafePointer<CMessage>) {
+        role = ProtoC.string(m.pointee.role)
+        content = ProtoC.string(m.pointee.content)
+        name = ProtoC.string(m.pointee.name)
+        toolCallID = ProtoC.string(m.pointee.tool_call_id)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
+        if !role.isEmpty { m.pointee.role = arena.string(role) }
+        if !content.isEmpty { m.pointee.content = arena.string(content) }
+        if !name.isEmpty { m.pointee.name = arena.string(name) }
+        if !toolCallID.isEmpty { m.pointee.tool_call_id = arena.string(toolCallID) }
     }
 }
 

@@ -1042,6 +1042,51 @@ void   switchyard__v1__complete_request__free_unpacked
   assert(message->base.descriptor == &switchyard__v1__complete_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   switchyard__v1__chat_message__init
+                     (Switchyard__V1__ChatMessage         *message)
+{
+  static const Switchyard__V1__ChatMessage init_value = SWITCHYARD__V1__CHAT_MESSAGE__INIT;
+  *message = init_value;
+}
+size_t switchyard__v1__chat_message__get_packed_size
+                     (const Switchyard__V1__ChatMessage *message)
+{
+  assert(message->base.descriptor == &switchyard__v1__chat_message__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchyard__v1__chat_message__pack
+                     (const Switchyard__V1__ChatMessage *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchyard__v1__chat_message__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchyard__v1__chat_message__pack_to_buffer
+                     (const Switchyard__V1__ChatMessage *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchyard__v1__chat_message__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchyard__V1__ChatMessage *
+       switchyard__v1__chat_message__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchyard__V1__ChatMessage *)
+     protobuf_c_message_unpack (&switchyard__v1__chat_message__descriptor,
+                                allocator, len, data);
+}
+void   switchyard__v1__chat_message__free_unpacked
+                     (Switchyard__V1__ChatMessage *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchyard__v1__chat_message__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   switchyard__v1__attempt__init
                      (Switchyard__V1__Attempt         *message)
 {
@@ -2904,7 +2949,7 @@ const ProtobufCMessageDescriptor switchyard__v1__register_response__descriptor =
   (ProtobufCMessageInit) switchyard__v1__register_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__complete_request__field_descriptors[11] =
+static const ProtobufCFieldDescriptor switchyard__v1__complete_request__field_descriptors[13] =
 {
   {
     "prompt",
@@ -3038,6 +3083,30 @@ static const ProtobufCFieldDescriptor switchyard__v1__complete_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "messages",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchyard__V1__CompleteRequest, n_messages),
+    offsetof(Switchyard__V1__CompleteRequest, messages),
+    &switchyard__v1__chat_message__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "parameters_json",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__CompleteRequest, parameters_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__complete_request__field_indices_by_name[] = {
   5,   /* field[5] = allowed_models */
@@ -3046,7 +3115,9 @@ static const unsigned switchyard__v1__complete_request__field_indices_by_name[] 
   4,   /* field[4] = max_cost_usd */
   10,   /* field[10] = max_latency_ms */
   2,   /* field[2] = max_tokens */
+  11,   /* field[11] = messages */
   1,   /* field[1] = model */
+  12,   /* field[12] = parameters_json */
   0,   /* field[0] = prompt */
   9,   /* field[9] = router */
   8,   /* field[8] = strong_share */
@@ -3055,7 +3126,7 @@ static const unsigned switchyard__v1__complete_request__field_indices_by_name[] 
 static const ProtobufCIntRange switchyard__v1__complete_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__complete_request__descriptor =
 {
@@ -3065,11 +3136,88 @@ const ProtobufCMessageDescriptor switchyard__v1__complete_request__descriptor =
   "Switchyard__V1__CompleteRequest",
   "switchyard.v1",
   sizeof(Switchyard__V1__CompleteRequest),
-  11,
+  13,
   switchyard__v1__complete_request__field_descriptors,
   switchyard__v1__complete_request__field_indices_by_name,
   1,  switchyard__v1__complete_request__number_ranges,
   (ProtobufCMessageInit) switchyard__v1__complete_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchyard__v1__chat_message__field_descriptors[4] =
+{
+  {
+    "role",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ChatMessage, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "content",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ChatMessage, content),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ChatMessage, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tool_call_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ChatMessage, tool_call_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchyard__v1__chat_message__field_indices_by_name[] = {
+  1,   /* field[1] = content */
+  2,   /* field[2] = name */
+  0,   /* field[0] = role */
+  3,   /* field[3] = tool_call_id */
+};
+static const ProtobufCIntRange switchyard__v1__chat_message__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor switchyard__v1__chat_message__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchyard.v1.ChatMessage",
+  "ChatMessage",
+  "Switchyard__V1__ChatMessage",
+  "switchyard.v1",
+  sizeof(Switchyard__V1__ChatMessage),
+  4,
+  switchyard__v1__chat_message__field_descriptors,
+  switchyard__v1__chat_message__field_indices_by_name,
+  1,  switchyard__v1__chat_message__number_ranges,
+  (ProtobufCMessageInit) switchyard__v1__chat_message__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor switchyard__v1__attempt__field_descriptors[4] =

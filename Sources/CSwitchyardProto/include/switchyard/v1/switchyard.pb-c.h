@@ -38,6 +38,7 @@ typedef struct Switchyard__V1__RouteResponse Switchyard__V1__RouteResponse;
 typedef struct Switchyard__V1__RegisterRequest Switchyard__V1__RegisterRequest;
 typedef struct Switchyard__V1__RegisterResponse Switchyard__V1__RegisterResponse;
 typedef struct Switchyard__V1__CompleteRequest Switchyard__V1__CompleteRequest;
+typedef struct Switchyard__V1__ChatMessage Switchyard__V1__ChatMessage;
 typedef struct Switchyard__V1__Attempt Switchyard__V1__Attempt;
 typedef struct Switchyard__V1__CompleteResponse Switchyard__V1__CompleteResponse;
 
@@ -605,6 +606,17 @@ struct  Switchyard__V1__CompleteRequest
    * With model "auto": only models whose configured latency is at most this many milliseconds.
    */
   double max_latency_ms;
+  /*
+   * The conversation, oldest first: with it, `prompt` may be empty, the router routes on the last
+   * user turn, and OpenAI-compatible upstreams get every turn.
+   */
+  size_t n_messages;
+  Switchyard__V1__ChatMessage **messages;
+  /*
+   * More chat-completions parameters as a JSON object (temperature, tools, response_format, ...),
+   * passed to OpenAI-compatible upstreams untouched; "model" and "messages" in it are replaced.
+   */
+  char *parameters_json;
   Switchyard__V1__CompleteRequest__TradeoffCase tradeoff_case;
   union {
     double alpha;
@@ -616,7 +628,29 @@ struct  Switchyard__V1__CompleteRequest
 };
 #define SWITCHYARD__V1__COMPLETE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__complete_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, SWITCHYARD__V1__COMPLETE_REQUEST__TRADEOFF__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, 0,NULL, (char *)protobuf_c_empty_string, SWITCHYARD__V1__COMPLETE_REQUEST__TRADEOFF__NOT_SET, {0} }
+
+
+/*
+ * One turn of a conversation, as in OpenAI's chat completions.
+ */
+struct  Switchyard__V1__ChatMessage
+{
+  ProtobufCMessage base;
+  /*
+   * "system", "user", "assistant" or "tool".
+   */
+  char *role;
+  char *content;
+  /*
+   * Optional: the participant's name, or the tool call this message answers.
+   */
+  char *name;
+  char *tool_call_id;
+};
+#define SWITCHYARD__V1__CHAT_MESSAGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__chat_message__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -1113,6 +1147,25 @@ Switchyard__V1__CompleteRequest *
 void   switchyard__v1__complete_request__free_unpacked
                      (Switchyard__V1__CompleteRequest *message,
                       ProtobufCAllocator *allocator);
+/* Switchyard__V1__ChatMessage methods */
+void   switchyard__v1__chat_message__init
+                     (Switchyard__V1__ChatMessage         *message);
+size_t switchyard__v1__chat_message__get_packed_size
+                     (const Switchyard__V1__ChatMessage   *message);
+size_t switchyard__v1__chat_message__pack
+                     (const Switchyard__V1__ChatMessage   *message,
+                      uint8_t             *out);
+size_t switchyard__v1__chat_message__pack_to_buffer
+                     (const Switchyard__V1__ChatMessage   *message,
+                      ProtobufCBuffer     *buffer);
+Switchyard__V1__ChatMessage *
+       switchyard__v1__chat_message__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchyard__v1__chat_message__free_unpacked
+                     (Switchyard__V1__ChatMessage *message,
+                      ProtobufCAllocator *allocator);
 /* Switchyard__V1__Attempt methods */
 void   switchyard__v1__attempt__init
                      (Switchyard__V1__Attempt         *message);
@@ -1222,6 +1275,9 @@ typedef void (*Switchyard__V1__RegisterResponse_Closure)
 typedef void (*Switchyard__V1__CompleteRequest_Closure)
                  (const Switchyard__V1__CompleteRequest *message,
                   void *closure_data);
+typedef void (*Switchyard__V1__ChatMessage_Closure)
+                 (const Switchyard__V1__ChatMessage *message,
+                  void *closure_data);
 typedef void (*Switchyard__V1__Attempt_Closure)
                  (const Switchyard__V1__Attempt *message,
                   void *closure_data);
@@ -1259,6 +1315,7 @@ extern const ProtobufCMessageDescriptor switchyard__v1__route_response__descript
 extern const ProtobufCMessageDescriptor switchyard__v1__register_request__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__register_response__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__complete_request__descriptor;
+extern const ProtobufCMessageDescriptor switchyard__v1__chat_message__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__attempt__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__complete_response__descriptor;
 
