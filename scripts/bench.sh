@@ -80,12 +80,17 @@ error_log $run_dir/nginx/error.log warn;
 events { worker_connections 1024; }
 stream { upstream routers { $upstreams } server { listen 127.0.0.1:$port; proxy_pass routers; } }
 CONF
-  nginx -p "$run_dir/nginx" -c "$run_dir/nginx/nginx.conf" -g 'daemon off;' &
+  nginx_run "$run_dir/nginx"; nginx_pids=$started_pids
+}
+# nginx_run DIR: nginx in the foreground with DIR/nginx.conf, once it accepts on $port; sets
+# $started_pids to the master and its workers.
+nginx_run() {
+  nginx -p "$1" -c "$1/nginx.conf" -g 'daemon off;' &
   local master=$!
   pids+=("$master")
   wait_port "$port"
   sleep 0.5  # the workers
-  nginx_pids="$master $(pgrep -P "$master" | tr '\n' ' ')"
+  started_pids="$master $(pgrep -P "$master" | tr '\n' ' ')"
 }
 # haproxy_start ROUTER_PORT...: HAProxy in mode tcp, round robin over the routers, 2 threads;
 # sets $port and $haproxy_pids.
@@ -149,12 +154,7 @@ http {
   }
 }
 CONF
-  nginx -p "$run_dir/upstream" -c "$run_dir/upstream/nginx.conf" -g 'daemon off;' &
-  local master=$!
-  pids+=("$master")
-  wait_port "$port"
-  sleep 0.5
-  upstream_pids="$master $(pgrep -P "$master" | tr '\n' ' ')"
+  nginx_run "$run_dir/upstream"; upstream_pids=$started_pids
 }
 # wrk_cpu NAME "PID..." URL MODEL [CONNECTIONS]: wrk posting one chat completion for MODEL over
 # 2 threads x 64 connections (or CONNECTIONS on one thread) for the recorded seconds, its report

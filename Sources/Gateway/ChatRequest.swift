@@ -90,17 +90,11 @@ public struct ChatRequest: Sendable {
 /// token counts the cost is booked from.
 public struct ChatAnswer: Sendable {
     public var body: [UInt8]
+    /// The first choice's message text, read once from `body` by the upstream.
+    public var text: String
     public var inputTokens: UInt32
     public var outputTokens: UInt32
     public var tokensEstimated: Bool
-
-    /// The first choice's message text ("" when the answer has none, e.g. only tool calls).
-    public var text: String {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-              let choices = object["choices"] as? [[String: Any]], let message = choices.first?["message"] as? [String: Any]
-        else { return "" }
-        return message["content"] as? String ?? ""
-    }
 }
 
 extension Upstream {
@@ -119,6 +113,7 @@ extension Upstream {
         ]
         let body = (try? JSONSerialization.data(withJSONObject: completion)).map(Array.init) ?? []
         return ChatAnswer(
-            body: body, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens, tokensEstimated: answer.tokensEstimated)
+            body: body, text: answer.text, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
+            tokensEstimated: answer.tokensEstimated)
     }
 }

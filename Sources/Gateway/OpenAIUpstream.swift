@@ -63,7 +63,7 @@ public struct OpenAIUpstream: Upstream {
         case 200:
             let answer = try Self.answer(from: response.body, prompt: request.routingText, upstream: configuration.name)
             return ChatAnswer(
-                body: response.body, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
+                body: response.body, text: answer.text, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
                 tokensEstimated: answer.tokensEstimated)
         case 429:
             throw RPCError(.resourceExhausted, "\(configuration.name) answered HTTP 429: \(detail)")

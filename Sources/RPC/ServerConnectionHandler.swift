@@ -182,8 +182,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
 
     private func dispatch(_ request: Envelope) {
         let refusal = authentication.check(method: request.method, token: request.authToken)
-        guard let (handler, number, requestContext, loop) = admit(
-            id: request.id, method: request.method, timeoutMs: request.timeoutMs, refusal: refusal)
+        let handler = handlers.handler(for: request.method)
+        guard let (number, requestContext, loop) = admit(
+            id: request.id, method: request.method, timeoutMs: request.timeoutMs, known: handler != nil, refusal: refusal),
+            let handler
         else { return }
         switch handler.body {
         case .decoded(let invoke):
@@ -206,17 +208,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         relayed request: EncodedEnvelope, to forward: @Sendable (EncodedEnvelope, ForwardingContext, @escaping Respond) -> Void
     ) {
         let refusal = request.withAuthToken { authentication.check(method: request.method, token: $0) }
-        guard let (_, number, requestContext, loop) = admit(
-            id: request.id, method: request.method, timeoutMs: request.timeoutMs, refusal: refusal)
+        guard let (number, requestContext, loop) = admit(
+            id: request.id, method: request.method, timeoutMs: request.timeoutMs, known: true, refusal: refusal)
         else { return }
         forward(request, ForwardingContext(request: requestContext, eventLoop: loop), finisher(number, on: loop) { $0.finishRelayed($1, $2) })
     }
 
-    /// Checks that a request may run (its token, the server not shutting down, a known method)
-    /// and starts tracking it; nil when it was answered with an error instead.
+    /// Checks that a request may run (its token, the server not shutting down, a method this
+    /// server knows, looked up once by the caller) and starts tracking it; nil when it was
+    /// answered with an error instead.
     private func admit(
-        id: UInt64, method: String, timeoutMs: UInt32, refusal: RPCError?
-    ) -> (MethodHandler, UInt64, ServerContext, any EventLoop)? {
+        id: UInt64, method: String, timeoutMs: UInt32, known: Bool, refusal: RPCError?
+    ) -> (UInt64, ServerContext, any EventLoop)? {
         guard let context else { return nil }
         let started = NIODeadline.now()
         if let refusal {
@@ -227,7 +230,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
             respond(.failure(id: id, RPCError(.unavailable, "server is shutting down; retry on another replica")), method: method, started: started)
             return nil
         }
-        guard let handler = handlers.handler(for: method) else {
+        guard known else {
             respond(.failure(id: id, RPCError(.unimplemented, "unknown method \"\(method)\"")), method: method, started: started)
             return nil
         }
@@ -239,7 +242,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         track(
             Running(id: id, method: method, started: started, task: nil, deadline: timeout.map { started + TimeAmount($0) }),
             number: lastNumber, on: context.eventLoop)
-        return (handler, lastNumber, requestContext, context.eventLoop)
+        return (lastNumber, requestContext, context.eventLoop)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -108,8 +108,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             guard let path else { continue }
             do { _ = try Authentication.token(fromFile: path) } catch { throw ValidationError("\(flag): \(error)") }
         }
-        let loopback = ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.")
-        if !loopback, authTokenFile == nil, !allowUnauthenticated {
+        if !Self.isLoopback(host), authTokenFile == nil, !allowUnauthenticated {
             throw ValidationError(
                 "listening on \(host) without --auth-token-file would let anyone who reaches it call it; "
                     + "give a token file, or --allow-unauthenticated on a network nobody else can reach")
@@ -142,5 +141,12 @@ extension ServiceAddress: ExpressibleByArgument {
     public init?(argument: String) {
         guard let address = try? ServiceAddress(parsing: argument) else { return nil }
         self = address
+    }
+}
+
+extension ServiceOptions {
+    /// Whether `host` is a loopback address (nobody beyond this machine can reach it).
+    public static func isLoopback(_ host: String) -> Bool {
+        ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.")
     }
 }

@@ -49,8 +49,7 @@ struct SwitchyardGateway: AsyncParsableCommand {
         if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
         if let openaiPort, !(0...65535).contains(openaiPort) { throw ValidationError("--openai-port must be in 0...65535") }
         if openaiMaxBodyBytes < 1024 { throw ValidationError("--openai-max-body-bytes must be at least 1024") }
-        let loopback = ["127.0.0.1", "::1", "localhost"].contains(openaiHost) || openaiHost.hasPrefix("127.")
-        if openaiPort != nil, !loopback, !service.allowUnauthenticated {
+        if openaiPort != nil, !ServiceOptions.isLoopback(openaiHost), !service.allowUnauthenticated {
             throw ValidationError("the OpenAI front door has no API keys yet: keep --openai-host on loopback, or pass --allow-unauthenticated on a network nobody else can reach")
         }
     }

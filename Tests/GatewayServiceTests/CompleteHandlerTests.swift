@@ -175,7 +175,7 @@ final class RecordingChatUpstream: Upstream {
     func chat(_ request: ChatRequest, timeout: Duration) async throws -> ChatAnswer {
         received.withLock { $0.append(request.body) }
         let reply = #"{"choices": [{"index": 0, "message": {"role": "assistant", "content": "four"}}], "usage": {"prompt_tokens": 20, "completion_tokens": 2}}"#
-        return ChatAnswer(body: Array(reply.utf8), inputTokens: 20, outputTokens: 2, tokensEstimated: false)
+        return ChatAnswer(body: Array(reply.utf8), text: "four", inputTokens: 20, outputTokens: 2, tokensEstimated: false)
     }
 }
 
