@@ -34,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // C libraries and the protobuf-c code generated from proto/ (scripts/gen-proto.sh).
@@ -57,11 +60,20 @@ let package = Package(
             dependencies: ["Wire", logging, .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio,
             swiftSettings: hotPath),
-        // A small HTTP/1.1 server and client: metrics endpoints, OpenAI-compatible upstreams.
+        // A small HTTP/1.1 server: metrics endpoints, the gateway's OpenAI front door, test upstreams.
         .target(
             name: "HTTPKit",
             dependencies: [logging, .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "NIOExtras", package: "swift-nio-extras"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
+        // HTTP calls to other servers (model upstreams, remote embedders) through async-http-client:
+        // http and https (system trust store, or a CA file per endpoint), pooled connections,
+        // deadlines, streamed answers.
+        .target(
+            name: "UpstreamHTTP",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
         // What every service executable shares: flags, logging, Health/Status, metrics, lifecycle.
         .target(
             name: "ServiceKit",
@@ -85,7 +97,7 @@ let package = Package(
         .target(name: "RouterFile", dependencies: ["RouterCore", "Wire", "Zlib"]),
 
         // The embedding service's logic: the Embed handler and its LRU cache.
-        .target(name: "EmbeddingService", dependencies: ["RouterCore", "MiniLM", "RPC", "Wire", "HTTPKit"] + nio),
+        .target(name: "EmbeddingService", dependencies: ["RouterCore", "MiniLM", "RPC", "Wire", "UpstreamHTTP"] + nio),
 
         // The router service's logic: Route/Reload over a swappable router model, prompt embedding,
         // registration with a coordinator.
@@ -106,7 +118,7 @@ let package = Package(
         // Complete with routing, fallback and cost accounting.
         .target(
             name: "Gateway",
-            dependencies: ["RPC", "Wire", "HTTPKit", "Datasets", logging, .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
+            dependencies: ["RPC", "Wire", "HTTPKit", "UpstreamHTTP", "Datasets", logging, .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
 
         // The load generator: closed and open loop over NIO, HdrHistogram latencies, reports.
         .target(
@@ -132,7 +144,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
         .executableTarget(
             name: "SwitchyardEmbed",
-            dependencies: ["ServiceKit", "RPC", "Wire", "EmbeddingService", "MiniLM", "RouterCore", "HTTPKit",
+            dependencies: ["ServiceKit", "RPC", "Wire", "EmbeddingService", "MiniLM", "RouterCore", "UpstreamHTTP",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "SwitchyardCLI",
@@ -148,21 +160,21 @@ let package = Package(
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "Datasets"]),
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
         .testTarget(name: "MiniLMTests", dependencies: ["MiniLM"], exclude: ["Fixtures"]),
-        .testTarget(name: "EmbeddingServiceTests", dependencies: ["EmbeddingService", "MiniLM", "RouterCore", "RPC", "Wire", "HTTPKit", logging]),
+        .testTarget(name: "EmbeddingServiceTests", dependencies: ["EmbeddingService", "MiniLM", "RouterCore", "RPC", "Wire", "HTTPKit", "UpstreamHTTP", logging]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "RouterCore", "RouterFile"]),
         // End to end: the executables as processes (they must be built: `swift build`).
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["RPC", "Wire", "HTTPKit", "Zlib", logging] + nio),
+            dependencies: ["RPC", "Wire", "HTTPKit", "UpstreamHTTP", "Zlib", logging] + nio),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "RPC", "Wire", logging]),
         .testTarget(
             name: "RouterServiceTests",
             dependencies: ["RouterService", "EmbeddingService", "RouterCore", "RouterFile", "RPC", "Wire", logging]),
-        .testTarget(name: "GatewayServiceTests", dependencies: ["Gateway", "RPC", "Wire", "HTTPKit", logging, .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .testTarget(name: "GatewayServiceTests", dependencies: ["Gateway", "RPC", "Wire", "HTTPKit", "UpstreamHTTP", logging, .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(
             name: "ServiceKitTests",
             dependencies: ["ServiceKit", "RPC", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", logging]),
+        .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "UpstreamHTTP", logging]),
         .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "RPC", "Wire", logging]),
         .testTarget(
             name: "RPCTests",

@@ -1,7 +1,7 @@
 import Foundation
-import HTTPKit
 import RPC
 import RouterCore
+import UpstreamHTTP
 import Wire
 
 /// Embeds through any OpenAI-compatible `POST {base}/embeddings` endpoint (OpenAI, vLLM, Ollama,
@@ -10,7 +10,7 @@ import Wire
 /// Upstream failures become UNAVAILABLE (the endpoint is down or answered an error) or
 /// DEADLINE_EXCEEDED; an answer of the wrong shape or dimension is INTERNAL, naming what was wrong.
 public struct RemoteEmbedder: TextEmbedder {
-    public let endpoint: HTTPEndpoint
+    let caller: HTTPCaller
     /// The `model` field sent upstream.
     public let model: String
     public let dimension: Int
@@ -18,13 +18,18 @@ public struct RemoteEmbedder: TextEmbedder {
     let apiKey: String?
     let timeout: Duration
 
-    public init(endpoint: HTTPEndpoint, model: String, dimension: Int, apiKey: String?, timeout: Duration = .seconds(10)) {
-        self.endpoint = endpoint
+    /// - Parameter caFile: PEM CA certificates for a private https endpoint; nil trusts the system's store.
+    public init(
+        endpoint: HTTPEndpoint, model: String, dimension: Int, apiKey: String?, timeout: Duration = .seconds(10), caFile: String? = nil
+    ) throws {
+        caller = try HTTPCaller(endpoint, caFile: caFile)
         self.model = model
         self.dimension = dimension
         self.apiKey = apiKey
         self.timeout = timeout
     }
+
+    public var endpoint: HTTPEndpoint { caller.endpoint }
 
     public var name: String { "remote:\(model)" }
 
@@ -34,8 +39,7 @@ public struct RemoteEmbedder: TextEmbedder {
         let wait = deadline.map { min(timeout, ContinuousClock.now.duration(to: $0)) } ?? timeout
         guard wait > .zero else { throw RPCError(.deadlineExceeded, "remote embedder \(endpoint): the deadline passed before the call") }
         do {
-            body = try await HTTPClient.postJSON(
-                endpoint, path: "/embeddings", json: ["model": model, "input": texts], apiKey: apiKey, timeout: wait)
+            body = try await caller.postJSON("/embeddings", json: ["model": model, "input": texts], apiKey: apiKey, timeout: wait)
         } catch {
             let code: StatusCode = error.isTimeout ? .deadlineExceeded : error.isRateLimited ? .resourceExhausted : .unavailable
             throw RPCError(code, "remote embedder \(endpoint): \(error)", cause: error)

@@ -13,6 +13,8 @@ public struct ChatRequest: Sendable {
     /// The text the router routes on: the last user turn (its text parts joined).
     public let routingText: String
     public let stream: Bool
+    /// `stream_options.include_usage`: the client wants a last chunk with the token counts.
+    public let includeUsage: Bool
     /// `max_tokens` (or `max_completion_tokens`); 0 when absent.
     public let maxTokens: UInt32
 
@@ -35,6 +37,7 @@ public struct ChatRequest: Sendable {
         self.model = model
         self.routingText = text
         self.stream = object["stream"] as? Bool ?? false
+        self.includeUsage = (object["stream_options"] as? [String: Any])?["include_usage"] as? Bool ?? false
         let maxTokens = (object["max_completion_tokens"] ?? object["max_tokens"]) as? Int ?? 0
         self.maxTokens = UInt32(clamping: max(0, maxTokens))
     }

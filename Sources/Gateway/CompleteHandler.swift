@@ -90,36 +90,34 @@ public struct CompleteHandler: Sendable {
         var attempts: [Attempt] = []
         let answered = try await firstAnswer(models, deadline: context.deadline, logger: context.logger, attempts: &attempts) { upstream, timeout in
             guard let chat else {
-                let answer = try await upstream.complete(request.prompt, maxTokens: request.maxTokens, timeout: timeout)
-                return (answer, answer.inputTokens, answer.outputTokens)
+                return try await upstream.complete(request.prompt, maxTokens: request.maxTokens, timeout: timeout)
             }
             let reply = try await upstream.chat(chat, timeout: timeout)
-            let answer = UpstreamAnswer(
+            return UpstreamAnswer(
                 text: reply.text, inputTokens: reply.inputTokens, outputTokens: reply.outputTokens, tokensEstimated: reply.tokensEstimated)
-            return (answer, answer.inputTokens, answer.outputTokens)
         }
         let answer = answered.value
+        let cost = book(answered.model, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens, key: nil)
         return CompleteResponse(
             text: answer.text, model: answered.model, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
-            tokensEstimated: answer.tokensEstimated, costUSD: answered.costUSD, latencyMs: Self.milliseconds(since: started),
+            tokensEstimated: answer.tokensEstimated, costUSD: cost, latencyMs: Self.milliseconds(since: started),
             attempts: attempts, recordedScore: answer.recordedScore)
     }
 
-    /// An upstream's answer, which model gave it and what it cost.
+    /// An upstream's answer and which model gave it.
     struct Answered<Value> {
         var value: Value
         var model: String
-        var costUSD: Double
     }
 
-    /// Calls `models` in order with `ask` (which gives the answer and its token counts) until one
-    /// answers, booking its cost and adding every call to `attempts`; each call waits at most its
-    /// upstream's timeout and never past `deadline`. A failure in which the request itself is wrong (INVALID_ARGUMENT) is final;
-    /// any other moves on to the next model. UNAVAILABLE (DEADLINE_EXCEEDED when only the
-    /// deadline stopped them) with every failure when none answers.
+    /// Calls `models` in order with `ask` until one answers, adding every call to `attempts`;
+    /// each call waits at most its upstream's timeout and never past `deadline`. A failure in
+    /// which the request itself is wrong (INVALID_ARGUMENT) is final; any other moves on to the
+    /// next model. UNAVAILABLE (DEADLINE_EXCEEDED when only the deadline stopped them) with
+    /// every failure when none answers. The caller books the answer's cost (`book`).
     func firstAnswer<Value>(
         _ models: [String], deadline: ContinuousClock.Instant?, logger: Logger, attempts: inout [Attempt],
-        _ ask: (any Upstream, Duration) async throws -> (Value, UInt32, UInt32)
+        _ ask: (any Upstream, Duration) async throws -> Value
     ) async throws -> Answered<Value> {
         for name in models {
             let upstream = upstreams[name]!
@@ -127,11 +125,9 @@ public struct CompleteHandler: Sendable {
             guard timeout > .zero else { break }
             let attemptStart = ContinuousClock.now
             do {
-                let (value, inputTokens, outputTokens) = try await ask(upstream, timeout)
+                let value = try await ask(upstream, timeout)
                 attempts.append(Attempt(model: name, status: .ok, latencyMs: Self.milliseconds(since: attemptStart)))
-                let cost = upstream.configuration.cost(inputTokens: inputTokens, outputTokens: outputTokens)
-                ledger.answered(by: name, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost)
-                return Answered(value: value, model: name, costUSD: cost)
+                return Answered(value: value, model: name)
             } catch {
                 if Task.isCancelled { throw RPCError(.cancelled, "cancelled") }
                 let failure = RPCError(error)
@@ -145,6 +141,14 @@ public struct CompleteHandler: Sendable {
         // No attempt at all means the caller's deadline had passed: that, not the upstreams, is why.
         let code: StatusCode = attempts.allSatisfy { $0.status == .deadlineExceeded } ? .deadlineExceeded : .unavailable
         throw RPCError(code, "no upstream answered (tried \(tried.isEmpty ? "none: deadline passed" : tried))")
+    }
+
+    /// Books an answer of `model` with these token counts in the ledger (and against `key`'s
+    /// daily spend); returns its cost in dollars.
+    func book(_ model: String, inputTokens: UInt32, outputTokens: UInt32, key: String?) -> Double {
+        let cost = upstreams[model]!.configuration.cost(inputTokens: inputTokens, outputTokens: outputTokens)
+        ledger.answered(by: model, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost, key: key)
+        return cost
     }
 
     /// `limit`, cut to what is left before `deadline`.

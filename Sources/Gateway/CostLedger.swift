@@ -1,14 +1,19 @@
+import Foundation
 import RPC
 import Synchronization
 import Wire
 
-/// What the gateway has spent, per model and in total, for Status and the metrics endpoint.
+/// What the gateway has spent, per model and in total, for Status and the metrics endpoint;
+/// and per front-door API key and UTC day, for the keys' daily budgets.
 public final class CostLedger: Sendable {
-    private struct State {
+    fileprivate struct State {
         var usage: [String: ModelUsage] = [:]
         var totalCost = 0.0
         var fallbacks: UInt64 = 0
         var routed: UInt64 = 0
+        /// Dollars per key name on `day`.
+        var keySpend: [String: Double] = [:]
+        var day = 0
     }
 
     private let state = Mutex(State())
@@ -16,11 +21,21 @@ public final class CostLedger: Sendable {
     private let failures = ModelCounters(label: "switchyard_gateway_upstream_failures_total", service: "gateway")
     private let dollars = ModelCounters(label: "switchyard_gateway_cost_usd_total", service: "gateway")
 
-    public init() {}
+    private let today: @Sendable () -> Int
 
-    /// An answered call to `model`.
-    func answered(by model: String, inputTokens: UInt32, outputTokens: UInt32, cost: Double) {
+    /// - Parameter today: the current UTC day as a number (days since 1970); tests move it.
+    public init(today: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970 / 86_400) }) {
+        self.today = today
+    }
+
+    /// An answered call to `model`, paid for by the front-door key named `key` (if any).
+    func answered(by model: String, inputTokens: UInt32, outputTokens: UInt32, cost: Double, key: String? = nil) {
+        let day = today()
         state.withLock { state in
+            if let key {
+                state.rollOver(to: day)
+                state.keySpend[key, default: 0] += cost
+            }
             var usage = state.usage[model] ?? ModelUsage(model: model)
             usage.requests += 1
             usage.inputTokens += UInt64(inputTokens)
@@ -31,6 +46,15 @@ public final class CostLedger: Sendable {
         }
         requests.increment(model)
         dollars.increment(model, by: cost)
+    }
+
+    /// What the key named `key` has spent today (UTC), in dollars.
+    func spentToday(by key: String) -> Double {
+        let day = today()
+        return state.withLock { state in
+            state.rollOver(to: day)
+            return state.keySpend[key] ?? 0
+        }
     }
 
     /// A call to `model` that failed.
@@ -60,6 +84,16 @@ public final class CostLedger: Sendable {
             status.fallbacks = state.fallbacks
             status.routed = state.routed
             return status
+        }
+    }
+}
+
+extension CostLedger.State {
+    /// Forgets the keys' spending when the day has changed.
+    fileprivate mutating func rollOver(to day: Int) {
+        if day != self.day {
+            self.day = day
+            keySpend = [:]
         }
     }
 }

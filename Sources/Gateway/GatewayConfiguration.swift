@@ -4,15 +4,17 @@ import Foundation
 ///
 /// ```json
 /// {"upstreams": [
-///   {"name": "gpt-4o-mini", "kind": "openai", "base_url": "http://127.0.0.1:4000/v1",
+///   {"name": "gpt-4o-mini", "kind": "openai", "base_url": "https://api.openai.com/v1",
 ///    "api_key_env": "OPENAI_API_KEY", "input_per_million": 0.15, "output_per_million": 0.6,
 ///    "timeout_seconds": 30},
+///   {"name": "private-llama", "kind": "openai", "base_url": "https://llm.internal:8443/v1",
+///    "ca_file": "internal-ca.pem", "input_per_million": 0.1, "output_per_million": 0.1},
 ///   {"name": "gpt-4-1106-preview", "kind": "replay", "datasets": ["../data/routellm/gsm8k.jsonl.gz"],
 ///    "latency_ms": 20, "input_per_million": 10, "output_per_million": 30}
 /// ]}
 /// ```
 ///
-/// Relative dataset paths are resolved against the configuration file's folder.
+/// Relative dataset and CA file paths are resolved against the configuration file's folder.
 public struct GatewayConfiguration: Sendable, Equatable, Decodable {
     public var upstreams: [UpstreamConfiguration]
 
@@ -36,10 +38,12 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         }
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         let folder = URL(fileURLWithPath: absolute).deletingLastPathComponent()
+        func resolved(_ file: String) -> String {
+            file.hasPrefix("/") ? file : folder.appendingPathComponent(file).standardizedFileURL.path
+        }
         for i in configuration.upstreams.indices {
-            configuration.upstreams[i].datasets = configuration.upstreams[i].datasets.map {
-                $0.hasPrefix("/") ? $0 : folder.appendingPathComponent($0).standardizedFileURL.path
-            }
+            configuration.upstreams[i].datasets = configuration.upstreams[i].datasets.map(resolved)
+            configuration.upstreams[i].caFile = configuration.upstreams[i].caFile.map(resolved)
         }
         let problems = configuration.problems()
         guard problems.isEmpty else {
@@ -64,6 +68,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
             switch upstream.kind {
             case .openai:
                 if upstream.baseURL?.isEmpty ?? true { problem("kind openai needs base_url") }
+                if !(upstream.streamTimeoutSeconds > 0) { problem("stream_timeout_seconds must be > 0") }
             case .replay:
                 if upstream.datasets.isEmpty { problem("kind replay needs datasets") }
                 if !(upstream.latencyMs >= 0) { problem("latency_ms must be >= 0") }
@@ -76,7 +81,8 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
 /// One upstream model.
 public struct UpstreamConfiguration: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable {
-        /// OpenAI-compatible POST {base_url}/chat/completions (OpenAI, vLLM, Ollama, LiteLLM).
+        /// OpenAI-compatible POST {base_url}/chat/completions over http or https (OpenAI, vLLM,
+        /// Ollama, LiteLLM, Together, Groq, OpenRouter, ...).
         case openai
         /// Answers from recorded benchmark results (the model's score for the prompt).
         case replay
@@ -85,8 +91,11 @@ public struct UpstreamConfiguration: Sendable, Equatable, Codable {
     /// The name clients and the router use.
     public var name: String
     public var kind: Kind
-    /// openai: e.g. "http://127.0.0.1:8000/v1".
+    /// openai: e.g. "http://127.0.0.1:8000/v1" or "https://api.openai.com/v1".
     public var baseURL: String?
+    /// openai over https: a PEM file of the CA certificates that sign a private endpoint's
+    /// certificate; without it the system's trust store is used.
+    public var caFile: String?
     /// The model name sent upstream (openai) or looked up in the datasets (replay); default `name`.
     public var model: String?
     /// openai: environment variable holding the API key.
@@ -94,7 +103,10 @@ public struct UpstreamConfiguration: Sendable, Equatable, Codable {
     /// Dollars per 1M tokens.
     public var inputPerMillion: Double
     public var outputPerMillion: Double
+    /// The longest wait for an answer (for a streamed answer: for its first event).
     public var timeoutSeconds: Double
+    /// openai: the longest a streamed answer may last in all.
+    public var streamTimeoutSeconds: Double
     /// replay: dataset files (the JSONL format) to answer from.
     public var datasets: [String]
     /// replay: how long each answer takes.
@@ -103,11 +115,13 @@ public struct UpstreamConfiguration: Sendable, Equatable, Codable {
     public init(
         name: String, kind: Kind, baseURL: String? = nil, model: String? = nil, apiKeyEnv: String? = nil,
         inputPerMillion: Double = 0, outputPerMillion: Double = 0, timeoutSeconds: Double = 30,
-        datasets: [String] = [], latencyMs: Double = 0
+        datasets: [String] = [], latencyMs: Double = 0, caFile: String? = nil, streamTimeoutSeconds: Double = 600
     ) {
         self.name = name
         self.kind = kind
         self.baseURL = baseURL
+        self.caFile = caFile
+        self.streamTimeoutSeconds = streamTimeoutSeconds
         self.model = model
         self.apiKeyEnv = apiKeyEnv
         self.inputPerMillion = inputPerMillion
@@ -121,6 +135,8 @@ public struct UpstreamConfiguration: Sendable, Equatable, Codable {
         case name, kind, model, datasets
         case baseURL = "base_url"
         case apiKeyEnv = "api_key_env"
+        case caFile = "ca_file"
+        case streamTimeoutSeconds = "stream_timeout_seconds"
         case inputPerMillion = "input_per_million"
         case outputPerMillion = "output_per_million"
         case timeoutSeconds = "timeout_seconds"
@@ -132,6 +148,8 @@ public struct UpstreamConfiguration: Sendable, Equatable, Codable {
         name = try c.decode(String.self, forKey: .name)
         kind = try c.decode(Kind.self, forKey: .kind)
         baseURL = try c.decodeIfPresent(String.self, forKey: .baseURL)
+        caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
+        streamTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .streamTimeoutSeconds) ?? 600
         model = try c.decodeIfPresent(String.self, forKey: .model)
         apiKeyEnv = try c.decodeIfPresent(String.self, forKey: .apiKeyEnv)
         inputPerMillion = try c.decode(Double.self, forKey: .inputPerMillion)

@@ -1,11 +1,12 @@
 import Foundation
 import HTTPKit
 import Logging
+import NIOCore
 import NIOHTTP1
 import Wire
 
 /// The gateway's OpenAI-compatible HTTP front door, so applications and unmodified OpenAI SDKs
-/// can call Switchyard: `POST /v1/chat/completions` and `GET /v1/models`.
+/// can call Switchyard: `POST /v1/chat/completions` (whole or `stream: true`) and `GET /v1/models`.
 ///
 /// `model` is a configured upstream (called directly), `auto` (routed with the router's default
 /// trade-off) or `switchyard:<knob>=<value>` with knob `alpha`, `max_cost` (dollars), `lambda`,
@@ -13,31 +14,37 @@ import Wire
 /// router on its last user turn and tried down the ranking (only models allowed by the budget
 /// are in it); the upstream gets the request as it came with only `model` replaced, and its
 /// answer comes back as it came. Upstream 429, 5xx, timeouts and unreachable hosts fall back to
-/// the next model; a 4xx is the request's fault and is answered as it is. Headers say what
-/// happened: `x-switchyard-model`, `x-switchyard-router-version`, `x-switchyard-predicted-cost-usd`,
-/// `x-switchyard-cost-usd`, `x-switchyard-fallbacks` (the models that failed first). Errors use
-/// OpenAI's shape, `{"error": {"message", "type", "code"}}`, with the matching HTTP status.
+/// the next model (for a stream: until its first event arrives); a 4xx is the request's fault
+/// and is answered as it is. Headers say what happened: `x-switchyard-model`,
+/// `x-switchyard-router-version`, `x-switchyard-predicted-cost-usd`, `x-switchyard-cost-usd`
+/// (for a stream, a closing `: switchyard-cost-usd=` comment instead), `x-switchyard-fallbacks`
+/// (the models that failed first). Errors use OpenAI's shape, `{"error": {"message", "type",
+/// "code"}}`, with the matching HTTP status; a stream that breaks after it began ends with an
+/// error event.
 ///
-/// Not yet: `stream: true` (answered 400), per-key budgets, HTTPS upstreams.
+/// With `keys`, every request needs `Authorization: Bearer <key>`, and a key's daily budget
+/// limits what its requests may cost: a routed request goes to the best model whose predicted
+/// cost fits what is left today, a named one is refused when its estimated cost does not fit.
 public struct OpenAIFrontDoor: Sendable {
     public let complete: CompleteHandler
+    let keys: FrontDoorKeys?
     let logger: Logger
 
-    public init(complete: CompleteHandler, logger: Logger) {
+    public init(complete: CompleteHandler, keys: FrontDoorKeys? = nil, logger: Logger) {
         self.complete = complete
+        self.keys = keys
         self.logger = logger
     }
 
     /// Answers one HTTP request.
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        let key: FrontDoorKeys.Key?
         switch (request.method, request.path) {
-        case (.GET, "/v1/models"):
-            return models()
-        case (.POST, "/v1/chat/completions"):
+        case (.GET, "/v1/models"), (.POST, "/v1/chat/completions"):
             do {
-                return try await chatCompletion(try ChatRequest(body: request.body))
+                key = try authorize(request.headers)
             } catch {
-                return Self.errorResponse(RPCError(error))
+                return Self.errorResponse(error)
             }
         case (_, "/v1/models"), (_, "/v1/chat/completions"):
             return Self.errorResponse(status: .methodNotAllowed, type: "invalid_request_error", code: "method_not_allowed",
@@ -46,6 +53,27 @@ public struct OpenAIFrontDoor: Sendable {
             return Self.errorResponse(status: .notFound, type: "invalid_request_error", code: "not_found",
                                       message: "no route \(request.path); this front door serves /v1/chat/completions and /v1/models")
         }
+        if request.method == .GET { return models() }
+        do {
+            let chat = try ChatRequest(body: request.body)
+            let plan = try await plan(chat, key: key)
+            if chat.stream {
+                return HTTPResponse { responder in try await streamCompletion(chat, plan, responder: responder) }
+            }
+            return await chatCompletion(chat, plan)
+        } catch {
+            return Self.errorResponse(RPCError(error))
+        }
+    }
+
+    /// The key the request carries; nil when the front door has no keys. UNAUTHENTICATED
+    /// without a known key.
+    func authorize(_ headers: HTTPHeaders) throws(RPCError) -> FrontDoorKeys.Key? {
+        guard let keys else { return nil }
+        guard let key = keys.key(authorization: headers.first(name: "authorization")) else {
+            throw RPCError(.unauthenticated, "a valid API key is needed: send Authorization: Bearer <key>")
+        }
+        return key
     }
 
     /// The configured upstreams, "auto" and the routed names.
@@ -58,55 +86,168 @@ public struct OpenAIFrontDoor: Sendable {
         return Self.json(list)
     }
 
-    func chatCompletion(_ request: ChatRequest) async throws -> HTTPResponse {
-        guard !request.stream else {
-            throw RPCError(.invalidArgument, "\"stream\": true is not supported by this gateway yet; send the request without it")
-        }
-        let models: [String]
+    /// Which models to try, in order, and why.
+    struct Plan {
+        var models: [String]
+        /// The router's answer, for routed requests.
         var route: RouteResponse?
+        /// The key that pays.
+        var key: FrontDoorKeys.Key?
+        /// What the key may still spend today; nil without a budget.
+        var remainingUSD: Double?
+    }
+
+    /// The models to try for `request`: the router's ranking (or the named model), keeping only
+    /// those whose cost fits what the key has left today. RESOURCE_EXHAUSTED when none fits.
+    func plan(_ request: ChatRequest, key: FrontDoorKeys.Key?) async throws -> Plan {
+        let remaining = key.flatMap { key in key.dailyBudgetUSD.map { $0 - complete.ledger.spentToday(by: key.name) } }
+        if let remaining, let key, remaining <= 0 {
+            throw Self.overBudget(key, remaining: remaining, why: "it has spent its daily budget")
+        }
         switch try Self.choice(request.model) {
         case .routed(let tradeoff):
-            let routed = try await complete.route(RouteRequest(prompt: request.routingText, tradeoff: tradeoff), deadline: nil)
-            models = try complete.candidates(routed)
-            route = routed
+            let route = try await complete.route(RouteRequest(prompt: request.routingText, tradeoff: tradeoff), deadline: nil)
+            var models = try complete.candidates(route)
+            if let remaining, let key {
+                let predicted = Dictionary(route.scores.map { ($0.model, $0.predictedCostUSD) }, uniquingKeysWith: { a, _ in a })
+                models = models.filter { (predicted[$0] ?? .infinity) <= remaining }
+                guard !models.isEmpty else {
+                    throw Self.overBudget(key, remaining: remaining, why: "no model's predicted cost fits what is left today")
+                }
+            }
+            return Plan(models: models, route: route, key: key, remainingUSD: remaining)
         case .named(let name):
-            guard complete.upstreams[name] != nil else {
+            guard let upstream = complete.upstreams[name] else {
                 throw RPCError(.notFound, "unknown model \"\(name)\"; configured: auto, \(complete.upstreams.keys.sorted().joined(separator: ", "))")
             }
-            models = [name]
+            if let remaining, let key {
+                // Without a router's prediction: the whole body as input, max_tokens as output.
+                let estimate = upstream.configuration.cost(
+                    inputTokens: UpstreamAnswer.estimatedTokens(String(decoding: request.body, as: UTF8.self)), outputTokens: request.maxTokens)
+                if estimate > remaining {
+                    throw Self.overBudget(key, remaining: remaining, why: "\(name)'s estimated cost $\(Self.dollars(estimate)) does not fit")
+                }
+            }
+            return Plan(models: [name], key: key, remainingUSD: remaining)
         }
+    }
+
+    static func overBudget(_ key: FrontDoorKeys.Key, remaining: Double, why: String) -> RPCError {
+        RPCError(.resourceExhausted, "key \(key.name): \(why) ($\(dollars(max(0, remaining))) left of $\(dollars(key.dailyBudgetUSD ?? 0)) today; the budget renews at 00:00 UTC)")
+    }
+
+    /// A whole (non-streamed) answer.
+    func chatCompletion(_ request: ChatRequest, _ plan: Plan) async -> HTTPResponse {
         var attempts: [Attempt] = []
         let answered: CompleteHandler.Answered<ChatAnswer>
         do {
-            answered = try await complete.firstAnswer(models, deadline: nil, logger: logger, attempts: &attempts) { upstream, timeout in
-                let answer = try await upstream.chat(request, timeout: timeout)
-                return (answer, answer.inputTokens, answer.outputTokens)
+            answered = try await complete.firstAnswer(plan.models, deadline: nil, logger: logger, attempts: &attempts) { upstream, timeout in
+                try await upstream.chat(request, timeout: timeout)
             }
         } catch {
             var response = Self.errorResponse(RPCError(error))
-            Self.describe(attempts: attempts, route: route, into: &response.headers)
+            describe(plan, attempts: attempts, model: nil, into: &response.headers)
             return response
         }
-        if let route { complete.ledger.routed(fellBack: answered.model != route.model) }
-        var response = HTTPResponse(contentType: "application/json", body: answered.value.body)
-        response.headers.add(name: "x-switchyard-model", value: answered.model)
-        response.headers.add(name: "x-switchyard-cost-usd", value: String(format: "%.8f", answered.costUSD))
-        if answered.value.tokensEstimated { response.headers.add(name: "x-switchyard-tokens-estimated", value: "true") }
-        Self.describe(attempts: attempts, route: route, into: &response.headers)
-        if let predicted = route?.scores.first(where: { $0.model == answered.model })?.predictedCostUSD {
-            response.headers.add(name: "x-switchyard-predicted-cost-usd", value: String(format: "%.8f", predicted))
-        }
+        let answer = answered.value
+        let cost = complete.book(answered.model, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens, key: plan.key?.name)
+        if let route = plan.route { complete.ledger.routed(fellBack: answered.model != route.model) }
+        var response = HTTPResponse(contentType: "application/json", body: answer.body)
+        response.headers.add(name: "x-switchyard-cost-usd", value: Self.dollars(cost))
+        if answer.tokensEstimated { response.headers.add(name: "x-switchyard-tokens-estimated", value: "true") }
+        describe(plan, attempts: attempts, model: answered.model, into: &response.headers)
         return response
     }
 
-    /// The router version and the failed attempts, as headers.
-    static func describe(attempts: [Attempt], route: RouteResponse?, into headers: inout HTTPHeaders) {
-        if let route { headers.add(name: "x-switchyard-router-version", value: route.routerVersion) }
+    /// A stream opened on an upstream: its events, the first of which has arrived.
+    struct OpenedStream {
+        var events: ChatEventStream.AsyncIterator
+        var first: ByteBuffer?
+    }
+
+    /// A streamed answer: the first model whose stream begins is relayed event by event as it
+    /// arrives. A failure before its first event falls back to the next model; after it, the
+    /// stream ends with an error event (the status has been sent). The cost is booked when the
+    /// stream ends, from the upstream's usage chunk or estimated from the streamed text.
+    func streamCompletion(_ request: ChatRequest, _ plan: Plan, responder: HTTPResponder) async throws {
+        var attempts: [Attempt] = []
+        let opened: CompleteHandler.Answered<OpenedStream>
+        do {
+            opened = try await complete.firstAnswer(plan.models, deadline: nil, logger: logger, attempts: &attempts) { upstream, timeout in
+                var events = try await upstream.chatStream(request, timeout: timeout).makeAsyncIterator()
+                do {
+                    let first = try await events.next()
+                    return OpenedStream(events: events, first: first)
+                } catch {
+                    throw RPCError(.unavailable, "\(upstream.configuration.name): the stream broke before its first event: \(error)")
+                }
+            }
+        } catch {
+            var response = Self.errorResponse(RPCError(error))
+            describe(plan, attempts: attempts, model: nil, into: &response.headers)
+            try await responder.respond(response)
+            return
+        }
+        if let route = plan.route { complete.ledger.routed(fellBack: opened.model != route.model) }
+        var headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache"]
+        describe(plan, attempts: attempts, model: opened.model, into: &headers)
+        try await responder.begin(headers: headers)
+
+        var meter = ChatStreamMeter()
+        var events = opened.value.events
+        var piece = opened.value.first
+        var clientGone: (any Error)?
+        var broken: (any Error)?
+        while let current = piece {
+            meter.read(current)
+            do {
+                try await responder.write(current)
+            } catch {
+                clientGone = error
+                break
+            }
+            do {
+                piece = try await events.next()
+            } catch {
+                broken = error
+                break
+            }
+        }
+        let tokens = meter.tokens(prompt: request.routingText)
+        let cost = complete.book(opened.model, inputTokens: tokens.input, outputTokens: tokens.output, key: plan.key?.name)
+        if let clientGone { throw clientGone }
+        if let broken {
+            complete.ledger.failed(opened.model)
+            logger.warning("upstream stream broke", metadata: ["model": "\(opened.model)", "error": "\(broken)"])
+            let error: [String: Any] = [
+                "message": "\(opened.model): the upstream's stream broke after it began: \(broken)",
+                "type": "upstream_error", "param": NSNull(), "code": "stream_broken",
+            ]
+            try await responder.write(ByteBuffer(bytes: ChatEventStream.event(["error": error])))
+        }
+        let summary = ": switchyard-cost-usd=\(Self.dollars(cost))\(tokens.estimated ? " tokens-estimated" : "")\n\n"
+        try await responder.write(ByteBuffer(string: summary))
+    }
+
+    /// What happened, as headers: the model that answered, the router version, the predicted
+    /// cost, the failed attempts, what the key has left.
+    func describe(_ plan: Plan, attempts: [Attempt], model: String?, into headers: inout HTTPHeaders) {
+        if let model { headers.add(name: "x-switchyard-model", value: model) }
+        if let route = plan.route {
+            headers.add(name: "x-switchyard-router-version", value: route.routerVersion)
+            if let model, let predicted = route.scores.first(where: { $0.model == model })?.predictedCostUSD {
+                headers.add(name: "x-switchyard-predicted-cost-usd", value: Self.dollars(predicted))
+            }
+        }
         let failed = attempts.filter { $0.status != .ok }
         if !failed.isEmpty {
             headers.add(name: "x-switchyard-fallbacks", value: failed.map { "\($0.model) \($0.status)" }.joined(separator: ", "))
         }
+        if let key = plan.key { headers.add(name: "x-switchyard-key", value: key.name) }
+        if let remaining = plan.remainingUSD { headers.add(name: "x-switchyard-budget-left-usd", value: Self.dollars(max(0, remaining))) }
     }
+
+    static func dollars(_ value: Double) -> String { String(format: "%.8f", value) }
 
     /// What a request's `model` asks for.
     enum ModelChoice: Equatable {
@@ -149,7 +290,12 @@ public struct OpenAIFrontDoor: Sendable {
         case .unavailable: (.badGateway, "upstream_error")
         default: (.internalServerError, "server_error")
         }
-        let code = error.code == .notFound ? "model_not_found" : "\(error.code)".lowercased()
+        let code = switch error.code {
+        case .notFound: "model_not_found"
+        case .unauthenticated: "invalid_api_key"
+        case .resourceExhausted where error.message.contains("budget"): "insufficient_quota"
+        default: "\(error.code)".lowercased()
+        }
         return errorResponse(status: status, type: type, code: code, message: error.message)
     }
 

@@ -1,19 +1,21 @@
 import Foundation
-import HTTPKit
+import NIOCore
+import UpstreamHTTP
 import Wire
 
-/// An OpenAI-compatible chat-completions endpoint: POST {base_url}/chat/completions with one user
-/// message; the answer's first choice and its `usage` token counts.
+/// An OpenAI-compatible chat-completions endpoint over http or https: POST
+/// {base_url}/chat/completions through the process's pooled HTTP client.
 public struct OpenAIUpstream: Upstream {
     public let configuration: UpstreamConfiguration
-    let endpoint: HTTPEndpoint
+    let caller: HTTPCaller
     let apiKey: String?
 
-    /// Throws a `ConfigurationError` for a bad base URL or an API-key variable that is not set.
+    /// Throws a `ConfigurationError` for a bad base URL, an unreadable CA file or an API-key
+    /// variable that is not set.
     public init(_ configuration: UpstreamConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.configuration = configuration
         do {
-            endpoint = try HTTPEndpoint(configuration.baseURL ?? "")
+            caller = try HTTPCaller(url: configuration.baseURL ?? "", caFile: configuration.caFile)
         } catch {
             throw ConfigurationError("upstream \(configuration.name): \(error)")
         }
@@ -27,6 +29,7 @@ public struct OpenAIUpstream: Upstream {
         }
     }
 
+    /// The prompt as one user message; the answer's first choice and its `usage` token counts.
     public func complete(_ prompt: String, maxTokens: UInt32, timeout: Duration) async throws -> UpstreamAnswer {
         var request: [String: Any] = [
             "model": configuration.model ?? configuration.name,
@@ -35,7 +38,7 @@ public struct OpenAIUpstream: Upstream {
         if maxTokens > 0 { request["max_tokens"] = Int(maxTokens) }
         let body: [UInt8]
         do {
-            body = try await HTTPClient.postJSON(endpoint, path: "/chat/completions", json: request, apiKey: apiKey, timeout: timeout)
+            body = try await caller.postJSON("/chat/completions", json: request, apiKey: apiKey, timeout: timeout)
         } catch {
             let code: StatusCode = error.isTimeout ? .deadlineExceeded : error.isRateLimited ? .resourceExhausted : .unavailable
             throw RPCError(code, "\(configuration.name): \(error)", cause: error)
@@ -48,29 +51,57 @@ public struct OpenAIUpstream: Upstream {
     /// the next model); another 4xx is INVALID_ARGUMENT with the upstream's words (the request
     /// itself is wrong, another model would refuse it too).
     public func chat(_ request: ChatRequest, timeout: Duration) async throws -> ChatAnswer {
-        var headers = [("Content-Type", "application/json")]
-        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
-        let body = try request.body(withModel: configuration.model ?? configuration.name)
-        let response: HTTPClientResponse
+        let response: HTTPReply
         do {
-            response = try await HTTPClient.post(endpoint, path: "/chat/completions", headers: headers, body: body, timeout: timeout)
-        } catch {
-            let timedOut = (error as? HTTPError)?.isTimeout ?? false
-            throw RPCError(timedOut ? .deadlineExceeded : .unavailable, "\(configuration.name): \(error)")
+            response = try await caller.post(
+                "/chat/completions", headers: HTTPCaller.jsonHeaders(apiKey: apiKey), body: try body(for: request), timeout: timeout)
+        } catch let error as HTTPError {
+            throw RPCError(error.isTimeout ? .deadlineExceeded : .unavailable, "\(configuration.name): \(error)")
         }
-        let detail = String(decoding: response.body.prefix(300), as: UTF8.self)
-        switch response.status {
-        case 200:
-            let answer = try Self.answer(from: response.body, prompt: request.routingText, upstream: configuration.name)
-            return ChatAnswer(
-                body: response.body, text: answer.text, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
-                tokensEstimated: answer.tokensEstimated)
+        try refusal(status: response.status, body: response.body)
+        let answer = try Self.answer(from: response.body, prompt: request.routingText, upstream: configuration.name)
+        return ChatAnswer(
+            body: response.body, text: answer.text, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
+            tokensEstimated: answer.tokensEstimated)
+    }
+
+    /// The request passed on as `chat` does, answered as server-sent events: returns once the
+    /// upstream has answered 200 (within the upstream's timeout); the events then stream for at
+    /// most `stream_timeout_seconds`.
+    public func chatStream(_ request: ChatRequest, timeout: Duration) async throws -> ChatEventStream {
+        let reply: HTTPStreamingReply
+        do {
+            reply = try await caller.postStreaming(
+                "/chat/completions", headers: HTTPCaller.jsonHeaders(apiKey: apiKey), body: try body(for: request),
+                headTimeout: timeout, streamTimeout: .nanoseconds(Int64(configuration.streamTimeoutSeconds * 1e9)))
+        } catch let error as HTTPError {
+            throw RPCError(error.isTimeout ? .deadlineExceeded : .unavailable, "\(configuration.name): \(error)")
+        }
+        if reply.status != 200 {
+            var detail: [UInt8] = []
+            do {
+                for try await piece in reply.body where detail.count < 300 { detail += piece.readableBytesView }
+            } catch {}
+            try refusal(status: reply.status, body: detail)
+        }
+        return ChatEventStream(reply.body)
+    }
+
+    private func body(for request: ChatRequest) throws(RPCError) -> [UInt8] {
+        try request.body(withModel: configuration.model ?? configuration.name)
+    }
+
+    /// Nothing for 200; otherwise the error the status means (see `chat`).
+    private func refusal(status: Int, body: [UInt8]) throws(RPCError) {
+        guard status != 200 else { return }
+        let detail = String(decoding: body.prefix(300), as: UTF8.self)
+        switch status {
         case 429:
             throw RPCError(.resourceExhausted, "\(configuration.name) answered HTTP 429: \(detail)")
         case 400..<500:
-            throw RPCError(.invalidArgument, "\(configuration.name) refused the request (HTTP \(response.status)): \(detail)")
+            throw RPCError(.invalidArgument, "\(configuration.name) refused the request (HTTP \(status)): \(detail)")
         default:
-            throw RPCError(.unavailable, "\(configuration.name) answered HTTP \(response.status): \(detail)")
+            throw RPCError(.unavailable, "\(configuration.name) answered HTTP \(status): \(detail)")
         }
     }
 
@@ -78,10 +109,12 @@ public struct OpenAIUpstream: Upstream {
     static func answer(from body: [UInt8], prompt: String, upstream: String) throws -> UpstreamAnswer {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
               let choices = object["choices"] as? [[String: Any]], let first = choices.first,
-              let message = first["message"] as? [String: Any], let text = message["content"] as? String
+              let message = first["message"] as? [String: Any]
         else {
-            throw RPCError(.unavailable, "\(upstream) answered something that is not a chat completion (no choices[0].message.content)")
+            throw RPCError(.unavailable, "\(upstream) answered something that is not a chat completion (no choices[0].message)")
         }
+        // A message with only tool calls has no content.
+        let text = message["content"] as? String ?? ""
         let usage = object["usage"] as? [String: Any]
         if let input = usage?["prompt_tokens"] as? Int, let output = usage?["completion_tokens"] as? Int {
             return UpstreamAnswer(text: text, inputTokens: UInt32(clamping: input), outputTokens: UInt32(clamping: output), tokensEstimated: false)

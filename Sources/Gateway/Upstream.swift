@@ -29,4 +29,8 @@ public protocol Upstream: Sendable {
     /// model replaced; the default answers through `complete`. A request the upstream refuses as
     /// malformed is INVALID_ARGUMENT (not worth another model).
     func chat(_ request: ChatRequest, timeout: Duration) async throws -> ChatAnswer
+    /// Answers an OpenAI chat request with `stream: true`: returns once the upstream has begun
+    /// answering (failures before that are thrown as for `chat`, so the gateway can try another
+    /// model); the events follow. The default streams `chat`'s whole answer.
+    func chatStream(_ request: ChatRequest, timeout: Duration) async throws -> ChatEventStream
 }

@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
@@ -24,11 +25,86 @@ public struct HTTPRequest: Sendable {
     public var path: Substring { uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
 }
 
+/// Answers one request piece by piece: `begin` sends the head, `write` sends body pieces
+/// (flushed at once, chunked transfer encoding), and the response ends when the stream function
+/// returns. `respond` answers with a whole response instead, when nothing was begun.
+public final class HTTPResponder: Sendable {
+    let channel: any Channel
+    let keepAlive: Bool
+    private let state = NIOLockedValueBox(State.idle)
+
+    enum State { case idle, streaming, answered }
+
+    init(channel: any Channel, keepAlive: Bool) {
+        self.channel = channel
+        self.keepAlive = keepAlive
+    }
+
+    /// Sends the head of a streamed response (no Content-Length; chunked).
+    public func begin(status: HTTPResponseStatus = .ok, headers: HTTPHeaders) async throws {
+        try claim(.streaming)
+        var headers = headers
+        headers.remove(name: "Content-Length")
+        headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        try await channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)))
+    }
+
+    /// Sends `bytes` now (after `begin`); throws when the client has gone.
+    public func write(_ bytes: ByteBuffer) async throws {
+        guard state.withLockedValue({ $0 }) == .streaming else { throw HTTPResponderError.notStreaming }
+        try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(bytes)))
+    }
+
+    /// Answers with a whole response; only when nothing has been sent yet.
+    public func respond(_ response: HTTPResponse) async throws {
+        try claim(.answered)
+        var headers = response.headers
+        headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.count)")
+        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)), promise: nil)
+        channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: response.body))), promise: nil)
+        try await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+        if !keepAlive { try? await channel.close() }
+    }
+
+    /// Ends the response after the stream function returned (a 500 when it sent nothing).
+    func finish() async throws {
+        switch state.withLockedValue({ $0 }) {
+        case .answered: return
+        case .idle: try await respond(HTTPResponse(status: .internalServerError, text: "no response\n"))
+        case .streaming:
+            try await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+            if !keepAlive { try? await channel.close() }
+        }
+    }
+
+    private func claim(_ next: State) throws {
+        try state.withLockedValue { state in
+            guard state == .idle else { throw HTTPResponderError.alreadyAnswered }
+            state = next
+        }
+    }
+}
+
+/// A responder used out of order.
+public enum HTTPResponderError: Error {
+    /// `begin` or `respond` after the response started.
+    case alreadyAnswered
+    /// `write` before `begin`.
+    case notStreaming
+}
+
 /// What the handler of an `HTTPServer` answers.
 public struct HTTPResponse: Sendable {
+    public typealias Stream = @Sendable (HTTPResponder) async throws -> Void
+
     public var status: HTTPResponseStatus
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// When set, the server ignores the rest of this value and lets `stream` answer (a whole
+    /// response, or a head and then body pieces as they come); the response ends when it returns.
+    public var stream: Stream?
 
     public init(status: HTTPResponseStatus = .ok, contentType: String = "text/plain; charset=utf-8", body: [UInt8]) {
         self.status = status
@@ -39,13 +115,24 @@ public struct HTTPResponse: Sendable {
     public init(status: HTTPResponseStatus = .ok, contentType: String = "text/plain; charset=utf-8", text: String) {
         self.init(status: status, contentType: contentType, body: Array(text.utf8))
     }
+
+    /// A response that `stream` gives through its responder: used when the head depends on
+    /// what happens first (an upstream that must answer before the status is known).
+    public init(stream: @escaping Stream) {
+        self.init(status: .ok, body: [])
+        self.stream = stream
+    }
 }
 
-/// A small HTTP/1.1 server (keep-alive, whole-body requests) run as a `Service`: the metrics
-/// endpoint of every Switchyard service, and stand-in upstreams in the tests.
+/// A small HTTP/1.1 server run as a `Service`: the metrics endpoints, the gateway's OpenAI front
+/// door, and stand-in upstreams in the tests.
 ///
 /// Each request runs `handler` as a task, so a handler may await (or hang, as a broken upstream
-/// would); requests on one connection are answered in order.
+/// would); requests on one connection are answered in order (NIO's pipelining helper holds a
+/// request back until the one before it is answered). Connections are kept alive; a body
+/// over `maxBodyBytes` is refused, and a request head over 80 KiB (NIO's HTTP parser limit) is
+/// answered 400 and its connection closed. Shutdown is graceful: the listener closes, idle
+/// connections close, and a connection with a request in flight closes once it is answered.
 public final class HTTPServer: Service, Sendable {
     public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
     /// The answer to a request whose body is over the limit (given the limit in bytes).
@@ -59,6 +146,7 @@ public final class HTTPServer: Service, Sendable {
     private let logger: Logger
     private let group: any EventLoopGroup
     private let state = NIOLockedValueBox<(channel: (any Channel)?, address: SocketAddress?, stopped: Bool)>((nil, nil, false))
+    private let quiescing: ServerQuiescingHelper
 
     /// - Parameters:
     ///   - port: 0 picks a free port; read it back from `localAddress`.
@@ -77,6 +165,7 @@ public final class HTTPServer: Service, Sendable {
         self.handler = handler
         self.logger = logger
         self.group = group
+        self.quiescing = ServerQuiescingHelper(group: group)
     }
 
     /// The bound address; nil before `start()`.
@@ -87,9 +176,15 @@ public final class HTTPServer: Service, Sendable {
     public func start() async throws -> SocketAddress {
         if let address = localAddress { return address }
         let (handler, maxBodyBytes, logger, tooLarge) = (self.handler, self.maxBodyBytes, self.logger, self.tooLarge)
+        let quiescing = self.quiescing
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                }
+            }
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
@@ -105,7 +200,7 @@ public final class HTTPServer: Service, Sendable {
             return state.stopped
         }
         if stopped { try? await channel.close() }
-        guard let address else { throw HTTPError.connectFailed("\(host):\(port)", "no local address") }
+        guard let address else { throw ChannelError.unknownLocalAddress }
         return address
     }
 
@@ -116,13 +211,21 @@ public final class HTTPServer: Service, Sendable {
         await shutdown()
     }
 
-    /// Stops accepting and closes the listener.
-    public func shutdown() async {
+    /// Stops accepting, closes idle connections and waits for the requests in flight to be
+    /// answered (at most `grace`; then their connections are closed).
+    public func shutdown(grace: Duration = .seconds(10)) async {
         let channel = state.withLockedValue { state -> (any Channel)? in
             state.stopped = true
             return state.channel
         }
-        try? await channel?.close()
+        guard let channel else { return }
+        let loop = channel.eventLoop
+        let done = loop.makePromise(of: Void.self)
+        quiescing.initiateShutdown(promise: done)
+        let timer = loop.scheduleTask(in: TimeAmount(grace)) { done.succeed() }
+        try? await done.futureResult.get()
+        timer.cancel()
+        try? await channel.close()
     }
 }
 
@@ -179,6 +282,20 @@ private final class HTTPServerRequestHandler: ChannelInboundHandler, RemovableCh
     }
 
     private func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+        if let stream = response.stream {
+            let responder = HTTPResponder(channel: context.channel, keepAlive: keepAlive)
+            let logger = self.logger
+            let channel = context.channel
+            context.eventLoop.makeFutureWithTask {
+                try await stream(responder)
+                try await responder.finish()
+            }.whenFailure { error in
+                // The client went away, or the stream failed midway: the response cannot be finished.
+                logger.debug("streamed response ended early", metadata: ["error": "\(error)"])
+                channel.close(promise: nil)
+            }
+            return
+        }
         var headers = response.headers
         headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.count)")
         headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")

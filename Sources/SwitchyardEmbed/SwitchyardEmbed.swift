@@ -2,7 +2,7 @@ import ArgumentParser
 import EmbeddingService
 import MiniLM
 import Foundation
-import HTTPKit
+import UpstreamHTTP
 import RouterCore
 import RPC
 import ServiceKit
@@ -35,8 +35,11 @@ struct SwitchyardEmbed: AsyncParsableCommand {
     @Option(help: "Vector dimension (hash: the embedder's size; remote: what the endpoint returns, checked on every answer).")
     var dimension = 384
 
-    @Option(help: "remote: the endpoint's base URL, e.g. http://127.0.0.1:8000/v1.")
+    @Option(help: "remote: the endpoint's base URL, e.g. http://127.0.0.1:8000/v1 or https://api.openai.com/v1.")
     var remoteURL: String?
+
+    @Option(help: "remote: a PEM file of the CA certificates of a private https endpoint (default: the system's trust store).")
+    var remoteCAFile: String?
 
     @Option(help: "remote: the model name sent upstream.")
     var remoteModel = "text-embedding-3-small"
@@ -90,9 +93,13 @@ struct SwitchyardEmbed: AsyncParsableCommand {
                 }
                 return value
             }
-            return RemoteEmbedder(
-                endpoint: try HTTPEndpoint(remoteURL!), model: remoteModel, dimension: dimension, apiKey: apiKey,
-                timeout: remoteTimeout)
+            do {
+                return try RemoteEmbedder(
+                    endpoint: try HTTPEndpoint(remoteURL!), model: remoteModel, dimension: dimension, apiKey: apiKey,
+                    timeout: remoteTimeout, caFile: remoteCAFile)
+            } catch {
+                throw StartupError("--remote-url: \(error)")
+            }
         }
     }
 

@@ -43,14 +43,17 @@ struct SwitchyardGateway: AsyncParsableCommand {
     @Option(help: "Largest request body the OpenAI front door accepts (413 beyond).")
     var openaiMaxBodyBytes = 4 << 20
 
+    @Option(help: "The OpenAI front door's API keys (a JSON file: {\"keys\": [{\"name\", \"key\", \"daily_budget_usd\"}]}); every request then needs Authorization: Bearer <key>.")
+    var openaiKeys: String?
+
     func validate() throws {
         if routerConnections < 1 { throw ValidationError("--router-connections must be at least 1") }
         if routeTimeout <= .zero { throw ValidationError("--route-timeout must be > 0") }
         if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
         if let openaiPort, !(0...65535).contains(openaiPort) { throw ValidationError("--openai-port must be in 0...65535") }
         if openaiMaxBodyBytes < 1024 { throw ValidationError("--openai-max-body-bytes must be at least 1024") }
-        if openaiPort != nil, !ServiceOptions.isLoopback(openaiHost), !service.allowUnauthenticated {
-            throw ValidationError("the OpenAI front door has no API keys yet: keep --openai-host on loopback, or pass --allow-unauthenticated on a network nobody else can reach")
+        if openaiPort != nil, openaiKeys == nil, !ServiceOptions.isLoopback(openaiHost), !service.allowUnauthenticated {
+            throw ValidationError("the OpenAI front door on a non-loopback address needs --openai-keys (or --allow-unauthenticated on a network nobody else can reach)")
         }
     }
 
@@ -73,12 +76,20 @@ struct SwitchyardGateway: AsyncParsableCommand {
         ])
         var services: [any Service] = []
         if let openaiPort {
-            let frontDoor = OpenAIFrontDoor(complete: handler, logger: host.logger)
+            let keys: FrontDoorKeys?
+            do {
+                keys = try openaiKeys.map(FrontDoorKeys.load)
+            } catch {
+                throw StartupError("--openai-keys: \(error)")
+            }
+            let frontDoor = OpenAIFrontDoor(complete: handler, keys: keys, logger: host.logger)
             let http = HTTPServer(
                 host: openaiHost, port: openaiPort, maxBodyBytes: openaiMaxBodyBytes, logger: host.logger,
                 tooLarge: OpenAIFrontDoor.tooLarge, handler: frontDoor.handle)
             let address = try await http.start()
-            host.logger.info("OpenAI-compatible front door", metadata: ["address": "http://\(openaiHost):\(address.port ?? 0)/v1"])
+            host.logger.info("OpenAI-compatible front door", metadata: [
+                "address": "http://\(openaiHost):\(address.port ?? 0)/v1", "keys": "\(keys?.keys.count ?? 0)",
+            ])
             if let openaiPortFile { try "\(address.port ?? 0)\n".write(toFile: openaiPortFile, atomically: true, encoding: .utf8) }
             services.append(http)
         }

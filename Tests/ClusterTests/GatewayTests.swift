@@ -3,6 +3,7 @@ import HTTPKit
 import NIOCore
 import RPC
 import Testing
+import UpstreamHTTP
 import Wire
 
 /// The gateway as a process, with upstreams that are real HTTP servers speaking OpenAI's JSON,
@@ -173,8 +174,8 @@ struct GatewayTests {
                 "tools": [["type": "function", "function": ["name": "calc", "parameters": ["type": "object"]]]],
                 "response_format": ["type": "text"], "x_vendor_field": ["kept": true],
             ]
-            let response = try await HTTPClient.post(
-                endpoint, path: "/chat/completions", headers: [("Content-Type", "application/json")],
+            let response = try await HTTPCaller(endpoint).post(
+                "/chat/completions", headers: [("Content-Type", "application/json")],
                 body: Array(JSONSerialization.data(withJSONObject: request)), timeout: .seconds(10))
             #expect(response.status == 200)
             let completion = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
@@ -195,14 +196,14 @@ struct GatewayTests {
             #expect(try canonical(sent) == canonical(expected))
 
             // Over the body limit: 413 in OpenAI's shape, and the gateway goes on serving.
-            let big = try await HTTPClient.post(
-                endpoint, path: "/chat/completions", headers: [("Content-Type", "application/json")],
+            let big = try await HTTPCaller(endpoint).post(
+                "/chat/completions", headers: [("Content-Type", "application/json")],
                 body: Array(JSONSerialization.data(withJSONObject: ["model": weak, "messages": [["role": "user", "content": String(repeating: "x", count: 5000)]]])),
                 timeout: .seconds(10))
             #expect(big.status == 413)
             #expect(String(decoding: big.body, as: UTF8.self).contains("request_too_large"))
-            let named = try await HTTPClient.post(
-                endpoint, path: "/chat/completions", headers: [("Content-Type", "application/json")],
+            let named = try await HTTPCaller(endpoint).post(
+                "/chat/completions", headers: [("Content-Type", "application/json")],
                 body: Array(#"{"model": "mistralai/Mixtral-8x7B-Instruct-v0.1", "messages": [{"role": "user", "content": "hi"}]}"#.utf8),
                 timeout: .seconds(10))
             #expect(named.status == 200 && named.headers["x-switchyard-model"] == [weak])

@@ -1,5 +1,5 @@
 import Foundation
-import HTTPKit
+import UpstreamHTTP
 import NIOCore
 import RPC
 import Testing
@@ -248,7 +248,7 @@ struct RouterClusterTests {
             let client = try cluster.client(router)
             _ = try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[3], allowedModels: [weak]))
             let status = try await client.call(Methods.status, StatusRequest())
-            let response = try await HTTPClient.get(try HTTPEndpoint("http://\(status.metricsAddress)"), path: "/metrics", timeout: .seconds(5))
+            let response = try await HTTPCaller(url: "http://\(status.metricsAddress)").get("/metrics", timeout: .seconds(5))
             #expect(response.status == 200)
             let text = String(decoding: response.body, as: UTF8.self)
             #expect(text.contains("switchyard_requests_total{service=\"router\",method=\"Route\"} 1"))

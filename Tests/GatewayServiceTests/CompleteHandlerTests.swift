@@ -46,12 +46,12 @@ final class RouteRequests: Sendable {
 }
 
 /// A router that always ranks `ranking` (first = its choice), recording what it was asked.
-func fakeRouter(_ ranking: [String], version: String = "v1", asked: RouteRequests? = nil) -> InProcessCaller {
+func fakeRouter(_ ranking: [String], version: String = "v1", asked: RouteRequests? = nil, predictedCosts: [String: Double] = [:]) -> InProcessCaller {
     var handlers = RPCHandlers()
     handlers.register(Methods.route) { request, _ in
         asked?.append(request)
         return RouteResponse(
-            model: ranking[0], scores: ranking.map { ModelScore(model: $0) }, routerVersion: version)
+            model: ranking[0], scores: ranking.map { ModelScore(model: $0, predictedCostUSD: predictedCosts[$0] ?? 0) }, routerVersion: version)
     }
     return InProcessCaller(handlers, target: "router@test")
 }

@@ -107,7 +107,6 @@ import Wire
             (try Array(JSONSerialization.data(withJSONObject: ["model": "gpt-9", "messages": user])), .notFound, "unknown model \"gpt-9\""),
             (try Array(JSONSerialization.data(withJSONObject: ["model": "switchyard:speed=1", "messages": user])), .badRequest, "unknown knob speed"),
             (try Array(JSONSerialization.data(withJSONObject: ["model": "switchyard:alpha=lots", "messages": user])), .badRequest, "switchyard:<knob>=<number>"),
-            (try Array(JSONSerialization.data(withJSONObject: ["model": "a", "messages": user, "stream": true])), .badRequest, "stream"),
         ]
         for (bytes, status, message) in cases {
             let (response, body) = try await post(door, bytes: bytes)

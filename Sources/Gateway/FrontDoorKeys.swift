@@ -1,0 +1,94 @@
+import Foundation
+
+/// The API keys of the OpenAI front door, read from a JSON file:
+///
+/// ```json
+/// {"keys": [
+///   {"name": "search-team", "key": "sk-sy-3f9c...", "daily_budget_usd": 25},
+///   {"name": "batch-jobs", "key": "sk-sy-81ab..."}
+/// ]}
+/// ```
+///
+/// A request must carry one of them as `Authorization: Bearer <key>`. A key with
+/// `daily_budget_usd` may spend that many dollars per UTC day (booked from the answers' token
+/// counts and the upstreams' prices); without it the key has no limit.
+public struct FrontDoorKeys: Sendable, Decodable {
+    public struct Key: Sendable, Decodable, Equatable {
+        /// Who holds the key: named in logs, headers and errors (the key itself never is).
+        public var name: String
+        public var key: String
+        public var dailyBudgetUSD: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case name, key
+            case dailyBudgetUSD = "daily_budget_usd"
+        }
+
+        public init(name: String, key: String, dailyBudgetUSD: Double? = nil) {
+            self.name = name
+            self.key = key
+            self.dailyBudgetUSD = dailyBudgetUSD
+        }
+    }
+
+    public var keys: [Key]
+
+    public init(keys: [Key]) throws {
+        self.keys = keys
+        let problems = self.problems()
+        guard problems.isEmpty else { throw ConfigurationError(problems.joined(separator: "; ")) }
+    }
+
+    /// Reads and checks `path`; every problem is an error naming the file and the key's name.
+    public static func load(_ path: String) throws -> FrontDoorKeys {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ConfigurationError("cannot read key file \(path): \(error.localizedDescription)")
+        }
+        let file: FrontDoorKeys
+        do {
+            file = try JSONDecoder().decode(FrontDoorKeys.self, from: data)
+        } catch {
+            throw ConfigurationError("key file \(path) is not valid: \(error)")
+        }
+        let problems = file.problems()
+        guard problems.isEmpty else { throw ConfigurationError("key file \(path): " + problems.joined(separator: "; ")) }
+        return file
+    }
+
+    func problems() -> [String] {
+        var problems: [String] = []
+        if keys.isEmpty { problems.append("no keys") }
+        var names = Set<String>(), secrets = Set<String>()
+        for key in keys {
+            let name = key.name.isEmpty ? "(unnamed)" : key.name
+            if key.name.isEmpty { problems.append("a key has no name") }
+            if !names.insert(key.name).inserted { problems.append("key \(name): name used twice") }
+            if key.key.count < 16 { problems.append("key \(name): the key must be at least 16 characters") }
+            if !secrets.insert(key.key).inserted { problems.append("key \(name): the same key is given twice") }
+            if let budget = key.dailyBudgetUSD, !(budget >= 0 && budget.isFinite) {
+                problems.append("key \(name): daily_budget_usd must be a number >= 0")
+            }
+        }
+        return problems
+    }
+
+    /// The key a request's `Authorization` header carries; nil when it carries none of them.
+    /// Compares in time independent of where the keys differ.
+    public func key(authorization: String?) -> Key? {
+        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return nil }
+        let presented = Array(authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces).utf8)
+        var found: Key?
+        for key in keys where Self.equalInConstantTime(Array(key.key.utf8), presented) { found = key }
+        return found
+    }
+
+    private static func equalInConstantTime(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in a.indices { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
+}
