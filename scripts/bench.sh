@@ -14,13 +14,8 @@ ensure_apt_packages
 # The peers a user would put in front of routers instead of the coordinator, and wrk (an HTTP
 # load generator) for the gateway's peer, LiteLLM's proxy.
 ensure_apt_packages nginx libnginx-mod-stream haproxy wrk
-# LiteLLM's proxy from PyPI, in an environment of its own (the tests do not need it).
-litellm_env="$SWITCHYARD_ROOT/.build/litellm"
-if ! "$litellm_env/bin/litellm" --version >/dev/null 2>&1; then
-  log "installing LiteLLM's proxy (PyPI litellm[proxy]) into .build/litellm"
-  python3 -m venv "$litellm_env"
-  "$litellm_env/bin/pip" install -q --disable-pip-version-check 'litellm[proxy]'
-fi
+ensure_litellm
+litellm_env="$SWITCHYARD_LITELLM_ENV"
 log "building (release)"
 swift build -c release >/dev/null
 bin=$(swift build -c release --show-bin-path)

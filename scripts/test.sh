@@ -2,13 +2,15 @@
 # Runs every test: installs what the tests need, checks the generated protobuf-c code is current,
 # builds, checks deploy/, runs `swift test` (the end-to-end tests start the built executables),
 # builds the container image, runs the cluster across network-namespace hosts under network
-# faults, then the Python client against the Swift server.
+# faults, then the Python clients against the Swift services (the OpenAI SDK against the
+# gateway's front door, with LiteLLM's proxy and an https server as its upstreams).
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$SWITCHYARD_ROOT"
 
 ensure_apt_packages
 ensure_python_env
+ensure_litellm
 
 log "checking the generated protobuf-c code"
 scripts/gen-proto.sh --check
@@ -30,6 +32,6 @@ scripts/netlab.sh faults --debug
 
 log "Python client tests"
 clients/python/generate.sh
-"$SWITCHYARD_PYTHON_ENV/bin/python" -m pytest -q clients/python/tests
+SWITCHYARD_LITELLM="$SWITCHYARD_LITELLM_ENV/bin/litellm" "$SWITCHYARD_PYTHON_ENV/bin/python" -m pytest -q clients/python/tests
 
 log "all tests passed"

@@ -32,3 +32,16 @@ ensure_python_env() {
     "$SWITCHYARD_PYTHON_ENV/bin/pip" install -q --disable-pip-version-check -r "$SWITCHYARD_ROOT/clients/python/requirements.txt"
   fi
 }
+
+# LiteLLM's proxy (PyPI litellm[proxy]) in a virtual environment of its own (its dependencies
+# pin versions the project's environment does not need): a real third-party OpenAI-compatible
+# server, the upstream of the front door's tests and the peer of the gateway in bench.sh.
+SWITCHYARD_LITELLM_ENV="$SWITCHYARD_ROOT/.build/litellm"
+ensure_litellm() {
+  if ! "$SWITCHYARD_LITELLM_ENV/bin/litellm" --version >/dev/null 2>&1; then
+    log "installing LiteLLM's proxy (PyPI litellm[proxy]) into .build/litellm"
+    python3 -m venv "$SWITCHYARD_LITELLM_ENV"
+    "$SWITCHYARD_LITELLM_ENV/bin/pip" install -q --disable-pip-version-check 'litellm[proxy]'
+  fi
+}
+

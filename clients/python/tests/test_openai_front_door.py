@@ -91,11 +91,21 @@ def test_errors_arrive_as_the_sdk_expects_them(client):
     with pytest.raises(openai.BadRequestError) as knob:
         client.chat.completions.create(model="switchyard:speed=1", messages=[{"role": "user", "content": "hi"}])
     assert "unknown knob" in knob.value.message
-    with pytest.raises(openai.BadRequestError):
-        client.chat.completions.create(model="auto", stream=True, messages=[{"role": "user", "content": "hi"}])
     # A prompt no upstream has a record of: every model in the ranking fails, 502.
     with pytest.raises(openai.APIStatusError) as upstreams:
         client.chat.completions.create(model="auto", messages=[{"role": "user", "content": "never recorded"}])
     assert upstreams.value.status_code == 502
     # And the gateway goes on serving.
     assert client.chat.completions.create(model=WEAK, messages=[{"role": "user", "content": recorded_prompt()}]).choices
+
+
+def test_a_routed_stream_through_the_sdk(client):
+    """Replay upstreams do not stream: the gateway streams their answer as OpenAI streams one."""
+    chunks = list(client.chat.completions.create(
+        model="switchyard:alpha=0", stream=True, stream_options={"include_usage": True},
+        messages=[{"role": "user", "content": recorded_prompt()}]))
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+    assert text.startswith("[replay] ")
+    assert chunks[-1].usage.prompt_tokens > 0 and not chunks[-1].choices
+    assert all(chunk.model == WEAK for chunk in chunks)
+
