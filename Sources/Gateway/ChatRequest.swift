@@ -21,25 +21,24 @@ public struct ChatRequest: Sendable {
     /// Reads `body`; INVALID_ARGUMENT naming what is wrong (not JSON, no model, no messages, no
     /// user turn with text).
     public init(body: [UInt8]) throws(RPCError) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+        guard let fields = try? JSONDecoder().decode(ChatRequestFields.self, from: Data(body)) else {
             throw RPCError(.invalidArgument, "the request body is not a JSON object")
         }
-        guard let model = object["model"] as? String, !model.isEmpty else {
+        guard let model = fields.model, !model.isEmpty else {
             throw RPCError(.invalidArgument, "the request needs \"model\" (a configured model, \"auto\", or \"switchyard:alpha=0.5\")")
         }
-        guard let messages = object["messages"] as? [[String: Any]], !messages.isEmpty else {
+        guard let messages = fields.messages, !messages.isEmpty else {
             throw RPCError(.invalidArgument, "the request needs \"messages\", a non-empty array of {role, content}")
         }
-        guard let text = messages.last(where: { $0["role"] as? String == "user" }).flatMap(Self.text(of:)), !text.isEmpty else {
+        guard let text = messages.last(where: { $0.role == "user" })?.text, !text.isEmpty else {
             throw RPCError(.invalidArgument, "the request has no user message with text to route on")
         }
         self.body = body
         self.model = model
         self.routingText = text
-        self.stream = object["stream"] as? Bool ?? false
-        self.includeUsage = (object["stream_options"] as? [String: Any])?["include_usage"] as? Bool ?? false
-        let maxTokens = (object["max_completion_tokens"] ?? object["max_tokens"]) as? Int ?? 0
-        self.maxTokens = UInt32(clamping: max(0, maxTokens))
+        self.stream = fields.stream ?? false
+        self.includeUsage = fields.includeUsage ?? false
+        self.maxTokens = UInt32(clamping: max(0, fields.maxCompletionTokens ?? fields.maxTokens ?? 0))
     }
 
     /// The chat request a protobuf `Complete` describes: its `parameters_json` (a JSON object)
@@ -68,24 +67,13 @@ public struct ChatRequest: Sendable {
         try self.init(body: Array(body))
     }
 
-    /// A message's text: its content string, or its text parts joined by newlines.
-    static func text(of message: [String: Any]) -> String? {
-        if let content = message["content"] as? String { return content }
-        guard let parts = message["content"] as? [[String: Any]] else { return nil }
-        let texts = parts.compactMap { $0["type"] as? String == "text" ? $0["text"] as? String : nil }
-        return texts.isEmpty ? nil : texts.joined(separator: "\n")
-    }
-
-    /// The body with `model` replaced and everything else as it came.
+    /// The body with `model` replaced and every other byte as it came (the value is spliced in
+    /// place; the body was checked to be a JSON object with a string `model` when it was read).
     func body(withModel upstreamModel: String) throws(RPCError) -> [UInt8] {
-        guard var object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
-            throw RPCError(.invalidArgument, "the request body is not a JSON object")
+        guard let body = JSONFieldSplice.replacingString("model", with: upstreamModel, in: body) else {
+            throw RPCError(.invalidArgument, "the request body's \"model\" could not be found to replace")
         }
-        object["model"] = upstreamModel
-        guard let data = try? JSONSerialization.data(withJSONObject: object) else {
-            throw RPCError(.internal, "the request could not be written again")
-        }
-        return Array(data)
+        return body
     }
 }
 
@@ -93,11 +81,23 @@ public struct ChatRequest: Sendable {
 /// token counts the cost is booked from.
 public struct ChatAnswer: Sendable {
     public var body: [UInt8]
-    /// The first choice's message text, read once from `body` by the upstream.
-    public var text: String
     public var inputTokens: UInt32
     public var outputTokens: UInt32
     public var tokensEstimated: Bool
+    private let knownText: String?
+
+    /// - Parameter text: the first choice's text when the upstream has it at hand; otherwise it
+    ///   is read from `body` when asked for (the front door sends the body on and never asks).
+    public init(body: [UInt8], text: String? = nil, inputTokens: UInt32, outputTokens: UInt32, tokensEstimated: Bool) {
+        self.body = body
+        self.knownText = text
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.tokensEstimated = tokensEstimated
+    }
+
+    /// The first choice's message text ("" for an answer with only tool calls).
+    public var text: String { knownText ?? ChatCompletion.firstText(in: body) ?? "" }
 }
 
 extension Upstream {
@@ -120,3 +120,62 @@ extension Upstream {
             tokensEstimated: answer.tokensEstimated)
     }
 }
+
+/// The fields of a chat request the gateway reads. A field of the wrong type reads as absent
+/// (the checks in `ChatRequest.init` then say what is missing); every other field is ignored here
+/// and passed on in the body.
+private struct ChatRequestFields: Decodable {
+    struct Message: Decodable {
+        var role: String?
+        /// The content string, or its text parts joined by newlines.
+        var text: String?
+
+        enum CodingKeys: String, CodingKey { case role, content }
+
+        struct Part: Decodable {
+            var type: String?
+            var text: String?
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            role = try? c.decodeIfPresent(String.self, forKey: .role)
+            if let content = try? c.decodeIfPresent(String.self, forKey: .content) {
+                text = content
+            } else if let parts = try? c.decodeIfPresent([Part].self, forKey: .content) {
+                let texts = parts.compactMap { $0.type == "text" ? $0.text : nil }
+                text = texts.isEmpty ? nil : texts.joined(separator: "\n")
+            }
+        }
+    }
+
+    struct StreamOptions: Decodable {
+        var includeUsage: Bool?
+        enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
+    }
+
+    var model: String?
+    var messages: [Message]?
+    var stream: Bool?
+    var includeUsage: Bool?
+    var maxTokens: Int?
+    var maxCompletionTokens: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case model, messages, stream
+        case streamOptions = "stream_options"
+        case maxTokens = "max_tokens"
+        case maxCompletionTokens = "max_completion_tokens"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try? c.decodeIfPresent(String.self, forKey: .model)
+        messages = try? c.decodeIfPresent([Message].self, forKey: .messages)
+        stream = try? c.decodeIfPresent(Bool.self, forKey: .stream)
+        includeUsage = (try? c.decodeIfPresent(StreamOptions.self, forKey: .streamOptions))??.includeUsage
+        maxTokens = try? c.decodeIfPresent(Int.self, forKey: .maxTokens)
+        maxCompletionTokens = try? c.decodeIfPresent(Int.self, forKey: .maxCompletionTokens)
+    }
+}
+

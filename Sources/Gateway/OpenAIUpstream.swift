@@ -59,10 +59,7 @@ public struct OpenAIUpstream: Upstream {
             throw RPCError(error.isTimeout ? .deadlineExceeded : .unavailable, "\(configuration.name): \(error)")
         }
         try refusal(status: response.status, body: response.body)
-        let answer = try Self.answer(from: response.body, prompt: request.routingText, upstream: configuration.name)
-        return ChatAnswer(
-            body: response.body, text: answer.text, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
-            tokensEstimated: answer.tokensEstimated)
+        return try Self.chatAnswer(response.body, prompt: request.routingText, upstream: configuration.name)
     }
 
     /// The request passed on as `chat` does, answered as server-sent events: returns once the
@@ -107,20 +104,54 @@ public struct OpenAIUpstream: Upstream {
 
     /// The answer in a chat-completions response body.
     static func answer(from body: [UInt8], prompt: String, upstream: String) throws -> UpstreamAnswer {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-              let choices = object["choices"] as? [[String: Any]], let first = choices.first,
-              let message = first["message"] as? [String: Any]
-        else {
-            throw RPCError(.unavailable, "\(upstream) answered something that is not a chat completion (no choices[0].message)")
-        }
-        // A message with only tool calls has no content.
-        let text = message["content"] as? String ?? ""
-        let usage = object["usage"] as? [String: Any]
-        if let input = usage?["prompt_tokens"] as? Int, let output = usage?["completion_tokens"] as? Int {
-            return UpstreamAnswer(text: text, inputTokens: UInt32(clamping: input), outputTokens: UInt32(clamping: output), tokensEstimated: false)
-        }
+        let answer = try chatAnswer(body, prompt: prompt, upstream: upstream)
         return UpstreamAnswer(
-            text: text, inputTokens: UpstreamAnswer.estimatedTokens(prompt), outputTokens: UpstreamAnswer.estimatedTokens(text),
+            text: answer.text, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens, tokensEstimated: answer.tokensEstimated)
+    }
+
+    /// A chat-completions response body with its token counts: its `usage` (read alone, without
+    /// decoding the whole answer), else estimated from the prompt and the answer's text.
+    /// UNAVAILABLE when the body is not a chat completion.
+    static func chatAnswer(_ body: [UInt8], prompt: String, upstream: String) throws -> ChatAnswer {
+        let notACompletion = RPCError(.unavailable, "\(upstream) answered something that is not a chat completion (no choices[0].message)")
+        guard JSONFieldSplice.valueRange(of: "choices", in: body) != nil else { throw notACompletion }
+        if let range = JSONFieldSplice.valueRange(of: "usage", in: body),
+           let usage = try? JSONDecoder().decode(ChatCompletion.Usage.self, from: Data(body[range])),
+           let input = usage.promptTokens, let output = usage.completionTokens {
+            return ChatAnswer(
+                body: body, inputTokens: UInt32(clamping: max(0, input)), outputTokens: UInt32(clamping: max(0, output)), tokensEstimated: false)
+        }
+        guard let text = ChatCompletion.firstText(in: body) else { throw notACompletion }
+        return ChatAnswer(
+            body: body, text: text, inputTokens: UpstreamAnswer.estimatedTokens(prompt), outputTokens: UpstreamAnswer.estimatedTokens(text),
             tokensEstimated: true)
+    }
+}
+
+/// The parts of a chat completion the gateway reads: the first choice's text and the token counts.
+struct ChatCompletion: Decodable {
+    struct Choice: Decodable {
+        struct Message: Decodable { var content: String? }
+        var message: Message
+    }
+
+    struct Usage: Decodable {
+        var promptTokens: Int?
+        var completionTokens: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case promptTokens = "prompt_tokens"
+            case completionTokens = "completion_tokens"
+        }
+    }
+
+    var choices: [Choice]
+
+    /// The first choice's text ("" when it has only tool calls); nil when `body` is not a chat completion.
+    static func firstText(in body: [UInt8]) -> String? {
+        guard let completion = try? JSONDecoder().decode(ChatCompletion.self, from: Data(body)), let first = completion.choices.first else {
+            return nil
+        }
+        return first.message.content ?? ""
     }
 }

@@ -283,6 +283,8 @@ public struct HTTPCaller: Sendable {
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(300))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         configuration.connectionPool.retryConnectionEstablishment = false
+        // No tracer is bootstrapped in these services: skip the span bookkeeping per call.
+        configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }()
 }
