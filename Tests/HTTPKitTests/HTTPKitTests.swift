@@ -151,15 +151,19 @@ import UpstreamHTTP
     }
 
     @Test func shutdownWaitsForTheRequestInFlight() async throws {
+        let started = AsyncStream<Void>.makeStream()
         let server = HTTPServer(logger: Logger(label: "test")) { _ in
+            started.continuation.yield()
             try? await Task.sleep(for: .milliseconds(500))
             return HTTPResponse(text: "finished")
         }
         let address = try await server.start()
         let caller = try HTTPCaller(url: "http://127.0.0.1:\(address.port!)")
         let inFlight = Task { try await caller.post("/slow", body: [], timeout: .seconds(5)) }
-        try await Task.sleep(for: .milliseconds(100))
+        for await _ in started.stream { break }
+        let shutdownStarted = ContinuousClock.now
         await server.shutdown()
+        #expect(shutdownStarted.duration(to: .now) < .seconds(5), "shutdown ends when the last request is answered, not at its grace period")
         let reply = try await inFlight.value
         #expect(reply.status == 200 && String(decoding: reply.body, as: UTF8.self) == "finished")
         await #expect(throws: HTTPError.self) { try await caller.post("/again", body: [], timeout: .seconds(2)) }
