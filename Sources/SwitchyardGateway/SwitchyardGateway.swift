@@ -14,6 +14,9 @@ struct SwitchyardGateway: AsyncParsableCommand {
         commandName: "switchyard-gateway",
         abstract: "Switchyard's model gateway: Complete with a named model, or \"auto\" routed by the router, with fallback and cost accounting.")
 
+    /// Request handlers await upstream calls made on NIO's event loops: run them there.
+    static func main() async { await mainOnEventLoops() }
+
     @OptionGroup var service: ServiceOptions
 
     @Option(help: "Upstream configuration (JSON; see deploy/config/gateway-replay.json).")
