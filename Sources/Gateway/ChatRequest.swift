@@ -1,6 +1,26 @@
 import Foundation
 import Wire
 
+/// Which turns of a conversation the router reads to choose a model.
+public enum RoutingText: String, Sendable, CaseIterable {
+    /// The last user message (what RouteLLM and Avengers-Pro route on): the default.
+    case lastUserTurn = "last-user-turn"
+    /// Every user message, oldest first.
+    case userTurns = "user-turns"
+    /// Every message with text (system, user, assistant), oldest first.
+    case conversation
+
+    func text(of messages: [(role: String?, text: String?)]) -> String? {
+        let chosen: [String] = switch self {
+        case .lastUserTurn: messages.last(where: { $0.role == "user" })?.text.map { [$0] } ?? []
+        case .userTurns: messages.filter { $0.role == "user" }.compactMap(\.text)
+        case .conversation: messages.compactMap(\.text)
+        }
+        let text = chosen.filter { !$0.isEmpty }.joined(separator: "\n")
+        return text.isEmpty ? nil : text
+    }
+}
+
 /// An OpenAI chat-completions request as an application sends it, read just enough to route it:
 /// the model asked for, the text to route on, whether it streams. The body itself is kept as it
 /// came, so every field the gateway does not read (temperature, tools, response_format, ...)
@@ -10,7 +30,7 @@ public struct ChatRequest: Sendable {
     public let body: [UInt8]
     /// `model`: a configured upstream, "auto", or "switchyard:<knob>=<value>".
     public let model: String
-    /// The text the router routes on: the last user turn (its text parts joined).
+    /// The text the router routes on: by default the last user turn (its text parts joined).
     public let routingText: String
     public let stream: Bool
     /// `stream_options.include_usage`: the client wants a last chunk with the token counts.
@@ -18,9 +38,9 @@ public struct ChatRequest: Sendable {
     /// `max_tokens` (or `max_completion_tokens`); 0 when absent.
     public let maxTokens: UInt32
 
-    /// Reads `body`; INVALID_ARGUMENT naming what is wrong (not JSON, no model, no messages, no
-    /// user turn with text).
-    public init(body: [UInt8]) throws(RPCError) {
+    /// Reads `body`, taking the turns `routeOn` names as the routing text; INVALID_ARGUMENT naming
+    /// what is wrong (not JSON, no model, no messages, no user turn with text).
+    public init(body: [UInt8], routeOn: RoutingText = .lastUserTurn) throws(RPCError) {
         guard let fields = try? JSONDecoder().decode(ChatRequestFields.self, from: Data(body)) else {
             throw RPCError(.invalidArgument, "the request body is not a JSON object")
         }
@@ -30,7 +50,9 @@ public struct ChatRequest: Sendable {
         guard let messages = fields.messages, !messages.isEmpty else {
             throw RPCError(.invalidArgument, "the request needs \"messages\", a non-empty array of {role, content}")
         }
-        guard let text = messages.last(where: { $0.role == "user" })?.text, !text.isEmpty else {
+        guard messages.contains(where: { $0.role == "user" && !($0.text ?? "").isEmpty }),
+              let text = routeOn.text(of: messages.map { ($0.role, $0.text) })
+        else {
             throw RPCError(.invalidArgument, "the request has no user message with text to route on")
         }
         self.body = body
@@ -44,7 +66,7 @@ public struct ChatRequest: Sendable {
     /// The chat request a protobuf `Complete` describes: its `parameters_json` (a JSON object)
     /// with `model`, `messages` (its messages, or the prompt as one user turn) and `max_tokens`
     /// set from the request's fields.
-    public init(complete request: CompleteRequest) throws(RPCError) {
+    public init(complete request: CompleteRequest, routeOn: RoutingText = .lastUserTurn) throws(RPCError) {
         var object: [String: Any] = [:]
         if !request.parametersJson.isEmpty {
             guard let parameters = try? JSONSerialization.jsonObject(with: Data(request.parametersJson.utf8)) as? [String: Any] else {
@@ -64,7 +86,7 @@ public struct ChatRequest: Sendable {
         guard let body = try? JSONSerialization.data(withJSONObject: object) else {
             throw RPCError(.invalidArgument, "parameters_json cannot be sent on as JSON")
         }
-        try self.init(body: Array(body))
+        try self.init(body: Array(body), routeOn: routeOn)
     }
 
     /// The body with `model` replaced and every other byte as it came (the value is spliced in

@@ -16,11 +16,14 @@ public struct CompleteHandler: Sendable {
     /// The longest wait for the router's decision.
     public let routeTimeout: Duration
     public let ledger: CostLedger
+    /// Which turns of a conversation the router reads.
+    public let routeOn: RoutingText
 
     public init(
         upstreams: [any Upstream], router: (any RPCCaller)?, maxAttempts: Int = 3, routeTimeout: Duration = .seconds(2),
-        ledger: CostLedger = CostLedger()
+        ledger: CostLedger = CostLedger(), routeOn: RoutingText = .lastUserTurn
     ) {
+        self.routeOn = routeOn
         self.upstreams = Dictionary(uniqueKeysWithValues: upstreams.map { ($0.configuration.name, $0) })
         self.router = router
         self.maxAttempts = maxAttempts
@@ -38,7 +41,7 @@ public struct CompleteHandler: Sendable {
             if !routed, upstreams[request.model] == nil { throw unknownModel(request.model) }
             for name in request.allowedModels where upstreams[name] == nil { throw unknownModel(name) }
             // A conversation or extra parameters go to upstreams as a chat request.
-            let chat = request.messages.isEmpty && request.parametersJson.isEmpty ? nil : try ChatRequest(complete: request)
+            let chat = request.messages.isEmpty && request.parametersJson.isEmpty ? nil : try ChatRequest(complete: request, routeOn: routeOn)
             var models = [request.model]
             var route: RouteResponse?
             if routed {

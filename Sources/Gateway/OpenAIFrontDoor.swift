@@ -11,7 +11,7 @@ import Wire
 /// `model` is a configured upstream (called directly), `auto` (routed with the router's default
 /// trade-off) or `switchyard:<knob>=<value>` with knob `alpha`, `max_cost` (dollars), `lambda`,
 /// `threshold` or `strong_share` (routed with that trade-off). A routed request is ranked by the
-/// router on its last user turn and tried down the ranking (only models allowed by the budget
+/// router on its last user turn (or the turns `CompleteHandler.routeOn` names) and tried down the ranking (only models allowed by the budget
 /// are in it); the upstream gets the request as it came with only `model` replaced, and its
 /// answer comes back as it came. Upstream 429, 5xx, timeouts and unreachable hosts fall back to
 /// the next model (for a stream: until its first event arrives); a 4xx is the request's fault
@@ -55,7 +55,7 @@ public struct OpenAIFrontDoor: Sendable {
         }
         if request.method == .GET { return models() }
         do {
-            let chat = try ChatRequest(body: request.body)
+            let chat = try ChatRequest(body: request.body, routeOn: complete.routeOn)
             let plan = try await plan(chat, key: key)
             if chat.stream {
                 return HTTPResponse { responder in try await streamCompletion(chat, plan, responder: responder) }

@@ -34,6 +34,9 @@ struct SwitchyardGateway: AsyncParsableCommand {
     @Option(help: "Models tried per \"auto\" request: the router's choice, then its next-ranked models.")
     var maxAttempts = 3
 
+    @Option(help: "What the router reads of a conversation: last-user-turn, user-turns (all, joined) or conversation (every turn).")
+    var routeOn: RoutingText = .lastUserTurn
+
     @Option(help: "Port of the OpenAI-compatible HTTP front door (POST /v1/chat/completions, GET /v1/models); absent: off.")
     var openaiPort: Int?
 
@@ -70,7 +73,7 @@ struct SwitchyardGateway: AsyncParsableCommand {
         }
         let handler = CompleteHandler(
             upstreams: upstreams, router: router.map { service.client($0, connections: routerConnections) },
-            maxAttempts: maxAttempts, routeTimeout: routeTimeout)
+            maxAttempts: maxAttempts, routeTimeout: routeTimeout, routeOn: routeOn)
         var handlers = RPCHandlers()
         handler.register(in: &handlers)
         host.logger.info("upstreams configured", metadata: [
@@ -99,3 +102,6 @@ struct SwitchyardGateway: AsyncParsableCommand {
         try await host.run(handlers: handlers, defaultPort: 7400, status: { $0.gateway = handler.ledger.status }, services: services)
     }
 }
+
+extension RoutingText: ExpressibleByArgument {}
+

@@ -65,6 +65,23 @@ import Wire
         #expect(asked.all.dropFirst().map(\.tradeoff) == [nil, .alpha(0.3)])
     }
 
+    @Test(arguments: [
+        (RoutingText.lastUserTurn, "second\nquestion"),
+        (.userTurns, "first question\nsecond\nquestion"),
+        (.conversation, "be brief\nfirst question\nfirst answer\nsecond\nquestion"),
+    ])
+    func theTurnsTheRouterReadsAreConfigurable(routeOn: RoutingText, expected: String) throws {
+        let messages: [[String: Any]] = [
+            ["role": "system", "content": "be brief"],
+            ["role": "user", "content": "first question"],
+            ["role": "assistant", "content": "first answer"],
+            ["role": "assistant", "tool_calls": [["id": "1"]]],
+            ["role": "user", "content": [["type": "text", "text": "second"], ["type": "text", "text": "question"]]],
+        ]
+        let body = try Array(JSONSerialization.data(withJSONObject: ["model": "auto", "messages": messages]))
+        #expect(try ChatRequest(body: body, routeOn: routeOn).routingText == expected)
+    }
+
     @Test func aFailingUpstreamFallsBackDownTheRankingAndTheHeaderSaysSo() async throws {
         let first = ScriptedUpstream("first", .fail(.unavailable))
         let second = ScriptedUpstream("second", .fail(.resourceExhausted))
