@@ -41,18 +41,7 @@ public struct FrontDoorKeys: Sendable, Decodable {
 
     /// Reads and checks `path`; every problem is an error naming the file and the key's name.
     public static func load(_ path: String) throws -> FrontDoorKeys {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ConfigurationError("cannot read key file \(path): \(error.localizedDescription)")
-        }
-        let file: FrontDoorKeys
-        do {
-            file = try JSONDecoder().decode(FrontDoorKeys.self, from: data)
-        } catch {
-            throw ConfigurationError("key file \(path) is not valid: \(error)")
-        }
+        let file = try ConfigurationError.decodeFile(FrontDoorKeys.self, path, what: "key file")
         let problems = file.problems()
         guard problems.isEmpty else { throw ConfigurationError("key file \(path): " + problems.joined(separator: "; ")) }
         return file

@@ -24,18 +24,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
 
     /// Reads and checks `path`; every problem is an error naming the file and the upstream.
     public static func load(_ path: String) throws -> GatewayConfiguration {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ConfigurationError("cannot read gateway configuration \(path): \(error.localizedDescription)")
-        }
-        var configuration: GatewayConfiguration
-        do {
-            configuration = try JSONDecoder().decode(GatewayConfiguration.self, from: data)
-        } catch {
-            throw ConfigurationError("gateway configuration \(path) is not valid: \(error)")
-        }
+        var configuration = try ConfigurationError.decodeFile(GatewayConfiguration.self, path, what: "gateway configuration")
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         let folder = URL(fileURLWithPath: absolute).deletingLastPathComponent()
         func resolved(_ file: String) -> String {
@@ -169,6 +158,22 @@ public struct UpstreamConfiguration: Sendable, Equatable, Codable {
 public struct ConfigurationError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+
+    /// The JSON file at `path` decoded as `type`; an error naming `what` and the file when it
+    /// cannot be read or is not valid.
+    static func decodeFile<T: Decodable>(_ type: T.Type, _ path: String, what: String) throws -> T {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ConfigurationError("cannot read \(what) \(path): \(error.localizedDescription)")
+        }
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch {
+            throw ConfigurationError("\(what) \(path) is not valid: \(error)")
+        }
+    }
 }
 
 extension GatewayConfiguration {
