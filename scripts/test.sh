@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: installs what the tests need, checks the generated protobuf-c code is current,
-# builds, checks deploy/, runs `swift test` (the end-to-end tests start the built executables),
+# Runs every test: installs what the tests need, builds, checks the generated protobuf-c code is
+# current, checks deploy/, runs `swift test` (the end-to-end tests start the built executables),
 # builds the container image, runs the cluster across network-namespace hosts under network
 # faults, then the Python clients against the Swift services (the OpenAI SDK against the
 # gateway's front door, with LiteLLM's proxy and an https server as its upstreams).
@@ -9,14 +9,24 @@ source "$(dirname "$0")/lib/setup.sh"
 cd "$SWITCHYARD_ROOT"
 
 ensure_apt_packages
-ensure_python_env
-ensure_litellm
-
-log "checking the generated protobuf-c code"
-scripts/gen-proto.sh --check
+# The Python environments (pip downloads and unpacks, mostly waiting on the network) are made
+# while Swift builds; their output is shown if they fail.
+python_setup_log=$(mktemp)
+(ensure_python_env && ensure_litellm) >"$python_setup_log" 2>&1 &
+python_setup=$!
 
 log "building"
 swift build
+
+if ! wait "$python_setup"; then
+  cat "$python_setup_log" >&2
+  echo "test.sh: setting up the Python environments failed" >&2
+  exit 1
+fi
+cat "$python_setup_log" >&2
+
+log "checking the generated protobuf-c code (protoc with the Python environment's protobuf)"
+scripts/gen-proto.sh --check
 
 log "checking deploy/"
 scripts/check-deploy.sh "$(swift build --show-bin-path)"

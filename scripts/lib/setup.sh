@@ -6,7 +6,7 @@ SWITCHYARD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SWITCHYARD_APT_PACKAGES=(pkg-config libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libopenblas-dev protobuf-compiler python3 python3-venv)
 SWITCHYARD_PYTHON_ENV="$SWITCHYARD_ROOT/.build/python"
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+log() { printf '\033[1m==> [%ss] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 
 # Installs the Debian packages that are missing (apt-get update first, once).
 ensure_apt_packages() {
