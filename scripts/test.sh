@@ -9,21 +9,28 @@ source "$(dirname "$0")/lib/setup.sh"
 cd "$SWITCHYARD_ROOT"
 
 ensure_apt_packages
-# The Python environments (pip downloads and unpacks, mostly waiting on the network) are made
-# while Swift builds; their output is shown if they fail.
-python_setup_log=$(mktemp)
-(ensure_python_env && ensure_litellm) >"$python_setup_log" 2>&1 &
-python_setup=$!
+# The two Python environments (pip downloads and unpacks, mostly waiting on the network) are
+# made side by side while Swift builds; their output is shown after the build.
+setup_logs=$(mktemp -d)
+ensure_python_env >"$setup_logs/python.txt" 2>&1 &
+python_env=$!
+ensure_litellm >"$setup_logs/litellm.txt" 2>&1 &
+litellm_env=$!
 
 log "building"
 swift build
+log "Swift build done; waiting for the Python environments"
 
-if ! wait "$python_setup"; then
-  cat "$python_setup_log" >&2
-  echo "test.sh: setting up the Python environments failed" >&2
-  exit 1
-fi
-cat "$python_setup_log" >&2
+for job in "python_env $python_env" "litellm $litellm_env"; do
+  set -- $job
+  if ! wait "$2"; then
+    cat "$setup_logs"/*.txt >&2
+    echo "test.sh: setting up the $1 environment failed" >&2
+    exit 1
+  fi
+done
+cat "$setup_logs"/*.txt >&2
+log "build and Python environments ready"
 
 log "checking the generated protobuf-c code (protoc with the Python environment's protobuf)"
 scripts/gen-proto.sh --check
