@@ -11,8 +11,9 @@ public final class CostLedger: Sendable {
         var totalCost = 0.0
         var fallbacks: UInt64 = 0
         var routed: UInt64 = 0
-        /// Dollars per key name on `day`.
+        /// Dollars per key name on `day`: spent, and held for requests in flight.
         var keySpend: [String: Double] = [:]
+        var keyHeld: [String: Double] = [:]
         var day = 0
     }
 
@@ -57,6 +58,37 @@ public final class CostLedger: Sendable {
         }
     }
 
+    /// What the key named `key` may still spend today under `budget`: the budget less what it
+    /// spent and what its requests in flight hold.
+    func left(for key: String, budget: Double) -> Double {
+        let day = today()
+        return state.withLock { state in
+            state.rollOver(to: day)
+            return budget - (state.keySpend[key] ?? 0) - (state.keyHeld[key] ?? 0)
+        }
+    }
+
+    /// Holds `amount` of `key`'s budget for a request in flight, so requests running at the same
+    /// time cannot together spend more than the budget; false (nothing held) when it does not fit.
+    /// Returns the day it was held on, for `release`.
+    func hold(_ amount: Double, for key: String, budget: Double) -> Int? {
+        let day = today()
+        return state.withLock { state in
+            state.rollOver(to: day)
+            guard (state.keySpend[key] ?? 0) + (state.keyHeld[key] ?? 0) + amount <= budget else { return nil }
+            state.keyHeld[key, default: 0] += amount
+            return day
+        }
+    }
+
+    /// Gives back what `hold` held on `day` (the request's real cost is booked by `answered`).
+    func release(_ amount: Double, for key: String, heldOn day: Int) {
+        state.withLock { state in
+            guard state.day == day, let held = state.keyHeld[key] else { return }
+            state.keyHeld[key] = max(0, held - amount)
+        }
+    }
+
     /// A call to `model` that failed.
     func failed(_ model: String) {
         state.withLock { state in
@@ -94,6 +126,7 @@ extension CostLedger.State {
         if day != self.day {
             self.day = day
             keySpend = [:]
+            keyHeld = [:]
         }
     }
 }

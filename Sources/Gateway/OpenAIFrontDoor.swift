@@ -58,8 +58,12 @@ public struct OpenAIFrontDoor: Sendable {
             let chat = try ChatRequest(body: request.body, routeOn: complete.routeOn)
             let plan = try await plan(chat, key: key)
             if chat.stream {
-                return HTTPResponse { responder in try await streamCompletion(chat, plan, responder: responder) }
+                return HTTPResponse { responder in
+                    defer { release(plan) }
+                    try await streamCompletion(chat, plan, responder: responder)
+                }
             }
+            defer { release(plan) }
             return await chatCompletion(chat, plan)
         } catch {
             return Self.errorResponse(RPCError(error))
@@ -95,41 +99,60 @@ public struct OpenAIFrontDoor: Sendable {
         var key: FrontDoorKeys.Key?
         /// What the key may still spend today; nil without a budget.
         var remainingUSD: Double?
+        /// What this request holds of the key's budget while it runs, and the day it was held on.
+        var held: (amount: Double, day: Int)?
     }
 
     /// The models to try for `request`: the router's ranking (or the named model), keeping only
-    /// those whose cost fits what the key has left today. RESOURCE_EXHAUSTED when none fits.
+    /// those whose cost fits what the key has left today; the most any of them is predicted to
+    /// cost is held from the key's budget until the request ends (`release`), so requests in
+    /// flight together stay within it. RESOURCE_EXHAUSTED when none fits.
     func plan(_ request: ChatRequest, key: FrontDoorKeys.Key?) async throws -> Plan {
-        let remaining = key.flatMap { key in key.dailyBudgetUSD.map { $0 - complete.ledger.spentToday(by: key.name) } }
+        let budget = key?.dailyBudgetUSD
+        let remaining = key.flatMap { key in budget.map { complete.ledger.left(for: key.name, budget: $0) } }
         if let remaining, let key, remaining <= 0 {
             throw Self.overBudget(key, remaining: remaining, why: "it has spent its daily budget")
         }
+        var plan: Plan
+        var cost = 0.0
         switch try Self.choice(request.model) {
         case .routed(let tradeoff):
             let route = try await complete.route(RouteRequest(prompt: request.routingText, tradeoff: tradeoff), deadline: nil)
-            var models = try complete.candidates(route)
+            plan = Plan(models: try complete.candidates(route), route: route, key: key, remainingUSD: remaining)
             if let remaining, let key {
                 let predicted = Dictionary(route.scores.map { ($0.model, $0.predictedCostUSD) }, uniquingKeysWith: { a, _ in a })
-                models = models.filter { (predicted[$0] ?? .infinity) <= remaining }
-                guard !models.isEmpty else {
+                plan.models = plan.models.filter { (predicted[$0] ?? .infinity) <= remaining }
+                guard !plan.models.isEmpty else {
                     throw Self.overBudget(key, remaining: remaining, why: "no model's predicted cost fits what is left today")
                 }
+                cost = plan.models.compactMap { predicted[$0] }.max() ?? 0
             }
-            return Plan(models: models, route: route, key: key, remainingUSD: remaining)
         case .named(let name):
             guard let upstream = complete.upstreams[name] else {
                 throw RPCError(.notFound, "unknown model \"\(name)\"; configured: auto, \(complete.upstreams.keys.sorted().joined(separator: ", "))")
             }
+            plan = Plan(models: [name], key: key, remainingUSD: remaining)
             if let remaining, let key {
                 // Without a router's prediction: the whole body as input, max_tokens as output.
-                let estimate = upstream.configuration.cost(
+                cost = upstream.configuration.cost(
                     inputTokens: UpstreamAnswer.estimatedTokens(String(decoding: request.body, as: UTF8.self)), outputTokens: request.maxTokens)
-                if estimate > remaining {
-                    throw Self.overBudget(key, remaining: remaining, why: "\(name)'s estimated cost $\(Self.dollars(estimate)) does not fit")
+                if cost > remaining {
+                    throw Self.overBudget(key, remaining: remaining, why: "\(name)'s estimated cost $\(Self.dollars(cost)) does not fit")
                 }
             }
-            return Plan(models: [name], key: key, remainingUSD: remaining)
         }
+        if let key, let budget {
+            guard let day = complete.ledger.hold(cost, for: key.name, budget: budget) else {
+                throw Self.overBudget(key, remaining: complete.ledger.left(for: key.name, budget: budget), why: "its requests in flight hold the rest of its budget")
+            }
+            plan.held = (cost, day)
+        }
+        return plan
+    }
+
+    /// Gives back what `plan` held of its key's budget (the answer's real cost is booked apart).
+    func release(_ plan: Plan) {
+        if let key = plan.key, let held = plan.held { complete.ledger.release(held.amount, for: key.name, heldOn: held.day) }
     }
 
     static func overBudget(_ key: FrontDoorKeys.Key, remaining: Double, why: String) -> RPCError {

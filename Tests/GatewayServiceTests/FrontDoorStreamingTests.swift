@@ -199,6 +199,28 @@ func chunk(_ content: String) -> String {
         await door.server.shutdown()
     }
 
+    /// A request in flight holds its predicted cost: a second request of the same key, sent
+    /// while the first waits on its upstream, cannot also count on that money.
+    @Test func requestsInFlightHoldTheirPredictedCostFromTheBudget() async throws {
+        let gate = AsyncStream<Void>.makeStream()
+        let dear = GatedUpstream("dear", inputPerMillion: 10, outputPerMillion: 30, gate: gate.stream)
+        let router = fakeRouter(["dear", "cheap"], predictedCosts: ["dear": 0.025, "cheap": 0.002])
+        let door = try await ServedFrontDoor.start([dear, ScriptedUpstream("cheap")], router: router, keys: keys)
+        let key = "sk-team-a-0123456789"
+        let first = Task { try await door.post(["model": "auto", "messages": user], key: key) }
+        while dear.calls == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        // $0.04 - $0.025 held = $0.015: the dear model does not fit while the first request runs.
+        let (status, headers, _) = try await door.post(["model": "auto", "messages": user], key: key)
+        #expect(status == 200 && headers.first(name: "x-switchyard-model") == "cheap")
+        #expect(headers.first(name: "x-switchyard-budget-left-usd") == "0.01500000")
+        gate.continuation.finish()
+        let answered = try await first.value
+        #expect(answered.status == 200 && answered.headers.first(name: "x-switchyard-model") == "dear")
+        // Held money is given back once each request has booked its real cost.
+        #expect(abs(door.ledger.left(for: "team-a", budget: 0.04) - (0.04 - 0.025 - 0.002)) < 1e-12)
+        await door.server.shutdown()
+    }
+
     @Test func keyFilesAreCheckedWhenRead() throws {
         #expect(throws: ConfigurationError.self) { try FrontDoorKeys(keys: []) }
         #expect(throws: ConfigurationError.self) { try FrontDoorKeys(keys: [.init(name: "a", key: "short")]) }
@@ -213,3 +235,25 @@ func chunk(_ content: String) -> String {
         #expect(throws: ConfigurationError.self) { try FrontDoorKeys.load("/nonexistent/keys.json") }
     }
 }
+
+/// An upstream that answers (1000 input, 500 output tokens) only once `gate` ends.
+final class GatedUpstream: Upstream {
+    let configuration: UpstreamConfiguration
+    let gate: AsyncStream<Void>
+    private let count = Mutex(0)
+
+    init(_ name: String, inputPerMillion: Double, outputPerMillion: Double, gate: AsyncStream<Void>) {
+        configuration = UpstreamConfiguration(
+            name: name, kind: .openai, baseURL: "http://unused", inputPerMillion: inputPerMillion, outputPerMillion: outputPerMillion)
+        self.gate = gate
+    }
+
+    var calls: Int { count.withLock { $0 } }
+
+    func complete(_ prompt: String, maxTokens: UInt32, timeout: Duration) async throws -> UpstreamAnswer {
+        count.withLock { $0 += 1 }
+        for await _ in gate {}
+        return UpstreamAnswer(text: "\(configuration.name): \(prompt)", inputTokens: 1000, outputTokens: 500, tokensEstimated: false)
+    }
+}
+
