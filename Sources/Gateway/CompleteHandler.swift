@@ -68,7 +68,7 @@ public struct CompleteHandler: Sendable {
     func route(_ request: RouteRequest, deadline: ContinuousClock.Instant?) async throws -> RouteResponse {
         guard let router else { throw RPCError(.failedPrecondition, "model \"auto\" needs a router (start the gateway with --router)") }
         do {
-            return try await router.call(Methods.route, request, timeout: Self.timeout(atMost: routeTimeout, before: deadline))
+            return try await router.call(Methods.route, request, timeout: ServerContext.timeout(atMost: routeTimeout, before: deadline))
         } catch let error as RPCError {
             throw RPCError(error.code, "router \(router.target): \(error.message)")
         }
@@ -124,7 +124,7 @@ public struct CompleteHandler: Sendable {
     ) async throws -> Answered<Value> {
         for name in models {
             let upstream = upstreams[name]!
-            let timeout = Self.timeout(atMost: .nanoseconds(Int64(upstream.configuration.timeoutSeconds * 1e9)), before: deadline)
+            let timeout = ServerContext.timeout(atMost: .nanoseconds(Int64(upstream.configuration.timeoutSeconds * 1e9)), before: deadline)
             guard timeout > .zero else { break }
             let attemptStart = ContinuousClock.now
             do {
@@ -152,11 +152,6 @@ public struct CompleteHandler: Sendable {
         let cost = upstreams[model]!.configuration.cost(inputTokens: inputTokens, outputTokens: outputTokens)
         ledger.answered(by: model, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost, key: key)
         return cost
-    }
-
-    /// `limit`, cut to what is left before `deadline`.
-    static func timeout(atMost limit: Duration, before deadline: ContinuousClock.Instant?) -> Duration {
-        deadline.map { min(limit, ContinuousClock.now.duration(to: $0)) } ?? limit
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Double { start.duration(to: .now).seconds * 1000 }

@@ -31,9 +31,10 @@ public final class CostLedger: Sendable {
 
     /// An answered call to `model`, paid for by the front-door key named `key` (if any).
     func answered(by model: String, inputTokens: UInt32, outputTokens: UInt32, cost: Double, key: String? = nil) {
-        let day = today()
+        // The day is read only for a key's spending (the protobuf path books without one).
+        let day = key == nil ? nil : today()
         state.withLock { state in
-            if let key {
+            if let key, let day {
                 state.rollOver(to: day)
                 state.keySpend[key, default: 0] += cost
             }

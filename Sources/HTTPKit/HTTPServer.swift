@@ -59,10 +59,7 @@ public final class HTTPResponder: Sendable {
     /// Answers with a whole response; only when nothing has been sent yet.
     public func respond(_ response: HTTPResponse) async throws {
         try claim(.answered)
-        var headers = response.headers
-        headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.count)")
-        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-        channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)), promise: nil)
+        channel.write(HTTPServerResponsePart.head(response.head(keepAlive: keepAlive)), promise: nil)
         channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: response.body))), promise: nil)
         try await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
         if !keepAlive { try? await channel.close() }
@@ -114,6 +111,14 @@ public struct HTTPResponse: Sendable {
 
     public init(status: HTTPResponseStatus = .ok, contentType: String = "text/plain; charset=utf-8", text: String) {
         self.init(status: status, contentType: contentType, body: Array(text.utf8))
+    }
+
+    /// The head of this response sent whole: its headers with Content-Length and Connection set.
+    func head(keepAlive: Bool) -> HTTPResponseHead {
+        var headers = self.headers
+        headers.replaceOrAdd(name: "Content-Length", value: "\(body.count)")
+        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        return HTTPResponseHead(version: .http1_1, status: status, headers: headers)
     }
 
     /// A response that `stream` gives through its responder: used when the head depends on
@@ -296,10 +301,7 @@ private final class HTTPServerRequestHandler: ChannelInboundHandler, RemovableCh
             }
             return
         }
-        var headers = response.headers
-        headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.count)")
-        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.head(response.head(keepAlive: keepAlive))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: response.body)))), promise: nil)
         let done = context.writeAndFlushPromise()
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)

@@ -43,6 +43,12 @@ public struct ServerContext: Sendable {
     /// How long a call made for this request may take when it should take at most `limit`:
     /// `limit`, cut to what is left of the caller's deadline.
     public func timeout(atMost limit: Duration) -> Duration {
-        remaining.map { min($0, limit) } ?? limit
+        Self.timeout(atMost: limit, before: deadline)
+    }
+
+    /// `limit`, cut to what is left before `deadline` (for work that has a deadline but no
+    /// context, such as an HTTP request's).
+    public static func timeout(atMost limit: Duration, before deadline: ContinuousClock.Instant?) -> Duration {
+        deadline.map { min(limit, ContinuousClock.now.duration(to: $0)) } ?? limit
     }
 }
