@@ -35,12 +35,14 @@ public struct HashEmbedder: Sendable, Equatable {
     /// The embedding of `text`: a unit vector, or the zero vector for text without words.
     ///
     /// Words come from one pass over the UTF-8 bytes (see `WordList`); each feature is hashed
-    /// straight from its byte buffer into a `BucketTable`, which keeps every bucket's features in
-    /// ascending hash order with their counts, so the vector is bit for bit what sorting all
-    /// features by hash gives.
+    /// straight from its byte buffer into a `FeatureTable`, which then orders the features by hash,
+    /// so the vector is bit for bit what sorting all features by hash gives.
     public func embed(_ text: String) -> [Float] {
         let words = WordList(text)
-        var table = BucketTable(dimension: settings.dimension, capacity: featureCount(words))
+        var table = FeatureTable(dimension: settings.dimension, capacity: featureCount(words))
+        let charWeight = settings.charWeight
+        let lengths = settings.charNGrams
+        let seeds = lengths.map { Self.fnvStart(seed: 0xC4A2 &+ UInt64($0)) }
         words.bytes.withUnsafeBufferPointer { bytes in
             var padded = [UInt8](repeating: 0, count: words.longest + 2)
             padded.withUnsafeMutableBufferPointer { padded in
@@ -60,12 +62,13 @@ public struct HashEmbedder: Sendable, Equatable {
                     padded[0] = 0x3C
                     for i in 0..<word.count { padded[i + 1] = word[i] }
                     padded[length - 1] = 0x3E
-                    for n in settings.charNGrams where n <= length {
-                        let start = Self.fnvStart(seed: 0xC4A2 &+ UInt64(n))
-                        for first in 0...(length - n) {
-                            var h = start
-                            for i in first..<first + n { h = Self.fnv(h, padded[i]) }
-                            table.add(Self.finish(h), weight: settings.charWeight)
+                    let grams = UnsafeBufferPointer(rebasing: padded[0..<length])
+                    for (n, start) in zip(lengths, seeds) where n <= length {
+                        switch n {  // the usual lengths with n known to the compiler: unrolled
+                        case 3: Self.addNGrams(of: 3, in: grams, from: start, weight: charWeight, to: &table)
+                        case 4: Self.addNGrams(of: 4, in: grams, from: start, weight: charWeight, to: &table)
+                        case 5: Self.addNGrams(of: 5, in: grams, from: start, weight: charWeight, to: &table)
+                        default: Self.addNGrams(of: n, in: grams, from: start, weight: charWeight, to: &table)
                         }
                     }
                 }
@@ -74,6 +77,17 @@ public struct HashEmbedder: Sendable, Equatable {
         var vector = table.sums()
         Vectors.normalize(&vector)
         return vector
+    }
+
+    /// Adds every `n`-byte run of `bytes` as a feature, hashed from `start` (an FNV state).
+    @inline(__always) private static func addNGrams(
+        of n: Int, in bytes: UnsafeBufferPointer<UInt8>, from start: UInt64, weight: Float, to table: inout FeatureTable
+    ) {
+        for first in 0...(bytes.count - n) {
+            var h = start
+            for i in first..<first + n { h = fnv(h, bytes[i]) }
+            table.add(finish(h), weight: weight)
+        }
     }
 
     /// How many features `words` make (the table's capacity).
@@ -102,66 +116,107 @@ public struct HashEmbedder: Sendable, Equatable {
     }
 }
 
-/// Features by bucket (`hash % dimension`): one linked list per bucket in ascending hash order,
-/// a feature seen again counted on its first entry (term frequency). A bucket holds a few
-/// features, so keeping it sorted on insertion costs less than sorting all features.
-private struct BucketTable: ~Copyable {
+/// Features as they are hashed. `sums` orders them by hash with two counting-sort passes on the
+/// hash's top 16 bits and an insertion pass for the few that share them, then adds every distinct
+/// feature once, with its term frequency, to its bucket (`hash % dimension`): each bucket's sum in
+/// ascending hash order, bit for bit what sorting all features by hash gives. No step branches on
+/// the hashes' values except the rare equal top bits, which keeps a CPU's branch predictor right.
+private struct FeatureTable: ~Copyable {
     private struct Entry {
         var hash: UInt64
         var weight: Float
-        var count: Int32
-        var next: Int32
     }
 
     private let modulo: FastModulo
-    private let heads: UnsafeMutableBufferPointer<Int32>
+    private let dimension: Int
+    /// Features in the order they were added, and room for as many more (the sort's other half).
     private let entries: UnsafeMutableBufferPointer<Entry>
+    private let capacity: Int
+    /// How many hashes have each value of the top byte (first 256) and of the next byte.
+    private let digitCounts: UnsafeMutableBufferPointer<Int32>
     private var used = 0
 
     init(dimension: Int, capacity: Int) {
         modulo = FastModulo(dimension)
-        heads = .allocate(capacity: dimension)
-        heads.initialize(repeating: -1)
-        entries = .allocate(capacity: max(capacity, 1))
+        self.dimension = dimension
+        self.capacity = max(capacity, 1)
+        entries = .allocate(capacity: 2 * self.capacity)
+        digitCounts = .allocate(capacity: 512)
+        digitCounts.initialize(repeating: 0)
     }
 
     deinit {
-        heads.deallocate()
         entries.deallocate()
+        digitCounts.deallocate()
     }
 
-    /// Counts a feature: a new entry in its bucket's list, or one more on the entry it repeats.
+    /// Counts a feature (repeats are merged when the sums are taken).
     @inline(__always) mutating func add(_ hash: UInt64, weight: Float) {
-        let bucket = modulo.remainder(hash)
-        var previous: Int32 = -1
-        var current = heads[bucket]
-        while current >= 0 && entries[Int(current)].hash < hash {
-            previous = current
-            current = entries[Int(current)].next
-        }
-        if current >= 0 && entries[Int(current)].hash == hash {
-            entries[Int(current)].count += 1
-            return
-        }
-        precondition(used < entries.count, "more features than counted")
-        entries.initializeElement(at: used, to: Entry(hash: hash, weight: weight, count: 1, next: current))
-        if previous < 0 { heads[bucket] = Int32(used) } else { entries[Int(previous)].next = Int32(used) }
+        precondition(used < capacity, "more features than counted")
+        entries.initializeElement(at: used, to: Entry(hash: hash, weight: weight))
+        digitCounts[Int(hash >> 56)] &+= 1
+        digitCounts[256 + Int((hash >> 48) & 0xFF)] &+= 1
         used += 1
     }
 
-    /// Each bucket's signed sum of sublinear-tf weights (1 + ln tf), added in ascending hash order.
-    func sums() -> [Float] {
-        var sums = [Float](repeating: 0, count: heads.count)
-        for bucket in heads.indices {
-            var index = heads[bucket]
-            while index >= 0 {
-                let entry = entries[Int(index)]
-                let weight = entry.count == 1 ? entry.weight : entry.weight * (1 + logf(Float(entry.count)))  // 1 + ln 1 is 1
-                sums[bucket] += (entry.hash >> 63) == 0 ? weight : -weight
-                index = entry.next
+    /// Each bucket's signed sum of sublinear-tf weights (1 + ln tf), added in ascending hash order;
+    /// a repeated feature keeps the weight it was first added with.
+    consuming func sums() -> [Float] {
+        let added = UnsafeMutableBufferPointer(rebasing: entries[0..<used])
+        let other = UnsafeMutableBufferPointer(rebasing: entries[capacity..<capacity + used])
+        Self.place(added, into: other, byDigitAt: 48, counts: UnsafeMutableBufferPointer(rebasing: digitCounts[256..<512]))
+        Self.place(other, into: added, byDigitAt: 56, counts: UnsafeMutableBufferPointer(rebasing: digitCounts[0..<256]))
+        Self.finishSortByHash(added)
+        var sums = [Float](repeating: 0, count: dimension)
+        sums.withUnsafeMutableBufferPointer { sums in
+            var i = 0
+            while i < added.count {  // a repeat is the same hash, next in line
+                let first = added[i]
+                var j = i + 1
+                while j < added.count && added[j].hash == first.hash { j += 1 }
+                let weight = j - i == 1 ? first.weight : first.weight * (1 + logf(Float(j - i)))  // 1 + ln 1 is 1
+                let signed = Float(bitPattern: weight.bitPattern ^ UInt32(truncatingIfNeeded: first.hash >> 63) << 31)  // top bit set: -weight
+                sums[modulo.remainder(first.hash)] += signed
+                i = j
             }
         }
         return sums
+    }
+
+    /// Copies `source` into `destination` ordered by the byte of the hash at bit `shift`, keeping
+    /// the order of entries with equal bytes (one counting-sort pass); `counts` holds how many
+    /// hashes have each byte value and is used up.
+    private static func place(
+        _ source: UnsafeMutableBufferPointer<Entry>, into destination: UnsafeMutableBufferPointer<Entry>,
+        byDigitAt shift: UInt64, counts: UnsafeMutableBufferPointer<Int32>
+    ) {
+        var total: Int32 = 0
+        for digit in 0..<256 {
+            let count = counts[digit]
+            counts[digit] = total
+            total &+= count
+        }
+        for entry in source {
+            let digit = Int((entry.hash >> shift) & 0xFF)
+            let slot = Int(counts[digit])
+            destination.initializeElement(at: slot, to: entry)
+            counts[digit] = Int32(slot + 1)
+        }
+    }
+
+    /// Sorts `entries`, already ordered by the hash's top 16 bits, by the whole hash, keeping equal
+    /// hashes in the order they came: an insertion sort in which an entry rarely moves at all.
+    private static func finishSortByHash(_ entries: UnsafeMutableBufferPointer<Entry>) {
+        guard entries.count > 1 else { return }
+        for i in 1..<entries.count where entries[i - 1].hash > entries[i].hash {
+            let entry = entries[i]
+            var j = i
+            repeat {
+                entries[j] = entries[j - 1]
+                j -= 1
+            } while j > 0 && entries[j - 1].hash > entry.hash
+            entries[j] = entry
+        }
     }
 }
 
