@@ -27,10 +27,22 @@ import Testing
         #expect(different.isEmpty, "\(different.count) prompts differ, first: \(different.first ?? "")")
     }
 
+    /// Chat-sized prompts (bundled prompts joined to 2-8 KB): thousands of features, many
+    /// repeated, many sharing their hash's top bits.
+    @Test func sameVectorsAsTheReferenceOnLongPrompts() throws {
+        let prompts = try Self.prompts("data/routellm/mmlu.jsonl.gz", every: 50)
+        let long = stride(from: 0, to: prompts.count - 40, by: 40).map { prompts[$0..<$0 + 10 + $0 % 30].joined(separator: "\n\n") }
+        #expect(long.allSatisfy { $0.utf8.count > 2000 })
+        let embedder = HashEmbedder(), reference = ReferenceHashEmbedder()
+        #expect(long.filter { embedder.embed($0) != reference.embed($0) }.isEmpty)
+    }
+
     @Test(arguments: [
         "", "   ", "ABC def", "Grüße aus Zürich — 東京", "e\u{301}te\u{301} cafe\u{301}", "ǅungla İstanbul ΣΊΣΥΦΟΣ",
         "x²+y² = 10½ ٣٤ ⅷ", "emoji 👩‍👩‍👧 mix 🇫🇷ok", "line\r\nbreak\ttab", "a", "ab", "a-b_c.d", "\u{FEFF}bom text",
         String(repeating: "long", count: 300), "ﬁne ﬂour straße",
+        // Lower-casing makes these longer in UTF-8 (Ⱥ is 2 bytes, ⱥ 3): the word buffer grows.
+        String(repeating: "Ⱥ", count: 500), String(repeating: "İx ", count: 200) + String(repeating: "a ", count: 300),
     ])
     func sameVectorsAsTheReferenceOnEdgeCases(_ text: String) {
         #expect(HashEmbedder().embed(text) == ReferenceHashEmbedder().embed(text))

@@ -152,7 +152,7 @@ rows += [
      f"the protobuf gateway {named['throughputPerSecond'] / litellm['throughputPerSecond']:,.0f}×", "≥ 50×", status(front_door['throughputPerSecond'] / litellm['throughputPerSecond'] >= 50)),
     ("Gateway, replay backend, \"auto\" (coordinator → router → embed in-process)", f"{per_s(auto)}, p50 {us(auto['latencyMicroseconds']['p50'])}", "", ""),
     ("Codec: RouteRequest (prompt, 154 B) encode + decode through protobuf-c", f"p50 {codec_route:.0f} ns", "", ""),
-    (f"Hash embedder, one core, MMLU prompts ({hash_mmlu_bytes:.0f} bytes on average); chat prompts of 2-8 KB", f"{hash_mmlu:.1f} µs per prompt; {hash_long:.0f} µs per KB", "", ""),
+    (f"Hash embedder, one core, all MMLU prompts ({hash_mmlu_bytes:.0f} bytes on average); chat prompts of 2-8 KB", f"{hash_mmlu:.1f} µs per prompt; {hash_long:.0f} µs per KB", "≤ 20 µs per MMLU prompt", status(hash_mmlu <= 20)),
 ]
 total_errors = sum(r["failed"] for r in (litellm, front_door, upstream_direct, front_door_sequential, upstream_sequential)) + errors(sequential, health, via, echo_sequential, echo_pipelined, via_nginx, via_haproxy, nginx, haproxy, vectors, hashed, service, *coordinators, open_direct, open_coordinator, named, auto)
 

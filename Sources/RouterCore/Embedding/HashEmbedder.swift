@@ -39,37 +39,30 @@ public struct HashEmbedder: Sendable, Equatable {
     /// so the vector is bit for bit what sorting all features by hash gives.
     public func embed(_ text: String) -> [Float] {
         let words = WordList(text)
-        var table = FeatureTable(dimension: settings.dimension, capacity: featureCount(words))
+        var table = FeatureTable(dimension: settings.dimension, capacity: featureBound(words))
         let charWeight = settings.charWeight
         let lengths = settings.charNGrams
         let seeds = lengths.map { Self.fnvStart(seed: 0xC4A2 &+ UInt64($0)) }
         words.bytes.withUnsafeBufferPointer { bytes in
-            var padded = [UInt8](repeating: 0, count: words.longest + 2)
-            padded.withUnsafeMutableBufferPointer { padded in
-                var previous: UnsafeBufferPointer<UInt8>? = nil
-                for range in words.ranges {
-                    let word = UnsafeBufferPointer(rebasing: bytes[range])
-                    table.add(Self.hash(word, seed: 0x7701), weight: 1)
-                    if let previous {  // "previous word"
-                        var h = Self.fnvStart(seed: 0xB16A)
-                        for byte in previous { h = Self.fnv(h, byte) }
-                        h = Self.fnv(h, 0x20)
-                        for byte in word { h = Self.fnv(h, byte) }
-                        table.add(Self.finish(h), weight: 1)
-                    }
-                    previous = word
-                    let length = word.count + 2  // "<word>"
-                    padded[0] = 0x3C
-                    for i in 0..<word.count { padded[i + 1] = word[i] }
-                    padded[length - 1] = 0x3E
-                    let grams = UnsafeBufferPointer(rebasing: padded[0..<length])
-                    for (n, start) in zip(lengths, seeds) where n <= length {
-                        switch n {  // the usual lengths with n known to the compiler: unrolled
-                        case 3: Self.addNGrams(of: 3, in: grams, from: start, weight: charWeight, to: &table)
-                        case 4: Self.addNGrams(of: 4, in: grams, from: start, weight: charWeight, to: &table)
-                        case 5: Self.addNGrams(of: 5, in: grams, from: start, weight: charWeight, to: &table)
-                        default: Self.addNGrams(of: n, in: grams, from: start, weight: charWeight, to: &table)
-                        }
+            var previous: UnsafeBufferPointer<UInt8>? = nil
+            for range in words.ranges {
+                let word = UnsafeBufferPointer(rebasing: bytes[range])
+                table.add(Self.hash(word, seed: 0x7701), weight: 1)
+                if let previous {  // "previous word"
+                    var h = Self.fnvStart(seed: 0xB16A)
+                    for byte in previous { h = Self.fnv(h, byte) }
+                    h = Self.fnv(h, 0x20)
+                    for byte in word { h = Self.fnv(h, byte) }
+                    table.add(Self.finish(h), weight: 1)
+                }
+                previous = word
+                let marked = UnsafeBufferPointer(rebasing: bytes[range.lowerBound - 1..<range.upperBound + 1])  // "<word>"
+                for (n, start) in zip(lengths, seeds) where n <= marked.count {
+                    switch n {  // the usual lengths with n known to the compiler: unrolled
+                    case 3: Self.addNGrams(of: 3, in: marked, from: start, weight: charWeight, to: &table)
+                    case 4: Self.addNGrams(of: 4, in: marked, from: start, weight: charWeight, to: &table)
+                    case 5: Self.addNGrams(of: 5, in: marked, from: start, weight: charWeight, to: &table)
+                    default: Self.addNGrams(of: n, in: marked, from: start, weight: charWeight, to: &table)
                     }
                 }
             }
@@ -90,12 +83,11 @@ public struct HashEmbedder: Sendable, Equatable {
         }
     }
 
-    /// How many features `words` make (the table's capacity).
-    private func featureCount(_ words: WordList) -> Int {
-        words.ranges.reduce(max(words.ranges.count - 1, 0)) { total, word in
-            let padded = word.count + 2
-            return total + 1 + settings.charNGrams.reduce(0) { $0 + max(padded - $1 + 1, 0) }
-        }
+    /// At most how many features `words` make (the table's capacity): a word, a bigram, and for
+    /// each n-gram length at most as many n-grams as the marked word has bytes.
+    private func featureBound(_ words: WordList) -> Int {
+        let lengths = settings.charNGrams.count
+        return words.ranges.count * (2 + 2 * lengths) + words.letters * lengths
     }
 
     /// 64-bit FNV-1a of `bytes` from `seed`, finished with a SplitMix64 mix so every bit is used.
@@ -169,19 +161,29 @@ private struct FeatureTable: ~Copyable {
         Self.finishSortByHash(added)
         var sums = [Float](repeating: 0, count: dimension)
         sums.withUnsafeMutableBufferPointer { sums in
-            var i = 0
-            while i < added.count {  // a repeat is the same hash, next in line
-                let first = added[i]
-                var j = i + 1
-                while j < added.count && added[j].hash == first.hash { j += 1 }
-                let weight = j - i == 1 ? first.weight : first.weight * (1 + logf(Float(j - i)))  // 1 + ln 1 is 1
-                let signed = Float(bitPattern: weight.bitPattern ^ UInt32(truncatingIfNeeded: first.hash >> 63) << 31)  // top bit set: -weight
-                sums[modulo.remainder(first.hash)] += signed
-                i = j
+            Self.smallCountTF.withUnsafeBufferPointer { tf in
+                // Every entry adds to its bucket: the last of a run of equal hashes (one feature
+                // seen tf times) its weight times 1 + ln tf, the others 0, which leaves a sum as it
+                // was (sums never hold -0). Selecting instead of branching keeps the loop free of
+                // mispredictions where repeats are common.
+                var runStart = 0
+                for i in 0..<added.count {
+                    let entry = added[i]
+                    if i > 0 && added[i - 1].hash != entry.hash { runStart = i }
+                    let runEnds = i + 1 == added.count || added[i + 1].hash != entry.hash
+                    let count = i - runStart + 1
+                    let factor = count < tf.count ? tf[count] : 1 + logf(Float(count))
+                    let weight = added[runStart].weight * factor
+                    let signed = Float(bitPattern: weight.bitPattern ^ UInt32(truncatingIfNeeded: entry.hash >> 63) << 31)  // top bit set: -weight
+                    sums[modulo.remainder(entry.hash)] += runEnds ? signed : 0
+                }
             }
         }
         return sums
     }
+
+    /// 1 + ln tf for the term frequencies a prompt usually repeats a feature (index 0 unused; 1 + ln 1 is 1).
+    private static let smallCountTF: [Float] = (0..<64).map { 1 + logf(Float($0)) }
 
     /// Copies `source` into `destination` ordered by the byte of the hash at bit `shift`, keeping
     /// the order of entries with equal bytes (one counting-sort pass); `counts` holds how many
@@ -240,59 +242,123 @@ struct FastModulo {
     }
 }
 
-/// The words of a text: lower-cased runs of letters and digits, as UTF-8 bytes in one buffer.
+/// The words of a text: lower-cased runs of letters and digits, as UTF-8 bytes in one buffer,
+/// each word between the marks "<" and ">" that its character n-grams start and end with.
 struct WordList {
-    /// Every word's bytes, one after another.
-    private(set) var bytes: [UInt8] = []
-    /// Each word's range in `bytes`.
-    private(set) var ranges: [Range<Int>] = []
-    /// The longest word's length in bytes.
-    private(set) var longest = 0
+    /// The marked words, one after another (and unused room after them).
+    let bytes: [UInt8]
+    /// Each word's range in `bytes`, without its marks.
+    let ranges: [Range<Int>]
+    /// The bytes of all words together, without marks.
+    var letters: Int { (ranges.last.map { $0.upperBound + 1 } ?? 0) - 2 * ranges.count }
 
     init(_ text: String) {
         var text = text
-        bytes.reserveCapacity(text.utf8.count)
-        text.withUTF8 { split($0) }
+        var writer = WordWriter(capacity: 3 * text.utf8.count + 2)  // every byte a one-letter word
+        text.withUTF8 { writer.split($0) }
+        (bytes, ranges) = writer.finish()
     }
+}
+
+/// Writes the words of UTF-8 text, marked, into a buffer it grows when lower-casing lengthens them.
+private struct WordWriter: ~Copyable {
+    private var buffer: UnsafeMutableBufferPointer<UInt8>
+    private var count = 0
+    /// Where the word being written starts, or -1 between words.
+    private var wordStart = -1
+    private var ranges: [Range<Int>] = []
+
+    init(capacity: Int) {
+        buffer = .allocate(capacity: capacity)
+    }
+
+    deinit { buffer.deallocate() }
 
     /// Words as Swift's characters define them: a character whose first scalar is alphabetic or
     /// numeric continues a word, any other ends it, after lower-casing by Unicode's rules. Two
     /// ASCII bytes in a row (but CR LF, both separators) always have a character boundary between
     /// them, so ASCII is split byte by byte and only the stretches around other bytes go through
     /// `String`'s characters.
-    private mutating func split(_ utf8: UnsafeBufferPointer<UInt8>) {
-        var start = 0
+    mutating func split(_ utf8: UnsafeBufferPointer<UInt8>) {
         var i = 0
         while i < utf8.count {
-            let byte = utf8[i]
-            if byte < 0x80 && (i + 1 == utf8.count || utf8[i + 1] < 0x80) {
-                switch byte {
-                case 0x61...0x7A, 0x30...0x39: bytes.append(byte)
-                case 0x41...0x5A: bytes.append(byte | 0x20)
-                default: endWord(from: &start)
+            let asciiEnd = Self.asciiStretchEnd(utf8, from: i)
+            Self.asciiWordBytes.withUnsafeBufferPointer { wordBytes in
+                for byte in utf8[i..<asciiEnd] {
+                    let folded = wordBytes[Int(byte)]
+                    if folded != 0 { append(folded) } else { endWord() }
                 }
-                i += 1
-                continue
             }
+            i = asciiEnd
+            guard i < utf8.count else { break }
             var end = i + 1  // up to the next two ASCII bytes in a row
             while end < utf8.count && !(utf8[end - 1] < 0x80 && utf8[end] < 0x80) { end += 1 }
-            for character in String(decoding: UnsafeBufferPointer(rebasing: utf8[i..<end]), as: UTF8.self).lowercased() {
+            let lowered = String(decoding: UnsafeBufferPointer(rebasing: utf8[i..<end]), as: UTF8.self).lowercased()
+            reserve(3 * (lowered.utf8.count + utf8.count - end))
+            for character in lowered {
                 if character.isLetter || character.isNumber {
-                    bytes.append(contentsOf: character.utf8)
+                    for byte in character.utf8 { append(byte) }
                 } else {
-                    endWord(from: &start)
+                    endWord()
                 }
             }
             i = end
         }
-        endWord(from: &start)
+        endWord()
     }
 
-    private mutating func endWord(from start: inout Int) {
-        guard bytes.count > start else { return }
-        ranges.append(start..<bytes.count)
-        longest = max(longest, bytes.count - start)
-        start = bytes.count
+    /// Where the ASCII bytes from `start` that have an ASCII byte (or the end) after them end.
+    private static func asciiStretchEnd(_ utf8: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var j = start
+        while j + 8 <= utf8.count  // eight bytes at a time while none has its top bit set
+            && UnsafeRawPointer(utf8.baseAddress! + j).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+            j += 8
+        }
+        while j < utf8.count && utf8[j] < 0x80 { j += 1 }
+        return j == utf8.count ? j : max(j - 1, start)
+    }
+
+    /// Each ASCII byte lower-cased if it is a letter or digit, 0 if it separates words.
+    private static let asciiWordBytes: [UInt8] = (0..<128).map { (byte: UInt8) in
+        switch byte {
+        case 0x61...0x7A, 0x30...0x39: byte
+        case 0x41...0x5A: byte | 0x20
+        default: 0
+        }
+    }
+
+    /// The bytes written and each word's range, marks excluded.
+    consuming func finish() -> (bytes: [UInt8], ranges: [Range<Int>]) {
+        (Array(UnsafeBufferPointer(rebasing: buffer[0..<count])), ranges)
+    }
+
+    /// Appends a byte of a word, opening the word with its mark if it is the first. The buffer
+    /// has room for three bytes for every byte of text still to come (a one-byte word, marked).
+    @inline(__always) private mutating func append(_ byte: UInt8) {
+        if wordStart < 0 {
+            buffer[count] = 0x3C  // "<"
+            count += 1
+            wordStart = count
+        }
+        buffer[count] = byte
+        count += 1
+    }
+
+    @inline(__always) private mutating func endWord() {
+        guard wordStart >= 0 else { return }
+        ranges.append(wordStart..<count)
+        buffer[count] = 0x3E  // ">"
+        count += 1
+        wordStart = -1
+    }
+
+    /// Makes room for `bytes` more: the rest of the text once lower-casing made it longer.
+    private mutating func reserve(_ bytes: Int) {
+        guard count + bytes > buffer.count else { return }
+        let larger = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 2 * (count + bytes))
+        _ = larger.initialize(fromContentsOf: buffer[0..<count])
+        buffer.deallocate()
+        buffer = larger
     }
 }
 
