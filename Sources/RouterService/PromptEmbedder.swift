@@ -9,6 +9,14 @@ public protocol PromptEmbedder: Sendable {
     var source: String { get }
     /// The vector of `prompt` from the embedder `spec` describes; `timeout` bounds the wait.
     func embed(_ prompt: String, for spec: EmbedderSpec, timeout: Duration) async throws -> PromptVector
+    /// The vector of `prompt` when it can be made right here without waiting on anything (no I/O,
+    /// a few tens of microseconds of work); nil when `embed` must be awaited instead.
+    func embedAtOnce(_ prompt: String, for spec: EmbedderSpec) throws -> PromptVector?
+}
+
+extension PromptEmbedder {
+    /// Nil: the vector has to be awaited.
+    public func embedAtOnce(_ prompt: String, for spec: EmbedderSpec) throws -> PromptVector? { nil }
 }
 
 /// A prompt's vector, and why it came from a fallback embedder when it did.
@@ -72,11 +80,17 @@ public struct InProcessHashEmbedder: PromptEmbedder {
     public var source: String { "in-process hash" }
 
     public func embed(_ prompt: String, for spec: EmbedderSpec, timeout: Duration) async throws -> PromptVector {
+        if let vector = try embedAtOnce(prompt, for: spec) { return vector }
+        let embedder = HashEmbedder(settings: spec.hash ?? .init(dimension: spec.dimension))
+        return PromptVector(try await NIOThreadPool.singleton.runIfActive { embedder.embed(prompt) })
+    }
+
+    /// The vector of a prompt of up to `inlineCharacters`; nil for a longer one.
+    public func embedAtOnce(_ prompt: String, for spec: EmbedderSpec) throws -> PromptVector? {
         guard spec.kind == "hash" else {
             throw RPCError(.failedPrecondition, "the router model needs the \(spec.kind) embedder; start the router with --embed-address")
         }
-        let embedder = HashEmbedder(settings: spec.hash ?? .init(dimension: spec.dimension))
-        if prompt.utf8.count <= inlineCharacters { return PromptVector(embedder.embed(prompt)) }
-        return PromptVector(try await NIOThreadPool.singleton.runIfActive { embedder.embed(prompt) })
+        guard prompt.utf8.count <= inlineCharacters else { return nil }
+        return PromptVector(HashEmbedder(settings: spec.hash ?? .init(dimension: spec.dimension)).embed(prompt))
     }
 }

@@ -9,7 +9,8 @@ import Wire
 /// Reload (swap the router file atomically).
 ///
 /// Route with a precomputed vector never suspends, so it is answered where it arrived
-/// (microseconds); a prompt is embedded first (through `embedder`). Bad requests are
+/// (microseconds); so is a prompt an in-process embedder embeds at once; any other prompt is
+/// embedded first (through `embedder`, awaited in a task). Bad requests are
 /// INVALID_ARGUMENT before any embedding is paid for; a router the file does not have is
 /// NOT_FOUND; a budget or latency cap no model meets is FAILED_PRECONDITION naming the cheapest
 /// (or fastest) option.
@@ -43,12 +44,16 @@ public struct RouteHandler: Sendable {
 
     /// Adds Route and Reload to `handlers`.
     public func register(in handlers: inout RPCHandlers) {
-        // A vector is answered on the event loop, no task; a prompt is embedded first.
+        // A vector, or a prompt embedded at once, is answered on the event loop, no task; any
+        // other prompt is embedded first.
         handlers.register(Methods.route, answering: { request, context -> Answer<RouteResponse> in
             let loaded = state.current
             let plan = try plan(request, loaded)
             guard request.embedding.isEmpty else {
                 return .now(try decide(plan, RoutingQuery(embedding: request.embedding, length: request.prompt.utf8.count), loaded))
+            }
+            if let vector = try embedder.embedAtOnce(request.prompt, for: loaded.embedder) {  // in-process: no task
+                return .now(try decide(plan, RoutingQuery(embedding: vector.values, length: request.prompt.utf8.count), loaded))
             }
             return .later {
                 let vector = try await embedder.embed(request.prompt, for: loaded.embedder, timeout: context.timeout(atMost: embedTimeout))
