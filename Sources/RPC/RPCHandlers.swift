@@ -4,7 +4,7 @@ import Wire
 /// The methods a server answers, by rpc name. The same table serves a socket (`RPCServer`) and
 /// calls in the same process (`InProcessCaller`), so service logic is tested without sockets.
 public struct RPCHandlers: Sendable {
-    private(set) var table: [String: MethodHandler] = [:]
+    @usableFromInline private(set) var table: [String: MethodHandler] = [:]
 
     public init() {}
 
@@ -26,7 +26,9 @@ public struct RPCHandlers: Sendable {
     /// task is made for the request) and hands back the async work when it cannot (`.later`, run
     /// as `register`'s handlers are): the router's Route, answered at once for a vector and after
     /// the embedding for a prompt. The same rules as `register`: `.now` work must take
-    /// microseconds, never block.
+    /// microseconds, never block. Inlinable, so the decoding and encoding around `handler` are
+    /// specialised for the caller's message types (no generic metadata looked up per request).
+    @inlinable
     public mutating func register<Request, Response>(
         _ method: RPCMethod<Request, Response>,
         answering handler: @escaping @Sendable (Request, ServerContext) throws -> Answer<Response>
@@ -86,7 +88,9 @@ public enum Answer<Response: Sendable>: Sendable {
 }
 
 /// A registered method with its types erased to serialized bytes.
+@usableFromInline
 struct MethodHandler: Sendable {
+    @usableFromInline
     enum Body: Sendable {
         /// Decodes the request and answers it now, or says what to run for the answer.
         case decoded(@Sendable ([UInt8], ServerContext) throws -> Answer<[UInt8]>)
@@ -95,4 +99,10 @@ struct MethodHandler: Sendable {
 
     let name: String
     let body: Body
+
+    @usableFromInline
+    init(name: String, body: Body) {
+        self.name = name
+        self.body = body
+    }
 }
