@@ -147,8 +147,7 @@ final class ClientConnection: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(EnvelopePayloadDecoder(configuration: wire)),
+                    try channel.pipeline.syncOperations.addHandler(
                         ClientConnectionHandler(peer: peer, wire: wire, authToken: token, keepalive: keepalive))
                 }
             }

@@ -82,6 +82,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
 
     private let peer: String
     private var framer: EnvelopeFramer
+    /// Reads the responses' frames from the bytes as they arrive (no decoder handler before this
+    /// one: a frame is answered where it is read, not passed along the pipeline first).
+    private var frames: EnvelopeDecoder
+    /// Bytes read and not yet a whole frame.
+    private var inbound: ByteBuffer?
     private var waiting: [UInt64: Waiting] = [:]
     private var lastID: UInt64 = 0
     /// False once the connection failed or closed: later calls fail at once instead of waiting.
@@ -107,6 +112,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     init(peer: String, wire: WireConfiguration, authToken: String = "", keepalive: Keepalive? = nil) {
         self.peer = peer
         self.framer = EnvelopeFramer(configuration: wire)
+        self.frames = EnvelopeDecoder(configuration: wire)
         self.authToken = authToken
         self.authTokenBytes = Array(authToken.utf8)
         self.keepalive = keepalive
@@ -237,12 +243,31 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let response: EncodedEnvelope
+        var bytes = unwrapInboundIn(data)
+        if inbound == nil {
+            inbound = bytes
+        } else {
+            inbound!.writeBuffer(&bytes)
+        }
         do {
-            response = try EncodedEnvelope(payload: unwrapInboundIn(data))
+            while inbound != nil, let payload = try frames.nextPayload(from: &inbound!) {
+                try answer(EncodedEnvelope(payload: payload))
+            }
         } catch {
+            inbound = nil
             return errorCaught(context: context, error: error)
         }
+        guard var buffer = inbound else { return }
+        if buffer.readableBytes == 0 {
+            inbound = nil
+        } else if buffer.readerIndex > 64 << 10 {
+            buffer.discardReadBytes()
+            inbound = buffer
+        }
+    }
+
+    /// Completes the call a response answers.
+    private func answer(_ response: EncodedEnvelope) {
         if response.id == 0, response.status != .ok {
             // The server could not read our stream and is closing the connection.
             isOpen = false
@@ -256,6 +281,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         isOpen = false
         keepaliveCheck?.cancel()
         keepaliveCheck = nil
+        if let leftover = inbound, let error = EnvelopeDecoder.endOfStream(leaving: leftover) {  // ended inside a frame
+            failAll(RPCError(error.statusCode, "connection to \(peer) failed: \(error)"))
+        }
+        inbound = nil
         failAll(RPCError(.unavailable, "connection to \(peer) closed"))
         context.fireChannelInactive()
     }

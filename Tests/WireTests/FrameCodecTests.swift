@@ -1,5 +1,4 @@
 import NIOCore
-import NIOEmbedded
 import Testing
 import Zlib
 @testable import Wire
@@ -15,27 +14,27 @@ func framed(_ envelopes: [Envelope], _ configuration: WireConfiguration) throws 
     return out
 }
 
-/// Feeds `bytes` to a decoder in the given chunk sizes and returns what it decoded.
+/// Feeds `bytes` to a decoder in the given chunk sizes, taking every whole frame after each, and
+/// returns what it decoded.
 func decode(_ bytes: ByteBuffer, chunks: [Int], _ configuration: WireConfiguration) throws -> [Envelope] {
-    let channel = EmbeddedChannel(handler: ByteToMessageHandler(EnvelopePayloadDecoder(configuration: configuration)))
-    var remaining = bytes
+    var decoder = EnvelopeDecoder(configuration: configuration)
+    var remaining = bytes, buffered = ByteBuffer()
     var sizes = chunks.makeIterator()
+    var decoded: [Envelope] = []
     while remaining.readableBytes > 0 {
         let size = min(sizes.next() ?? remaining.readableBytes, remaining.readableBytes)
-        try channel.writeInbound(remaining.readSlice(length: size)!)
+        var chunk = remaining.readSlice(length: size)!
+        buffered.writeBuffer(&chunk)
+        while let envelope = try decoder.next(from: &buffered) { decoded.append(envelope) }
     }
-    var decoded: [Envelope] = []
-    while let payload = try channel.readInbound(as: ByteBuffer.self) { decoded.append(try Envelope(serialized: payload)) }
-    _ = try channel.finish()
+    if let error = EnvelopeDecoder.endOfStream(leaving: buffered) { throw error }
     return decoded
 }
 
-/// The error the decoder raises for `bytes`, delivered whole, then with the stream closed.
+/// The error the decoder raises for `bytes`, delivered whole, then with the stream ended.
 func decodeError(_ bytes: [UInt8], _ configuration: WireConfiguration = .init()) -> (any Error)? {
-    let channel = EmbeddedChannel(handler: ByteToMessageHandler(EnvelopePayloadDecoder(configuration: configuration)))
     do {
-        try channel.writeInbound(ByteBuffer(bytes: bytes))
-        _ = try channel.finish()
+        _ = try decode(ByteBuffer(bytes: bytes), chunks: [], configuration)
         return nil
     } catch {
         return error

@@ -3,7 +3,8 @@ import Zlib
 
 /// Reads the frames of a connection: checks each one's size before buffering it, inflates
 /// compressed ones, and gives their payloads (encoded Envelopes) or the Envelopes decoded with
-/// protobuf-c.
+/// protobuf-c. The connection handlers (server and client) read their bytes through it
+/// themselves, with no decoding handler in the pipeline before them.
 ///
 /// Any error is final for the connection (the stream can no longer be trusted to be in step);
 /// the handler using this answers it and closes.
@@ -40,34 +41,12 @@ public struct EnvelopeDecoder {
         }
         return ByteBuffer(bytes: inflated)
     }
-}
 
-/// The client side's decoder: the payload (encoded Envelope) of each frame, for the connection
-/// handler to read its id and status in place and decode the rest only for calls that want it
-/// decoded. (A ByteBuffer travels the pipeline without a box; a bigger value would not.)
-public struct EnvelopePayloadDecoder: ByteToMessageDecoder {
-    public typealias InboundOut = ByteBuffer
-
-    private var frames: EnvelopeDecoder
-
-    public init(configuration: WireConfiguration = .init()) {
-        frames = EnvelopeDecoder(configuration: configuration)
-    }
-
-    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let payload = try frames.nextPayload(from: &buffer) else { return .needMoreData }
-        context.fireChannelRead(wrapInboundOut(payload))
-        return .continue
-    }
-
-    public mutating func decodeLast(
-        context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
-    ) throws -> DecodingState {
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        if buffer.readableBytes > 0 {
-            let expected = (try? FrameHeader.peek(buffer, maxFrameSize: .max))??.length ?? 0
-            throw WireError.truncatedFrame(received: buffer.readableBytes, expected: expected + FrameHeader.size)
-        }
-        return .needMoreData
+    /// What the bytes left in `buffer` when the stream ended mean: nil for none, otherwise a
+    /// frame cut short.
+    public static func endOfStream(leaving buffer: ByteBuffer) -> WireError? {
+        guard buffer.readableBytes > 0 else { return nil }
+        let expected = (try? FrameHeader.peek(buffer, maxFrameSize: .max))??.length ?? 0
+        return .truncatedFrame(received: buffer.readableBytes, expected: expected + FrameHeader.size)
     }
 }
