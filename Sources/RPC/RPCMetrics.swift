@@ -9,33 +9,39 @@ import Wire
 ///   switchyard_request_errors_total{service, method, code}
 ///   switchyard_request_duration_seconds{service, method}   (histogram)
 final class RPCMetrics: Sendable {
+    /// A method's request counter and latency timer, found with one lookup per request.
+    private struct MethodMetrics: Sendable {
+        let requests: Counter
+        let duration: Metrics.Timer
+    }
+
     private let service: String
-    private let requests: [String: Counter]
-    private let durations: [String: Metrics.Timer]
+    private let methods: [String: MethodMetrics]
+    private let unknown: MethodMetrics
     private let errors = NIOLockedValueBox<[String: Counter]>([:])
     static let unknownMethod = "unknown"
 
     init(service: String, methods: [String]) {
         self.service = service
-        var requests: [String: Counter] = [:]
-        var durations: [String: Metrics.Timer] = [:]
-        for method in methods + [Self.unknownMethod] {
+        func metrics(_ method: String) -> MethodMetrics {
             let dimensions = [("service", service), ("method", method)]
-            requests[method] = Counter(label: "switchyard_requests_total", dimensions: dimensions)
-            durations[method] = Metrics.Timer(
-                label: "switchyard_request_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
+            return MethodMetrics(
+                requests: Counter(label: "switchyard_requests_total", dimensions: dimensions),
+                duration: Metrics.Timer(
+                    label: "switchyard_request_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds))
         }
-        self.requests = requests
-        self.durations = durations
+        self.methods = Dictionary(uniqueKeysWithValues: methods.map { ($0, metrics($0)) })
+        self.unknown = metrics(Self.unknownMethod)
     }
 
     /// Records one answered request.
     func record(method: String, status: StatusCode, nanoseconds: Int64) {
-        let method = requests[method] == nil ? Self.unknownMethod : method
-        requests[method]!.increment()
-        durations[method]!.recordNanoseconds(nanoseconds)
+        let known = methods[method]
+        let metrics = known ?? unknown
+        metrics.requests.increment()
+        metrics.duration.recordNanoseconds(nanoseconds)
         guard status != .ok else { return }
-        errorCounter(method: method, status: status).increment()
+        errorCounter(method: known == nil ? Self.unknownMethod : method, status: status).increment()
     }
 
     private func errorCounter(method: String, status: StatusCode) -> Counter {
