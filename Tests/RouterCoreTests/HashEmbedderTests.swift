@@ -39,3 +39,16 @@ import Testing
         #expect(abs(Vectors.norm(v) - 1) < 1e-5)
     }
 }
+
+@Suite struct FastModuloTests {
+    @Test(arguments: [1, 2, 3, 7, 64, 384, 385, 1000, 1 << 20, 4_294_967_291, Int(Int64.max)])
+    func remainderIsExact(_ divisor: Int) {
+        let modulo = FastModulo(divisor)
+        var generator = SeededGenerator(seed: UInt64(divisor))
+        let edges: [UInt64] = [0, 1, UInt64(divisor) - 1, UInt64(divisor), UInt64(divisor) + 1, .max, .max - 1, 1 << 63, (1 << 63) - 1]
+        let samples = edges + (0..<20_000).map { _ in generator.next() } + (0..<2_000).map { _ in generator.next() >> (generator.next() % 64) }
+        for x in samples {
+            #expect(modulo.remainder(x) == Int(x % UInt64(divisor)), "\(x) % \(divisor)")
+        }
+    }
+}
