@@ -171,7 +171,7 @@ private struct FeatureTable: ~Copyable {
                     let entry = added[i]
                     if i > 0 && added[i - 1].hash != entry.hash { runStart = i }
                     let runEnds = i + 1 == added.count || added[i + 1].hash != entry.hash
-                    let count = i - runStart + 1
+                    let count = i &- runStart &+ 1
                     let factor = count < tf.count ? tf[count] : 1 + logf(Float(count))
                     let weight = added[runStart].weight * factor
                     let signed = Float(bitPattern: weight.bitPattern ^ UInt32(truncatingIfNeeded: entry.hash >> 63) << 31)  // top bit set: -weight
@@ -243,7 +243,7 @@ struct FastModulo {
 
     @inline(__always) func remainder(_ x: UInt64) -> Int {
         let high = x.multipliedFullWidth(by: magic).high
-        let quotient = (high &+ ((x &- high) >> firstShift)) >> secondShift
+        let quotient = (high &+ ((x &- high) &>> firstShift)) &>> secondShift  // both shifts below 64
         return Int(truncatingIfNeeded: x &- quotient &* divisor)
     }
 }
