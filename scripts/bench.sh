@@ -232,6 +232,7 @@ load echo-pipelined "127.0.0.1:$echo_port" --vectors $closed
 # so every prompt is embedded, not served from the cache.
 mmlu="--prompts data/routellm/mmlu.jsonl.gz --max-prompts 20000"
 load_cpu router-hash-in-process "$r1_pid" "127.0.0.1:$r1" $mmlu $closed
+load router-hash-sequential "127.0.0.1:$r1" $mmlu --connections 1 --depth 1 --duration "$seconds"
 load router-embed-service "127.0.0.1:$re" $mmlu $closed
 
 log "coordinator with 1, 2 and 3 replicas"

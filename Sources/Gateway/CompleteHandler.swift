@@ -117,9 +117,11 @@ public struct CompleteHandler: Sendable {
     /// each call waits at most its upstream's timeout and never past `deadline`. A failure in
     /// which the request itself is wrong (INVALID_ARGUMENT) is final; any other moves on to the
     /// next model. UNAVAILABLE (DEADLINE_EXCEEDED when only the deadline stopped them) with
-    /// every failure when none answers. The caller books the answer's cost (`book`).
+    /// every failure when none answers. The caller books the answer's cost (`book`). `logger`
+    /// is made only when a failure is logged (a request's logger costs more than a replayed
+    /// answer).
     func firstAnswer<Value>(
-        _ models: [String], deadline: ContinuousClock.Instant?, logger: Logger, attempts: inout [Attempt],
+        _ models: [String], deadline: ContinuousClock.Instant?, logger: @autoclosure () -> Logger, attempts: inout [Attempt],
         _ ask: (any Upstream, Duration) async throws -> Value
     ) async throws -> Answered<Value> {
         for name in models {
@@ -136,7 +138,7 @@ public struct CompleteHandler: Sendable {
                 let failure = RPCError(error)
                 ledger.failed(name)
                 attempts.append(Attempt(model: name, status: failure.code, errorMessage: failure.message, latencyMs: Self.milliseconds(since: attemptStart)))
-                logger.warning("upstream failed", metadata: ["model": "\(name)", "error": "\(failure)"])
+                logger().warning("upstream failed", metadata: ["model": "\(name)", "error": "\(failure)"])
                 if failure.code == .invalidArgument { throw failure }
             }
         }
