@@ -82,11 +82,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
 
     private let peer: String
     private var framer: EnvelopeFramer
-    /// Reads the responses' frames from the bytes as they arrive (no decoder handler before this
-    /// one: a frame is answered where it is read, not passed along the pipeline first).
-    private var frames: EnvelopeDecoder
-    /// Bytes read and not yet a whole frame.
-    private var inbound: ByteBuffer?
+    /// The responses' bytes as they arrive, and the frames taken from them (a frame is answered
+    /// where it is read, not passed along the pipeline first).
+    private var inbound: InboundFrames
     private var waiting: [UInt64: Waiting] = [:]
     private var lastID: UInt64 = 0
     /// False once the connection failed or closed: later calls fail at once instead of waiting.
@@ -112,7 +110,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     init(peer: String, wire: WireConfiguration, authToken: String = "", keepalive: Keepalive? = nil) {
         self.peer = peer
         self.framer = EnvelopeFramer(configuration: wire)
-        self.frames = EnvelopeDecoder(configuration: wire)
+        self.inbound = InboundFrames(configuration: wire)
         self.authToken = authToken
         self.authTokenBytes = Array(authToken.utf8)
         self.keepalive = keepalive
@@ -243,27 +241,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        if inbound == nil {
-            inbound = bytes
-        } else {
-            inbound!.writeBuffer(&bytes)
-        }
+        inbound.append(unwrapInboundIn(data))
         do {
-            while inbound != nil, let payload = try frames.nextPayload(from: &inbound!) {
+            while let payload = try inbound.nextPayload() {
                 try answer(EncodedEnvelope(payload: payload))
             }
         } catch {
-            inbound = nil
+            inbound.discard()
             return errorCaught(context: context, error: error)
         }
-        guard var buffer = inbound else { return }
-        if buffer.readableBytes == 0 {
-            inbound = nil
-        } else if buffer.readerIndex > 64 << 10 {
-            buffer.discardReadBytes()
-            inbound = buffer
-        }
+        inbound.compact()
     }
 
     /// Completes the call a response answers.
@@ -281,10 +268,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         isOpen = false
         keepaliveCheck?.cancel()
         keepaliveCheck = nil
-        if let leftover = inbound, let error = EnvelopeDecoder.endOfStream(leaving: leftover) {  // ended inside a frame
+        if let error = inbound.endOfStream {  // the connection ended inside a frame
             failAll(RPCError(error.statusCode, "connection to \(peer) failed: \(error)"))
         }
-        inbound = nil
+        inbound.discard()
         failAll(RPCError(.unavailable, "connection to \(peer) closed"))
         context.fireChannelInactive()
     }

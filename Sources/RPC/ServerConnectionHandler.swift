@@ -29,11 +29,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     private let authentication: Authentication
     private let frameBudget: FrameBudget
     private var framer: EnvelopeFramer
-    private var decoder: EnvelopeDecoder
     private var wire: WireConfiguration
     private var state: ServerConnectionState
-    /// Bytes received and not yet decoded (nil when none).
-    private var inbound: ByteBuffer?
+    /// Bytes received and not yet taken as frames.
+    private var inbound: InboundFrames
     /// Bytes of `frameBudget` held for the frame now arriving.
     private var reservedForFrame = 0
     /// A read the channel asked for while reading was paused.
@@ -63,7 +62,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     ) {
         self.handlers = handlers
         self.framer = EnvelopeFramer(configuration: wire)
-        self.decoder = EnvelopeDecoder(configuration: wire)
+        self.inbound = InboundFrames(configuration: wire)
         self.wire = wire
         self.state = ServerConnectionState(limits: limits, now: .now)
         self.authentication = authentication
@@ -96,7 +95,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         deadlines.cancel()
         connectionTimer?.cancel()
         releaseFrameReservation()
-        inbound = nil
+        inbound.discard()
         context.fireChannelInactive()
     }
 
@@ -104,12 +103,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         inReadBatch = true
-        var bytes = unwrapInboundIn(data)
-        if inbound == nil {
-            inbound = bytes
-        } else {
-            inbound!.writeBuffer(&bytes)
-        }
+        inbound.append(unwrapInboundIn(data))
         decodeFrames()
     }
 
@@ -119,9 +113,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         guard !decoding else { return }
         decoding = true
         defer { decoding = false }
-        while state.canDispatch, inbound != nil {
+        while state.canDispatch {
             do {
-                guard let payload = try decoder.nextPayload(from: &inbound!) else { break }
+                guard let payload = try inbound.nextPayload() else { break }
                 releaseFrameReservation()
                 if handlers.forwardsAny {
                     let request = try EncodedEnvelope(payload: payload)
@@ -138,14 +132,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
                 return unreadable(wireError?.statusCode ?? .invalidArgument, wireError?.description ?? "\(error)")
             }
         }
-        guard var buffer = inbound else { return }
-        if buffer.readableBytes == 0 {
-            inbound = nil
-        } else if buffer.readerIndex > 64 << 10 {
-            buffer.discardReadBytes()
-            inbound = buffer
-        }
-        let partial = state.canDispatch && (inbound?.readableBytes ?? 0) > 0
+        inbound.compact()
+        let partial = state.canDispatch && (inbound.pending?.readableBytes ?? 0) > 0
         state.bytesArrived(partialFrame: partial, now: .now)
         if partial, !reserveForPartialFrame() { return }
         armConnectionTimer()
@@ -154,7 +142,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     /// Holds budget for the frame arriving at the end of `inbound`, at the size its header
     /// announces; false (and the connection failed) when the server's budget has no room.
     private func reserveForPartialFrame() -> Bool {
-        guard reservedForFrame == 0, let buffer = inbound,
+        guard reservedForFrame == 0, let buffer = inbound.pending,
               let header = try? FrameHeader.peek(buffer, maxFrameSize: wire.maxFrameSize)
         else { return true }
         let size = FrameHeader.size + header.length
@@ -175,7 +163,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     /// once the requests read before it are answered.
     private func unreadable(_ code: StatusCode, _ message: String) {
         logger.warning("bad frame: answering what was read, then closing", metadata: ["error": "\(message)"])
-        inbound = nil
+        inbound.discard()
         releaseFrameReservation()
         perform(state.unreadableFrame(code, message, now: .now))
     }

@@ -3,8 +3,7 @@ import Zlib
 
 /// Reads the frames of a connection: checks each one's size before buffering it, inflates
 /// compressed ones, and gives their payloads (encoded Envelopes) or the Envelopes decoded with
-/// protobuf-c. The connection handlers (server and client) read their bytes through it
-/// themselves, with no decoding handler in the pipeline before them.
+/// protobuf-c. Connections read through it by way of `InboundFrames`, which holds their bytes.
 ///
 /// Any error is final for the connection (the stream can no longer be trusted to be in step);
 /// the handler using this answers it and closes.
