@@ -56,8 +56,14 @@ wait_port() {
 }
 # cpu_ticks PID...: clock ticks (user + system, all threads) the processes have used so far.
 cpu_ticks() {
-  local total=0
-  for p in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  local total=0 p ticks
+  # utime + stime, and cutime + cstime: a worker that exits moves its ticks into its parent's,
+  # so the sum never falls; a PID already gone is skipped. The fields are counted after the
+  # command name, which may hold spaces (a Python worker's process title).
+  for p in "$@"; do
+    ticks=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13 + $14 + $15}')
+    total=$((total + ${ticks:-0}))
+  done
   echo "$total"
 }
 # nginx_start ROUTER_PORT...: nginx's stream module as a round-robin TCP proxy over the routers,
