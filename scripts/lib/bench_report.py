@@ -156,12 +156,24 @@ rows += [
     ("Codec: RouteRequest (prompt, 154 B) encode + decode through protobuf-c", f"p50 {codec_route:.0f} ns", "", ""),
     (f"Hash embedder, one core, all MMLU prompts ({hash_mmlu_bytes:.0f} bytes on average); chat prompts of 2-8 KB", f"{hash_mmlu:.1f} µs per prompt; {hash_long:.0f} µs per KB", "≤ 20 µs per MMLU prompt", status(hash_mmlu <= 20)),
 ]
-total_errors = sum(r["failed"] for r in (litellm, front_door, upstream_direct, front_door_sequential, upstream_sequential)) + errors(sequential, hashed_sequential, health, via, echo_sequential, echo_pipelined, via_nginx, via_haproxy, nginx, haproxy, vectors, hashed, service, *coordinators, open_direct, open_coordinator, named, auto)
+failures = {name: report["failed"] for name, report in {
+    "LiteLLM": litellm, "front door": front_door, "upstream direct": upstream_direct,
+    "front door sequential": front_door_sequential, "upstream sequential": upstream_sequential}.items()}
+failures |= {name: errors(report) for name, report in {
+    "router sequential": sequential, "prompt sequential": hashed_sequential, "health": health, "coordinator sequential": via,
+    "echo sequential": echo_sequential, "echo pipelined": echo_pipelined, "nginx sequential": via_nginx,
+    "HAProxy sequential": via_haproxy, "nginx": nginx, "HAProxy": haproxy, "router vectors": vectors, "router prompts": hashed,
+    "router via embedding service": service, "coordinator 1": coordinators[0], "coordinator 2": coordinators[1],
+    "coordinator 3": coordinators[2], "open loop direct": open_direct, "open loop coordinator": open_coordinator,
+    "gateway named": named, "gateway auto": auto}.items()}
+total_errors = sum(failures.values())
+failed_rows = ", ".join(f"{name} {count}" for name, count in failures.items() if count)
 
 lines = [
     f"Measured {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} at commit `{commit}` on {os.cpu_count()} cores ({cpu}), "
     f"{platform.system()} {platform.release()}; every process (load client, services) on this one machine. "
-    f"Load runs: {vectors['seconds']:.0f} s recorded after 1 s of warm-up; {total_errors} failed requests in all runs.",
+    f"Load runs: {vectors['seconds']:.0f} s recorded after 1 s of warm-up; {total_errors} failed requests in all runs"
+    + (f" ({failed_rows})." if failed_rows else "."),
     "",
     "| figure | measured | target | |",
     "|---|---|---|---|",
