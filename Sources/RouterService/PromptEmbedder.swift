@@ -81,16 +81,21 @@ public struct InProcessHashEmbedder: PromptEmbedder {
 
     public func embed(_ prompt: String, for spec: EmbedderSpec, timeout: Duration) async throws -> PromptVector {
         if let vector = try embedAtOnce(prompt, for: spec) { return vector }
-        let embedder = HashEmbedder(settings: spec.hash ?? .init(dimension: spec.dimension))
+        let embedder = try Self.embedder(for: spec)
         return PromptVector(try await NIOThreadPool.singleton.runIfActive { embedder.embed(prompt) })
     }
 
     /// The vector of a prompt of up to `inlineCharacters`; nil for a longer one.
     public func embedAtOnce(_ prompt: String, for spec: EmbedderSpec) throws -> PromptVector? {
+        let embedder = try Self.embedder(for: spec)
+        return prompt.utf8.count <= inlineCharacters ? PromptVector(embedder.embed(prompt)) : nil
+    }
+
+    /// The hash embedder `spec` describes; FAILED_PRECONDITION when the router model needs another.
+    private static func embedder(for spec: EmbedderSpec) throws -> HashEmbedder {
         guard spec.kind == "hash" else {
             throw RPCError(.failedPrecondition, "the router model needs the \(spec.kind) embedder; start the router with --embed-address")
         }
-        guard prompt.utf8.count <= inlineCharacters else { return nil }
-        return PromptVector(HashEmbedder(settings: spec.hash ?? .init(dimension: spec.dimension)).embed(prompt))
+        return HashEmbedder(settings: spec.hash ?? .init(dimension: spec.dimension))
     }
 }

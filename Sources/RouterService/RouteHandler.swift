@@ -49,11 +49,11 @@ public struct RouteHandler: Sendable {
         handlers.register(Methods.route, answering: { request, context -> Answer<RouteResponse> in
             let loaded = state.current
             let plan = try plan(request, loaded)
-            guard request.embedding.isEmpty else {
-                return .now(try decide(plan, RoutingQuery(embedding: request.embedding, length: request.prompt.utf8.count), loaded))
-            }
-            if let vector = try embedder.embedAtOnce(request.prompt, for: loaded.embedder) {  // in-process: no task
-                return .now(try decide(plan, RoutingQuery(embedding: vector.values, length: request.prompt.utf8.count), loaded))
+            let vector = request.embedding.isEmpty
+                ? try embedder.embedAtOnce(request.prompt, for: loaded.embedder)?.values  // in-process: no task
+                : request.embedding
+            if let vector {
+                return .now(try decide(plan, RoutingQuery(embedding: vector, length: request.prompt.utf8.count), loaded))
             }
             return .later {
                 let vector = try await embedder.embed(request.prompt, for: loaded.embedder, timeout: context.timeout(atMost: embedTimeout))

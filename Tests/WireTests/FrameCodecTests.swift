@@ -14,20 +14,20 @@ func framed(_ envelopes: [Envelope], _ configuration: WireConfiguration) throws 
     return out
 }
 
-/// Feeds `bytes` to a decoder in the given chunk sizes, taking every whole frame after each, and
-/// returns what it decoded.
+/// Feeds `bytes` in the given chunk sizes to the frames a connection reads (`InboundFrames`),
+/// taking every whole frame after each, and returns what it decoded.
 func decode(_ bytes: ByteBuffer, chunks: [Int], _ configuration: WireConfiguration) throws -> [Envelope] {
-    var decoder = EnvelopeDecoder(configuration: configuration)
-    var remaining = bytes, buffered = ByteBuffer()
+    var inbound = InboundFrames(configuration: configuration)
+    var remaining = bytes
     var sizes = chunks.makeIterator()
     var decoded: [Envelope] = []
     while remaining.readableBytes > 0 {
         let size = min(sizes.next() ?? remaining.readableBytes, remaining.readableBytes)
-        var chunk = remaining.readSlice(length: size)!
-        buffered.writeBuffer(&chunk)
-        while let envelope = try decoder.next(from: &buffered) { decoded.append(envelope) }
+        inbound.append(remaining.readSlice(length: size)!)
+        while let payload = try inbound.nextPayload() { decoded.append(try Envelope(serialized: payload)) }
+        inbound.compact()
     }
-    if let error = EnvelopeDecoder.endOfStream(leaving: buffered) { throw error }
+    if let error = inbound.endOfStream { throw error }
     return decoded
 }
 

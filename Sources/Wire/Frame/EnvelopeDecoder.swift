@@ -40,12 +40,4 @@ public struct EnvelopeDecoder {
         }
         return ByteBuffer(bytes: inflated)
     }
-
-    /// What the bytes left in `buffer` when the stream ended mean: nil for none, otherwise a
-    /// frame cut short.
-    public static func endOfStream(leaving buffer: ByteBuffer) -> WireError? {
-        guard buffer.readableBytes > 0 else { return nil }
-        let expected = (try? FrameHeader.peek(buffer, maxFrameSize: .max))??.length ?? 0
-        return .truncatedFrame(received: buffer.readableBytes, expected: expected + FrameHeader.size)
-    }
 }

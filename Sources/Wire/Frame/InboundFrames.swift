@@ -44,5 +44,9 @@ public struct InboundFrames {
     public mutating func discard() { pending = nil }
 
     /// What the bytes still buffered mean when the stream ends: nil for none, else a frame cut short.
-    public var endOfStream: WireError? { pending.flatMap(EnvelopeDecoder.endOfStream(leaving:)) }
+    public var endOfStream: WireError? {
+        guard let pending, pending.readableBytes > 0 else { return nil }
+        let expected = (try? FrameHeader.peek(pending, maxFrameSize: .max))??.length ?? 0
+        return .truncatedFrame(received: pending.readableBytes, expected: expected + FrameHeader.size)
+    }
 }
