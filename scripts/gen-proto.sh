@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates everything derived from proto/: the protobuf-c code under Sources/CSwitchyardProto
-# and the Swift message layer under Sources/Wire/Generated (value types with the .proto comments
-# as doc comments, and their bridge to the protobuf-c structs).
+# Regenerates everything derived from proto/: the protobuf-c code under Sources/CSwitchyardProto,
+# the Swift message layer under Sources/Wire/Generated (value types with the .proto comments as
+# doc comments, and their bridge to the protobuf-c structs), and the method tables of the Swift
+# services and the Python client from the `service` blocks (services.proto).
 #
 #   scripts/gen-proto.sh           rewrite the committed generated code
 #   scripts/gen-proto.sh --check   exit 1 (and show the diff) when the committed code is stale
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 
 target=Sources/CSwitchyardProto
 swift_target=Sources/Wire/Generated
+python_methods=clients/python/switchyard_client/methods.py
 mode=${1:-write}
 python=${SWITCHYARD_PYTHON:-.build/python/bin/python}
 [ -x "$python" ] || python=python3
@@ -25,7 +27,10 @@ command -v protoc >/dev/null || { echo "gen-proto: protoc not found (apt-get ins
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-protos=$(cd proto && find . -name '*.proto' | sed 's|^\./||' | LC_ALL=C sort)
+all_protos=$(cd proto && find . -name '*.proto' | sed 's|^\./||' | LC_ALL=C sort)
+# The messages; services.proto (service blocks and the admin option, which imports
+# descriptor.proto) is not for protoc-c.
+protos=$(echo "$all_protos" | grep -v '/services\.proto$')
 mkdir -p "$out/gen"
 (cd proto && protoc-c --c_out="$out/gen" $protos)
 
@@ -47,8 +52,10 @@ done
 } > "$out/$target/include/CSwitchyardProto.h"
 
 # The Swift message layer, from the descriptors (with comments) protoc reads from proto/.
-(cd proto && protoc --include_source_info --descriptor_set_out="$out/descriptors.pb" $protos)
+(cd proto && protoc --include_source_info --descriptor_set_out="$out/descriptors.pb" $all_protos)
 "$python" scripts/lib/swift_messages.py "$out/descriptors.pb" "$out/$swift_target"
+mkdir -p "$out/$(dirname "$python_methods")"
+"$python" scripts/lib/method_tables.py "$out/descriptors.pb" "$out/$swift_target/Methods.swift" "$out/$python_methods"
 
 cat > "$out/$target/include/module.modulemap" <<'EOF'
 module CSwitchyardProto {
@@ -62,10 +69,11 @@ if [ "$mode" = "--check" ]; then
   for dir in "$target" "$swift_target"; do
     diff -ru "$dir" "$out/$dir" || stale=1
   done
+  diff -u "$python_methods" "$out/$python_methods" || stale=1
   if [ $stale = 0 ]; then
     echo "gen-proto: generated code is current"
   else
-    echo "gen-proto: generated code under $target or $swift_target is stale; run scripts/gen-proto.sh" >&2
+    echo "gen-proto: generated code under $target, $swift_target or $python_methods is stale; run scripts/gen-proto.sh" >&2
     exit 1
   fi
 else
@@ -75,4 +83,6 @@ else
     cp -r "$out/$dir" "$dir"
     echo "gen-proto: wrote $dir"
   done
+  cp "$out/$python_methods" "$python_methods"
+  echo "gen-proto: wrote $python_methods"
 fi

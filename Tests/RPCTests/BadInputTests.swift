@@ -16,11 +16,11 @@ import Wire
             case .truncatedFrame: [0, 0, 0, 1, 0, 1, 2, 3]
             }
         }
-        /// The status the server answers; nil where it cannot answer (the stream ended).
-        var status: StatusCode? {
+        /// The status the server answers (a truncated frame: once the client closes its side, the
+        /// frame can never be completed).
+        var status: StatusCode {
             switch self {
             case .oversizeLength: .resourceExhausted
-            case .truncatedFrame: nil
             default: .invalidArgument
             }
         }
@@ -35,12 +35,10 @@ import Wire
             let socket = try RawSocket(port: address.port)
             socket.send(input.bytes)
             if input == .truncatedFrame { socket.shutdownWrite() }
-            if let status = input.status {
-                let answer = try #require(try await socket.receive())
-                #expect(answer.id == 0)
-                #expect(answer.status == status)
-                #expect(!answer.errorMessage.isEmpty)
-            }
+            let answer = try #require(try await socket.receive())
+            #expect(answer.id == 0)
+            #expect(answer.status == input.status)
+            #expect(!answer.errorMessage.isEmpty)
             #expect(try await socket.isClosedByPeer())
 
             // The open connection and a new one both still work.
@@ -49,6 +47,52 @@ import Wire
             #expect(try await second.call(Methods.embed, EmbedRequest(texts: ["ok"])).vectors == [Vector(values: [2])])
             await second.close()
             await bystander.close()
+        }
+    }
+
+    /// How the request read before the bad frame is answered.
+    enum AnswerKind: String, CaseIterable {
+        /// On the event loop, before the next frame is read (Health).
+        case immediate
+        /// By a task that finishes after the bad frame was read (Embed "sleep:100").
+        case async
+        /// Relayed to another server, answered after the bad frame was read.
+        case forwarded
+    }
+
+    /// A request read whole before a malformed frame on the same connection is answered before the
+    /// connection closes, however its answer comes, and whether or not the client closed its
+    /// sending side after the bad bytes (a client that sends everything, then reads).
+    @Test(arguments: AnswerKind.allCases, [false, true])
+    func requestsReadBeforeABadFrameAreAnswered(kind: AnswerKind, halfClose: Bool) async throws {
+        try await withServer(testHandlers()) { _, backend in
+            var handlers = testHandlers()
+            let relay = RPCClient(address: backend)
+            handlers.registerForwarding(Methods.route) { request, context, respond in
+                // Relays Route to the backend's Embed "sleep:100", answered after the bad frame.
+                let body = EmbedRequest(texts: ["sleep:100"]).serializedBytes()
+                relay.callSerialized(Methods.embed.name, body: body, timeout: .seconds(5), preferring: context.eventLoop).whenComplete { result in
+                    respond(result.mapError { RPCError($0) }.flatMap { envelope in
+                        Result { try EncodedEnvelope(encoding: envelope) }.mapError { RPCError($0) }
+                    })
+                }
+            }
+            try await withServer(handlers) { _, address in
+                let request = switch kind {
+                case .immediate: Envelope(id: 7, method: Methods.health.name, body: HealthRequest().serializedBytes())
+                case .async: Envelope(id: 7, method: Methods.embed.name, body: EmbedRequest(texts: ["sleep:100"]).serializedBytes())
+                case .forwarded: Envelope(id: 7, method: Methods.route.name, body: RouteRequest(prompt: "x").serializedBytes())
+                }
+                let socket = try RawSocket(port: address.port)
+                socket.send(RawSocket.frames([request]) + Input.garbageFlags.bytes)
+                if halfClose { socket.shutdownWrite() }
+                var answers: [Envelope] = []
+                while let answer = try await socket.receive() { answers.append(answer) }
+                #expect(Set(answers.map(\.id)) == [0, 7])
+                #expect(answers.first { $0.id == 7 }?.status == .ok)
+                #expect(answers.first { $0.id == 0 }?.status == .invalidArgument)
+            }
+            await relay.close()
         }
     }
 

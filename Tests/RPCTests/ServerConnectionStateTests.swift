@@ -41,6 +41,19 @@ import Wire
         #expect(s.phase == .closed)
     }
 
+    @Test func aPeerThatClosesItsSideIsAnsweredThenClosed() {
+        var s = state(ConnectionLimits(idleTimeout: .seconds(10), frameReadTimeout: .seconds(2)))
+        _ = s.requestStarted(now: at(0))
+        _ = s.requestStarted(now: at(1))
+        #expect(s.inputEnded() == .pauseReading)
+        #expect(!s.canDispatch)
+        #expect(s.nextCheck() == nil, "no idle or frame timer: the requests' own deadlines bound them")
+        #expect(s.requestFinished(now: at(5000)) == .none)
+        #expect(s.requestFinished(now: at(6000)) == .close("drained"))
+        var idle = state()
+        #expect(idle.inputEnded() == .close("the peer closed its side"))
+    }
+
     @Test func aFrameThatTakesTooLongFailsAndTheConnectionDrains() {
         var s = state(ConnectionLimits(idleTimeout: nil, frameReadTimeout: .seconds(2), drainTimeout: .seconds(5)))
         _ = s.requestStarted(now: at(0))

@@ -428,6 +428,8 @@ def main():
             handle.write(f"    \"{full[1:]}\": {swift}.self,\n")
         handle.write("]\n")
     for f in fileset.file:
+        if not f.message_type and not f.enum_type:
+            continue  # services.proto: the method tables come from method_tables.py
         if f.syntax != "proto3":
             sys.exit(f"swift_messages: {f.name}: only proto3 is supported")
         comments = comments_of(f)

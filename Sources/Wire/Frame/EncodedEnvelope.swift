@@ -51,6 +51,11 @@ public struct EncodedEnvelope: Sendable {
         self.errorMessageRange = error
     }
 
+    /// `envelope` encoded (with protobuf-c), as a relay would have read it.
+    public init(encoding envelope: Envelope) throws(WireError) {
+        try self.init(payload: ByteBuffer(bytes: envelope.serializedBytes()))
+    }
+
     /// The error message (responses that are not OK).
     public var errorMessage: String {
         payload.getString(at: payload.readerIndex + errorMessageRange.lowerBound, length: errorMessageRange.count) ?? ""

@@ -8,21 +8,12 @@ import zlib
 
 from switchyard.v1 import switchyard_pb2 as pb
 
+from .methods import METHODS
+
 FLAG_ZLIB = 0x01
 HEADER = struct.Struct(">BI")
 DEFAULT_MAX_FRAME = 4 << 20
 DEFAULT_COMPRESS_ABOVE = 32 << 10
-
-# method name -> response class
-RESPONSES = {
-    "Health": pb.HealthResponse,
-    "Status": pb.StatusResponse,
-    "Reload": pb.ReloadResponse,
-    "Embed": pb.EmbedResponse,
-    "Route": pb.RouteResponse,
-    "Register": pb.RegisterResponse,
-    "Complete": pb.CompleteResponse,
-}
 
 
 class FrameError(Exception):
@@ -123,7 +114,7 @@ class Client:
         """The response message in `envelope`, or RpcError for a non-OK status."""
         if envelope.status != pb.OK:
             raise RpcError(envelope.status, envelope.error_message)
-        response = RESPONSES[method]()
+        response = METHODS[method][1]()
         response.ParseFromString(envelope.body)
         return response
 

@@ -1,13 +1,15 @@
 import Foundation
 import Wire
 
-/// The tokens a server asks its callers for, carried in the Envelope's `auth_token`.
+/// The tokens a server asks its callers for, carried in the Envelope's `auth_token`: the
+/// interceptor that checks them (`ServerInterceptor`).
 ///
 /// With a caller token, every method but Health needs it (or the admin token); with an admin
-/// token, the admin methods (Register, Reload) need exactly that one. A missing or wrong token is
+/// token, the admin methods (those proto/ marks `(switchyard.v1.admin)`: Register, Reload) need
+/// exactly that one. A missing or wrong token is
 /// UNAUTHENTICATED; a valid caller token on an admin method is PERMISSION_DENIED. Tokens are
 /// compared in constant time. Both nil: anyone may call anything (the default on loopback).
-public struct Authentication: Sendable, Equatable {
+public struct Authentication: ServerInterceptor, Equatable {
     public var callerToken: [UInt8]?
     public var adminToken: [UInt8]?
     /// Methods only the admin token may call.
@@ -16,7 +18,7 @@ public struct Authentication: Sendable, Equatable {
     public var openMethods: Set<String>
 
     public init(callerToken: String? = nil, adminToken: String? = nil,
-                adminMethods: Set<String> = ["Register", "Reload"], openMethods: Set<String> = ["Health"]) {
+                adminMethods: Set<String> = Methods.adminNames, openMethods: Set<String> = ["Health"]) {
         self.callerToken = callerToken.map { Array($0.utf8) }
         self.adminToken = adminToken.map { Array($0.utf8) }
         self.adminMethods = adminMethods
@@ -29,10 +31,10 @@ public struct Authentication: Sendable, Equatable {
     /// Whether any token is asked for.
     public var isEnabled: Bool { callerToken != nil || adminToken != nil }
 
-    /// nil when `token` may call `method`, else the error to answer.
-    public func check(method: String, token: String) -> RPCError? {
-        guard isEnabled, !openMethods.contains(method) else { return nil }
-        return Array(token.utf8).withUnsafeBytes { check(method: method, token: $0) }
+    /// Refuses a call whose token may not call its method.
+    public func admit(_ call: inout CallHead) throws(RPCError) {
+        guard isEnabled else { return }
+        if let refusal = call.withAuthToken({ check(method: call.method, token: $0) }) { throw refusal }
     }
 
     /// nil when the token `given` (its bytes, read in place) may call `method`, else the error to answer.

@@ -7,7 +7,9 @@ import Wire
 /// ```
 /// open ──quiesce──► quiescing ──drained──► closed
 ///   │                  │
-///   └─unreadable frame─┴─► draining ──drained or drainTimeout──► closed
+///   ├─unreadable frame─┴─► draining ──drained or drainTimeout──► closed
+///   │                  │
+///   └─input ended──────┴─► finishing ──drained──► closed
 /// ```
 /// Reading stops while the connection has `maxRequestsInFlight` requests running or its
 /// outbound buffer is above the high-water mark (not writable), and for good once draining.
@@ -26,6 +28,9 @@ struct ServerConnectionState {
         /// After an unreadable frame (or a frame too slow or too large): no more reading; closes
         /// once the requests read before it are answered, or at `until`.
         case draining(until: Instant)
+        /// The peer closed its sending side and every request it sent was read: closes once
+        /// they are answered (bounded by their own deadlines, as on an open connection).
+        case finishing
         case closed
     }
 
@@ -56,7 +61,7 @@ struct ServerConnectionState {
     var canDispatch: Bool {
         switch phase {
         case .open, .quiescing: inFlight < limits.maxRequestsInFlight
-        case .draining, .closed: false
+        case .draining, .finishing, .closed: false
         }
     }
 
@@ -97,7 +102,7 @@ struct ServerConnectionState {
         inFlight -= 1
         lastActivity = now
         switch phase {
-        case .quiescing, .draining: return inFlight == 0 ? close("drained") : .none
+        case .quiescing, .draining, .finishing: return inFlight == 0 ? close("drained") : .none
         case .open: return readingAction(now: now)
         case .closed: return .none
         }
@@ -116,6 +121,14 @@ struct ServerConnectionState {
         return [.pauseReading, .failFrame(code, message)] + (inFlight == 0 ? [close("unreadable frame")] : [])
     }
 
+    /// The peer closed its sending side, and every whole frame it sent has been dispatched.
+    mutating func inputEnded() -> Action {
+        guard phase == .open || phase == .quiescing else { return .none }
+        phase = .finishing
+        readingPaused = true
+        return inFlight == 0 ? close("the peer closed its side") : .pauseReading
+    }
+
     /// Graceful shutdown began.
     mutating func quiesce(now: Instant) -> Action {
         guard phase == .open else { return .none }
@@ -128,7 +141,7 @@ struct ServerConnectionState {
         switch phase {
         case .draining(let until):
             return now >= until ? [close("drain timeout: \(inFlight) requests unanswered")] : []
-        case .closed:
+        case .finishing, .closed:
             return []
         case .open, .quiescing:
             if !readingPaused, let frameStarted, let limit = limits.frameReadTimeout, now - frameStarted >= limit {
@@ -145,7 +158,7 @@ struct ServerConnectionState {
     func nextCheck() -> Instant? {
         switch phase {
         case .draining(let until): return until
-        case .closed: return nil
+        case .finishing, .closed: return nil
         case .open, .quiescing:
             let frame = readingPaused ? nil : frameStarted.flatMap { started in limits.frameReadTimeout.map { started + $0 } }
             let idle = phase == .open && inFlight == 0 && frameStarted == nil ? limits.idleTimeout.map { lastActivity + $0 } : nil

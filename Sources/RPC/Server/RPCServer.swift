@@ -31,103 +31,198 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// A TCP server for Switchyard frames, run as a swift-service-lifecycle `Service`.
+/// A TCP server for Switchyard frames, run as a swift-service-lifecycle `Service`: a
+/// `ServerCore` on a socket.
 ///
 /// Each connection is served by its own handler on an event loop; an error on one connection
 /// closes that connection only. On graceful shutdown (SIGTERM through a `ServiceGroup`, or
-/// `shutdown()`) it stops accepting, answers UNAVAILABLE to requests that arrive after, lets
-/// requests in flight finish within the grace period, then closes every connection.
+/// `shutdown()`) it stops accepting, answers UNAVAILABLE to requests that arrive after (the core's
+/// `Quiescence`), lets requests in flight finish within the grace period, then closes every
+/// connection.
+///
+/// ```
+/// idle ──start──► binding ──bound──► listening ──shutdown──► quiescing ──drained──► stopped
+///   └───────────────────────────shutdown before start──────────────────────────────────┘
+/// ```
 public final class RPCServer: Service, Sendable {
-    /// Requests, errors and connections, for Status.
-    public let stats: ServerStats
+    /// The core this server runs every call through.
+    public let core: ServerCore
     private let configuration: ServerConfiguration
-    private let handlers: RPCHandlers
-    private let metrics: RPCMetrics
     private let logger: Logger
     private let group: any EventLoopGroup
     private let frameBudget: FrameBudget
     private let state = NIOLockedValueBox(State())
 
-    private struct State {
-        var listener: (any Channel)?
-        /// Set once bound; kept after shutdown so Status can still report it.
-        var boundAddress: SocketAddress?
-        var connections: [ObjectIdentifier: any Channel] = [:]
-        var shuttingDown = false
+    private enum Phase {
+        case idle
+        /// `start` is binding the listener; other `start` calls wait for it.
+        case binding(EventLoopFuture<SocketAddress>)
+        case listening(any Channel, SocketAddress)
+        /// Shutdown began: no more connections; those open finish their requests. The address
+        /// is nil when shutdown came before the listener was bound.
+        case quiescing((any Channel)?, SocketAddress?)
+        case stopped(SocketAddress?)
+
+        /// The bound address, kept after shutdown so Status can still report it.
+        var address: SocketAddress? {
+            switch self {
+            case .idle, .binding: nil
+            case .listening(_, let address): address
+            case .quiescing(_, let address), .stopped(let address): address
+            }
+        }
     }
 
+    private struct State {
+        var phase = Phase.idle
+        var connections: [ObjectIdentifier: any Channel] = [:]
+    }
+
+    /// A server running the standard interceptors (`ServerCore.standard`) with the
+    /// configuration's authentication.
+    ///
     /// - Parameters:
     ///   - service: the service's name, a label on its metrics.
     ///   - stats: the counters to keep (pass your own to read them from a Status handler).
     ///   - group: event loops for the listener and the connections.
-    public init(
+    public convenience init(
         service: String, configuration: ServerConfiguration, handlers: RPCHandlers, logger: Logger,
         stats: ServerStats = ServerStats(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
-        self.stats = stats
+        self.init(
+            configuration: configuration,
+            core: .standard(service: service, handlers: handlers, authentication: configuration.authentication, stats: stats),
+            logger: logger, group: group)
+    }
+
+    /// A server running `core` (its handlers and interceptors as given).
+    public init(
+        configuration: ServerConfiguration, core: ServerCore, logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.core = core
         self.configuration = configuration
-        self.handlers = handlers
-        self.metrics = RPCMetrics(service: service, methods: handlers.methods)
         self.logger = logger
         self.group = group
         self.frameBudget = FrameBudget(capacity: configuration.limits.maxPartialFrameBytes)
     }
+
+    /// Requests, errors and connections, for Status.
+    public var stats: ServerStats { core.stats }
 
     /// Bytes of partly received frames held across connections now.
     public var partialFrameBytes: Int { frameBudget.inUse }
 
     /// The address the server is bound to (with the real port when configured with 0); nil before
     /// `start()`.
-    public var localAddress: SocketAddress? { state.withLockedValue { $0.boundAddress } }
+    public var localAddress: SocketAddress? { state.withLockedValue { $0.phase.address } }
+
+    private enum StartStep {
+        case bind(EventLoopPromise<SocketAddress>)
+        case wait(EventLoopFuture<SocketAddress>)
+        case bound(SocketAddress)
+        case shutDown
+    }
 
     /// Binds the listening socket and starts accepting; returns the bound address. Calling it
     /// again returns the same address; after `shutdown()` it throws UNAVAILABLE (a server is
     /// never re-bound).
     @discardableResult
     public func start() async throws -> SocketAddress {
-        let (address, shuttingDown) = state.withLockedValue { ($0.boundAddress, $0.shuttingDown) }
-        if let address { return address }
-        if shuttingDown { throw RPCError(.unavailable, "server is shut down") }
+        let step: StartStep = state.withLockedValue { state in
+            switch state.phase {
+            case .idle:
+                let promise = group.any().makePromise(of: SocketAddress.self)
+                state.phase = .binding(promise.futureResult)
+                return .bind(promise)
+            case .binding(let future): return .wait(future)
+            case .listening(_, let address): return .bound(address)
+            case .quiescing(_, let address?), .stopped(let address?): return .bound(address)
+            case .quiescing(_, nil), .stopped(nil): return .shutDown
+            }
+        }
+        switch step {
+        case .bound(let address): return address
+        case .wait(let future): return try await future.get()
+        case .shutDown: throw RPCError(.unavailable, "server is shut down")
+        case .bind(let promise):
+            do {
+                let address = try await bind()
+                promise.succeed(address)
+                return address
+            } catch {
+                state.withLockedValue { state in
+                    if case .binding = state.phase { state.phase = .idle }
+                }
+                promise.fail(error)
+                throw error
+            }
+        }
+    }
+
+    private func bind() async throws -> SocketAddress {
         let listener: any Channel
         do {
             listener = try await bootstrap().bind(host: configuration.host, port: configuration.port).get()
         } catch {
             throw RPCError(.unavailable, "cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
-        let bound = listener.localAddress!
-        let winner: SocketAddress? = state.withLockedValue { state in
-            if let earlier = state.boundAddress { return earlier }  // a concurrent start() won
-            state.listener = listener
-            state.boundAddress = bound
-            if state.shuttingDown { listener.close(promise: nil) }
-            return nil
+        let address = listener.localAddress!
+        let shutDownMeanwhile = state.withLockedValue { state in
+            guard case .binding = state.phase else {
+                state.phase = .quiescing(nil, address)
+                return true
+            }
+            state.phase = .listening(listener, address)
+            return false
         }
-        if let winner {
+        if shutDownMeanwhile {
             try? await listener.close()
-            return winner
+        } else {
+            logger.info("listening", metadata: ["address": "\(address)"])
         }
-        logger.info("listening", metadata: ["address": "\(bound)"])
-        return bound
+        return address
     }
 
     /// Serves until graceful shutdown, then drains connections. Starts the server if needed.
     public func run() async throws {
-        if state.withLockedValue({ $0.shuttingDown && $0.boundAddress == nil }) { return }
-        try await start()
-        guard let listener = state.withLockedValue({ $0.listener }) else { return }
-        try await withGracefulShutdownHandler {
-            try await listener.closeFuture.get()
-        } onGracefulShutdown: {
-            self.shutdown()
+        let address: SocketAddress
+        do {
+            address = try await start()
+        } catch let error as RPCError where error.code == .unavailable && localAddress == nil {
+            if case .stopped = state.withLockedValue({ $0.phase }) { return }  // shut down before it started
+            throw error
+        }
+        let listener: (any Channel)? = state.withLockedValue { state in
+            if case .listening(let listener, _) = state.phase { return listener }
+            if case .quiescing(let listener, _) = state.phase { return listener }
+            return nil
+        }
+        if let listener {
+            try await withGracefulShutdownHandler {
+                try await listener.closeFuture.get()
+            } onGracefulShutdown: {
+                self.shutdown()
+            }
         }
         await drain()
+        state.withLockedValue { $0.phase = .stopped(address) }
     }
 
-    /// Begins a graceful shutdown: stop accepting and let connections finish their requests.
+    /// Begins a graceful shutdown: stop accepting, turn new calls away, and let connections
+    /// finish their requests.
     public func shutdown() {
-        let (listener, connections) = state.withLockedValue { state in
-            state.shuttingDown = true
-            return (state.listener, Array(state.connections.values))
+        core.quiescence.begin()
+        let (listener, connections) = state.withLockedValue { state -> ((any Channel)?, [any Channel]) in
+            switch state.phase {
+            case .idle: state.phase = .stopped(nil)
+            case .binding: state.phase = .quiescing(nil, nil)
+            case .listening(let listener, let address):
+                state.phase = .quiescing(listener, address)
+                return (listener, Array(state.connections.values))
+            case .quiescing, .stopped: break
+            }
+            return (nil, Array(state.connections.values))
         }
         for connection in connections {
             connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
@@ -152,6 +247,8 @@ public final class RPCServer: Service, Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // A peer that closes its sending side still gets every answer (ChannelEvent.inputClosed).
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 << 10, high: 256 << 10))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -162,10 +259,10 @@ public final class RPCServer: Service, Sendable {
 
     private func accept(_ channel: any Channel) throws {
         let key = ObjectIdentifier(channel)
-        let (admitted, shuttingDown) = state.withLockedValue { state -> (Bool, Bool) in
-            guard state.connections.count < configuration.limits.maxConnections else { return (false, state.shuttingDown) }
+        let admitted = state.withLockedValue { state -> Bool in
+            guard state.connections.count < configuration.limits.maxConnections else { return false }
             state.connections[key] = channel
-            return (true, state.shuttingDown)
+            return true
         }
         guard admitted else {
             logger.warning("refusing a connection: at the limit", metadata: ["connections": "\(configuration.limits.maxConnections)"])
@@ -177,13 +274,12 @@ public final class RPCServer: Service, Sendable {
         connectionLogger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
         try channel.pipeline.syncOperations.addHandler(
             ServerConnectionHandler(
-                handlers: handlers, wire: configuration.wire, limits: configuration.limits,
-                authentication: configuration.authentication, frameBudget: frameBudget, stats: stats, metrics: metrics,
+                core: core, wire: configuration.wire, limits: configuration.limits, frameBudget: frameBudget,
                 logger: connectionLogger))
         channel.closeFuture.whenComplete { _ in
             self.state.withLockedValue { _ = $0.connections.removeValue(forKey: key) }
         }
-        if shuttingDown {
+        if core.quiescence.isQuiescing {
             channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
     }

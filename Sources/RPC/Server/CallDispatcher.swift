@@ -1,0 +1,231 @@
+import Logging
+import NIOCore
+import Wire
+
+/// What carries a `CallDispatcher`'s answers: a socket connection (`ServerConnectionHandler`)
+/// or an in-process call (`InProcessCaller`). Called on the dispatcher's event loop.
+protocol CallTransport: AnyObject {
+    /// A call was admitted and now runs (it counts against the connection's in-flight limit).
+    func callStarted()
+    /// Sends an answer; returns the status actually sent (an answer too large to send goes as
+    /// RESOURCE_EXHAUSTED).
+    func send(_ answer: Envelope) -> StatusCode
+    /// Sends a relayed answer, as it came but for its id; returns the status actually sent.
+    func send(relayed answer: EncodedEnvelope, id: UInt64) -> StatusCode
+    /// A running call was answered (after its `send`): the connection may read again, or close.
+    func callFinished()
+}
+
+/// Runs the calls of one connection through a `ServerCore`, whatever carries them: each call is
+/// admitted (tracked, its interceptors run), handed to its handler (answered now, by a task, or
+/// relayed), expired at its deadline, and finished (its answer sent, its interceptors told).
+/// The transport only reads requests and writes answers. Everything here runs on `eventLoop`.
+final class CallDispatcher<Transport: CallTransport>: DeadlineSweeping {
+    /// A call whose answer is not sent yet.
+    struct Running {
+        let head: CallHead
+        let started: NIODeadline
+        let deadline: NIODeadline?
+        /// The handler's task (cancelled when nobody waits any more); nil for a relayed call.
+        var task: Task<Void, Never>?
+    }
+
+    let core: ServerCore
+    let eventLoop: any EventLoop
+    private let caller: Caller
+    private let logger: Logger
+    /// Nil once the connection closed: late answers have nowhere to go.
+    private var transport: Transport?
+    /// Calls not answered yet by a connection-local number (callers' ids need not be unique).
+    /// Changed only through `track` and `untrack`, which keep the stats in step.
+    private var running: [UInt64: Running] = [:]
+    private var lastNumber: UInt64 = 0
+    /// Fires at the earliest deadline of the running calls.
+    var deadlines = DeadlineTimer()
+
+    init(core: ServerCore, transport: Transport, caller: Caller, eventLoop: any EventLoop, logger: Logger) {
+        self.core = core
+        self.transport = transport
+        self.caller = caller
+        self.eventLoop = eventLoop
+        self.logger = logger
+    }
+
+    /// Calls running now.
+    var runningCount: Int { running.count }
+
+    /// Whether `method`'s handler takes requests still encoded (the transport then hands those
+    /// over with `receive(encoded:)` without decoding them).
+    var relaysAny: Bool { core.handlers.forwardsAny }
+
+    // MARK: - Calls in
+
+    /// Runs a decoded request.
+    func receive(_ request: Envelope) {
+        let head = CallHead(
+            method: request.method, id: request.id, timeoutMs: request.timeoutMs, caller: caller, token: .string(request.authToken))
+        run(head, body: request.body, handler: core.handlers.handler(for: request.method))
+    }
+
+    /// Runs a request still encoded: relayed as it is when its method relays, else decoded and
+    /// run. Throws when it does not decode (the transport answers that as a broken frame).
+    func receive(encoded request: EncodedEnvelope) throws(WireError) {
+        let handler = core.handlers.handler(for: request.method)
+        guard let handler, case .forwarded(let forward) = handler.body else {
+            return receive(try request.decoded())
+        }
+        let head = CallHead(
+            method: request.method, id: request.id, timeoutMs: request.timeoutMs, caller: caller, token: .encoded(request))
+        guard let (number, context) = admit(head, known: true) else { return }
+        forward(request, ForwardingContext(request: context, eventLoop: eventLoop), finisher(number) { $0.finishRelayed($1, $2) })
+    }
+
+    private func run(_ head: CallHead, body: [UInt8], handler: MethodHandler?) {
+        guard let (number, context) = admit(head, known: handler != nil), let handler else { return }
+        switch handler.body {
+        case .decoded(let invoke):
+            do {
+                switch try invoke(body, context) {
+                case .now(let response): finish(number, .success(response))
+                case .later(let work): start(work, number: number)
+                }
+            } catch {
+                finish(number, .failure(RPCError(error)))
+            }
+        case .forwarded:
+            finish(number, .failure(RPCError(.internal, "\(head.method) is relayed but arrived decoded")))
+        }
+    }
+
+    /// Runs the interceptors and, when they all admit the call and its method is known, tracks
+    /// it as running; nil when it was answered with an error instead.
+    private func admit(_ head: CallHead, known: Bool) -> (UInt64, ServerContext)? {
+        guard transport != nil else { return nil }
+        let started = NIODeadline.now()
+        var head = head
+        for (index, interceptor) in core.interceptors.enumerated() {
+            do {
+                try interceptor.admit(&head)
+            } catch {
+                refuse(head, error, started: started, admittedBy: index)
+                return nil
+            }
+        }
+        guard known else {
+            refuse(head, RPCError(.unimplemented, "unknown method \"\(head.method)\""), started: started, admittedBy: core.interceptors.count)
+            return nil
+        }
+        lastNumber += 1
+        track(Running(head: head, started: started, deadline: head.timeout.map { started + TimeAmount($0) }), number: lastNumber)
+        transport?.callStarted()
+        let context = ServerContext(
+            method: head.method, requestID: head.id, deadline: head.timeout.map { .now + $0 }, caller: caller, serverLogger: logger)
+        return (lastNumber, context)
+    }
+
+    /// Answers a call that never ran; the interceptors that admitted it hear how it ended.
+    private func refuse(_ head: CallHead, _ error: RPCError, started: NIODeadline, admittedBy count: Int) {
+        guard let status = transport?.send(.failure(id: head.id, error)) else { return }
+        finished(head, status: status, started: started, interceptors: count)
+    }
+
+    // MARK: - Answers out
+
+    /// Runs the handler's async work as a task that starts here, on the event loop: work that
+    /// never suspends is answered before this returns; other work when it finishes.
+    private func start(_ work: @escaping @Sendable () async throws -> [UInt8], number: UInt64) {
+        let finish = finisher(number) { $0.finish($1, $2) }
+        let task = Task.immediate {
+            do {
+                finish(.success(try await work()))
+            } catch {
+                finish(.failure(RPCError(error)))
+            }
+        }
+        running[number]?.task = task
+    }
+
+    /// What answers call `number` from any thread: at once on the event loop, else by hopping to it.
+    private func finisher<Answer: Sendable>(
+        _ number: UInt64, _ finish: @escaping @Sendable (CallDispatcher, UInt64, Answer) -> Void
+    ) -> @Sendable (Answer) -> Void {
+        let dispatcher = NIOLoopBound(self, eventLoop: eventLoop)
+        let loop = eventLoop
+        return { answer in
+            if loop.inEventLoop {
+                finish(dispatcher.value, number, answer)
+            } else {
+                loop.execute { finish(dispatcher.value, number, answer) }
+            }
+        }
+    }
+
+    private func finish(_ number: UInt64, _ result: Result<[UInt8], RPCError>) {
+        guard let call = untrack(number), let transport else { return }  // expired, or the connection closed
+        let status = switch result {
+        case .success(let body): transport.send(Envelope(id: call.head.id, body: body))
+        case .failure(let error): transport.send(.failure(id: call.head.id, error))
+        }
+        finished(call, status: status)
+    }
+
+    /// Passes a relayed answer on under the caller's id, its other bytes as they came.
+    private func finishRelayed(_ number: UInt64, _ result: Result<EncodedEnvelope, RPCError>) {
+        guard let call = untrack(number), let transport else { return }
+        let status = switch result {
+        case .success(let response): transport.send(relayed: response, id: call.head.id)
+        case .failure(let error): transport.send(.failure(id: call.head.id, error))
+        }
+        finished(call, status: status)
+    }
+
+    /// Answers DEADLINE_EXCEEDED to a call past its deadline and stops its work.
+    func expire(_ number: UInt64) {
+        guard let call = untrack(number), let transport else { return }
+        call.task?.cancel()
+        let error = RPCError(.deadlineExceeded, "\(call.head.method) did not finish within the caller's deadline")
+        finished(call, status: transport.send(.failure(id: call.head.id, error)))
+    }
+
+    private func finished(_ call: Running, status: StatusCode) {
+        finished(call.head, status: status, started: call.started, interceptors: core.interceptors.count)
+        transport?.callFinished()
+    }
+
+    /// Tells the first `count` interceptors, last first, how the call ended.
+    private func finished(_ head: CallHead, status: StatusCode, started: NIODeadline, interceptors count: Int) {
+        let elapsed = Duration.nanoseconds((NIODeadline.now() - started).nanoseconds)
+        var index = count
+        while index > 0 {
+            index -= 1
+            core.interceptors[index].finished(head, status: status, elapsed: elapsed)
+        }
+    }
+
+    // MARK: - Tracking
+
+    private func track(_ call: Running, number: UInt64) {
+        running[number] = call
+        core.stats.requestsRunningChanged(by: 1)
+        if let deadline = call.deadline { armDeadlines(by: deadline, on: eventLoop) }
+    }
+
+    private func untrack(_ number: UInt64) -> Running? {
+        guard let call = running.removeValue(forKey: number) else { return nil }
+        core.stats.requestsRunningChanged(by: -1)
+        return call
+    }
+
+    var pendingDeadlines: [UInt64: Running] { running }
+
+    static func deadline(of call: Running) -> NIODeadline? { call.deadline }
+
+    /// The connection is gone: nobody is left to answer, so the calls' work stops.
+    func close() {
+        transport = nil
+        for call in running.values { call.task?.cancel() }
+        core.stats.requestsRunningChanged(by: -running.count)
+        running.removeAll()
+        deadlines.cancel()
+    }
+}
