@@ -28,10 +28,16 @@ public final class RouteForwarder: Sendable {
     /// Forwards that failed and were retried on another replica.
     public var retries: UInt64 { retryCount.load(ordering: .relaxed) }
 
-    /// Adds Route (forwarded) and Register (a replica joins) to `handlers`.
+    /// Adds Route (forwarded) and Register (a replica joins) to `handlers`; the router's other
+    /// methods are answered UNIMPLEMENTED, naming what the coordinator forwards.
     public func register(in handlers: inout RPCHandlers) {
         handlers.registerForwarding(Methods.route) { [self] request, context, respond in
             forward(request, deadline: context.request.deadline, on: context.eventLoop, tried: [], failures: [], respond: respond)
+        }
+        for method in ServiceMethods.router where method != Methods.route.name {
+            handlers.refuse(method, with: RPCError(
+                .unimplemented,
+                "the coordinator forwards only \(Methods.route.name) to its router replicas; call \(method) on each router"))
         }
         handlers.register(Methods.register) { [pool] request, _ in
             guard let address = try? ServiceAddress(parsing: request.address) else {

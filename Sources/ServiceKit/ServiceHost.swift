@@ -84,18 +84,30 @@ public struct ServiceHost: Sendable {
     ) -> RPCServer {
         let box = ServerBox()
         let server = RPCServer(
-            service: name, configuration: options.serverConfiguration(defaultPort: defaultPort),
-            handlers: withHealthAndStatus(handlers, health: health, status: status) {
-                box.server?.localAddress.map(Self.hostPort) ?? ""
-            },
-            logger: logger, stats: stats)
+            configuration: options.serverConfiguration(defaultPort: defaultPort),
+            core: core(handlers: handlers, health: health, status: status) { box.server?.localAddress.map(Self.hostPort) ?? "" },
+            logger: logger)
         box.server = server
         return server
     }
 
+    /// The server core of this service, transport-free: `handlers` plus Health and Status behind
+    /// the standard interceptors, with the tokens of --auth-token-file and --admin-token-file.
+    /// `RPCServer` serves it; `InProcessCaller` calls it the same way in tests.
+    public func core(
+        handlers: RPCHandlers, health: @escaping @Sendable () -> ServingStatus = { .serving },
+        status: @escaping @Sendable (inout StatusResponse) -> Void = { _ in },
+        address: @escaping @Sendable () -> String = { "" }
+    ) -> ServerCore {
+        let serving = withHealthAndStatus(handlers, health: health, status: status, address: address)
+        return .standard(
+            service: name, handlers: serving, authentication: Authentication(callerToken: options.callerToken, adminToken: options.adminToken),
+            stats: stats)
+    }
+
     /// `handlers` plus the Health and Status every service answers; `address` tells Status
     /// where the service listens.
-    public func withHealthAndStatus(
+    func withHealthAndStatus(
         _ handlers: RPCHandlers, health: @escaping @Sendable () -> ServingStatus = { .serving },
         status: @escaping @Sendable (inout StatusResponse) -> Void = { _ in },
         address: @escaping @Sendable () -> String = { "" }

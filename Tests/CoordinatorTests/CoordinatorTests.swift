@@ -225,6 +225,14 @@ struct Coordinator {
         #expect(replica == "a")
     }
 
+    @Test func routerMethodsItDoesNotForwardAreUnimplementedNamingWhatItForwards() async throws {
+        let coordinator = Coordinator(["a"])
+        let error = await #expect(throws: RPCError.self) { try await coordinator.service.call(Methods.reload, ReloadRequest()) }
+        #expect(error?.code == .unimplemented)
+        #expect(error?.message.contains("forwards only Route") == true)
+        #expect(error?.message.contains("call Reload on each router") == true)
+    }
+
     @Test func registerAddsAReplicaOnceAndRejectsBadAddresses() async throws {
         let pool = ReplicaPool(logger: Logger(label: "test")) { _ in FakeReplica("x").caller }
         var handlers = RPCHandlers()

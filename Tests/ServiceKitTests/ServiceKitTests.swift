@@ -26,11 +26,6 @@ import Wire
 
 @Suite struct ServiceOptionsTests {
     /// A token file in the temporary directory.
-    func tokenFile(_ token: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)").path
-        try (token + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
 
     @Test func flagsMapOntoTheServerConfiguration() throws {
         let (caller, admin) = (try tokenFile("s3cret"), try tokenFile("adm1n"))
@@ -69,16 +64,32 @@ import Wire
 @Suite struct HealthAndStatusTests {
     @Test func everyServiceAnswersHealthAndStatusWithItsOwnPart() async throws {
         let host = ServiceHost(name: "router", options: try ServiceOptions.parse([]))
-        let handlers = host.withHealthAndStatus(
-            RPCHandlers(), health: { .notServing }, status: { $0.router = RouterStatus(routerVersion: "v9") },
+        let core = host.core(
+            handlers: RPCHandlers(), health: { .notServing }, status: { $0.router = RouterStatus(routerVersion: "v9") },
             address: { "127.0.0.1:7200" })
-        let service = InProcessCaller(handlers)
+        let service = InProcessCaller(core)
         let health = try await service.call(Methods.health, HealthRequest())
         #expect(health == HealthResponse(status: .notServing, service: "router", version: switchyardVersion))
         let status = try await service.call(Methods.status, StatusRequest())
         #expect(status.service == "router")
         #expect(status.address == "127.0.0.1:7200")
         #expect(status.router?.routerVersion == "v9")
-        #expect(status.requestsTotal == 0)
+        #expect(status.requestsTotal == 1, "the Health call before it")
     }
+
+    @Test func aServiceWithATokenRefusesCallersWithoutItInProcessToo() async throws {
+        let host = ServiceHost(name: "router", options: try ServiceOptions.parse(["--auth-token-file", try tokenFile("secret")]))
+        let core = host.core(handlers: RPCHandlers())
+        #expect(try await InProcessCaller(core).call(Methods.health, HealthRequest()).status == .serving)
+        let refused = await #expect(throws: RPCError.self) { try await InProcessCaller(core).call(Methods.status, StatusRequest()) }
+        #expect(refused?.code == .unauthenticated)
+        #expect(try await InProcessCaller(core, authToken: "secret").call(Methods.status, StatusRequest()).service == "router")
+    }
+}
+
+/// A temporary file holding `token` and a newline.
+func tokenFile(_ token: String) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)").path
+    try (token + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    return path
 }

@@ -61,6 +61,13 @@ public struct RPCHandlers: Sendable {
         forwardsAny = true
     }
 
+    /// Answers `method` with `error` whatever the request: for an rpc this service's protocol
+    /// neighbours answer (the router's Reload sent to the coordinator), so a caller learns where
+    /// to call instead of reading "unknown method".
+    public mutating func refuse(_ method: String, with error: RPCError) {
+        table[method] = MethodHandler(name: method, body: .decoded { _, _ in throw error })
+    }
+
     /// Whether any method is relayed (the server then reads each request's method in place first).
     private(set) var forwardsAny = false
 
