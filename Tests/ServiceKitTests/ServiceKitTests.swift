@@ -25,8 +25,6 @@ import Wire
 }
 
 @Suite struct ServiceOptionsTests {
-    /// A token file in the temporary directory.
-
     @Test func flagsMapOntoTheServerConfiguration() throws {
         let (caller, admin) = (try tokenFile("s3cret"), try tokenFile("adm1n"))
         let options = try ServiceOptions.parse([
@@ -87,7 +85,7 @@ import Wire
     }
 }
 
-/// A temporary file holding `token` and a newline.
+/// A token file in the temporary directory: `token` and a newline.
 func tokenFile(_ token: String) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)").path
     try (token + "\n").write(toFile: path, atomically: true, encoding: .utf8)
