@@ -178,7 +178,7 @@ let package = Package(
         .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "RPC", "Wire", logging]),
         .testTarget(
             name: "RPCTests",
-            dependencies: ["RPC", "Wire", "ServiceKit", logging] + nio),
+            dependencies: ["RPC", "Wire", "ServiceKit", logging, .product(name: "NIOEmbedded", package: "swift-nio")] + nio),
     ],
     swiftLanguageModes: [.v6]
 )

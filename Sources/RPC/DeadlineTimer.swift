@@ -28,11 +28,10 @@ struct DeadlineTimer {
         firesAt = nil
     }
 
-    /// The keys of `entries` whose deadline has passed, and the earliest deadline still ahead.
+    /// The keys of `entries` whose deadline has passed at `now`, and the earliest deadline still ahead.
     static func due<Key, Value>(
-        in entries: [Key: Value], deadline: (Value) -> NIODeadline?
+        in entries: [Key: Value], now: NIODeadline, deadline: (Value) -> NIODeadline?
     ) -> (due: [Key], earliest: NIODeadline?) {
-        let now = NIODeadline.now()
         var due: [Key] = []
         var earliest: NIODeadline?
         for (key, value) in entries {
@@ -78,7 +77,7 @@ extension DeadlineSweeping {
     /// Expires every entry past its deadline and re-arms for the earliest one left.
     func sweepDeadlines(on loop: any EventLoop) {
         deadlines.fired()
-        let (due, earliest) = DeadlineTimer.due(in: pendingDeadlines, deadline: Self.deadline(of:))
+        let (due, earliest) = DeadlineTimer.due(in: pendingDeadlines, now: loop.now, deadline: Self.deadline(of:))
         for key in due { expire(key) }
         if let earliest { armDeadlines(by: earliest, on: loop) }
     }

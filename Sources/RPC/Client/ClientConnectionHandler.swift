@@ -67,7 +67,10 @@ final class OutboundCall: @unchecked Sendable {
 
 /// The client end of one connection: numbers outgoing calls, matches responses to them by id
 /// (in any order), enforces each call's timeout, and fails every call still waiting when the
-/// connection ends. Runs on the connection's event loop.
+/// connection ends. When the connection is open, whether a silent peer is pinged and when it is
+/// declared dead are decided by `ClientConnectionState`; this handler feeds it events, timed by
+/// the event loop's clock (`EventLoop.now`: virtual time on an embedded loop), and carries out
+/// its actions. Runs on the connection's event loop.
 final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = OutboundCall
@@ -87,8 +90,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     private var inbound: InboundFrames
     private var waiting: [UInt64: Waiting] = [:]
     private var lastID: UInt64 = 0
-    /// False once the connection failed or closed: later calls fail at once instead of waiting.
-    private var isOpen = true
+    private var state: ClientConnectionState
     /// A flush is queued for the end of this event-loop tick.
     private var flushPending = false
     /// Requests framed and not yet handed to the channel (written at the flush).
@@ -100,11 +102,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     /// Sent with every request ("" = none).
     private let authToken: String
     private let authTokenBytes: [UInt8]
-    private let keepalive: Keepalive?
-    /// When bytes last arrived (or calls began waiting on a quiet connection).
-    private var lastRead = NIODeadline.now()
-    /// When the unanswered keepalive ping went out.
-    private var pingSent: NIODeadline?
     private var keepaliveCheck: Scheduled<Void>?
 
     init(peer: String, wire: WireConfiguration, authToken: String = "", keepalive: Keepalive? = nil) {
@@ -113,10 +110,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         self.inbound = InboundFrames(configuration: wire)
         self.authToken = authToken
         self.authTokenBytes = Array(authToken.utf8)
-        self.keepalive = keepalive
+        self.state = ClientConnectionState(keepalive: keepalive)
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { perform(state.connected(now: context.eventLoop.now), context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        perform(state.connected(now: context.eventLoop.now), context: context)
+        context.fireChannelActive()
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
@@ -141,7 +146,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         _ request: CallRequest, timeout: TimeAmount?, completer: CallCompleter,
         context: ChannelHandlerContext, promise: EventLoopPromise<Void>?
     ) {
-        guard isOpen else {
+        guard state.canSend else {
             completer.fail(RPCError(.unavailable, "connection to \(peer) closed"))
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
@@ -165,9 +170,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
             promise?.fail(error)
             return
         }
-        let deadline = timeout.map { NIODeadline.now() + $0 }
-        if waiting.isEmpty, keepalive != nil { startKeepalive(context) }
+        let now = context.eventLoop.now
+        let deadline = timeout.map { now + $0 }
         waiting[id] = Waiting(method: request.method, completer: completer, timeout: timeout, deadline: deadline)
+        perform(state.callSent(now: now), context: context)
         if let deadline { armDeadlines(by: deadline, on: context.eventLoop) }
         // The frame goes out with the batch at the end of this tick. A write that fails closes
         // the connection, which fails every waiting call: no promise per write is needed to
@@ -189,47 +195,39 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if keepalive != nil { lastRead = .now() }
+        if state.keepalive != nil { state.bytesRead(now: context.eventLoop.now) }
         context.fireChannelReadComplete()
     }
 
-    /// Calls begin waiting on a connection that had none: silence counts from now.
-    private func startKeepalive(_ context: ChannelHandlerContext) {
-        lastRead = max(lastRead, .now())
-        if keepaliveCheck == nil { scheduleKeepaliveCheck(context, at: lastRead + TimeAmount(keepalive!.interval)) }
+    // MARK: - What the state machine says
+
+    private func perform(_ action: ClientConnectionState.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .scheduleCheck(let at):
+            scheduleKeepaliveCheck(context, at: at)
+        case .sendPing(let at):
+            sendPing(context)
+            scheduleKeepaliveCheck(context, at: at)
+        case .failAllAndClose(let error):
+            failAll(error)
+            context.close(promise: nil)
+        }
     }
 
     private func scheduleKeepaliveCheck(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+        keepaliveCheck?.cancel()
         let owner = NIOLoopBound(self, eventLoop: context.eventLoop)
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-        keepaliveCheck = context.eventLoop.scheduleTask(deadline: deadline) { owner.value.checkKeepalive(boundContext.value) }
+        keepaliveCheck = context.eventLoop.scheduleTask(deadline: deadline) {
+            owner.value.keepaliveCheckFired(boundContext.value)
+        }
     }
 
-    /// Pings a peer silent for the interval while calls wait; closes the connection when the
-    /// ping goes unanswered for the timeout. Runs while calls wait, stops when none do.
-    private func checkKeepalive(_ context: ChannelHandlerContext) {
+    private func keepaliveCheckFired(_ context: ChannelHandlerContext) {
         keepaliveCheck = nil
-        guard isOpen, let keepalive else { return }
-        let now = NIODeadline.now()
-        if let sent = pingSent {
-            if lastRead >= sent {
-                pingSent = nil
-            } else if now >= sent + TimeAmount(keepalive.timeout) {
-                isOpen = false
-                failAll(RPCError(
-                    .unavailable,
-                    "\(peer) went silent: no answer to a keepalive ping within \(keepalive.timeout) while calls waited; connection closed"))
-                context.close(promise: nil)
-                return
-            }
-        }
-        guard !waiting.isEmpty else { return }
-        if pingSent == nil, now >= lastRead + TimeAmount(keepalive.interval) {
-            sendPing(context)
-            pingSent = now
-        }
-        let next = pingSent.map { $0 + TimeAmount(keepalive.timeout) } ?? lastRead + TimeAmount(keepalive.interval)
-        scheduleKeepaliveCheck(context, at: max(next, now + .milliseconds(1)))
+        perform(state.timerFired(now: context.eventLoop.now, peer: peer), context: context)
     }
 
     /// A Health request no call waits for: any byte that arrives after it answers it.
@@ -240,11 +238,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         scheduleFlush(context)
     }
 
+    // MARK: - Answers
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         inbound.append(unwrapInboundIn(data))
         do {
             while let payload = try inbound.nextPayload() {
-                try answer(EncodedEnvelope(payload: payload))
+                try answer(EncodedEnvelope(payload: payload), context: context)
             }
         } catch {
             inbound.discard()
@@ -254,18 +254,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     }
 
     /// Completes the call a response answers.
-    private func answer(_ response: EncodedEnvelope) {
+    private func answer(_ response: EncodedEnvelope, context: ChannelHandlerContext) {
         if response.id == 0, response.status != .ok {
             // The server could not read our stream and is closing the connection.
-            isOpen = false
-            return failAll(RPCError(response.status, "\(peer): \(response.errorMessage)"))
+            return perform(state.refusedByServer(RPCError(response.status, "\(peer): \(response.errorMessage)")), context: context)
         }
-        guard let entry = waiting.removeValue(forKey: response.id) else { return }  // timed out already
+        guard let entry = waiting.removeValue(forKey: response.id) else { return }  // timed out already, or a ping
+        state.callEnded()
         entry.completer.answer(response, from: peer)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        isOpen = false
+        state.closed()
         keepaliveCheck?.cancel()
         keepaliveCheck = nil
         if let error = inbound.endOfStream {  // the connection ended inside a frame
@@ -278,7 +278,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let status = (error as? WireError)?.statusCode ?? .unavailable
-        isOpen = false
+        state.closed()
         failAll(RPCError(status, "connection to \(peer) failed: \(error)"))
         context.close(promise: nil)
     }
@@ -290,6 +290,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
     /// Fails a call past its deadline with DEADLINE_EXCEEDED.
     func expire(_ id: UInt64) {
         guard let entry = waiting.removeValue(forKey: id) else { return }
+        state.callEnded()
         let timeout = entry.timeout.map { "\(Self.milliseconds($0))" } ?? "?"
         entry.completer.fail(RPCError(.deadlineExceeded, "no answer to \(entry.method) from \(peer) within \(timeout) ms"))
     }
@@ -298,6 +299,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         let entries = waiting
         waiting.removeAll()
         deadlines.cancel()
+        for _ in entries { state.callEnded() }
         for entry in entries.values { entry.completer.fail(error) }
     }
 

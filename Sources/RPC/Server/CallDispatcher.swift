@@ -101,7 +101,7 @@ final class CallDispatcher<Transport: CallTransport>: DeadlineSweeping {
     /// it as running; nil when it was answered with an error instead.
     private func admit(_ head: CallHead, known: Bool) -> (UInt64, ServerContext)? {
         guard transport != nil else { return nil }
-        let started = NIODeadline.now()
+        let started = eventLoop.now
         var head = head
         for (index, interceptor) in core.interceptors.enumerated() {
             do {
@@ -194,7 +194,7 @@ final class CallDispatcher<Transport: CallTransport>: DeadlineSweeping {
 
     /// Tells the first `count` interceptors, last first, how the call ended.
     private func finished(_ head: CallHead, status: StatusCode, started: NIODeadline, interceptors count: Int) {
-        let elapsed = Duration.nanoseconds((NIODeadline.now() - started).nanoseconds)
+        let elapsed = Duration.nanoseconds((eventLoop.now - started).nanoseconds)
         var index = count
         while index > 0 {
             index -= 1
