@@ -54,16 +54,18 @@ let package = Package(
             name: "Wire",
             dependencies: ["CSwitchyardProto", "CProtobufC", "Zlib", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: hotPath),
+        // The life of a listening server (bind once, shut down once) as a state machine.
+        .target(name: "Lifecycles", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // Connections: the RPC server and client.
         .target(
             name: "RPC",
-            dependencies: ["Wire", logging, .product(name: "Metrics", package: "swift-metrics"),
+            dependencies: ["Wire", "Lifecycles", logging, .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio,
             swiftSettings: hotPath),
         // A small HTTP/1.1 server: metrics endpoints, the gateway's OpenAI front door, test upstreams.
         .target(
             name: "HTTPKit",
-            dependencies: [logging, .product(name: "NIOHTTP1", package: "swift-nio"),
+            dependencies: ["Lifecycles", logging, .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "NIOExtras", package: "swift-nio-extras"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
         // HTTP calls to other servers (model upstreams, remote embedders) through async-http-client:
@@ -175,6 +177,9 @@ let package = Package(
             name: "ServiceKitTests",
             dependencies: ["ServiceKit", "RPC", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "UpstreamHTTP", logging]),
+        .testTarget(
+            name: "LifecyclesTests",
+            dependencies: ["Lifecycles", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "RPC", "Wire", logging]),
         .testTarget(
             name: "RPCTests",

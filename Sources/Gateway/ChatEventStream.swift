@@ -12,6 +12,8 @@ public struct ChatEventStream: AsyncSequence, Sendable {
         case upstream(HTTPBodyStream)
         /// Made whole by the gateway (an upstream that does not stream).
         case pieces([ByteBuffer])
+        /// Produced as it goes (an upstream in the same process; tests).
+        case produced(AsyncThrowingStream<ByteBuffer, any Error>)
     }
 
     let source: Source
@@ -21,20 +23,39 @@ public struct ChatEventStream: AsyncSequence, Sendable {
     /// The events in `pieces`, sent one after another.
     public init(pieces: [[UInt8]]) { source = .pieces(pieces.map { ByteBuffer(bytes: $0) }) }
 
+    /// The events `stream` produces, as it produces them; its end ends the stream, its error
+    /// breaks it. Dropping the iterator (the client went away) terminates `stream`.
+    public init(_ stream: AsyncThrowingStream<ByteBuffer, any Error>) { source = .produced(stream) }
+
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var upstream: HTTPBodyStream.AsyncIterator?
-        var pieces: IndexingIterator<[ByteBuffer]>
+        enum Base {
+            case upstream(HTTPBodyStream.AsyncIterator)
+            case pieces(IndexingIterator<[ByteBuffer]>)
+            case produced(AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator)
+        }
+
+        var base: Base
 
         public mutating func next() async throws -> ByteBuffer? {
-            if upstream != nil { return try await upstream!.next() }
-            return pieces.next()
+            switch base {
+            case .upstream(var iterator):
+                defer { base = .upstream(iterator) }
+                return try await iterator.next()
+            case .pieces(var iterator):
+                defer { base = .pieces(iterator) }
+                return iterator.next()
+            case .produced(var iterator):
+                defer { base = .produced(iterator) }
+                return try await iterator.next()
+            }
         }
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
         switch source {
-        case .upstream(let body): AsyncIterator(upstream: body.makeAsyncIterator(), pieces: [].makeIterator())
-        case .pieces(let pieces): AsyncIterator(upstream: nil, pieces: pieces.makeIterator())
+        case .upstream(let body): AsyncIterator(base: .upstream(body.makeAsyncIterator()))
+        case .pieces(let pieces): AsyncIterator(base: .pieces(pieces.makeIterator()))
+        case .produced(let stream): AsyncIterator(base: .produced(stream.makeAsyncIterator()))
         }
     }
 

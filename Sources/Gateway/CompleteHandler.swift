@@ -115,8 +115,8 @@ public struct CompleteHandler: Sendable {
 
     /// Calls `models` in order with `ask` until one answers, adding every call to `attempts`;
     /// each call waits at most its upstream's timeout and never past `deadline`. A failure in
-    /// which the request itself is wrong (INVALID_ARGUMENT) is final; any other moves on to the
-    /// next model. UNAVAILABLE (DEADLINE_EXCEEDED when only the deadline stopped them) with
+    /// which the request itself is wrong (INVALID_ARGUMENT, or an upstream's 4xx refusal) is
+    /// final; any other moves on to the next model. UNAVAILABLE (DEADLINE_EXCEEDED when only the deadline stopped them) with
     /// every failure when none answers. The caller books the answer's cost (`book`). `logger`
     /// is made only when a failure is logged (a request's logger costs more than a replayed
     /// answer).
@@ -139,7 +139,7 @@ public struct CompleteHandler: Sendable {
                 ledger.failed(name)
                 attempts.append(Attempt(model: name, status: failure.code, errorMessage: failure.message, latencyMs: Self.milliseconds(since: attemptStart)))
                 logger().warning("upstream failed", metadata: ["model": "\(name)", "error": "\(failure)"])
-                if failure.code == .invalidArgument { throw failure }
+                if failure.code == .invalidArgument || failure.cause is UpstreamRefusal { throw failure }
             }
         }
         let tried = attempts.map { "\($0.model): \($0.status) \($0.errorMessage)" }.joined(separator: "; ")

@@ -192,7 +192,7 @@ public struct OpenAIFrontDoor: Sendable {
     /// arrives. A failure before its first event falls back to the next model; after it, the
     /// stream ends with an error event (the status has been sent). The cost is booked when the
     /// stream ends, from the upstream's usage chunk or estimated from the streamed text.
-    func streamCompletion(_ request: ChatRequest, _ plan: Plan, responder: HTTPResponder) async throws {
+    func streamCompletion(_ request: ChatRequest, _ plan: Plan, responder: some HTTPResponder) async throws {
         var attempts: [Attempt] = []
         let opened: CompleteHandler.Answered<OpenedStream>
         do {
@@ -301,8 +301,14 @@ public struct OpenAIFrontDoor: Sendable {
         }
     }
 
-    /// An `RPCError` as OpenAI's error body, with the HTTP status a client of OpenAI expects.
+    /// An `RPCError` as OpenAI's error body, with the HTTP status a client of OpenAI expects; an
+    /// upstream's 4xx refusal as the upstream answered it (its status and body).
     static func errorResponse(_ error: RPCError) -> HTTPResponse {
+        if let refusal = error.cause as? UpstreamRefusal {
+            return HTTPResponse(
+                status: HTTPResponseStatus(statusCode: refusal.status),
+                contentType: refusal.contentType, body: refusal.body)
+        }
         let (status, type): (HTTPResponseStatus, String) = switch error.code {
         case .invalidArgument, .failedPrecondition, .outOfRange: (.badRequest, "invalid_request_error")
         case .notFound: (.notFound, "invalid_request_error")

@@ -30,36 +30,36 @@ public struct OpenAIUpstream: Upstream {
     }
 
     /// The prompt as one user message; the answer's first choice and its `usage` token counts.
+    /// Failures as for `chat`.
     public func complete(_ prompt: String, maxTokens: UInt32, timeout: Duration) async throws -> UpstreamAnswer {
         var request: [String: Any] = [
             "model": configuration.model ?? configuration.name,
             "messages": [["role": "user", "content": prompt]],
         ]
         if maxTokens > 0 { request["max_tokens"] = Int(maxTokens) }
-        let body: [UInt8]
-        do {
-            body = try await caller.postJSON("/chat/completions", json: request, apiKey: apiKey, timeout: timeout)
-        } catch {
-            let code: StatusCode = error.isTimeout ? .deadlineExceeded : error.isRateLimited ? .resourceExhausted : .unavailable
-            throw RPCError(code, "\(configuration.name): \(error)", cause: error)
-        }
-        return try Self.answer(from: body, prompt: prompt, upstream: configuration.name)
+        let reply = try await post(Array(try JSONSerialization.data(withJSONObject: request)), timeout: timeout)
+        return try Self.answer(from: reply.body, prompt: prompt, upstream: configuration.name)
     }
 
     /// The client's request passed on with only `model` replaced; the upstream's answer body
     /// passed back as it came. 429 is RESOURCE_EXHAUSTED and 5xx UNAVAILABLE (the gateway tries
-    /// the next model); another 4xx is INVALID_ARGUMENT with the upstream's words (the request
-    /// itself is wrong, another model would refuse it too).
+    /// the next model); another 4xx is final, an `UpstreamRefusal` carrying the upstream's
+    /// status and body (the front door answers with both as they came).
     public func chat(_ request: ChatRequest, timeout: Duration) async throws -> ChatAnswer {
-        let response: HTTPReply
+        let reply = try await post(try body(for: request), timeout: timeout)
+        return try Self.chatAnswer(reply.body, prompt: request.routingText, upstream: configuration.name)
+    }
+
+    /// POSTs a chat-completions body; a 200 reply, or the error its status means.
+    private func post(_ body: [UInt8], timeout: Duration) async throws -> HTTPReply {
+        let reply: HTTPReply
         do {
-            response = try await caller.post(
-                "/chat/completions", headers: HTTPCaller.jsonHeaders(apiKey: apiKey), body: try body(for: request), timeout: timeout)
+            reply = try await caller.post("/chat/completions", headers: HTTPCaller.jsonHeaders(apiKey: apiKey), body: body, timeout: timeout)
         } catch let error as HTTPError {
             throw RPCError(error.isTimeout ? .deadlineExceeded : .unavailable, "\(configuration.name): \(error)")
         }
-        try refusal(status: response.status, body: response.body)
-        return try Self.chatAnswer(response.body, prompt: request.routingText, upstream: configuration.name)
+        try refusal(status: reply.status, body: reply.body)
+        return reply
     }
 
     /// The request passed on as `chat` does, answered as server-sent events: returns once the
@@ -75,11 +75,11 @@ public struct OpenAIUpstream: Upstream {
             throw RPCError(error.isTimeout ? .deadlineExceeded : .unavailable, "\(configuration.name): \(error)")
         }
         if reply.status != 200 {
-            var detail: [UInt8] = []
+            var body: [UInt8] = []
             do {
-                for try await piece in reply.body where detail.count < 300 { detail += piece.readableBytesView }
+                for try await piece in reply.body where body.count < UpstreamRefusal.maxBodyBytes { body += piece.readableBytesView }
             } catch {}
-            try refusal(status: reply.status, body: detail)
+            try refusal(status: reply.status, body: Array(body.prefix(UpstreamRefusal.maxBodyBytes)))
         }
         return ChatEventStream(reply.body)
     }
@@ -96,7 +96,8 @@ public struct OpenAIUpstream: Upstream {
         case 429:
             throw RPCError(.resourceExhausted, "\(configuration.name) answered HTTP 429: \(detail)")
         case 400..<500:
-            throw RPCError(.invalidArgument, "\(configuration.name) refused the request (HTTP \(status)): \(detail)")
+            let refusal = UpstreamRefusal(upstream: configuration.name, status: status, body: body)
+            throw RPCError(refusal.code, "\(configuration.name) refused the request (HTTP \(status)): \(detail)", cause: refusal)
         default:
             throw RPCError(.unavailable, "\(configuration.name) answered HTTP \(status): \(detail)")
         }
@@ -125,6 +126,39 @@ public struct OpenAIUpstream: Upstream {
         return ChatAnswer(
             body: body, text: text, inputTokens: UpstreamAnswer.estimatedTokens(prompt), outputTokens: UpstreamAnswer.estimatedTokens(text),
             tokensEstimated: true)
+    }
+}
+
+/// An upstream refused a request with a 4xx status other than 429: the request is wrong for it
+/// (or its key is), and another model is not tried. The front door answers the caller with this
+/// status and body as they came; Complete with the status code that means the same.
+public struct UpstreamRefusal: Error, Sendable, Equatable {
+    /// The most of an error body kept.
+    static let maxBodyBytes = 64 << 10
+
+    public let upstream: String
+    /// The HTTP status, 400...499 but 429.
+    public let status: Int
+    /// The upstream's error body (at most 64 KiB).
+    public let body: [UInt8]
+
+    /// JSON when the body is a JSON object (OpenAI's error shape), else text.
+    var contentType: String {
+        let first = body.first { ![UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t")].contains($0) }
+        return first == UInt8(ascii: "{") ? "application/json" : "text/plain; charset=utf-8"
+    }
+
+    /// The RPC status of the same meaning.
+    public var code: StatusCode {
+        switch status {
+        case 401: .unauthenticated
+        case 403: .permissionDenied
+        case 404: .notFound
+        case 408: .deadlineExceeded
+        case 409: .aborted
+        case 413: .resourceExhausted
+        default: .invalidArgument
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import Lifecycles
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -5,129 +6,6 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
-
-/// A request as the handler of an `HTTPServer` sees it: whole, body included.
-public struct HTTPRequest: Sendable {
-    public var method: HTTPMethod
-    /// The path with its query string, e.g. "/metrics".
-    public var uri: String
-    public var headers: HTTPHeaders
-    public var body: [UInt8]
-
-    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders = [:], body: [UInt8] = []) {
-        self.method = method
-        self.uri = uri
-        self.headers = headers
-        self.body = body
-    }
-
-    /// The path without the query string.
-    public var path: Substring { uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
-}
-
-/// Answers one request piece by piece: `begin` sends the head, `write` sends body pieces
-/// (flushed at once, chunked transfer encoding), and the response ends when the stream function
-/// returns. `respond` answers with a whole response instead, when nothing was begun.
-public final class HTTPResponder: Sendable {
-    let channel: any Channel
-    let keepAlive: Bool
-    private let state = NIOLockedValueBox(State.idle)
-
-    enum State { case idle, streaming, answered }
-
-    init(channel: any Channel, keepAlive: Bool) {
-        self.channel = channel
-        self.keepAlive = keepAlive
-    }
-
-    /// Sends the head of a streamed response (no Content-Length; chunked).
-    public func begin(status: HTTPResponseStatus = .ok, headers: HTTPHeaders) async throws {
-        try claim(.streaming)
-        var headers = headers
-        headers.remove(name: "Content-Length")
-        headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
-        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-        try await channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)))
-    }
-
-    /// Sends `bytes` now (after `begin`); throws when the client has gone.
-    public func write(_ bytes: ByteBuffer) async throws {
-        guard state.withLockedValue({ $0 }) == .streaming else { throw HTTPResponderError.notStreaming }
-        try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(bytes)))
-    }
-
-    /// Answers with a whole response; only when nothing has been sent yet.
-    public func respond(_ response: HTTPResponse) async throws {
-        try claim(.answered)
-        channel.write(HTTPServerResponsePart.head(response.head(keepAlive: keepAlive)), promise: nil)
-        channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: response.body))), promise: nil)
-        try await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
-        if !keepAlive { try? await channel.close() }
-    }
-
-    /// Ends the response after the stream function returned (a 500 when it sent nothing).
-    func finish() async throws {
-        switch state.withLockedValue({ $0 }) {
-        case .answered: return
-        case .idle: try await respond(HTTPResponse(status: .internalServerError, text: "no response\n"))
-        case .streaming:
-            try await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
-            if !keepAlive { try? await channel.close() }
-        }
-    }
-
-    private func claim(_ next: State) throws {
-        try state.withLockedValue { state in
-            guard state == .idle else { throw HTTPResponderError.alreadyAnswered }
-            state = next
-        }
-    }
-}
-
-/// A responder used out of order.
-public enum HTTPResponderError: Error {
-    /// `begin` or `respond` after the response started.
-    case alreadyAnswered
-    /// `write` before `begin`.
-    case notStreaming
-}
-
-/// What the handler of an `HTTPServer` answers.
-public struct HTTPResponse: Sendable {
-    public typealias Stream = @Sendable (HTTPResponder) async throws -> Void
-
-    public var status: HTTPResponseStatus
-    public var headers: HTTPHeaders
-    public var body: [UInt8]
-    /// When set, the server ignores the rest of this value and lets `stream` answer (a whole
-    /// response, or a head and then body pieces as they come); the response ends when it returns.
-    public var stream: Stream?
-
-    public init(status: HTTPResponseStatus = .ok, contentType: String = "text/plain; charset=utf-8", body: [UInt8]) {
-        self.status = status
-        self.headers = ["Content-Type": contentType]
-        self.body = body
-    }
-
-    public init(status: HTTPResponseStatus = .ok, contentType: String = "text/plain; charset=utf-8", text: String) {
-        self.init(status: status, contentType: contentType, body: Array(text.utf8))
-    }
-
-    /// The head of this response sent whole: its headers with Content-Length and Connection set.
-    func head(keepAlive: Bool) -> HTTPResponseHead {
-        var headers = self.headers
-        headers.replaceOrAdd(name: "Content-Length", value: "\(body.count)")
-        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-        return HTTPResponseHead(version: .http1_1, status: status, headers: headers)
-    }
-
-    /// A response that `stream` gives through its responder: used when the head depends on
-    /// what happens first (an upstream that must answer before the status is known).
-    public init(stream: @escaping Stream) {
-        self.init(status: .ok, body: [])
-        self.stream = stream
-    }
-}
 
 /// A small HTTP/1.1 server run as a `Service`: the metrics endpoints, the gateway's OpenAI front
 /// door, and stand-in upstreams in the tests.
@@ -150,7 +28,7 @@ public final class HTTPServer: Service, Sendable {
     private let tooLarge: TooLarge
     private let logger: Logger
     private let group: any EventLoopGroup
-    private let state = NIOLockedValueBox<(channel: (any Channel)?, address: SocketAddress?, stopped: Bool)>((nil, nil, false))
+    private let lifecycle = NIOLockedValueBox(ListenerLifecycle())
     private let quiescing: ServerQuiescingHelper
 
     /// - Parameters:
@@ -174,15 +52,35 @@ public final class HTTPServer: Service, Sendable {
     }
 
     /// The bound address; nil before `start()`.
-    public var localAddress: SocketAddress? { state.withLockedValue { $0.address } }
+    public var localAddress: SocketAddress? { lifecycle.withLockedValue { $0.address } }
 
-    /// Binds and starts accepting; returns the bound address. Idempotent.
+    /// Binds and starts accepting; returns the bound address. Idempotent; after `shutdown()`
+    /// it throws (a server is never re-bound).
     @discardableResult
     public func start() async throws -> SocketAddress {
-        if let address = localAddress { return address }
+        switch lifecycle.withLockedValue({ $0.start { group.any().makePromise() } }) {
+        case .bound(let address): return address
+        case .wait(let future): return try await future.get()
+        case .refuse: throw ChannelError.ioOnClosedChannel
+        case .bind(let promise):
+            do {
+                let channel = try await bootstrap().bind(host: host, port: port).get()
+                guard let address = channel.localAddress else { throw ChannelError.unknownLocalAddress }
+                if !lifecycle.withLockedValue({ $0.bound(channel, at: address) }) { try? await channel.close() }
+                promise.succeed(address)
+                return address
+            } catch {
+                lifecycle.withLockedValue { $0.bindFailed() }
+                promise.fail(error)
+                throw error
+            }
+        }
+    }
+
+    private func bootstrap() -> ServerBootstrap {
         let (handler, maxBodyBytes, logger, tooLarge) = (self.handler, self.maxBodyBytes, self.logger, self.tooLarge)
         let quiescing = self.quiescing
-        let channel = try await ServerBootstrap(group: group)
+        return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
@@ -197,21 +95,15 @@ public final class HTTPServer: Service, Sendable {
                         HTTPServerRequestHandler(handler: handler, maxBodyBytes: maxBodyBytes, tooLarge: tooLarge, logger: logger))
                 }
             }
-            .bind(host: host, port: port).get()
-        let address = channel.localAddress
-        let stopped = state.withLockedValue { state in
-            state.channel = channel
-            state.address = address
-            return state.stopped
-        }
-        if stopped { try? await channel.close() }
-        guard let address else { throw ChannelError.unknownLocalAddress }
-        return address
     }
 
     /// Serves until graceful shutdown or cancellation.
     public func run() async throws {
-        try await start()
+        do {
+            try await start()
+        } catch where lifecycle.withLockedValue({ $0.isShuttingDown }) {
+            return  // shut down before it started
+        }
         try? await gracefulShutdown()
         await shutdown()
     }
@@ -219,11 +111,7 @@ public final class HTTPServer: Service, Sendable {
     /// Stops accepting, closes idle connections and waits for the requests in flight to be
     /// answered (at most `grace`; then their connections are closed).
     public func shutdown(grace: Duration = .seconds(10)) async {
-        let channel = state.withLockedValue { state -> (any Channel)? in
-            state.stopped = true
-            return state.channel
-        }
-        guard let channel else { return }
+        guard let channel = lifecycle.withLockedValue({ $0.shutdown() }) else { return }
         let loop = channel.eventLoop
         let done = loop.makePromise(of: Void.self)
         quiescing.initiateShutdown(promise: done)
@@ -231,6 +119,7 @@ public final class HTTPServer: Service, Sendable {
         try? await done.futureResult.get()
         timer.cancel()
         try? await channel.close()
+        lifecycle.withLockedValue { $0.drained() }
     }
 }
 
@@ -288,7 +177,7 @@ private final class HTTPServerRequestHandler: ChannelInboundHandler, RemovableCh
 
     private func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
         if let stream = response.stream {
-            let responder = HTTPResponder(channel: context.channel, keepAlive: keepAlive)
+            let responder = ChannelResponder(channel: context.channel, keepAlive: keepAlive)
             let logger = self.logger
             let channel = context.channel
             context.eventLoop.makeFutureWithTask {

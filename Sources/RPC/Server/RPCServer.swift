@@ -1,3 +1,4 @@
+import Lifecycles
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -39,11 +40,7 @@ public struct ServerConfiguration: Sendable {
 /// `shutdown()`) it stops accepting, answers UNAVAILABLE to requests that arrive after (the core's
 /// `Quiescence`), lets requests in flight finish within the grace period, then closes every
 /// connection.
-///
-/// ```
-/// idle ──start──► binding ──bound──► listening ──shutdown──► quiescing ──drained──► stopped
-///   └───────────────────────────shutdown before start──────────────────────────────────┘
-/// ```
+/// Its life is a `ListenerLifecycle`.
 public final class RPCServer: Service, Sendable {
     /// The core this server runs every call through.
     public let core: ServerCore
@@ -53,28 +50,8 @@ public final class RPCServer: Service, Sendable {
     private let frameBudget: FrameBudget
     private let state = NIOLockedValueBox(State())
 
-    private enum Phase {
-        case idle
-        /// `start` is binding the listener; other `start` calls wait for it.
-        case binding(EventLoopFuture<SocketAddress>)
-        case listening(any Channel, SocketAddress)
-        /// Shutdown began: no more connections; those open finish their requests. The address
-        /// is nil when shutdown came before the listener was bound.
-        case quiescing((any Channel)?, SocketAddress?)
-        case stopped(SocketAddress?)
-
-        /// The bound address, kept after shutdown so Status can still report it.
-        var address: SocketAddress? {
-            switch self {
-            case .idle, .binding: nil
-            case .listening(_, let address): address
-            case .quiescing(_, let address), .stopped(let address): address
-            }
-        }
-    }
-
     private struct State {
-        var phase = Phase.idle
+        var lifecycle = ListenerLifecycle()
         var connections: [ObjectIdentifier: any Channel] = [:]
     }
 
@@ -115,90 +92,46 @@ public final class RPCServer: Service, Sendable {
 
     /// The address the server is bound to (with the real port when configured with 0); nil before
     /// `start()`.
-    public var localAddress: SocketAddress? { state.withLockedValue { $0.phase.address } }
-
-    private enum StartStep {
-        case bind(EventLoopPromise<SocketAddress>)
-        case wait(EventLoopFuture<SocketAddress>)
-        case bound(SocketAddress)
-        case shutDown
-    }
+    public var localAddress: SocketAddress? { state.withLockedValue { $0.lifecycle.address } }
 
     /// Binds the listening socket and starts accepting; returns the bound address. Calling it
     /// again returns the same address; after `shutdown()` it throws UNAVAILABLE (a server is
     /// never re-bound).
     @discardableResult
     public func start() async throws -> SocketAddress {
-        let step: StartStep = state.withLockedValue { state in
-            switch state.phase {
-            case .idle:
-                let promise = group.any().makePromise(of: SocketAddress.self)
-                state.phase = .binding(promise.futureResult)
-                return .bind(promise)
-            case .binding(let future): return .wait(future)
-            case .listening(_, let address): return .bound(address)
-            case .quiescing(_, let address?), .stopped(let address?): return .bound(address)
-            case .quiescing(_, nil), .stopped(nil): return .shutDown
-            }
-        }
-        switch step {
+        let action = state.withLockedValue { $0.lifecycle.start { group.any().makePromise() } }
+        switch action {
         case .bound(let address): return address
         case .wait(let future): return try await future.get()
-        case .shutDown: throw RPCError(.unavailable, "server is shut down")
+        case .refuse: throw RPCError(.unavailable, "server is shut down")
         case .bind(let promise):
             do {
-                let address = try await bind()
+                let listener = try await bootstrap().bind(host: configuration.host, port: configuration.port).get()
+                let address = listener.localAddress!
+                if state.withLockedValue({ $0.lifecycle.bound(listener, at: address) }) {
+                    logger.info("listening", metadata: ["address": "\(address)"])
+                } else {
+                    try? await listener.close()
+                }
                 promise.succeed(address)
                 return address
             } catch {
-                state.withLockedValue { state in
-                    if case .binding = state.phase { state.phase = .idle }
-                }
-                promise.fail(error)
-                throw error
+                state.withLockedValue { $0.lifecycle.bindFailed() }
+                let failure = RPCError(.unavailable, "cannot listen on \(configuration.host):\(configuration.port): \(error)")
+                promise.fail(failure)
+                throw failure
             }
         }
-    }
-
-    private func bind() async throws -> SocketAddress {
-        let listener: any Channel
-        do {
-            listener = try await bootstrap().bind(host: configuration.host, port: configuration.port).get()
-        } catch {
-            throw RPCError(.unavailable, "cannot listen on \(configuration.host):\(configuration.port): \(error)")
-        }
-        let address = listener.localAddress!
-        let shutDownMeanwhile = state.withLockedValue { state in
-            guard case .binding = state.phase else {
-                state.phase = .quiescing(nil, address)
-                return true
-            }
-            state.phase = .listening(listener, address)
-            return false
-        }
-        if shutDownMeanwhile {
-            try? await listener.close()
-        } else {
-            logger.info("listening", metadata: ["address": "\(address)"])
-        }
-        return address
     }
 
     /// Serves until graceful shutdown, then drains connections. Starts the server if needed.
     public func run() async throws {
-        let address: SocketAddress
         do {
-            address = try await start()
-        } catch let error as RPCError where error.code == .unavailable && localAddress == nil {
-            if case .stopped = state.withLockedValue({ $0.phase }) { return }  // shut down before it started
-            throw error
+            try await start()
+        } catch let error as RPCError where error.code == .unavailable && state.withLockedValue({ $0.lifecycle.isShuttingDown }) {
+            return  // shut down before it started
         }
-        let listener: (any Channel)? = state.withLockedValue { state in
-            if case .listening(let listener, _) = state.phase { return listener }
-            if case .quiescing(let listener, _) = state.phase { return listener }
-            return nil
-        }
-        if let listener {
+        if let listener = state.withLockedValue({ $0.lifecycle.listener }) {
             try await withGracefulShutdownHandler {
                 try await listener.closeFuture.get()
             } onGracefulShutdown: {
@@ -206,24 +139,14 @@ public final class RPCServer: Service, Sendable {
             }
         }
         await drain()
-        state.withLockedValue { $0.phase = .stopped(address) }
+        state.withLockedValue { $0.lifecycle.drained() }
     }
 
     /// Begins a graceful shutdown: stop accepting, turn new calls away, and let connections
     /// finish their requests.
     public func shutdown() {
         core.quiescence.begin()
-        let (listener, connections) = state.withLockedValue { state -> ((any Channel)?, [any Channel]) in
-            switch state.phase {
-            case .idle: state.phase = .stopped(nil)
-            case .binding: state.phase = .quiescing(nil, nil)
-            case .listening(let listener, let address):
-                state.phase = .quiescing(listener, address)
-                return (listener, Array(state.connections.values))
-            case .quiescing, .stopped: break
-            }
-            return (nil, Array(state.connections.values))
-        }
+        let (listener, connections) = state.withLockedValue { ($0.lifecycle.shutdown(), Array($0.connections.values)) }
         for connection in connections {
             connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
