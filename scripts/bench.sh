@@ -118,7 +118,7 @@ model_list:
   - model_name: gpt-4-1106-preview
     litellm_params: {model: openai/gpt-4-1106-preview, api_key: sk-unused, mock_response: "42"}
 CONF
-  (cd "$run_dir/litellm" && LITELLM_MASTER_KEY=sk-bench-key LITELLM_LOG=ERROR exec "$litellm_env/bin/litellm" \
+  (cd "$run_dir/litellm" && LITELLM_MASTER_KEY=sk-bench-key LITELLM_LOG=ERROR LITELLM_LOCAL_MODEL_COST_MAP=True exec "$litellm_env/bin/litellm" \
     --config config.yaml --host 127.0.0.1 --port "$port" --num_workers 2 >log.txt 2>&1) &
   local parent=$!
   pids+=("$parent")

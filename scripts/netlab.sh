@@ -10,8 +10,10 @@
 #   scripts/netlab.sh down              stop the services and remove every namespace
 #   scripts/netlab.sh exec HOST COMMAND...   run a command on a host (e.g. client switchyard-load ...)
 #   scripts/netlab.sh faults [--debug]  up, the network-fault tests (scripts/lib/netlab_faults.py),
-#                                       down (also when they fail); skipped, saying why, only
-#                                       where network namespaces cannot be made
+#                                       down (also when they fail); where network namespaces
+#                                       cannot be made: skipped, saying why, or a failure when
+#                                       CI=true or SWITCHYARD_REQUIRE_NETLAB=1 (the test command
+#                                       sets it: its run must not pass without the lab)
 #
 # Hosts (10.77.0.0/24): client .10, embed .11, router-1..3 .21-.23, coordinator .30, gateway .40.
 set -euo pipefail
@@ -130,7 +132,12 @@ can_make_namespaces() {
 
 faults() {
   local why
+  ensure_apt_packages iproute2 iptables
   if ! why=$(can_make_namespaces); then
+    if [ "${CI:-}" = true ] || [ "${SWITCHYARD_REQUIRE_NETLAB:-}" = 1 ]; then
+      echo "netlab.sh faults: FAILED, network namespaces cannot be made here ($why), and this run requires the lab (CI=true or SWITCHYARD_REQUIRE_NETLAB=1)" >&2
+      return 1
+    fi
     echo "netlab.sh faults: SKIPPED, network namespaces cannot be made here ($why)" >&2
     return 0
   fi

@@ -45,7 +45,7 @@ log "container image (scripts/image.sh --debug: every executable and a router an
 scripts/image.sh --debug
 
 log "network faults across hosts (scripts/netlab.sh faults --debug: namespaces, loss, cut links, the coordinator flapping, the embedding service gone)"
-scripts/netlab.sh faults --debug
+SWITCHYARD_REQUIRE_NETLAB=1 scripts/netlab.sh faults --debug
 
 log "Python client tests"
 clients/python/generate.sh

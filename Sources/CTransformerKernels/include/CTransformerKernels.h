@@ -3,22 +3,33 @@
 
 #include <stddef.h>
 
+/// The instruction sets the kernels are compiled for. Every kernel takes the one to run: the best
+/// this CPU has (`sy_kernels_best`), or a lower one (tests run each; benchmarks compare them).
+typedef enum sy_kernels {
+    SY_KERNELS_PORTABLE = 0,
+    SY_KERNELS_AVX2 = 1,
+    SY_KERNELS_AVX512 = 2,
+} sy_kernels;
+
+/// The best set this CPU runs (AVX-512 F/BW/VL, else AVX2 with FMA, else portable).
+sy_kernels sy_kernels_best(void);
+
 /// x[r][c] = gelu(x[r][c]) for the rows x cols block of a matrix whose rows lie `stride` floats
 /// apart, with the exact (erf) GELU of BERT to within 2e-7.
-void sy_gelu(float *x, size_t rows, size_t cols, size_t stride);
+void sy_gelu(sy_kernels kernels, float *x, size_t rows, size_t cols, size_t stride);
 
 /// out[r] = LayerNorm(x[r] + residual[r]) * gamma + beta, row by row (out may be residual).
 void sy_residual_layer_norm(
-    float *out, const float *x, const float *residual, const float *gamma, const float *beta, size_t rows, size_t cols,
+    sy_kernels kernels, float *out, const float *x, const float *residual, const float *gamma, const float *beta, size_t rows, size_t cols,
     float epsilon);
 
 /// out[r] = LayerNorm(x[r]) * gamma + beta.
-void sy_layer_norm(float *out, const float *x, const float *gamma, const float *beta, size_t rows, size_t cols, float epsilon);
+void sy_layer_norm(sy_kernels kernels, float *out, const float *x, const float *gamma, const float *beta, size_t rows, size_t cols, float epsilon);
 
 /// One attention head of 32 dimensions over the n tokens of one sequence:
 /// out[i] = sum_j softmax_j(scale * q_i . k_j) v_j. The rows of q, k and v lie `stride` floats
 /// apart, those of out `out_stride` apart; scratch holds `sy_attention_scratch(n)` floats.
-void sy_attention_head(const float *q, const float *k, const float *v, size_t stride, size_t n, float scale,
+void sy_attention_head(sy_kernels kernels, const float *q, const float *k, const float *v, size_t stride, size_t n, float scale,
                        float *out, size_t out_stride, float *scratch);
 
 /// Floats of scratch `sy_attention_head` needs for n tokens.
@@ -31,10 +42,10 @@ size_t sy_packed_size(size_t k, size_t n);
 void sy_pack_weights(const float *b, size_t k, size_t n, float *packed);
 
 /// C (m x n) = A (m x k) x B + bias (bias may be NULL), over the panels [first_panel, end_panel)
-/// of B packed by `sy_pack_weights` (so two threads can take half the panels each). AVX-512
-/// where the CPU has it, vectorized portable C otherwise.
-void sy_gemm_packed(const float *a, size_t lda, size_t m, size_t k, const float *packed, size_t n, const float *bias,
-                    float *c, size_t ldc, size_t first_panel, size_t end_panel);
+/// of B packed by `sy_pack_weights` (so two threads can take half the panels each): AVX-512
+/// micro-kernels, or vectorized C compiled for AVX2 or portable.
+void sy_gemm_packed(sy_kernels kernels, const float *a, size_t lda, size_t m, size_t k, const float *packed, size_t n,
+                    const float *bias, float *c, size_t ldc, size_t first_panel, size_t end_panel);
 
 /// Two threads for one job: the caller and a helper thread (spinning briefly between jobs, then
 /// sleeping), synchronized by a spin barrier.

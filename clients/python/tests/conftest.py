@@ -21,6 +21,19 @@ def _binary(name: str) -> pathlib.Path:
     return path
 
 
+def stop_cleanly(process: subprocess.Popen, name: str) -> None:
+    """SIGTERM, and the graceful exit a Switchyard service owes it: a crash on shutdown (or a
+    service that had died during the test) fails the test."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        status = process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"{name} did not stop within 15 s of SIGTERM")
+    assert status == 0, f"{name} did not shut down cleanly on SIGTERM: exit status {status}"
+
+
 def _start_embed(tmp: str, *arguments):
     port_file = pathlib.Path(tmp) / "port"
     process = subprocess.Popen(
@@ -58,5 +71,4 @@ def _serve(process, port_file):
             pytest.fail("switchyard-embed did not write its port file within 30 s")
         time.sleep(0.05)
     yield "127.0.0.1", int(port_file.read_text())
-    process.terminate()
-    assert process.wait(timeout=15) == 0, "switchyard-embed did not shut down cleanly on SIGTERM"
+    stop_cleanly(process, "switchyard-embed")

@@ -10,7 +10,7 @@ import time
 import openai
 import pytest
 
-from conftest import REPO, _binary
+from conftest import REPO, _binary, stop_cleanly
 
 STRONG, WEAK = "gpt-4-1106-preview", "mistralai/Mixtral-8x7B-Instruct-v0.1"
 
@@ -47,10 +47,9 @@ def front_door():
             _wait_for(tmp / "gateway.port", gateway, "switchyard-gateway")
             yield f"http://127.0.0.1:{port}/v1"
         finally:
-            for process in (gateway, router):
+            for process, name in ((gateway, "switchyard-gateway"), (router, "switchyard-router")):
                 if process:
-                    process.terminate()
-                    process.wait(timeout=15)
+                    stop_cleanly(process, name)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import urllib.request
 import openai
 import pytest
 
-from conftest import REPO, _binary
+from conftest import REPO, _binary, stop_cleanly
 from fake_openai import FIRST_EVENT_PAUSE_S, FakeOpenAI, make_certificates
 from test_openai_front_door import _wait_for
 
@@ -39,7 +39,9 @@ def _start_litellm(folder: pathlib.Path) -> tuple[subprocess.Popen, int]:
     log = open(folder / "litellm.log", "w")
     process = subprocess.Popen(
         [binary, "--config", "litellm.yaml", "--host", "127.0.0.1", "--port", str(port)], cwd=folder, stdout=log,
-        stderr=subprocess.STDOUT, env={**os.environ, "LITELLM_MASTER_KEY": "sk-litellm-master", "LITELLM_LOG": "ERROR"})
+        stderr=subprocess.STDOUT, env={**os.environ, "LITELLM_MASTER_KEY": "sk-litellm-master", "LITELLM_LOG": "ERROR",
+             # Its price map from its own package, not fetched from the internet.
+             "LITELLM_LOCAL_MODEL_COST_MAP": "True"})
     deadline = time.monotonic() + 120
     while True:
         try:
@@ -82,14 +84,15 @@ def cluster():
             client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY, max_retries=0, timeout=60)
             yield client, fake
         finally:
-            gateway.terminate()
-            gateway.wait(timeout=15)
-            litellm.terminate()
             try:
-                litellm.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                litellm.kill()
-            fake.close()
+                stop_cleanly(gateway, "switchyard-gateway")
+            finally:
+                litellm.terminate()
+                try:
+                    litellm.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    litellm.kill()
+                fake.close()
 
 
 def test_an_https_upstream_signed_by_a_private_ca(cluster):
