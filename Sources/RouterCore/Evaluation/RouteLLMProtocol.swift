@@ -4,8 +4,13 @@
 /// strong when its score >= the threshold, except at the top edge where it must be > (so 0% is
 /// reached); each threshold gives a point (strong share %, quality %).
 ///
-/// One difference: where pandas' qcut raises on tied decile edges (a router with few distinct
-/// scores), the tied edges are kept; a repeated edge repeats its point, which adds no area.
+/// The decile edges are pandas' `qcut` bit for bit as RouteLLM ran it (pandas 2.2 on numpy 2:
+/// `np.linspace`'s quantiles through `np.percentile`'s linear method, numpy's interpolation
+/// formula included), since a threshold that lands a rounding error above or below a tied score
+/// moves a prompt across it (pandas 3 rounds the quantiles up instead, which moves APGR in the
+/// fifth decimal). One difference: where pandas' qcut raises on tied decile edges (a router with
+/// few distinct scores), the tied edges are kept; a repeated edge repeats its point, which adds
+/// no area.
 public enum RouteLLMProtocol {
     /// One point of a threshold curve: the share of prompts sent to the strong model and the
     /// quality reached, both in percent.
@@ -34,8 +39,7 @@ public enum RouteLLMProtocol {
     /// The threshold curve of `scores` over `bins` quantile bins (RouteLLM: 10, deciles).
     public static func curve(scores: [Double], weak: [Double], strong: [Double], bins: Int = 10) -> [Point] {
         precondition(scores.count == weak.count && weak.count == strong.count && !scores.isEmpty)
-        let sorted = scores.sorted()
-        let edges = (0...bins).map { Calibration.quantile(sorted, Double($0) / Double(bins)) }
+        let edges = qcutEdges(scores.sorted(), bins: bins)
         return edges.enumerated().map { index, threshold in
             let last = index == edges.count - 1
             var strongCount = 0
@@ -47,6 +51,23 @@ public enum RouteLLMProtocol {
             }
             let n = Double(scores.count)
             return Point(strongPercent: Double(strongCount) / n * 100, qualityPercent: quality / n * 100)
+        }
+    }
+
+    /// The bin edges `pd.qcut(scores, bins, retbins=True)` returns for `sorted` (ascending), as
+    /// pandas 2.2 computes them: quantiles `np.linspace(0, 1, bins + 1)`, each times 100 and back
+    /// (`np.percentile`), at virtual index (n - 1) q, interpolated as numpy's `_lerp` does (from
+    /// the upper neighbour when the fraction is at least one half).
+    static func qcutEdges(_ sorted: [Double], bins: Int) -> [Double] {
+        let step = 1.0 / Double(bins)
+        return (0...bins).map { i in
+            let quantile = i == bins ? 1.0 : Double(i) * step
+            let virtual = Double(sorted.count - 1) * ((quantile * 100) / 100)
+            let low = min(max(Int(virtual.rounded(.down)), 0), sorted.count - 1)
+            let high = min(low + 1, sorted.count - 1)
+            let gamma = virtual - Double(low)
+            let (a, b) = (sorted[low], sorted[high])
+            return gamma >= 0.5 ? b - (b - a) * (1 - gamma) : a + (b - a) * gamma
         }
     }
 

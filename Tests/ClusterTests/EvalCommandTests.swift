@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// `switchyard eval`, the built executable, end to end: on a tiny fixture with every router
+/// family, and on the bundled MMLU split against figures RouteLLM's own evaluation code computed
+/// from the same scores (scripts/routellm-crosscheck.sh wrote them).
+@Suite(.timeLimit(.minutes(3))) struct EvalCommandTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    /// Runs `switchyard` with `arguments` and `--json`; its report, decoded.
+    func report(_ arguments: [String]) async throws -> [String: Any] {
+        let (status, output, errors) = try await Cluster.capture("switchyard", arguments + ["--json"])
+        guard status == 0 else { throw TestFailure("switchyard \(arguments.joined(separator: " ")) failed (\(status)):\n\(errors)") }
+        return try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+    }
+
+    func routers(_ report: [String: Any]) -> [String: [String: Any]] {
+        let list = report["routers"] as? [[String: Any]] ?? []
+        return Dictionary(uniqueKeysWithValues: list.map { ($0["router"] as? String ?? "?", $0) })
+    }
+
+    func mean(_ router: [String: Any]?, _ key: String) -> Double? {
+        (router?[key] as? [String: Any])?["mean"] as? Double
+    }
+
+    @Test func everyRouterFamilyOnATinyFixture() async throws {
+        let data = Self.fixtures.appendingPathComponent("tiny-eval.jsonl").path
+        let perPrompt = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-\(UUID()).jsonl")
+        defer { try? FileManager.default.removeItem(at: perPrompt) }
+        let report = try await report(["eval", "--data", data, "--seeds", "42,7", "--per-prompt", perPrompt.path])
+        let routers = routers(report)
+        #expect(Set(routers.keys) == ["cluster", "knn", "predictor", "mf", "sw-ranking", "classifier", "length", "random"])
+        #expect(report["testCount"] as? Int == 72 && report["trainCount"] as? Int == 168)
+        let optimal = try #require((report["optimalSpread"] as? [String: Any])?["mean"] as? Double)
+        let random = try #require(mean(routers["random"], "apgr"))
+        for (name, router) in routers {
+            let apgr = try #require(mean(router, "apgr"), "\(name)")
+            #expect(apgr <= optimal, "\(name): no router beats the oracle curve")
+            if !["random", "length"].contains(name) {
+                // The fixture's hard prompts (proofs) need the strong model: every learned router finds them.
+                #expect(apgr > random + 0.15, "\(name) APGR \(apgr) against random's \(random)")
+            }
+        }
+        // Every test prompt of every seed, with every router's score and choice.
+        let lines = try String(contentsOf: perPrompt, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 72 * 2)
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        for name in routers.keys {
+            #expect(first[name] is Double || first[name] is Int, "\(name)'s score")
+            #expect(first["choice:\(name)"] is String, "\(name)'s choice")
+        }
+        let (status, text, _) = try await Cluster.capture("switchyard", ["eval", "--data", data, "--seeds", "42", "--routers", "length,random"])
+        #expect(status == 0 && text.contains("RouteLLM's protocol") && text.contains("cost-aware alpha sweep"))
+    }
+
+    struct Reference: Decodable {
+        struct Figures: Decodable {
+            var apgr, cpt20, cpt50, cpt80: Double
+        }
+        var arguments: [String]
+        var prompts: Int
+        var routers: [String: Figures]
+        var random_loop: Figures
+        var optimal: Figures
+    }
+
+    /// The APGR and CPT `switchyard eval` prints on the bundled MMLU split (seed 42) are the
+    /// figures RouteLLM's evaluation code gives for the same scores (to rounding).
+    @Test func mmluSeed42IsWhatRouteLLMsEvaluationComputes() async throws {
+        let reference = try JSONDecoder().decode(
+            Reference.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("routellm-mmlu-seed42.json")))
+        let arguments = reference.arguments.map { $0.hasPrefix("data/") ? Repository.path($0) : $0 }
+        let report = try await report(arguments)
+        #expect(report["testCount"] as? Int == reference.prompts)
+        func close(_ a: Double?, _ b: Double, _ what: String) {
+            #expect(a.map { abs($0 - b) < 1e-9 } == true, "\(what): switchyard \(a.map { "\($0)" } ?? "nothing"), RouteLLM \(b)")
+        }
+        let routers = routers(report)
+        for (name, figures) in reference.routers {
+            close(mean(routers[name], "apgr"), figures.apgr, "\(name) APGR")
+            close(mean(routers[name], "cpt20"), figures.cpt20, "\(name) CPT(20%)")
+            close(mean(routers[name], "cpt50"), figures.cpt50, "\(name) CPT(50%)")
+            close(mean(routers[name], "cpt80"), figures.cpt80, "\(name) CPT(80%)")
+        }
+        let loop = report["random"] as? [String: Any]
+        close(loop?["apgr"] as? Double, reference.random_loop.apgr, "random (RouteLLM's seeded loop) APGR")
+        close(loop?["cpt50"] as? Double, reference.random_loop.cpt50, "random (RouteLLM's seeded loop) CPT(50%)")
+        close((report["optimalSpread"] as? [String: Any])?["mean"] as? Double, reference.optimal.apgr, "optimal APGR")
+    }
+}
