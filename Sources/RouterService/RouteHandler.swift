@@ -25,6 +25,8 @@ public struct RouteHandler: Sendable {
     public let latencyMs: [String: Double]
     /// Names this replica in responses ("host:port" unless set otherwise).
     public let replica: ReplicaName
+    /// Reloads the router file (Reload, and SIGHUP through `ReloadOnHangup`).
+    public let reloader: ModelReloader
     /// The most UTF-8 bytes of a prompt (INVALID_ARGUMENT beyond).
     public static let maxPromptBytes = 256 << 10
     private let routed: ModelCounters
@@ -35,6 +37,7 @@ public struct RouteHandler: Sendable {
     ) {
         self.state = state
         self.embedder = embedder
+        self.reloader = ModelReloader(state: state, embedder: embedder, checkTimeout: embedTimeout)
         self.defaultAlpha = defaultAlpha
         self.embedTimeout = embedTimeout
         self.latencyMs = latencyMs
@@ -63,16 +66,11 @@ public struct RouteHandler: Sendable {
             }
         })
         handlers.register(Methods.reload) { request, context in
-            do {
-                let path = request.path.isEmpty ? nil : request.path
-                let (previous, current) = try await NIOThreadPool.singleton.runIfActive { try state.reload(from: path) }
-                context.logger.notice(
-                    "reloaded router file",
-                    metadata: ["path": "\(current.path)", "version": "\(current.version)", "previous": "\(previous.version)"])
-                return ReloadResponse(version: current.version, previousVersion: previous.version)
-            } catch let error as RouterLoadError {
-                throw RPCError(error.missing ? .notFound : .invalidArgument, "\(error); still serving \(state.current.version)")
-            }
+            let (previous, current) = try await reloader.reload(from: request.path.isEmpty ? nil : request.path)
+            context.logger.notice(
+                "reloaded router file",
+                metadata: ["path": "\(current.path)", "version": "\(current.version)", "previous": "\(previous.version)"])
+            return ReloadResponse(version: current.version, previousVersion: previous.version)
         }
     }
 

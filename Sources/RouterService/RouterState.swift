@@ -17,15 +17,12 @@ public final class RouterState: Sendable {
     /// Successful reloads since start.
     public var reloads: UInt64 { state.withLock { $0.reloads } }
 
-    /// Loads `path` (the current model's file when nil) and swaps it in; returns the old and the
-    /// new model. On error the current model stays.
+    /// Puts `loaded` in place of the current model (a reload); returns the model it replaced.
     @discardableResult
-    public func reload(from path: String? = nil) throws -> (previous: LoadedRouter, current: LoadedRouter) {
-        let loaded = try LoadedRouter.load(path ?? current.path)
-        let previous = state.withLock { state in
+    public func swap(to loaded: LoadedRouter) -> LoadedRouter {
+        state.withLock { state in
             defer { state = (loaded, state.reloads + 1) }
             return state.router
         }
-        return (previous, loaded)
     }
 }

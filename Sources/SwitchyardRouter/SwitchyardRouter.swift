@@ -107,7 +107,7 @@ struct SwitchyardRouter: AsyncParsableCommand {
             "version": "\(state.current.version)", "models": "\(state.current.models.count)",
             "routers": "\(state.current.bundle.entries.map(\.name).joined(separator: ","))", "embedder": "\(embedder.source)",
         ])
-        var services: [any Service] = [ReloadOnHangup(state: state, logger: host.logger)]
+        var services: [any Service] = [ReloadOnHangup(reloader: handler.reloader, logger: host.logger)]
         if let coordinator {
             let registration = CoordinatorRegistration(
                 coordinator: service.client(coordinator, connectTimeout: .seconds(1), admin: true), address: address,

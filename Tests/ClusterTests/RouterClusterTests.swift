@@ -241,6 +241,52 @@ struct RouterClusterTests {
         }
     }
 
+    /// Reload calls sent all at once and SIGHUPs, under load, through the embedding service: no
+    /// request fails, every answer comes from one of the files, the reloads run one at a time (each
+    /// replaced the one before it: one chain of versions), and a file trained on embeddings the
+    /// service does not give (hash at 128 dimensions; the service embeds 384) is refused, the
+    /// current file still serving.
+    @Test func concurrentReloadsAndHangupsUnderLoadFailNothing() async throws {
+        try await Cluster.with { cluster in
+            let files = [try await RouterFiles.gsm8k(seed: 42, in: cluster), try await RouterFiles.gsm8k(seed: 7, in: cluster)]
+            let other = cluster.folder.appendingPathComponent("hash-128.bin").path
+            let trained = try await Cluster.capture("switchyard", [
+                "train", "--data", Repository.path("data/routellm/gsm8k.jsonl.gz"), "--prices", Repository.path("data/prices.json"),
+                "--dimension", "128", "--knob", "cluster.k=8", "--out", other,
+            ])
+            #expect(trained.status == 0, "\(trained.errors)")
+            let embed = try await cluster.start("switchyard-embed")
+            let router = try await cluster.start("switchyard-router", ["--router-file", files[0], "--embed-address", embed.address])
+            let client = try cluster.client(router, connections: 2)
+            let admin = try cluster.client(router, timeout: .seconds(20), connections: 4)
+            let workers = LoadWorkers(count: 4) { i in
+                try await client.call(Methods.route, RouteRequest(prompt: samplePrompts[i % samplePrompts.count] + " #\(i)")).routerVersion
+            }
+            try await workers.waitForProgress(30)
+            let answers = try await withThrowingTaskGroup(of: ReloadResponse.self) { group in
+                for i in 0..<12 {
+                    group.addTask { try await admin.call(Methods.reload, ReloadRequest(path: files[i % 2])) }
+                    if i % 4 == 0 { router.signal(SIGHUP) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let refused = await #expect(throws: RPCError.self) { try await admin.call(Methods.reload, ReloadRequest(path: other)) }
+            #expect(refused?.code == .failedPrecondition && refused?.message.contains("hash:128") == true, "\(String(describing: refused))")
+            try await workers.waitForProgress(30)
+            let (seen, failures) = await workers.stop()
+            #expect(failures.isEmpty, "\(failures.prefix(3))")
+            let versions = Set(answers.map(\.version))
+            #expect(versions.count == 2)
+            #expect(Set(seen).isSubset(of: versions), "every answer came from one of the two files")
+            // Each Reload reports the model it replaced: chained, they pass through every reload once.
+            let previous = answers.map(\.previousVersion)
+            #expect(Set(previous).isSubset(of: versions))
+            let status = try await admin.call(Methods.status, StatusRequest())
+            #expect((12...15).contains(status.router?.reloads ?? 0), "12 Reloads and up to 3 SIGHUPs: \(status.router?.reloads ?? 0)")
+            #expect(versions.contains(status.router?.routerVersion ?? ""), "the refused file is not serving")
+        }
+    }
+
     @Test func metricsEndpointServesPrometheusText() async throws {
         try await Cluster.with { cluster in
             let routerFile = try await RouterFiles.gsm8k(in: cluster)

@@ -28,7 +28,7 @@ enum TinyRouter {
 
     /// A router file of a cluster router (the default, k = 2, top-1) and a kNN router, each
     /// calibrated on the training prompts.
-    static func bundle(seed: UInt64 = 42) throws -> RouterBundle {
+    static func bundle(seed: UInt64 = 42, embedder: EmbedderSpec = .hash(settings)) throws -> RouterBundle {
         let data = self.data
         let specs = [RouterSpec(.cluster, ["k": 2, "top_k": 1]), RouterSpec(.knn, ["neighbors": 3])]
         let entries = try specs.map { spec in
@@ -38,13 +38,13 @@ enum TinyRouter {
                 name: spec.kind.rawValue, spec: spec.description, router: router, calibration: Calibration(scores: scores, source: "tiny"))
         }
         return try RouterBundle(
-            version: "tiny-s\(seed)-" + RouterBundle.fingerprint(entries.map(\.router)), embedder: .hash(settings), models: models,
+            version: "tiny-s\(seed)-" + RouterBundle.fingerprint(entries.map(\.router)), embedder: embedder, models: models,
             prices: [nil, nil], entries: entries, defaultRouter: "cluster")
     }
 
-    static func file(seed: UInt64 = 42) throws -> String {
+    static func file(seed: UInt64 = 42, embedder: EmbedderSpec = .hash(settings)) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-\(UUID().uuidString).bin").path
-        try RouterFile.save(bundle(seed: seed), to: path)
+        try RouterFile.save(bundle(seed: seed, embedder: embedder), to: path)
         return path
     }
 
@@ -254,5 +254,39 @@ enum TinyRouter {
         #expect(bad?.code == .invalidArgument)
         #expect(state.current.version == reloaded.version)
         #expect(state.reloads == 1)
+    }
+
+    /// A file whose embeddings this router cannot get is refused before it replaces the one
+    /// serving: every request would fail after it.
+    @Test func aFileForAnotherEmbedderIsRefusedAndTheCurrentOneServes() async throws {
+        let router = router()
+        let serving = state.current.version
+        let minilm = try TinyRouter.file(embedder: EmbedderSpec(kind: "minilm", dimension: TinyRouter.settings.dimension))
+        let refused = await #expect(throws: RPCError.self) { try await router.call(Methods.reload, ReloadRequest(path: minilm)) }
+        #expect(refused?.code == .failedPrecondition)
+        #expect(refused?.message.contains("minilm") == true && refused?.message.contains("still serving \(serving)") == true)
+        #expect(state.current.version == serving && state.reloads == 0)
+        #expect(try await router.call(Methods.route, RouteRequest(prompt: TinyRouter.math[0])).routerVersion == serving)
+    }
+
+    /// Reloads asked for at once run one at a time: each replaced the one before it, so the
+    /// versions they report form one chain ending at the file that serves.
+    @Test func concurrentReloadsRunOneAtATime() async throws {
+        let router = router()
+        let files = [try TinyRouter.file(seed: 7), try TinyRouter.file(seed: 42)]
+        let answers = try await withThrowingTaskGroup(of: ReloadResponse.self) { group in
+            for i in 0..<10 { group.addTask { try await router.call(Methods.reload, ReloadRequest(path: files[i % 2])) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(state.reloads == 10)
+        // Chained from the first model: each answer's previous version is the one before it in some order.
+        var chain = [String]()
+        var remaining = answers
+        var current = state.current.version
+        while let index = remaining.lastIndex(where: { $0.version == current }) {
+            chain.append(current)
+            current = remaining.remove(at: index).previousVersion
+        }
+        #expect(remaining.isEmpty, "\(answers.count - remaining.count) of \(answers.count) reloads chain")
     }
 }
