@@ -97,6 +97,8 @@ let package = Package(
         // Optimized in debug builds too: at -O0 the encoder is ~30x slower, and the tests embed.
         .target(name: "CTransformerKernels", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "MiniLM", dependencies: ["CTransformerKernels"]),
+        // The flags of every command and service that embeds with MiniLM.
+        .target(name: "EmbeddingOptions", dependencies: ["MiniLM", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Data files: the JSONL dataset format, price tables, converters from published results.
         .target(name: "Datasets", dependencies: ["RouterCore", "Zlib"]),
         // Router files: a trained router as a zlib-compressed protobuf-c message.
@@ -150,14 +152,14 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
         .executableTarget(
             name: "SwitchyardEmbed",
-            dependencies: ["ServiceKit", "RPC", "Wire", "EmbeddingService", "MiniLM", "RouterCore", "UpstreamHTTP",
+            dependencies: ["ServiceKit", "RPC", "Wire", "EmbeddingService", "EmbeddingOptions", "MiniLM", "RouterCore", "UpstreamHTTP",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "SwitchyardCLI",
-            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "MiniLM", "Datasets", "RouterFile", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
+            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "RouterService", "MiniLM", "EmbeddingOptions", "Datasets", "RouterFile", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
         .executableTarget(
             name: "SwitchyardBench",
-            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "Datasets", "MiniLM", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
+            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "Datasets", "MiniLM", "EmbeddingOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
 
         .testTarget(
             name: "WireTests",

@@ -26,53 +26,34 @@ static inline float hsum256(__m256 s) {
     return _mm_cvtss_f32(h);
 }
 
-// Four rows at a time share each load of the query: the loop is bound by loads, not FMAs.
-__attribute__((target("avx2,fma")))
-static void dot_rows_avx2(const float *rows, size_t count, size_t dim, const float *query, float *out) {
-    size_t r = 0;
-    size_t body = dim & ~(size_t)7;
-    for (; r + 4 <= count; r += 4) {
-        const float *p0 = rows + r * dim, *p1 = p0 + dim, *p2 = p1 + dim, *p3 = p2 + dim;
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-        for (size_t i = 0; i < body; i += 8) {
-            __m256 q = _mm256_loadu_ps(query + i);
-            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(p0 + i), q, a0);
-            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(p1 + i), q, a1);
-            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(p2 + i), q, a2);
-            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(p3 + i), q, a3);
-        }
-        float s0 = hsum256(a0), s1 = hsum256(a1), s2 = hsum256(a2), s3 = hsum256(a3);
-        for (size_t i = body; i < dim; i++) {
-            s0 += p0[i] * query[i]; s1 += p1[i] * query[i]; s2 += p2[i] * query[i]; s3 += p3[i] * query[i];
-        }
-        out[r] = s0; out[r + 1] = s1; out[r + 2] = s2; out[r + 3] = s3;
+// Four rows at a time share each load of the query: the loop is bound by loads, not FMAs. One
+// body for both instruction sets: the vector type, its width and its intrinsics are the macro's.
+#define DOT_ROWS(NAME, TARGET, VEC, WIDTH, ZERO, LOAD, FMA, HSUM)                                       \
+    __attribute__((target(TARGET))) static void NAME(const float *rows, size_t count, size_t dim,       \
+                                                     const float *query, float *out) {                  \
+        size_t r = 0;                                                                                    \
+        size_t body = dim & ~(size_t)(WIDTH - 1);                                                        \
+        for (; r + 4 <= count; r += 4) {                                                                 \
+            const float *p0 = rows + r * dim, *p1 = p0 + dim, *p2 = p1 + dim, *p3 = p2 + dim;            \
+            VEC a0 = ZERO(), a1 = ZERO(), a2 = ZERO(), a3 = ZERO();                                      \
+            for (size_t i = 0; i < body; i += WIDTH) {                                                   \
+                VEC q = LOAD(query + i);                                                                 \
+                a0 = FMA(LOAD(p0 + i), q, a0);                                                           \
+                a1 = FMA(LOAD(p1 + i), q, a1);                                                           \
+                a2 = FMA(LOAD(p2 + i), q, a2);                                                           \
+                a3 = FMA(LOAD(p3 + i), q, a3);                                                           \
+            }                                                                                            \
+            float s0 = HSUM(a0), s1 = HSUM(a1), s2 = HSUM(a2), s3 = HSUM(a3);                            \
+            for (size_t i = body; i < dim; i++) {                                                        \
+                s0 += p0[i] * query[i]; s1 += p1[i] * query[i]; s2 += p2[i] * query[i]; s3 += p3[i] * query[i]; \
+            }                                                                                            \
+            out[r] = s0; out[r + 1] = s1; out[r + 2] = s2; out[r + 3] = s3;                              \
+        }                                                                                                \
+        if (r < count) dot_rows_portable(rows + r * dim, count - r, dim, query, out + r);                \
     }
-    if (r < count) dot_rows_portable(rows + r * dim, count - r, dim, query, out + r);
-}
 
-// The same with 16 floats per instruction.
-__attribute__((target("avx512f")))
-static void dot_rows_avx512(const float *rows, size_t count, size_t dim, const float *query, float *out) {
-    size_t r = 0;
-    size_t body = dim & ~(size_t)15;
-    for (; r + 4 <= count; r += 4) {
-        const float *p0 = rows + r * dim, *p1 = p0 + dim, *p2 = p1 + dim, *p3 = p2 + dim;
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-        for (size_t i = 0; i < body; i += 16) {
-            __m512 q = _mm512_loadu_ps(query + i);
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(p0 + i), q, a0);
-            a1 = _mm512_fmadd_ps(_mm512_loadu_ps(p1 + i), q, a1);
-            a2 = _mm512_fmadd_ps(_mm512_loadu_ps(p2 + i), q, a2);
-            a3 = _mm512_fmadd_ps(_mm512_loadu_ps(p3 + i), q, a3);
-        }
-        float s0 = _mm512_reduce_add_ps(a0), s1 = _mm512_reduce_add_ps(a1), s2 = _mm512_reduce_add_ps(a2), s3 = _mm512_reduce_add_ps(a3);
-        for (size_t i = body; i < dim; i++) {
-            s0 += p0[i] * query[i]; s1 += p1[i] * query[i]; s2 += p2[i] * query[i]; s3 += p3[i] * query[i];
-        }
-        out[r] = s0; out[r + 1] = s1; out[r + 2] = s2; out[r + 3] = s3;
-    }
-    if (r < count) dot_rows_portable(rows + r * dim, count - r, dim, query, out + r);
-}
+DOT_ROWS(dot_rows_avx2, "avx2,fma", __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_fmadd_ps, hsum256)
+DOT_ROWS(dot_rows_avx512, "avx512f", __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_fmadd_ps, _mm512_reduce_add_ps)
 
 typedef void (*dot_rows_fn)(const float *, size_t, size_t, const float *, float *);
 

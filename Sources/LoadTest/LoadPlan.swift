@@ -40,15 +40,8 @@ public struct LoadPlan: Sendable {
         target: ServiceAddress, method: String, bodies: [[UInt8]], mode: Mode, stop: Stop, warmup: Duration = .seconds(1),
         timeout: Duration = .seconds(10), authToken: String? = nil, timelineSlot: Duration? = nil
     ) {
-        self.authToken = authToken
-        self.timelineSlot = timelineSlot
-        self.target = target
-        self.method = method
-        self.bodies = bodies
-        self.mode = mode
-        self.stop = stop
-        self.warmup = warmup
-        self.timeout = timeout
+        (self.target, self.method, self.bodies, self.mode, self.stop) = (target, method, bodies, mode, stop)
+        (self.warmup, self.timeout, self.authToken, self.timelineSlot) = (warmup, timeout, authToken, timelineSlot)
     }
 
     public var connections: Int {

@@ -5,10 +5,7 @@ public struct ServiceAddress: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: Int
 
-    public init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
+    public init(host: String, port: Int) { (self.host, self.port) = (host, port) }
 
     /// Parses "host:port"; throws INVALID_ARGUMENT naming what is wrong.
     public init(parsing text: String) throws {

@@ -96,14 +96,7 @@ public struct RouteHandler: Sendable {
                 "embedding has \(request.embedding.count) dimensions, router file \(loaded.version) expects \(dimension)")
         }
         let entry = try Self.mapped { try loaded.bundle.entry(request.router) }
-        let objective: Objective = switch request.tradeoff {
-        case .alpha(let alpha): .tradeoff(alpha: alpha)
-        case .maxCostUSD(let maxCost): .budget(maxCostUSD: maxCost)
-        case .lambda(let lambda): .penalty(lambda: lambda)
-        case .threshold(let threshold): .threshold(threshold)
-        case .strongShare(let share): .strongShare(share)
-        case nil: .tradeoff(alpha: defaultAlpha)
-        }
+        let objective = Objective(request.tradeoff, defaultAlpha: defaultAlpha)
         try Self.mapped { try objective.validate() }
         var allowed: [Int]?
         if !request.allowedModels.isEmpty {

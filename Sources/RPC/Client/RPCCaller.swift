@@ -23,6 +23,19 @@ extension RPCCaller {
     }
 }
 
+extension Envelope {
+    /// The response message an answer to `method` carries: the callee's error when it failed,
+    /// INTERNAL when the body does not decode as the method's response.
+    func response<Response: ProtoMessage>(to method: String, from target: String) throws(RPCError) -> Response {
+        guard status == .ok else { throw RPCError(status, errorMessage) }
+        do {
+            return try Response(serialized: body)
+        } catch {
+            throw RPCError(.internal, "\(method) response from \(target) does not decode")
+        }
+    }
+}
+
 /// A caller that also passes serialized requests through, undecoded: what the coordinator
 /// forwards with.
 public protocol ForwardingCaller: RPCCaller {

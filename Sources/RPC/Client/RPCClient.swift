@@ -83,13 +83,8 @@ public final class RPCClient: ForwardingCaller {
     public func call<Request, Response>(
         _ method: RPCMethod<Request, Response>, _ request: Request, timeout: Duration?
     ) async throws -> Response {
-        let envelope = try await callSerialized(method.name, body: request.serializedBytes(), timeout: timeout).get()
-        guard envelope.status == .ok else { throw RPCError(envelope.status, envelope.errorMessage) }
-        do {
-            return try Response(serialized: envelope.body)
-        } catch {
-            throw RPCError(.internal, "\(method.name) response from \(address) does not decode")
-        }
+        try await callSerialized(method.name, body: request.serializedBytes(), timeout: timeout).get()
+            .response(to: method.name, from: target)
     }
 
     /// Sends a request body serialized beforehand and returns the response Envelope whatever its

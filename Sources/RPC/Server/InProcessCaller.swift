@@ -51,13 +51,7 @@ public struct InProcessCaller: ForwardingCaller {
     ) async throws -> Response {
         let loop = MultiThreadedEventLoopGroup.singleton.any()
         let answer = try await answer(to: envelope(method.name, body: request.serializedBytes(), timeout: timeout), on: loop)
-        let envelope = try answer.decoded()
-        guard envelope.status == .ok else { throw RPCError(envelope.status, envelope.errorMessage) }
-        do {
-            return try Response(serialized: envelope.body)
-        } catch {
-            throw RPCError(.internal, "\(method.name) response from \(target) does not decode")
-        }
+        return try answer.decoded().response(to: method.name, from: target)
     }
 
     public func callSerialized(

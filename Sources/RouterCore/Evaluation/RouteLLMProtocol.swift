@@ -19,8 +19,7 @@ public enum RouteLLMProtocol {
         public var qualityPercent: Double
 
         public init(strongPercent: Double, qualityPercent: Double) {
-            self.strongPercent = strongPercent
-            self.qualityPercent = qualityPercent
+            (self.strongPercent, self.qualityPercent) = (strongPercent, qualityPercent)
         }
     }
 

@@ -64,9 +64,7 @@ public struct MatrixFactorizationTrainer: Sendable, Equatable {
         var training = Array(prompts[held...])
 
         var adam = Adam(sizes: parameters.groups.map(\.count), learningRate: learningRate)
-        var best = parameters
-        var bestLoss = Double.infinity
-        var stale = 0
+        var stopping = EarlyStopping(initial: parameters, patience: patience)
         for _ in 0..<maxEpochs where !training.isEmpty {
             training.shuffle(using: &random)
             var start = 0
@@ -86,15 +84,9 @@ public struct MatrixFactorizationTrainer: Sendable, Equatable {
             }
             let check = validation.isEmpty ? training : validation
             let loss = lossAndGradients(parameters, data, check, byPrompt, noise: 0, random: &random).loss
-            if loss < bestLoss - 1e-7 {
-                bestLoss = loss
-                best = parameters
-                stale = 0
-            } else {
-                stale += 1
-                if stale >= patience { break }
-            }
+            if stopping.shouldStop(after: parameters, loss: loss) { break }
         }
+        let best = stopping.best
         return MatrixFactorizationRouter(
             models: set.models, pair: ModelPair(set), modelEmbeddings: best.modelEmbeddings, projection: best.projection,
             classifier: best.classifier, costs: CostModel(set, lengths: data.lengths))

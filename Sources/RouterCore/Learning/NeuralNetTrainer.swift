@@ -54,9 +54,7 @@ public struct NeuralNetTrainer: Sendable, Equatable {
         let weights = weights ?? Array(repeating: 1, count: x.rows)
 
         var adam = Adam(net, learningRate: learningRate)
-        var best = net
-        var bestLoss = Double.infinity
-        var stale = 0
+        var stopping = EarlyStopping(initial: net, patience: patience)
         var rows = training
         for _ in 0..<maxEpochs {
             rows.shuffle(using: &random)
@@ -70,16 +68,9 @@ public struct NeuralNetTrainer: Sendable, Equatable {
             let loss = validation.isEmpty
                 ? Self.loss(net, xs.selecting(training), y.selecting(training), training.map { weights[$0] })
                 : Self.loss(net, xs.selecting(validation), y.selecting(validation), validation.map { weights[$0] })
-            if loss < bestLoss - 1e-7 {
-                bestLoss = loss
-                best = net
-                stale = 0
-            } else {
-                stale += 1
-                if stale >= patience { break }
-            }
+            if stopping.shouldStop(after: net, loss: loss) { break }
         }
-        return (best, bestLoss)
+        return (stopping.best, stopping.bestLoss)
     }
 
     /// Per feature: the training rows' mean, and 1 / standard deviation: each column's own for

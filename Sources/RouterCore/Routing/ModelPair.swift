@@ -4,10 +4,7 @@ public struct ModelPair: Sendable, Equatable, Codable {
     public var strong: Int
     public var weak: Int
 
-    public init(strong: Int, weak: Int) {
-        self.strong = strong
-        self.weak = weak
-    }
+    public init(strong: Int, weak: Int) { (self.strong, self.weak) = (strong, weak) }
 
     /// The pair of a training set: the model with the best mean score, and the one with the lowest
     /// mean cost among the rest (a one-model set pairs the model with itself).
