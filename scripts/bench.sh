@@ -24,28 +24,8 @@ results="$run_dir/results"
 rm -rf "$results"
 mkdir -p "$run_dir" "$results"
 cc -O2 -o "$run_dir/pingpong" tools/pingpong.c -lpthread
+source scripts/lib/bench_services.sh
 
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
-# start NAME EXECUTABLE ARGS...: starts it on a free port (log and port file named NAME in the run
-# dir), waits until it is SERVING, and sets $port.
-start() {
-  local name=$1 executable=$2
-  shift 2
-  rm -f "$run_dir/$name.port"
-  "$bin/$executable" --port 0 --port-file "$run_dir/$name.port" --log-level warning "$@" >"$run_dir/$name.log" 2>&1 &
-  pids+=("$!")
-  for _ in $(seq 100); do [ -s "$run_dir/$name.port" ] && break; sleep 0.1; done
-  if [ ! -s "$run_dir/$name.port" ]; then
-    cat "$run_dir/$name.log" >&2
-    echo "bench.sh: $name did not start (log: $run_dir/$name.log)" >&2
-    exit 1
-  fi
-  port=$(cat "$run_dir/$name.port")
-  pid=${pids[-1]}
-  "$bin/switchyard" status --wait 20 "127.0.0.1:$port" >/dev/null
-}
 # free_port: a TCP port nothing listens on now.
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # wait_port PORT: until something accepts connections there.
@@ -53,18 +33,6 @@ wait_port() {
   for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
   echo "bench.sh: nothing listens on port $1" >&2
   exit 1
-}
-# cpu_ticks PID...: clock ticks (user + system, all threads) the processes have used so far.
-cpu_ticks() {
-  local total=0 p ticks
-  # utime + stime, and cutime + cstime: a worker that exits moves its ticks into its parent's,
-  # so the sum never falls; a PID already gone is skipped. The fields are counted after the
-  # command name, which may hold spaces (a Python worker's process title).
-  for p in "$@"; do
-    ticks=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13 + $14 + $15}')
-    total=$((total + ${ticks:-0}))
-  done
-  echo "$total"
 }
 # nginx_start ROUTER_PORT...: nginx's stream module as a round-robin TCP proxy over the routers,
 # 2 workers (one per core, as the coordinator's event loops); sets $port and $nginx_pids.
@@ -174,23 +142,6 @@ LUA
   wrk $shape -d1s -s "$run_dir/$name.lua" "$url" >/dev/null  # warm-up
   before=$(cpu_ticks $watched)
   wrk $shape -d"${seconds}s" --latency -s "$run_dir/$name.lua" "$url" >"$results/$name.wrk"
-  echo "$(($(cpu_ticks $watched) - before)) $(getconf CLK_TCK)" >"$results/$name.ticks"
-}
-# load NAME ARGS...: one switchyard-load run, its JSON report saved as NAME.json.
-load() {
-  local name=$1
-  shift
-  echo "  $name: switchyard-load $*" >&2
-  "$bin/switchyard-load" "$@" --json 2>/dev/null >"$results/$name.json"
-}
-# load_cpu NAME "PID..." ARGS...: a load run, and the clock ticks those processes used during it
-# (warm-up included) in NAME.ticks, for CPU time per request.
-load_cpu() {
-  local name=$1 watched=$2
-  shift 2
-  local before
-  before=$(cpu_ticks $watched)
-  load "$name" "$@"
   echo "$(($(cpu_ticks $watched) - before)) $(getconf CLK_TCK)" >"$results/$name.ticks"
 }
 closed="--connections 2 --depth 32 --duration $seconds"

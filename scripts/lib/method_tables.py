@@ -3,10 +3,10 @@
 Input: a FileDescriptorSet written by `protoc --include_source_info --descriptor_set_out`.
 Output:
   - Swift (Wire): `Methods`, one typed `RPCMethod` per rpc with its .proto comment, the admin
-    methods (option `(switchyard.v1.admin)`), and `ServiceMethods`, the rpc names each service
-    answers;
-  - Python (the client): METHODS, rpc name -> (request class, response class), ADMIN_METHODS and
-    SERVICES.
+    methods (option `(switchyard.v1.admin)`) and the open ones (`(switchyard.v1.open)`), and
+    `ServiceMethods`, the rpc names each service answers;
+  - Python (the client): METHODS, rpc name -> (request class, response class), ADMIN_METHODS,
+    OPEN_METHODS and SERVICES.
 
 An rpc name declared by several services (Route: the router and the coordinator) must take the
 same messages and the same admin option everywhere: the Envelope names the method, not the service.
@@ -20,6 +20,7 @@ from google.protobuf import descriptor_pb2 as pb
 from swift_messages import camel, comments_of, doc
 
 ADMIN_OPTION = 51000  # switchyard.v1.admin in services.proto
+OPEN_OPTION = 51001  # switchyard.v1.open
 SERVICE_PATH = 6  # FileDescriptorProto.service
 METHOD_PATH = 2  # ServiceDescriptorProto.method
 
@@ -35,16 +36,17 @@ def varint(data, i):
         shift += 7
 
 
-def is_admin(options):
-    """Whether MethodOptions carry `(switchyard.v1.admin) = true`: an extension the descriptor
-    classes do not know, read from the options' wire format."""
+def flag(options, number):
+    """Whether MethodOptions carry the bool extension `number` set true (`(switchyard.v1.admin)`,
+    `(switchyard.v1.open)`): extensions the descriptor classes do not know, read from the
+    options' wire format."""
     data, i = options.SerializeToString(), 0
     while i < len(data):
         key, i = varint(data, i)
-        number, wire_type = key >> 3, key & 7
+        wire_type = key & 7
         if wire_type == 0:
             value, i = varint(data, i)
-            if number == ADMIN_OPTION:
+            if key >> 3 == number:
                 return value != 0
         elif wire_type == 2:
             length, i = varint(data, i)
@@ -57,8 +59,9 @@ def is_admin(options):
 
 
 class Method:
-    def __init__(self, name, request, response, admin, comment):
-        self.name, self.request, self.response, self.admin, self.comment = name, request, response, admin, comment
+    def __init__(self, name, request, response, admin, open_, comment):
+        self.name, self.request, self.response, self.comment = name, request, response, comment
+        self.admin, self.open = admin, open_
 
 
 def read_services(fileset):
@@ -72,12 +75,15 @@ def read_services(fileset):
                 if rpc.client_streaming or rpc.server_streaming:
                     sys.exit(f"method_tables: {service.name}.{rpc.name}: streaming rpcs are not supported")
                 method = Method(rpc.name, rpc.input_type.split(".")[-1], rpc.output_type.split(".")[-1],
-                                is_admin(rpc.options), comments.get((SERVICE_PATH, s, METHOD_PATH, m), ""))
+                                flag(rpc.options, ADMIN_OPTION), flag(rpc.options, OPEN_OPTION),
+                                comments.get((SERVICE_PATH, s, METHOD_PATH, m), ""))
+                if method.admin and method.open:
+                    sys.exit(f"method_tables: {service.name}.{rpc.name} cannot be both admin and open")
                 known = methods.get(rpc.name)
                 if known is None:
                     methods[rpc.name] = method
-                elif (known.request, known.response, known.admin) != (method.request, method.response, method.admin):
-                    sys.exit(f"method_tables: {rpc.name} is declared twice with different messages or admin options")
+                elif (known.request, known.response, known.admin, known.open) != (method.request, method.response, method.admin, method.open):
+                    sys.exit(f"method_tables: {rpc.name} is declared twice with different messages or options")
                 names.append(rpc.name)
             services.append((service.name, comments.get((SERVICE_PATH, s), ""), names))
     return services, methods
@@ -92,9 +98,13 @@ def swift(services, methods):
             out.append(doc(method.comment, "    ").rstrip("\n"))
         out.append(f"    public static let {camel(method.name)} = RPCMethod<{method.request}, {method.response}>(\"{method.name}\")")
     admin = sorted(m.name for m in methods.values() if m.admin)
+    open_ = sorted(m.name for m in methods.values() if m.open)
     out += ["",
             "    /// The methods only the admin token may call (option `(switchyard.v1.admin)`).",
             "    public static let adminNames: Set<String> = [" + ", ".join(f'"{n}"' for n in admin) + "]",
+            "",
+            "    /// The methods anyone may call, token or not (option `(switchyard.v1.open)`).",
+            "    public static let openNames: Set<String> = [" + ", ".join(f'"{n}"' for n in open_) + "]",
             "",
             "    /// Every rpc name.",
             "    public static let allNames: [String] = [" + ", ".join(f'"{n}"' for n in methods) + "]",
@@ -119,6 +129,8 @@ def python(services, methods):
     out += ["}", "",
             "# Methods only the admin token may call.",
             "ADMIN_METHODS = frozenset({" + ", ".join(f'"{m.name}"' for m in methods.values() if m.admin) + "})", "",
+            "# Methods anyone may call, token or not.",
+            "OPEN_METHODS = frozenset({" + ", ".join(f'"{m.name}"' for m in methods.values() if m.open) + "})", "",
             "# service -> the rpc names it answers",
             "SERVICES = {"]
     for name, _, names in services:

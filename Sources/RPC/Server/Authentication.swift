@@ -4,9 +4,9 @@ import Wire
 /// The tokens a server asks its callers for, carried in the Envelope's `auth_token`: the
 /// interceptor that checks them (`ServerInterceptor`).
 ///
-/// With a caller token, every method but Health needs it (or the admin token); with an admin
-/// token, the admin methods (those proto/ marks `(switchyard.v1.admin)`: Register, Reload) need
-/// exactly that one. A missing or wrong token is
+/// With a caller token, every method but the open ones (proto/ marks them `(switchyard.v1.open)`:
+/// Health) needs it (or the admin token); with an admin token, the admin methods (marked
+/// `(switchyard.v1.admin)`: Register, Reload) need exactly that one. A missing or wrong token is
 /// UNAUTHENTICATED; a valid caller token on an admin method is PERMISSION_DENIED. Tokens are
 /// compared in constant time. Both nil: anyone may call anything (the default on loopback).
 public struct Authentication: ServerInterceptor, Equatable {
@@ -18,7 +18,7 @@ public struct Authentication: ServerInterceptor, Equatable {
     public var openMethods: Set<String>
 
     public init(callerToken: String? = nil, adminToken: String? = nil,
-                adminMethods: Set<String> = Methods.adminNames, openMethods: Set<String> = ["Health"]) {
+                adminMethods: Set<String> = Methods.adminNames, openMethods: Set<String> = Methods.openNames) {
         self.callerToken = callerToken.map { Array($0.utf8) }
         self.adminToken = adminToken.map { Array($0.utf8) }
         self.adminMethods = adminMethods

@@ -20,6 +20,9 @@ public enum Methods {
     /// The methods only the admin token may call (option `(switchyard.v1.admin)`).
     public static let adminNames: Set<String> = ["Register", "Reload"]
 
+    /// The methods anyone may call, token or not (option `(switchyard.v1.open)`).
+    public static let openNames: Set<String> = ["Health"]
+
     /// Every rpc name.
     public static let allNames: [String] = ["Health", "Status", "Embed", "Route", "Reload", "Register", "Complete"]
 }

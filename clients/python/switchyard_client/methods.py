@@ -15,6 +15,9 @@ METHODS = {
 # Methods only the admin token may call.
 ADMIN_METHODS = frozenset({"Reload", "Register"})
 
+# Methods anyone may call, token or not.
+OPEN_METHODS = frozenset({"Health"})
+
 # service -> the rpc names it answers
 SERVICES = {
     "Common": ("Health", "Status"),

@@ -157,3 +157,24 @@ def test_every_message_of_the_proto_files_is_covered():
     names = {c.DESCRIPTOR.full_name for c in messages()}
     assert "switchyard.v1.Envelope" in names and "switchyard.v1.RouterModelFile" in names
     assert len(names) == sum(len(m.DESCRIPTOR.message_types_by_name) for m in MODULES)
+
+
+def test_the_method_table_is_the_service_blocks_of_proto():
+    """The client's method table (generated) holds every rpc of services.proto, each with the
+    messages and options Google's runtime reads from the descriptors themselves."""
+    from switchyard.v1 import services_pb2
+    from switchyard_client.methods import ADMIN_METHODS, METHODS, OPEN_METHODS, SERVICES
+
+    declared = {}
+    for service in services_pb2.DESCRIPTOR.services_by_name.values():
+        assert SERVICES[service.name] == tuple(m.name for m in service.methods)
+        for method in service.methods:
+            declared[method.name] = method
+    assert set(METHODS) == set(declared)
+    for name, method in declared.items():
+        request, response = METHODS[name]
+        assert request.DESCRIPTOR.full_name == method.input_type.full_name
+        assert response.DESCRIPTOR.full_name == method.output_type.full_name
+        options = method.GetOptions()
+        assert (name in ADMIN_METHODS) == options.Extensions[services_pb2.admin]
+        assert (name in OPEN_METHODS) == options.Extensions[services_pb2.open]
