@@ -107,7 +107,7 @@ import Wire
             if call.method == refusing { throw RPCError(.resourceExhausted, "\(name) says no") }
         }
 
-        func finished(_ call: CallHead, status: StatusCode, elapsed: Duration) {
+        func finished(_ call: CallHead, status: StatusCode, nanoseconds: Int64) {
             log.withLockedValue { $0.append("\(name) finished \(call.method) \(status)") }
         }
     }

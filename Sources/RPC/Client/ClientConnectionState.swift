@@ -76,7 +76,8 @@ struct ClientConnectionState {
         guard waiting == 1, let keepalive, case .ready(let lastRead) = phase else { return .none }
         let since = max(lastRead, now)
         phase = .ready(lastRead: since)
-        return schedule(at: since + TimeAmount(keepalive.interval))
+        // A check already scheduled comes no later than this one would, and reschedules itself.
+        return checkScheduled ? .none : schedule(at: since + TimeAmount(keepalive.interval))
     }
 
     /// A call was answered or expired.

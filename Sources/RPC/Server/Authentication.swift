@@ -32,6 +32,8 @@ public struct Authentication: ServerInterceptor, Equatable {
     public var isEnabled: Bool { callerToken != nil || adminToken != nil }
 
     /// Refuses a call whose token may not call its method.
+    public var observesFinish: Bool { false }
+
     public func admit(_ call: inout CallHead) throws(RPCError) {
         guard isEnabled else { return }
         if let refusal = call.withAuthToken({ check(method: call.method, token: $0) }) { throw refusal }

@@ -5,7 +5,8 @@ import Wire
 /// What carries a `CallDispatcher`'s answers: a socket connection (`ServerConnectionHandler`)
 /// or an in-process call (`InProcessCaller`). Called on the dispatcher's event loop.
 protocol CallTransport: AnyObject {
-    /// A call was admitted and now runs (it counts against the connection's in-flight limit).
+    /// A call was admitted and runs on (one answered at once never does): it counts against the
+    /// connection's in-flight limit until `callFinished`.
     func callStarted()
     /// Sends an answer; returns the status actually sent (an answer too large to send goes as
     /// RESOURCE_EXHAUSTED).
@@ -16,19 +17,21 @@ protocol CallTransport: AnyObject {
     func callFinished()
 }
 
+/// A call whose answer is not sent yet.
+struct RunningCall {
+    let head: CallHead
+    let started: NIODeadline
+    let deadline: NIODeadline?
+    /// The handler's task (cancelled when nobody waits any more); nil for a relayed call.
+    var task: Task<Void, Never>?
+}
+
 /// Runs the calls of one connection through a `ServerCore`, whatever carries them: each call is
 /// admitted (tracked, its interceptors run), handed to its handler (answered now, by a task, or
 /// relayed), expired at its deadline, and finished (its answer sent, its interceptors told).
 /// The transport only reads requests and writes answers. Everything here runs on `eventLoop`.
 final class CallDispatcher<Transport: CallTransport>: DeadlineSweeping {
-    /// A call whose answer is not sent yet.
-    struct Running {
-        let head: CallHead
-        let started: NIODeadline
-        let deadline: NIODeadline?
-        /// The handler's task (cancelled when nobody waits any more); nil for a relayed call.
-        var task: Task<Void, Never>?
-    }
+    typealias Running = RunningCall
 
     let core: ServerCore
     let eventLoop: any EventLoop
@@ -75,52 +78,77 @@ final class CallDispatcher<Transport: CallTransport>: DeadlineSweeping {
             return receive(try request.decoded())
         }
         let head = CallHead(
-            method: request.method, id: request.id, timeoutMs: request.timeoutMs, caller: caller, token: .encoded(request))
-        guard let (number, context) = admit(head, known: true) else { return }
-        forward(request, ForwardingContext(request: context, eventLoop: eventLoop), finisher(number) { $0.finishRelayed($1, $2) })
+            method: request.method, id: request.id, timeoutMs: request.timeoutMs, caller: caller, token: .encoded(request.authToken))
+        guard let call = admit(head, known: true) else { return }
+        let number = track(call.head, started: call.started)
+        forward(request, ForwardingContext(request: call.context, eventLoop: eventLoop), finisher(number) { $0.finishRelayed($1, $2) })
     }
 
-    private func run(_ head: CallHead, body: [UInt8], handler: MethodHandler?) {
-        guard let (number, context) = admit(head, known: handler != nil), let handler else { return }
+    private func run(_ head: consuming CallHead, body: [UInt8], handler: MethodHandler?) {
+        guard let call = admit(head, known: handler != nil), let handler else { return }
         switch handler.body {
         case .decoded(let invoke):
             do {
-                switch try invoke(body, context) {
-                case .now(let response): finish(number, .success(response))
-                case .later(let work): start(work, number: number)
+                switch try invoke(body, call.context) {
+                case .now(let response): answer(call, .success(response))
+                case .later(let work): start(work, number: track(call.head, started: call.started))
                 }
             } catch {
-                finish(number, .failure(RPCError(error)))
+                answer(call, .failure(RPCError(error)))
             }
         case .forwarded:
-            finish(number, .failure(RPCError(.internal, "\(head.method) is relayed but arrived decoded")))
+            answer(call, .failure(RPCError(.internal, "\(call.head.method) is relayed but arrived decoded")))
         }
     }
 
-    /// Runs the interceptors and, when they all admit the call and its method is known, tracks
-    /// it as running; nil when it was answered with an error instead.
-    private func admit(_ head: CallHead, known: Bool) -> (UInt64, ServerContext)? {
+    /// A call its interceptors admitted.
+    struct Admitted {
+        let head: CallHead
+        let started: NIODeadline
+        let context: ServerContext
+    }
+
+    /// Runs the interceptors; the admitted call when they all admit it and its method is known,
+    /// nil when it was answered with an error instead.
+    private func admit(_ head: consuming CallHead, known: Bool) -> Admitted? {
         guard transport != nil else { return nil }
         let started = eventLoop.now
         var head = head
-        for (index, interceptor) in core.interceptors.enumerated() {
+        let chain = core.chain
+        for index in chain.admitting.indices {
             do {
-                try interceptor.admit(&head)
+                try chain.admitting[index].admit(&head)
             } catch {
-                refuse(head, error, started: started, admittedBy: index)
+                refuse(head, error, started: started, admittedBy: chain.admittingPositions[index])
                 return nil
             }
         }
         guard known else {
-            refuse(head, RPCError(.unimplemented, "unknown method \"\(head.method)\""), started: started, admittedBy: core.interceptors.count)
+            refuse(head, RPCError(.unimplemented, "unknown method \"\(head.method)\""), started: started, admittedBy: chain.count)
             return nil
         }
+        let context = ServerContext(
+            method: head.method, requestID: head.id, deadline: head.timeout.map { .now + $0 }, caller: caller, serverLogger: logger)
+        return Admitted(head: head.admitted(), started: started, context: context)
+    }
+
+    /// Starts tracking an admitted call that is not answered at once (its deadline armed, the
+    /// connection's in-flight count raised); returns its number.
+    private func track(_ head: CallHead, started: NIODeadline) -> UInt64 {
         lastNumber += 1
         track(Running(head: head, started: started, deadline: head.timeout.map { started + TimeAmount($0) }), number: lastNumber)
         transport?.callStarted()
-        let context = ServerContext(
-            method: head.method, requestID: head.id, deadline: head.timeout.map { .now + $0 }, caller: caller, serverLogger: logger)
-        return (lastNumber, context)
+        return lastNumber
+    }
+
+    /// Answers an admitted call at once (never tracked: answered before the next frame is read).
+    private func answer(_ call: Admitted, _ result: Result<[UInt8], RPCError>) {
+        guard let transport else { return }
+        let status = switch result {
+        case .success(let body): transport.send(Envelope(id: call.head.id, body: body))
+        case .failure(let error): transport.send(.failure(id: call.head.id, error))
+        }
+        finished(call.head, status: status, started: call.started, interceptors: core.chain.count)
     }
 
     /// Answers a call that never ran; the interceptors that admitted it hear how it ended.
@@ -188,17 +216,20 @@ final class CallDispatcher<Transport: CallTransport>: DeadlineSweeping {
     }
 
     private func finished(_ call: Running, status: StatusCode) {
-        finished(call.head, status: status, started: call.started, interceptors: core.interceptors.count)
+        finished(call.head, status: status, started: call.started, interceptors: core.chain.count)
         transport?.callFinished()
     }
 
-    /// Tells the first `count` interceptors, last first, how the call ended.
+    /// Tells the interceptors among the first `count` of the chain that observe calls' ends,
+    /// last first, how the call ended.
     private func finished(_ head: CallHead, status: StatusCode, started: NIODeadline, interceptors count: Int) {
-        let elapsed = Duration.nanoseconds((eventLoop.now - started).nanoseconds)
-        var index = count
+        let chain = core.chain
+        guard !chain.finishing.isEmpty else { return }
+        let elapsed = (eventLoop.now - started).nanoseconds
+        var index = chain.finishing.count
         while index > 0 {
             index -= 1
-            core.interceptors[index].finished(head, status: status, elapsed: elapsed)
+            if chain.finishingPositions[index] < count { chain.finishing[index].finished(head, status: status, nanoseconds: elapsed) }
         }
     }
 

@@ -14,6 +14,8 @@ public struct Deadlines: ServerInterceptor, Equatable {
         self.maximum = maximum
     }
 
+    public var observesFinish: Bool { false }
+
     public func admit(_ call: inout CallHead) throws(RPCError) {
         let asked = call.timeoutMs > 0 ? .milliseconds(call.timeoutMs) : defaultTimeout
         call.timeout = switch (asked, maximum) {

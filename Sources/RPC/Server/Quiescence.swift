@@ -15,6 +15,8 @@ public final class Quiescence: ServerInterceptor {
     /// Turns away every call from now on.
     public func begin() { quiescing.store(true, ordering: .relaxed) }
 
+    public var observesFinish: Bool { false }
+
     public func admit(_ call: inout CallHead) throws(RPCError) {
         if isQuiescing { throw RPCError(.unavailable, "server is shutting down; retry on another replica") }
     }

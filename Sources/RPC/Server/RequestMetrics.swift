@@ -43,8 +43,10 @@ public final class RequestMetrics: ServerInterceptor {
         self.unknown = metrics(Self.unknownMethod)
     }
 
-    public func finished(_ call: CallHead, status: StatusCode, elapsed: Duration) {
-        record(method: call.method, status: status, nanoseconds: TimeAmount(elapsed).nanoseconds)
+    public var admits: Bool { false }
+
+    public func finished(_ call: CallHead, status: StatusCode, nanoseconds: Int64) {
+        record(method: call.method, status: status, nanoseconds: nanoseconds)
     }
 
     /// Records one answer: a call's, or one to a frame that could not be read (method "").

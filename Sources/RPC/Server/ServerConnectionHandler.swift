@@ -248,7 +248,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, CallTransport {
             try outbound.append(allocator: context.channel.allocator) { buffer throws(WireError) in
                 try framer.append(answer, to: &buffer)
             }
-            needsFlush = true
+            answerQueued()
             return answer.status
         } catch {
             return send(.failure(id: answer.id, RPCError(.resourceExhausted, "response too large: \(error)")))
@@ -261,17 +261,23 @@ final class ServerConnectionHandler: ChannelDuplexHandler, CallTransport {
             try outbound.append(allocator: context.channel.allocator) { buffer throws(WireError) in
                 try framer.append(relaying: answer, id: id, to: &buffer)
             }
-            needsFlush = true
+            answerQueued()
             return answer.status
         } catch {
             return send(.failure(id: id, RPCError(.resourceExhausted, "response too large: \(error)")))
         }
     }
 
-    /// After an answer is put in the batch: flush with the tick, and let the state go on (resume
-    /// reading, or close a draining connection once its last answer is written).
-    func callFinished() {
+    /// An answer is in the batch: it goes out at the end of the read batch, or of this tick when
+    /// it was given outside one (a task's answer, a relayed one, one given on resuming reading).
+    private func answerQueued() {
+        needsFlush = true
         if !inReadBatch { scheduleFlush() }
+    }
+
+    /// A running call was answered: the state may go on (resume reading, or close a draining
+    /// connection once its last answer is written).
+    func callFinished() {
         let action = state.requestFinished(now: .now)
         if case .close = action { flushIfNeeded() }
         perform(action)

@@ -14,6 +14,8 @@ public struct ServerCore: Sendable {
     /// Calls running and connections open (the core counts them), and calls answered (when
     /// `RequestMetrics` in the chain shares these stats): what Status reports.
     public let stats: ServerStats
+    /// `interceptors` split for the dispatcher: those that admit and those that observe ends.
+    let chain: InterceptorChain
 
     public init(
         handlers: RPCHandlers, interceptors: [any ServerInterceptor], quiescence: Quiescence = Quiescence(),
@@ -23,6 +25,7 @@ public struct ServerCore: Sendable {
         self.interceptors = interceptors
         self.quiescence = quiescence
         self.stats = stats
+        self.chain = InterceptorChain(interceptors)
     }
 
     /// The chain every Switchyard service runs, in this order: request metrics (so refusals are
@@ -42,6 +45,29 @@ public struct ServerCore: Sendable {
     /// it): every interceptor hears of it as a call with an empty method, so the metrics count it.
     func unreadableFrameAnswered(_ status: StatusCode, caller: Caller) {
         let head = CallHead(method: "", id: 0, timeoutMs: 0, caller: caller, token: .string(""))
-        for interceptor in interceptors.reversed() { interceptor.finished(head, status: status, elapsed: .zero) }
+        for interceptor in chain.finishing.reversed() { interceptor.finished(head, status: status, nanoseconds: 0) }
+    }
+}
+
+/// A chain of interceptors as the dispatcher walks it: the ones whose `admit` does something, in
+/// order, and the ones whose `finished` does, each with its position in the whole chain (the
+/// standard chain's quiescing, authentication and deadlines only admit; the metrics only watch
+/// ends: three calls and one per request, not eight).
+struct InterceptorChain: Sendable {
+    let admitting: [any ServerInterceptor]
+    /// Each admitting interceptor's position in the whole chain.
+    let admittingPositions: [Int]
+    let finishing: [any ServerInterceptor]
+    let finishingPositions: [Int]
+    let count: Int
+
+    init(_ interceptors: [any ServerInterceptor]) {
+        let admitting = interceptors.indices.filter { interceptors[$0].admits }
+        let finishing = interceptors.indices.filter { interceptors[$0].observesFinish }
+        self.admitting = admitting.map { interceptors[$0] }
+        admittingPositions = admitting
+        self.finishing = finishing.map { interceptors[$0] }
+        finishingPositions = finishing
+        count = interceptors.count
     }
 }

@@ -19,14 +19,21 @@ public protocol ServerInterceptor: Sendable {
     /// Checks or adjusts a call before its handler runs; throws the error to answer instead.
     func admit(_ call: inout CallHead) throws(RPCError)
 
-    /// The call this interceptor admitted was answered with `status` after `elapsed` (from its
-    /// arrival to its answer being handed to the transport).
-    func finished(_ call: CallHead, status: StatusCode, elapsed: Duration)
+    /// The call this interceptor admitted was answered with `status`, `nanoseconds` after it
+    /// arrived (when its answer was handed to the transport).
+    func finished(_ call: CallHead, status: StatusCode, nanoseconds: Int64)
+
+    /// Whether `admit` does anything (false: the core never calls it). True unless declared.
+    var admits: Bool { get }
+    /// Whether `finished` does anything (false: the core never calls it). True unless declared.
+    var observesFinish: Bool { get }
 }
 
 extension ServerInterceptor {
     public func admit(_ call: inout CallHead) throws(RPCError) {}
-    public func finished(_ call: CallHead, status: StatusCode, elapsed: Duration) {}
+    public func finished(_ call: CallHead, status: StatusCode, nanoseconds: Int64) {}
+    public var admits: Bool { true }
+    public var observesFinish: Bool { true }
 }
 
 /// A call as interceptors see it: the Envelope's routing fields, who sent it, and what the
@@ -43,12 +50,12 @@ public struct CallHead: Sendable {
     /// How long the handler may take before the call is answered DEADLINE_EXCEEDED and the
     /// handler cancelled; nil = no limit. Set by `DeadlineInterceptor`.
     public var timeout: Duration?
-    private let token: Token
+    private var token: Token
 
     /// Where the caller's token is: a decoded Envelope's string, or in place in an encoded one.
     enum Token: Sendable {
         case string(String)
-        case encoded(EncodedEnvelope)
+        case encoded(EncodedEnvelope.TokenBytes)
     }
 
     init(method: String, id: UInt64, timeoutMs: UInt32, caller: Caller, token: Token) {
@@ -59,11 +66,19 @@ public struct CallHead: Sendable {
         self.token = token
     }
 
+    /// This head without its token (admission is over): what a running call keeps, so it holds no
+    /// reference to the request's bytes.
+    consuming func admitted() -> CallHead {
+        var head = self
+        head.token = .string("")
+        return head
+    }
+
     /// Calls `body` with the bytes of the token the caller sent (empty when none), in place.
     public func withAuthToken<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
         switch token {
         case .string(var string): string.withUTF8 { body(UnsafeRawBufferPointer($0)) }
-        case .encoded(let envelope): envelope.withAuthToken(body)
+        case .encoded(let bytes): bytes.withUnsafeBytes(body)
         }
     }
 }

@@ -63,7 +63,22 @@ public struct EncodedEnvelope: Sendable {
 
     /// Calls `body` with the auth token's bytes, in place.
     public func withAuthToken<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
-        payload.withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[authTokenRange])) }
+        authToken.withUnsafeBytes(body)
+    }
+
+    /// The auth token's bytes, still in the payload (no copy): what a call keeps of its request
+    /// for the interceptors, lighter than the whole envelope.
+    public var authToken: TokenBytes { TokenBytes(payload: payload, range: authTokenRange) }
+
+    /// Bytes of an auth token inside an encoded Envelope.
+    public struct TokenBytes: Sendable {
+        let payload: ByteBuffer
+        let range: Range<Int>
+
+        /// Calls `body` with the token's bytes, in place.
+        public func withUnsafeBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
+            payload.withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[range])) }
+        }
     }
 
     /// The whole Envelope, decoded (with protobuf-c).
