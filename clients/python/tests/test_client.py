@@ -90,9 +90,15 @@ def test_bad_frames_get_a_status_then_close_and_others_are_served(server, garbag
 
 
 def test_truncated_frame_is_closed_without_harm(server):
+    """A client that closes its side inside a frame is told (INVALID_ARGUMENT on id 0: the frame can
+    never be completed), then the connection closes, and the server serves the next client."""
     with socket.create_connection(server, timeout=10) as sock:
         sock.sendall(struct.pack(">BI", 0, 100) + b"only a part")
         sock.shutdown(socket.SHUT_WR)
+        answer = pb.Envelope()
+        answer.ParseFromString(read_frame(sock))
+        assert answer.id == 0 and answer.status == pb.INVALID_ARGUMENT
+        assert "inside a frame" in answer.error_message
         with pytest.raises(FrameError):
             read_frame(sock)
     with Client(*server) as client:
