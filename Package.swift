@@ -45,6 +45,8 @@ let package = Package(
             providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "CSwitchyardProto", dependencies: ["CProtobufC"]),
         // zlib streams (frames, router files, gzip data files), reused between messages.
         .target(name: "Zlib", dependencies: ["CZlib"]),
@@ -103,6 +105,10 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["RouterCore", "Zlib"]),
         // Router files: a trained router as a zlib-compressed protobuf-c message.
         .target(name: "RouterFile", dependencies: ["RouterCore", "Wire", "Zlib"]),
+
+        // The outcome store: records of answers, feedback and spend, on SQLite (the C API) or
+        // PostgreSQL (libpq), written in batches on a thread of its own.
+        .target(name: "Store", dependencies: ["CSQLite", "CPostgres", "Wire", logging]),
 
         // The embedding service's logic: the Embed handler and its LRU cache.
         .target(name: "EmbeddingService", dependencies: ["RouterCore", "MiniLM", "RPC", "Wire", "UpstreamHTTP"] + nio),
@@ -167,6 +173,7 @@ let package = Package(
                            .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "Datasets"]),
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Wire", logging]),
         .testTarget(name: "MiniLMTests", dependencies: ["MiniLM"], exclude: ["Fixtures"]),
         .testTarget(name: "EmbeddingServiceTests", dependencies: ["EmbeddingService", "MiniLM", "RouterCore", "RPC", "Wire", "HTTPKit", "UpstreamHTTP", logging]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "RouterCore", "RouterFile"]),

@@ -1,0 +1,125 @@
+import Wire
+
+/// One write the writer groups with others into a transaction.
+enum StoreWrite: Sendable {
+    case outcome(OutcomeRecord)
+    case feedback(FeedbackRecord)
+}
+
+/// What became of one write of a committed transaction.
+enum StoreWriteResult: Sendable {
+    case written
+    case feedback(FeedbackOutcome)
+    /// Refused on its own (an unknown request id, another key's request); the others committed.
+    case refused(RPCError)
+}
+
+/// A stored record with the feedback it got.
+public struct StoredOutcome: Sendable, Equatable {
+    public var record: OutcomeRecord
+    public var feedback: [FeedbackRecord]
+}
+
+/// A database the store runs on: SQLite or PostgreSQL, through one connection that belongs to
+/// one thread (the writer's, or a reader's). Every method is one transaction.
+protocol StoreBackend: AnyObject {
+    /// "sqlite:PATH" or "postgres://..." (password left out), for messages.
+    var name: String { get }
+
+    /// Brings the schema to the newest version this build knows (`StoreSchema`); refuses a
+    /// database a newer build has migrated.
+    func migrate() throws(StoreError)
+
+    /// Applies `writes` in order, in one transaction: records inserted (and their cost added to
+    /// their key's spend of that day), feedback checked against its record and upserted. One
+    /// result per write; throws (nothing applied) when the transaction cannot commit.
+    func apply(_ writes: [StoreWrite]) throws(StoreError) -> [StoreWriteResult]
+
+    /// Dollars each key has spent on UTC day `day` (booked by `apply`).
+    func spend(day: Int) throws(StoreError) -> [String: Double]
+
+    /// Records created in [from, to) ms with their feedback, oldest first, at most `limit`.
+    func outcomes(fromMs: Int64, toMs: Int64, limit: Int) throws(StoreError) -> [StoredOutcome]
+
+    /// One record with its feedback; nil when there is none.
+    func outcome(id: String) throws(StoreError) -> StoredOutcome?
+
+    /// Deletes records (and their feedback) created before `beforeMs`, then the oldest until the
+    /// records take at most `maxBytes` (nil: no size bound); returns how many went.
+    func prune(beforeMs: Int64, maxBytes: Int64?) throws(StoreError) -> Int
+
+    /// Bytes the records and feedback take.
+    func usedBytes() throws(StoreError) -> Int64
+}
+
+/// The schema, as migrations from version 0: each step runs once, in order, in a transaction,
+/// and `schema_version` says how far a database is.
+enum StoreSchema {
+    /// The newest version.
+    static let version = 1
+
+    /// Version 1: records, feedback (one score per request and source), spend per key and day.
+    /// `sqlite` and `postgres` differ only in types.
+    static func migration(_ version: Int, postgres: Bool) -> String {
+        let real = postgres ? "DOUBLE PRECISION" : "REAL"
+        let blob = postgres ? "BYTEA" : "BLOB"
+        let big = postgres ? "BIGINT" : "INTEGER"
+        switch version {
+        case 1:
+            return """
+                CREATE TABLE outcomes (
+                  id TEXT PRIMARY KEY,
+                  created_ms \(big) NOT NULL,
+                  api_key TEXT,
+                  router TEXT,
+                  router_version TEXT,
+                  candidates TEXT NOT NULL,
+                  model TEXT,
+                  attempts TEXT NOT NULL,
+                  status INTEGER NOT NULL,
+                  cost_usd \(real) NOT NULL,
+                  input_tokens INTEGER NOT NULL,
+                  output_tokens INTEGER NOT NULL,
+                  tokens_estimated INTEGER NOT NULL,
+                  first_token_ms \(real),
+                  latency_ms \(real) NOT NULL,
+                  streamed INTEGER NOT NULL,
+                  embedding \(blob),
+                  prompt TEXT
+                );
+                CREATE INDEX outcomes_created ON outcomes (created_ms);
+                CREATE TABLE feedback (
+                  id TEXT NOT NULL REFERENCES outcomes (id) ON DELETE CASCADE,
+                  source TEXT NOT NULL,
+                  score \(real) NOT NULL,
+                  comment TEXT,
+                  api_key TEXT,
+                  created_ms \(big) NOT NULL,
+                  revisions INTEGER NOT NULL DEFAULT 1,
+                  PRIMARY KEY (id, source)
+                );
+                CREATE TABLE spend (
+                  api_key TEXT NOT NULL,
+                  day INTEGER NOT NULL,
+                  spent_usd \(real) NOT NULL,
+                  PRIMARY KEY (api_key, day)
+                );
+                """
+        default:
+            fatalError("no migration to schema version \(version)")
+        }
+    }
+
+    /// The most a feedback comment may hold (characters); longer ones are refused.
+    static let maxCommentCharacters = 2000
+}
+
+/// How many of the oldest records a size-bound prune deletes in one step: the share of rows the
+/// store is over its bound by, at least one and at most a thousand (so a step stays short).
+enum RetentionStep {
+    static func rows(count: Int, used: Int64, limit: Int64) -> Int {
+        guard used > 0 else { return 1 }
+        let over = Double(used - limit) / Double(used)
+        return max(1, min(1000, Int((Double(count) * over).rounded(.up))))
+    }
+}

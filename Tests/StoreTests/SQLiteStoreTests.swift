@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import Testing
+import Wire
+@testable import Store
+
+/// A fresh SQLite store file in the temporary directory.
+func temporaryStorePath(_ name: String = "store") -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).sqlite").path
+}
+
+func sampleRecord(_ id: String, key: String? = "team-a", cost: Double = 0.01, at ms: Int64 = OutcomeRecord.nowMs()) -> OutcomeRecord {
+    OutcomeRecord(
+        id: id, createdMs: ms, key: key, router: "cluster", routerVersion: "v1",
+        candidates: [.init(model: "strong", predictedQuality: 0.9, predictedCostUSD: 0.02, score: 0.8),
+                     .init(model: "weak \"quoted\"", predictedQuality: 0.6, predictedCostUSD: 0.001, score: 0.7)],
+        model: "strong", attempts: [.init(model: "strong", status: 0, latencyMs: 12.5)], costUSD: cost,
+        inputTokens: 100, outputTokens: 20, latencyMs: 13, embedding: [0.25, -1, 3.5])
+}
+
+@Suite(.timeLimit(.minutes(1))) struct SQLiteStoreTests {
+    @Test func recordsAndTheirFeedbackComeBackAsWritten() async throws {
+        let path = temporaryStorePath()
+        let store = try OutcomeStore(.sqlite(path: path))
+        let record = sampleRecord("r1")
+        try await store.record(record)
+        #expect(try await store.feedback(FeedbackRecord(id: "r1", score: 0.5, comment: "ok", key: "team-a", createdMs: 1)) == .recorded)
+        #expect(try await store.feedback(FeedbackRecord(id: "r1", score: 1, key: "team-a", createdMs: 2)) == .replaced)
+        #expect(try await store.feedback(FeedbackRecord(id: "r1", score: 0.2, source: .judge, createdMs: 3)) == .recorded)
+        let stored = try #require(try await store.outcome(id: "r1"))
+        #expect(stored.record == record)
+        #expect(Set(stored.feedback.map(\.score)) == [1, 0.2], "the second user score replaced the first")
+        store.close()
+        // Durable: a new connection finds everything.
+        let reopened = try OutcomeStore(.sqlite(path: path))
+        #expect(try await reopened.outcome(id: "r1")?.feedback.count == 2)
+        reopened.close()
+    }
+
+    @Test func feedbackIsRefusedForUnknownIdsOtherKeysBadScoresAndLongComments() async throws {
+        let store = try OutcomeStore(.sqlite(path: temporaryStorePath()))
+        try await store.record(sampleRecord("mine"))
+        try await store.record(sampleRecord("keyless", key: nil))
+        let unknown = await #expect(throws: RPCError.self) { try await store.feedback(FeedbackRecord(id: "nope", score: 1, createdMs: 1)) }
+        #expect(unknown?.code == .notFound)
+        let other = await #expect(throws: RPCError.self) {
+            try await store.feedback(FeedbackRecord(id: "mine", score: 1, key: "team-b", createdMs: 1))
+        }
+        #expect(other?.code == .permissionDenied)
+        for score in [-0.1, 1.5, Double.nan] {
+            let bad = await #expect(throws: RPCError.self) { try await store.feedback(FeedbackRecord(id: "mine", score: score, key: "team-a", createdMs: 1)) }
+            #expect(bad?.code == .invalidArgument)
+        }
+        let long = await #expect(throws: RPCError.self) {
+            try await store.feedback(FeedbackRecord(id: "mine", score: 1, comment: String(repeating: "x", count: 2001), key: "team-a", createdMs: 1))
+        }
+        #expect(long?.code == .invalidArgument)
+        #expect(try await store.feedback(FeedbackRecord(id: "keyless", score: 1, key: "anyone", createdMs: 1)) == .recorded)
+        #expect(try await store.feedback(FeedbackRecord(id: "mine", score: 0, source: .judge, createdMs: 1)) == .recorded, "the judge rates any answer")
+        store.close()
+    }
+
+    @Test func spendIsBookedPerKeyAndDay() async throws {
+        let store = try OutcomeStore(.sqlite(path: temporaryStorePath()))
+        let today = OutcomeRecord.nowMs()
+        try await store.record(sampleRecord("a", cost: 0.25, at: today))
+        try await store.record(sampleRecord("b", cost: 0.5, at: today))
+        try await store.record(sampleRecord("c", key: "team-b", cost: 1, at: today))
+        try await store.record(sampleRecord("d", cost: 2, at: today - 86_400_000))
+        let spend = try await store.spend(day: OutcomeRecord.day(ofMs: today))
+        #expect(spend == ["team-a": 0.75, "team-b": 1])
+        store.close()
+    }
+
+    @Test func writesSubmittedTogetherCommitTogetherAndAllReturn() async throws {
+        let store = try OutcomeStore(.sqlite(path: temporaryStorePath()))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<2000 { group.addTask { try await store.record(sampleRecord("r\(i)")) } }
+            try await group.waitForAll()
+        }
+        let status = store.status
+        #expect(status.written == 2000)
+        #expect(status.batches < 2000, "group commit: \(status.batches) transactions for 2000 writes")
+        #expect(try await store.outcomes(fromMs: .min, toMs: .max, limit: 5000).count == 2000)
+        store.close()
+    }
+
+    @Test func retentionRemovesOldRecordsThenTheOldestOverTheSize() async throws {
+        let store = try OutcomeStore(.sqlite(path: temporaryStorePath()))
+        let now = OutcomeRecord.nowMs()
+        try await store.record(sampleRecord("old", at: now - 40 * 86_400_000))
+        for i in 0..<300 { try await store.record(sampleRecord("new\(i)", at: now - Int64(300 - i))) }
+        try await store.feedback(FeedbackRecord(id: "old", score: 1, key: "team-a", createdMs: now))
+        #expect(try await store.prune(maxAge: .seconds(30 * 86_400), maxBytes: nil) == 1)
+        #expect(try await store.outcome(id: "old") == nil)
+        let before = try await store.usedBytes()
+        let removed = try await store.prune(maxAge: .seconds(30 * 86_400), maxBytes: before / 2)
+        #expect(removed > 0)
+        #expect(try await store.usedBytes() <= before / 2)
+        let left = try await store.outcomes(fromMs: .min, toMs: .max, limit: 1000)
+        #expect(left.last?.record.id == "new299", "the newest stay")
+        store.close()
+    }
+
+    @Test func aFloodOfFeedbackIsRefusedAtOnceBeyondItsBound() async throws {
+        let store = try OutcomeStore(.sqlite(path: temporaryStorePath()))
+        try await store.record(sampleRecord("r"))
+        let writer = StoreWriter(
+            name: "bounded", connect: { () throws(StoreError) in try SQLiteBackend(path: temporaryStorePath()) }, maxPending: 100,
+            maxPendingFeedback: 10, logger: Logger(label: "test"))
+        // Submitted all at once, faster than one transaction: past ten waiting, refused at once.
+        let refusals = Refusals()
+        for i in 0..<200 {
+            writer.submit(.feedback(FeedbackRecord(id: "x\(i)", score: 1, createdMs: 1))) { result in
+                if case .failure(let error) = result, error.code == .unavailable, error.message.contains("waiting") { refusals.add() }
+            }
+        }
+        writer.close()
+        #expect(refusals.count > 0)
+        store.close()
+    }
+
+    @Test func locationsParse() throws {
+        #expect(try StoreLocation(parsing: "sqlite:/tmp/x.db") == .sqlite(path: "/tmp/x.db"))
+        #expect(try StoreLocation(parsing: "run/outcomes.sqlite") == .sqlite(path: "run/outcomes.sqlite"))
+        #expect(try StoreLocation(parsing: "postgres://u:secret@h/db") == .postgres(url: "postgres://u:secret@h/db"))
+        #expect(StoreLocation.postgres(url: "postgres://u:secret@h/db").description == "postgres://u:***@h/db")
+        #expect(throws: RPCError.self) { try StoreLocation(parsing: "sqlite:") }
+    }
+
+    @Test func aStoreFromANewerBuildIsRefused() throws {
+        let path = temporaryStorePath()
+        _ = try OutcomeStore(.sqlite(path: path))
+        let database = try SQLiteDatabase(path: path)
+        try database.execute("UPDATE schema_version SET version = 99")
+        let error = #expect(throws: RPCError.self) { try OutcomeStore(.sqlite(path: path)) }
+        #expect(error?.message.contains("newer than this build") == true)
+    }
+}
+
+/// Counts refusals from any thread.
+final class Refusals: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func add() { lock.lock(); value += 1; lock.unlock() }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return value }
+}
