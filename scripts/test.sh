@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need, builds, checks the generated protobuf-c code is
-# current, checks deploy/, runs `swift test` (the end-to-end tests start the built executables),
+# current, checks deploy/, starts a PostgreSQL server for the store's tests, runs `swift test` (the
+# end-to-end tests start the built executables),
 # builds the container image, runs the cluster across network-namespace hosts under network
 # faults, then the Python clients against the Swift services (the OpenAI SDK against the
 # gateway's front door, with LiteLLM's proxy and an https server as its upstreams).
@@ -37,6 +38,11 @@ scripts/gen-proto.sh --check
 
 log "checking deploy/"
 scripts/check-deploy.sh "$(swift build --show-bin-path)"
+
+log "PostgreSQL for the store's tests (Debian's postgresql, a cluster in .build/postgres)"
+start_postgres_server
+trap stop_postgres_server EXIT
+export SWITCHYARD_REQUIRE_POSTGRES=1
 
 log "swift test (unit tests, then the cluster end to end as processes)"
 swift test

@@ -3,7 +3,7 @@
 
 SWITCHYARD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # Debian packages the build and the tests need.
-SWITCHYARD_APT_PACKAGES=(pkg-config libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libopenblas-dev protobuf-compiler python3 python3-venv)
+SWITCHYARD_APT_PACKAGES=(pkg-config libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libopenblas-dev libsqlite3-dev libpq-dev protobuf-compiler python3 python3-venv)
 SWITCHYARD_PYTHON_ENV="$SWITCHYARD_ROOT/.build/python"
 
 log() { printf '\033[1m==> [%ss] %s\033[0m\n' "$SECONDS" "$*" >&2; }
@@ -51,3 +51,38 @@ ensure_litellm() {
   fi
 }
 
+
+# A PostgreSQL server of the tests' own (Debian's postgresql): a cluster in .build/postgres owned by
+# the postgres user (initdb refuses root), listening on 127.0.0.1 at a free port, trust auth (no
+# password: only this machine reaches it). Sets SWITCHYARD_TEST_POSTGRES to its URL and stops it
+# when the calling script exits (stop_postgres_server).
+SWITCHYARD_POSTGRES_DIR="$SWITCHYARD_ROOT/.build/postgres"
+start_postgres_server() {
+  ensure_apt_packages postgresql
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  local data="$SWITCHYARD_POSTGRES_DIR/data" port
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p "$SWITCHYARD_POSTGRES_DIR"
+  local as=()
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$SWITCHYARD_POSTGRES_DIR"
+    as=(runuser -u postgres --)
+  fi
+  if [ ! -s "$data/PG_VERSION" ]; then
+    "${as[@]}" "$bin/initdb" -D "$data" --auth=trust --username=postgres >"$SWITCHYARD_POSTGRES_DIR/initdb.log" 2>&1 \
+      || { cat "$SWITCHYARD_POSTGRES_DIR/initdb.log" >&2; return 1; }
+  fi
+  "${as[@]}" "$bin/pg_ctl" -D "$data" -l "$SWITCHYARD_POSTGRES_DIR/server.log" -w -t 60 \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $SWITCHYARD_POSTGRES_DIR -c fsync=off" start >/dev/null \
+    || { cat "$SWITCHYARD_POSTGRES_DIR/server.log" >&2; return 1; }
+  SWITCHYARD_POSTGRES_BIN=$bin
+  SWITCHYARD_POSTGRES_AS="${as[*]}"
+  export SWITCHYARD_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres"
+  log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (.build/postgres)"
+}
+
+stop_postgres_server() {
+  [ -n "${SWITCHYARD_POSTGRES_BIN:-}" ] || return 0
+  $SWITCHYARD_POSTGRES_AS "$SWITCHYARD_POSTGRES_BIN/pg_ctl" -D "$SWITCHYARD_POSTGRES_DIR/data" -m fast stop >/dev/null 2>&1 || true
+}

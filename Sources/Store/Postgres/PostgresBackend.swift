@@ -20,7 +20,7 @@ final class PostgresBackend: StoreBackend {
                 throw .failed("\(name) is at schema version \(current), newer than this build's \(StoreSchema.version): run a newer switchyard")
             }
             for version in (current + 1)..<(StoreSchema.version + 1) {
-                try connection.execute(StoreSchema.migration(version, postgres: true))
+                try connection.executeScript(StoreSchema.migration(version, postgres: true))
                 try connection.execute("DELETE FROM schema_version")
                 try connection.execute("INSERT INTO schema_version (version) VALUES ($1)", [.int(Int64(version))])
             }
@@ -177,8 +177,15 @@ final class PostgresBackend: StoreBackend {
         return removed
     }
 
+    /// The live records' size: their count times the mean size of the newest thousand (the
+    /// relation's size on disk shrinks only when VACUUM runs, so it cannot say what a delete freed).
     func usedBytes() throws(StoreError) -> Int64 {
-        Int64(Self.scalar(try connection.execute("SELECT pg_total_relation_size('outcomes') + pg_total_relation_size('feedback')")) ?? "0") ?? 0
+        let row = try connection.execute("""
+            SELECT (SELECT count(*) FROM outcomes) * coalesce((SELECT avg(pg_column_size(o.*))
+              FROM (SELECT * FROM outcomes ORDER BY created_ms DESC LIMIT 1000) o), 0)
+            + (SELECT count(*) FROM feedback) * coalesce((SELECT avg(pg_column_size(f.*)) FROM (SELECT * FROM feedback LIMIT 1000) f), 0)
+            """).first
+        return Int64(Double((row?.first ?? nil) ?? "0") ?? 0)
     }
 
     /// The first column of the first row.

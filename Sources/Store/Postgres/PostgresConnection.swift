@@ -65,6 +65,19 @@ final class PostgresConnection {
         }
     }
 
+    /// Runs `sql`, one or more statements without parameters (a migration).
+    func executeScript(_ sql: String) throws(StoreError) {
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            throw .unavailable("PostgreSQL (\(Self.redacted(url))): the connection is down")
+        }
+        let result = PQexec(connection, sql)
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_COMMAND_OK || PQresultStatus(result) == PGRES_TUPLES_OK else {
+            let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw PQstatus(connection) == CONNECTION_OK ? .failed("PostgreSQL: \(message)") : .unavailable("PostgreSQL: \(message)")
+        }
+    }
+
     /// Runs `body` in one transaction; commits when it returns, rolls back when it throws.
     func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         try execute("BEGIN")

@@ -9,6 +9,48 @@ func temporaryStorePath(_ name: String = "store") -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).sqlite").path
 }
 
+/// The databases every store test runs on: SQLite, and PostgreSQL when the test command started
+/// one ($SWITCHYARD_TEST_POSTGRES; scripts/test.sh does, and sets SWITCHYARD_REQUIRE_POSTGRES=1 so
+/// its absence fails the run instead of skipping).
+enum Database: String, CaseIterable, Sendable {
+    case sqlite, postgres
+
+    static var postgresURL: String? { ProcessInfo.processInfo.environment["SWITCHYARD_TEST_POSTGRES"] }
+
+    /// A fresh, empty store location; nil when this database is not available here (said once).
+    func freshLocation() throws -> StoreLocation? {
+        switch self {
+        case .sqlite:
+            return .sqlite(path: temporaryStorePath())
+        case .postgres:
+            guard let url = Self.postgresURL else {
+                if ProcessInfo.processInfo.environment["SWITCHYARD_REQUIRE_POSTGRES"] == "1" {
+                    throw TestFailure("SWITCHYARD_REQUIRE_POSTGRES=1 but no SWITCHYARD_TEST_POSTGRES: the test command starts PostgreSQL")
+                }
+                print("StoreTests: no PostgreSQL (SWITCHYARD_TEST_POSTGRES unset); PostgreSQL cases not run")
+                return nil
+            }
+            return .postgres(url: try PostgresSchemas.fresh(url))
+        }
+    }
+}
+
+/// A schema of its own per test, in the test server's database, so tests run side by side.
+enum PostgresSchemas {
+    static func fresh(_ url: String) throws -> String {
+        let schema = "t" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let admin = try PostgresConnection(url: url)
+        try admin.execute("CREATE SCHEMA \(schema)")
+        let separator = url.contains("?") ? "&" : "?"
+        return "\(url)\(separator)options=-c%20search_path%3D\(schema)"
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 func sampleRecord(_ id: String, key: String? = "team-a", cost: Double = 0.01, at ms: Int64 = OutcomeRecord.nowMs()) -> OutcomeRecord {
     OutcomeRecord(
         id: id, createdMs: ms, key: key, router: "cluster", routerVersion: "v1",
@@ -18,10 +60,12 @@ func sampleRecord(_ id: String, key: String? = "team-a", cost: Double = 0.01, at
         inputTokens: 100, outputTokens: 20, latencyMs: 13, embedding: [0.25, -1, 3.5])
 }
 
-@Suite(.timeLimit(.minutes(1))) struct SQLiteStoreTests {
-    @Test func recordsAndTheirFeedbackComeBackAsWritten() async throws {
-        let path = temporaryStorePath()
-        let store = try OutcomeStore(.sqlite(path: path))
+/// What every store does, on SQLite and on PostgreSQL alike.
+@Suite(.timeLimit(.minutes(1))) struct StoreContractTests {
+    @Test(arguments: Database.allCases)
+    func recordsAndTheirFeedbackComeBackAsWritten(database: Database) async throws {
+        guard let location = try database.freshLocation() else { return }
+        let store = try OutcomeStore(location)
         let record = sampleRecord("r1")
         try await store.record(record)
         #expect(try await store.feedback(FeedbackRecord(id: "r1", score: 0.5, comment: "ok", key: "team-a", createdMs: 1)) == .recorded)
@@ -32,13 +76,15 @@ func sampleRecord(_ id: String, key: String? = "team-a", cost: Double = 0.01, at
         #expect(Set(stored.feedback.map(\.score)) == [1, 0.2], "the second user score replaced the first")
         store.close()
         // Durable: a new connection finds everything.
-        let reopened = try OutcomeStore(.sqlite(path: path))
+        let reopened = try OutcomeStore(location)
         #expect(try await reopened.outcome(id: "r1")?.feedback.count == 2)
         reopened.close()
     }
 
-    @Test func feedbackIsRefusedForUnknownIdsOtherKeysBadScoresAndLongComments() async throws {
-        let store = try OutcomeStore(.sqlite(path: temporaryStorePath()))
+    @Test(arguments: Database.allCases)
+    func feedbackIsRefusedForUnknownIdsOtherKeysBadScoresAndLongComments(database: Database) async throws {
+        guard let location = try database.freshLocation() else { return }
+        let store = try OutcomeStore(location)
         try await store.record(sampleRecord("mine"))
         try await store.record(sampleRecord("keyless", key: nil))
         let unknown = await #expect(throws: RPCError.self) { try await store.feedback(FeedbackRecord(id: "nope", score: 1, createdMs: 1)) }
@@ -60,8 +106,10 @@ func sampleRecord(_ id: String, key: String? = "team-a", cost: Double = 0.01, at
         store.close()
     }
 
-    @Test func spendIsBookedPerKeyAndDay() async throws {
-        let store = try OutcomeStore(.sqlite(path: temporaryStorePath()))
+    @Test(arguments: Database.allCases)
+    func spendIsBookedPerKeyAndDay(database: Database) async throws {
+        guard let location = try database.freshLocation() else { return }
+        let store = try OutcomeStore(location)
         let today = OutcomeRecord.nowMs()
         try await store.record(sampleRecord("a", cost: 0.25, at: today))
         try await store.record(sampleRecord("b", cost: 0.5, at: today))
@@ -72,8 +120,10 @@ func sampleRecord(_ id: String, key: String? = "team-a", cost: Double = 0.01, at
         store.close()
     }
 
-    @Test func writesSubmittedTogetherCommitTogetherAndAllReturn() async throws {
-        let store = try OutcomeStore(.sqlite(path: temporaryStorePath()))
+    @Test(arguments: Database.allCases)
+    func writesSubmittedTogetherCommitTogetherAndAllReturn(database: Database) async throws {
+        guard let location = try database.freshLocation() else { return }
+        let store = try OutcomeStore(location)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<2000 { group.addTask { try await store.record(sampleRecord("r\(i)")) } }
             try await group.waitForAll()
@@ -85,8 +135,10 @@ func sampleRecord(_ id: String, key: String? = "team-a", cost: Double = 0.01, at
         store.close()
     }
 
-    @Test func retentionRemovesOldRecordsThenTheOldestOverTheSize() async throws {
-        let store = try OutcomeStore(.sqlite(path: temporaryStorePath()))
+    @Test(arguments: Database.allCases)
+    func retentionRemovesOldRecordsThenTheOldestOverTheSize(database: Database) async throws {
+        guard let location = try database.freshLocation() else { return }
+        let store = try OutcomeStore(location)
         let now = OutcomeRecord.nowMs()
         try await store.record(sampleRecord("old", at: now - 40 * 86_400_000))
         for i in 0..<300 { try await store.record(sampleRecord("new\(i)", at: now - Int64(300 - i))) }
@@ -102,11 +154,19 @@ func sampleRecord(_ id: String, key: String? = "team-a", cost: Double = 0.01, at
         store.close()
     }
 
+}
+
+/// SQLite's own: the writer's bounds, locations, a schema from a newer build.
+@Suite(.timeLimit(.minutes(1))) struct SQLiteStoreTests {
     @Test func aFloodOfFeedbackIsRefusedAtOnceBeyondItsBound() async throws {
         let store = try OutcomeStore(.sqlite(path: temporaryStorePath()))
         try await store.record(sampleRecord("r"))
         let writer = StoreWriter(
-            name: "bounded", connect: { () throws(StoreError) in try SQLiteBackend(path: temporaryStorePath()) }, maxPending: 100,
+            name: "bounded", connect: { () throws(StoreError) in
+                let backend = try SQLiteBackend(path: temporaryStorePath())
+                try backend.migrate()
+                return backend
+            }, maxPending: 100,
             maxPendingFeedback: 10, logger: Logger(label: "test"))
         // Submitted all at once, faster than one transaction: past ten waiting, refused at once.
         let refusals = Refusals()
@@ -144,4 +204,49 @@ final class Refusals: @unchecked Sendable {
     private var value = 0
     func add() { lock.lock(); value += 1; lock.unlock() }
     var count: Int { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// The database going away: records wait in the spill file (durable, acknowledged), feedback is
+/// refused UNAVAILABLE (it cannot be checked), and once the database is back the spilled records
+/// move into it.
+@Suite(.timeLimit(.minutes(1))) struct StoreOutageTests {
+    final class Switch: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: Bool
+        init(_ value: Bool) { self.value = value }
+        var isOn: Bool { lock.lock(); defer { lock.unlock() }; return value }
+        func set(_ on: Bool) { lock.lock(); value = on; lock.unlock() }
+    }
+
+    @Test(arguments: Database.allCases)
+    func recordsSpillWhileTheDatabaseIsAwayAndMoveInWhenItReturns(database: Database) async throws {
+        guard let location = try database.freshLocation() else { return }
+        let up = Switch(false)
+        let writer = StoreWriter(
+            name: "flaky", connect: { () throws(StoreError) in
+                guard up.isOn else { throw .unavailable("the database is stopped") }
+                let backend: any StoreBackend = switch location {
+                case .sqlite(let path): try SQLiteBackend(path: path)
+                case .postgres(let url): try PostgresBackend(url: url)
+                }
+                try backend.migrate()
+                return backend
+            }, spillPath: temporaryStorePath("spill"), logger: Logger(label: "test"))
+        for i in 0..<50 { _ = try await writer.write(.outcome(sampleRecord("r\(i)"))) }
+        #expect(writer.status.spilled == 50, "acknowledged: kept in the spill file")
+        let refused = await #expect(throws: RPCError.self) {
+            try await writer.write(.feedback(FeedbackRecord(id: "r1", score: 1, key: "team-a", createdMs: 1)))
+        }
+        #expect(refused?.code == .unavailable)
+        up.set(true)
+        // Within a second (the writer tries again every second) the spill moves into the database.
+        _ = try await writer.write(.outcome(sampleRecord("after")))
+        while writer.status.spilled > 0 { try await Task.sleep(for: .milliseconds(20)) }
+        let stored = try await writer.perform { backend throws(StoreError) in try backend.outcomes(fromMs: .min, toMs: .max, limit: 100) }
+        #expect(stored.count == 51)
+        #expect(writer.status.spilled == 0)
+        let feedback = try await writer.write(.feedback(FeedbackRecord(id: "r1", score: 1, key: "team-a", createdMs: 1)))
+        guard case .feedback(.recorded) = feedback else { Issue.record("\(feedback)"); return }
+        writer.close()
+    }
 }
