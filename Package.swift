@@ -132,7 +132,8 @@ let package = Package(
         // Complete with routing, fallback and cost accounting.
         .target(
             name: "Gateway",
-            dependencies: ["RPC", "Wire", "HTTPKit", "UpstreamHTTP", "Datasets", logging, .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
+            dependencies: ["RPC", "Wire", "HTTPKit", "UpstreamHTTP", "Datasets", "Store", logging,
+                           .product(name: "Metrics", package: "swift-metrics"), .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
 
         // The load generator: closed and open loop over NIO, HdrHistogram latencies, reports.
         .target(
@@ -145,7 +146,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "SwitchyardGateway",
-            dependencies: ["ServiceKit", "RPC", "Wire", "Gateway", "HTTPKit",
+            dependencies: ["ServiceKit", "RPC", "Wire", "Gateway", "HTTPKit", "Store",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
         .executableTarget(
@@ -185,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "RouterServiceTests",
             dependencies: ["RouterService", "EmbeddingService", "RouterCore", "RouterFile", "RPC", "Wire", logging]),
-        .testTarget(name: "GatewayServiceTests", dependencies: ["Gateway", "RPC", "Wire", "HTTPKit", "UpstreamHTTP", logging, .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .testTarget(name: "GatewayServiceTests", dependencies: ["Gateway", "Store", "RPC", "Wire", "HTTPKit", "UpstreamHTTP", logging, .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(
             name: "ServiceKitTests",
             dependencies: ["ServiceKit", "RPC", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

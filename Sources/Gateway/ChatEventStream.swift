@@ -69,21 +69,61 @@ public struct ChatEventStream: AsyncSequence, Sendable {
 
 /// Reads a relayed event stream as it passes, for the cost: the `usage` an upstream sends (in
 /// its last chunk when the client asked `stream_options.include_usage`), else the tokens
-/// estimated from the streamed text (characters / 4). The bytes themselves are not changed.
+/// estimated from the streamed text (characters / 4); and relays it line by line with each
+/// chunk's `id` set to the request's (so the ids a client sees are the ones feedback names).
+/// Nothing else in the bytes changes.
 struct ChatStreamMeter {
     private var pending: [UInt8] = []
     private(set) var usage: (input: UInt32, output: UInt32)?
     private(set) var streamedCharacters = 0
     private(set) var sawDone = false
+    /// The streamed text, up to `textLimit` characters (what a judge grades).
+    private(set) var text = ""
+    var textLimit = 0
 
     /// Reads the complete lines of `piece` (a line may span pieces).
     mutating func read(_ piece: ByteBuffer) {
+        _ = relay(piece, id: nil)
+    }
+
+    /// Reads `piece` and returns the complete lines it finishes, each chunk's top-level `id` set
+    /// to `id` (nil: unchanged); a line cut off by the piece's end waits for the next piece.
+    mutating func relay(_ piece: ByteBuffer, id: String?) -> [UInt8] {
         pending += piece.readableBytesView
-        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            let line = pending[..<newline]
-            readLine(line.last == UInt8(ascii: "\r") ? line.dropLast() : line)
-            pending.removeSubrange(...newline)
+        var out: [UInt8] = []
+        var start = pending.startIndex
+        while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            let line = pending[start..<newline]
+            let content = line.last == UInt8(ascii: "\r") ? line.dropLast() : line
+            readLine(content)
+            if let id, let rewritten = Self.withID(content, id) {
+                out += rewritten
+                out += pending[content.endIndex...newline]
+            } else {
+                out += pending[start...newline]
+            }
+            start = newline + 1
         }
+        pending.removeSubrange(..<start)
+        return out
+    }
+
+    /// What is left once the stream ended: a last line with no newline after it.
+    mutating func remainder() -> [UInt8] {
+        defer { pending.removeAll() }
+        return pending
+    }
+
+    /// A `data: {...}` line with its chunk's `id` replaced; nil for any other line.
+    private static func withID(_ line: ArraySlice<UInt8>, _ id: String) -> [UInt8]? {
+        let prefix = Array("data:".utf8)
+        guard line.starts(with: prefix) else { return nil }
+        var start = line.startIndex + prefix.count
+        while start < line.endIndex, line[start] == UInt8(ascii: " ") { start += 1 }
+        guard start < line.endIndex, line[start] == UInt8(ascii: "{"),
+              let chunk = JSONFieldSplice.replacingString("id", with: id, in: Array(line[start...]))
+        else { return nil }
+        return Array(line[..<start]) + chunk
     }
 
     private mutating func readLine(_ line: ArraySlice<UInt8>) {
@@ -101,7 +141,10 @@ struct ChatStreamMeter {
             self.usage = (UInt32(clamping: input), UInt32(clamping: output))
         }
         for choice in chunk["choices"] as? [[String: Any]] ?? [] {
-            if let content = (choice["delta"] as? [String: Any])?["content"] as? String { streamedCharacters += content.count }
+            if let content = (choice["delta"] as? [String: Any])?["content"] as? String {
+                streamedCharacters += content.count
+                if text.count < textLimit { text += content.prefix(textLimit - text.count) }
+            }
         }
     }
 

@@ -18,12 +18,15 @@ public struct CompleteHandler: Sendable {
     public let ledger: CostLedger
     /// Which turns of a conversation the router reads.
     public let routeOn: RoutingText
+    /// Keeps each answer's record and learns the models' latencies.
+    public let recorder: OutcomeRecorder
 
     public init(
         upstreams: [any Upstream], router: (any RPCCaller)?, maxAttempts: Int = 3, routeTimeout: Duration = .seconds(2),
-        ledger: CostLedger = CostLedger(), routeOn: RoutingText = .lastUserTurn
+        ledger: CostLedger = CostLedger(), routeOn: RoutingText = .lastUserTurn, recorder: OutcomeRecorder = OutcomeRecorder()
     ) {
         self.routeOn = routeOn
+        self.recorder = recorder
         self.upstreams = Dictionary(uniqueKeysWithValues: upstreams.map { ($0.configuration.name, $0) })
         self.router = router
         self.maxAttempts = maxAttempts
@@ -42,31 +45,58 @@ public struct CompleteHandler: Sendable {
             for name in request.allowedModels where upstreams[name] == nil { throw unknownModel(name) }
             // A conversation or extra parameters go to upstreams as a chat request.
             let chat = request.messages.isEmpty && request.parametersJson.isEmpty ? nil : try ChatRequest(complete: request, routeOn: routeOn)
-            var models = [request.model]
-            var route: RouteResponse?
-            if routed {
-                let routing = RouteRequest(
-                    prompt: chat?.routingText ?? request.prompt, tradeoff: request.tradeoff, allowedModels: request.allowedModels,
-                    router: request.router, maxLatencyMs: request.maxLatencyMs)
-                route = try await self.route(routing, deadline: context.deadline)
-                models = try candidates(route!)
+            var outcome = RequestOutcome(key: nil, routingText: chat?.routingText ?? request.prompt)
+            do {
+                var models = [request.model]
+                if routed {
+                    let routing = RouteRequest(
+                        prompt: outcome.routingText, tradeoff: request.tradeoff, allowedModels: request.allowedModels,
+                        router: request.router, maxLatencyMs: request.maxLatencyMs)
+                    outcome.route = try await self.route(routing, deadline: context.deadline)
+                    models = try candidates(outcome.route!)
+                }
+                var response = try await call(models, request, chat: chat, context: context, outcome: &outcome)
+                response.requestID = outcome.id
+                if let route = outcome.route {
+                    response.routerVersion = route.routerVersion
+                    ledger.routed(fellBack: response.model != route.model)
+                }
+                await recorder.finish(outcome)
+                return response
+            } catch {
+                outcome.status = RPCError(error).code
+                await recorder.finish(outcome)
+                throw error
             }
-            var response = try await call(models, request, chat: chat, context: context)
-            if let route {
-                response.routerVersion = route.routerVersion
-                ledger.routed(fellBack: response.model != route.model)
-            }
-            return response
         }
+    }
+
+    /// The gateway's part of Status: spend and usage per model, the latencies learned, the store.
+    public var status: GatewayStatus {
+        var status = ledger.status
+        status.latencies = recorder.latencies.latencies
+        if let store = recorder.store {
+            let s = store.status
+            status.store = StoreStatus(
+                location: s.location, written: UInt64(s.written), batches: UInt64(s.batches), pending: UInt32(clamping: s.pending),
+                refused: UInt64(s.refused), failed: UInt64(s.failed), spilled: s.spilled, meanCommitMs: s.meanCommitMs,
+                recordsLost: recorder.recordsLost)
+        }
+        return status
     }
 
     private func unknownModel(_ name: String) -> RPCError {
         RPCError(.invalidArgument, "unknown model \"\(name)\"; configured: auto, \(upstreams.keys.sorted().joined(separator: ", "))")
     }
 
-    /// The router's answer to `request`, waiting at most the route timeout (and never past `deadline`).
+    /// The router's answer to `request`, waiting at most the route timeout (and never past
+    /// `deadline`): with the routed vector when answers' embeddings are recorded, and the
+    /// latencies learned from traffic when the request caps latency.
     func route(_ request: RouteRequest, deadline: ContinuousClock.Instant?) async throws -> RouteResponse {
         guard let router else { throw RPCError(.failedPrecondition, "model \"auto\" needs a router (start the gateway with --router)") }
+        var request = request
+        request.includeEmbedding = recorder.wantsEmbedding
+        if request.maxLatencyMs > 0 { request.modelLatencies = recorder.latencies.latencies }
         do {
             return try await router.call(Methods.route, request, timeout: ServerContext.timeout(atMost: routeTimeout, before: deadline))
         } catch let error as RPCError {
@@ -88,9 +118,12 @@ public struct CompleteHandler: Sendable {
 
     /// Calls `models` in order until one answers (with `chat` when set: a conversation or extra
     /// parameters); UNAVAILABLE with every failure when none does.
-    func call(_ models: [String], _ request: CompleteRequest, chat: ChatRequest?, context: ServerContext) async throws -> CompleteResponse {
+    func call(
+        _ models: [String], _ request: CompleteRequest, chat: ChatRequest?, context: ServerContext, outcome: inout RequestOutcome
+    ) async throws -> CompleteResponse {
         let started = ContinuousClock.now
         var attempts: [Attempt] = []
+        defer { outcome.attempts = attempts }
         let answered = try await firstAnswer(models, deadline: context.deadline, logger: context.logger, attempts: &attempts) { upstream, timeout in
             guard let chat else {
                 return try await upstream.complete(request.prompt, maxTokens: request.maxTokens, timeout: timeout)
@@ -101,6 +134,9 @@ public struct CompleteHandler: Sendable {
         }
         let answer = answered.value
         let cost = book(answered.model, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens, key: nil)
+        outcome.answered = .init(
+            model: answered.model, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
+            tokensEstimated: answer.tokensEstimated, costUSD: cost)
         return CompleteResponse(
             text: answer.text, model: answered.model, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
             tokensEstimated: answer.tokensEstimated, costUSD: cost, latencyMs: Self.milliseconds(since: started),

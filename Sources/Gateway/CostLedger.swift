@@ -50,6 +50,18 @@ public final class CostLedger: Sendable {
         dollars.increment(model, by: cost)
     }
 
+    /// Takes what the keys had spent on UTC day `day` from the outcome store (at start-up: a
+    /// budget spent before a restart stays spent).
+    public func restore(spend: [String: Double], day: Int) {
+        state.withLock { state in
+            state.rollOver(to: day)
+            for (key, spent) in spend { state.keySpend[key] = max(state.keySpend[key] ?? 0, spent) }
+        }
+    }
+
+    /// The current UTC day, as the ledger counts days.
+    public var currentDay: Int { today() }
+
     /// What the key named `key` has spent today (UTC), in dollars.
     func spentToday(by key: String) -> Double {
         let day = today()

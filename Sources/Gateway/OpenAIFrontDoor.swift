@@ -28,45 +28,61 @@ import Wire
 public struct OpenAIFrontDoor: Sendable {
     public let complete: CompleteHandler
     let keys: FrontDoorKeys?
+    let feedback: FeedbackDesk
     let logger: Logger
 
     public init(complete: CompleteHandler, keys: FrontDoorKeys? = nil, logger: Logger) {
         self.complete = complete
         self.keys = keys
+        self.feedback = FeedbackDesk(store: complete.recorder.store, keys: keys)
         self.logger = logger
     }
+
+    /// The header every answer carries its request id in (the chat completion's `id`, what feedback names).
+    public static let requestIDHeader = "x-switchyard-request-id"
 
     /// Answers one HTTP request.
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let key: FrontDoorKeys.Key?
         switch (request.method, request.path) {
-        case (.GET, "/v1/models"), (.POST, "/v1/chat/completions"):
+        case (.GET, "/v1/models"), (.POST, "/v1/chat/completions"), (.POST, "/v1/feedback"):
             do {
                 key = try authorize(request.headers)
             } catch {
                 return Self.errorResponse(error)
             }
-        case (_, "/v1/models"), (_, "/v1/chat/completions"):
+        case (_, "/v1/models"), (_, "/v1/chat/completions"), (_, "/v1/feedback"):
             return Self.errorResponse(status: .methodNotAllowed, type: "invalid_request_error", code: "method_not_allowed",
                                       message: "\(request.method) is not allowed on \(request.path)")
         default:
             return Self.errorResponse(status: .notFound, type: "invalid_request_error", code: "not_found",
-                                      message: "no route \(request.path); this front door serves /v1/chat/completions and /v1/models")
+                                      message: "no route \(request.path); this front door serves /v1/chat/completions, /v1/models and /v1/feedback")
         }
         if request.method == .GET { return models() }
+        if request.path == "/v1/feedback" { return await feedback.handle(request, key: key) }
+        let chat: ChatRequest
         do {
-            let chat = try ChatRequest(body: request.body, routeOn: complete.routeOn)
-            let plan = try await plan(chat, key: key)
+            chat = try ChatRequest(body: request.body, routeOn: complete.routeOn)
+        } catch {
+            return Self.errorResponse(RPCError(error))
+        }
+        var outcome = RequestOutcome(key: key?.name, routingText: chat.routingText)
+        do {
+            let plan = try await plan(chat, key: key, outcome: &outcome)
             if chat.stream {
-                return HTTPResponse { responder in
+                return HTTPResponse { [outcome] responder in
                     defer { release(plan) }
-                    try await streamCompletion(chat, plan, responder: responder)
+                    try await streamCompletion(chat, plan, outcome: outcome, responder: responder)
                 }
             }
             defer { release(plan) }
-            return await chatCompletion(chat, plan)
+            return await chatCompletion(chat, plan, outcome: outcome)
         } catch {
-            return Self.errorResponse(RPCError(error))
+            outcome.status = RPCError(error).code
+            await complete.recorder.finish(outcome)
+            var response = Self.errorResponse(RPCError(error))
+            response.headers.add(name: Self.requestIDHeader, value: outcome.id)
+            return response
         }
     }
 
@@ -107,7 +123,7 @@ public struct OpenAIFrontDoor: Sendable {
     /// those whose cost fits what the key has left today; the most any of them is predicted to
     /// cost is held from the key's budget until the request ends (`release`), so requests in
     /// flight together stay within it. RESOURCE_EXHAUSTED when none fits.
-    func plan(_ request: ChatRequest, key: FrontDoorKeys.Key?) async throws -> Plan {
+    func plan(_ request: ChatRequest, key: FrontDoorKeys.Key?, outcome: inout RequestOutcome) async throws -> Plan {
         let budget = key?.dailyBudgetUSD
         let remaining = key.flatMap { key in budget.map { complete.ledger.left(for: key.name, budget: $0) } }
         if let remaining, let key, remaining <= 0 {
@@ -118,6 +134,7 @@ public struct OpenAIFrontDoor: Sendable {
         switch try Self.choice(request.model) {
         case .routed(let tradeoff):
             let route = try await complete.route(RouteRequest(prompt: request.routingText, tradeoff: tradeoff), deadline: nil)
+            outcome.route = route
             plan = Plan(models: try complete.candidates(route), route: route, key: key, remainingUSD: remaining)
             if let remaining, let key {
                 let predicted = Dictionary(route.scores.map { ($0.model, $0.predictedCostUSD) }, uniquingKeysWith: { a, _ in a })
@@ -159,8 +176,9 @@ public struct OpenAIFrontDoor: Sendable {
         RPCError(.resourceExhausted, "key \(key.name): \(why) ($\(dollars(max(0, remaining))) left of $\(dollars(key.dailyBudgetUSD ?? 0)) today; the budget renews at 00:00 UTC)")
     }
 
-    /// A whole (non-streamed) answer.
-    func chatCompletion(_ request: ChatRequest, _ plan: Plan) async -> HTTPResponse {
+    /// A whole (non-streamed) answer, its record written before it goes out.
+    func chatCompletion(_ request: ChatRequest, _ plan: Plan, outcome: RequestOutcome) async -> HTTPResponse {
+        var outcome = outcome
         var attempts: [Attempt] = []
         let answered: CompleteHandler.Answered<ChatAnswer>
         do {
@@ -168,17 +186,27 @@ public struct OpenAIFrontDoor: Sendable {
                 try await upstream.chat(request, timeout: timeout)
             }
         } catch {
+            outcome.attempts = attempts
+            outcome.status = RPCError(error).code
+            await complete.recorder.finish(outcome)
             var response = Self.errorResponse(RPCError(error))
-            describe(plan, attempts: attempts, model: nil, into: &response.headers)
+            describe(plan, attempts: attempts, model: nil, requestID: outcome.id, into: &response.headers)
             return response
         }
         let answer = answered.value
         let cost = complete.book(answered.model, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens, key: plan.key?.name)
         if let route = plan.route { complete.ledger.routed(fellBack: answered.model != route.model) }
-        var response = HTTPResponse(contentType: "application/json", body: answer.body)
+        outcome.attempts = attempts
+        outcome.answered = .init(
+            model: answered.model, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
+            tokensEstimated: answer.tokensEstimated, costUSD: cost)
+        await complete.recorder.finish(outcome)
+        // The completion's id is the request's: what the client rates it by.
+        var response = HTTPResponse(
+            contentType: "application/json", body: JSONFieldSplice.replacingString("id", with: outcome.id, in: answer.body) ?? answer.body)
         response.headers.add(name: "x-switchyard-cost-usd", value: Self.dollars(cost))
         if answer.tokensEstimated { response.headers.add(name: "x-switchyard-tokens-estimated", value: "true") }
-        describe(plan, attempts: attempts, model: answered.model, into: &response.headers)
+        describe(plan, attempts: attempts, model: answered.model, requestID: outcome.id, into: &response.headers)
         return response
     }
 
@@ -189,10 +217,14 @@ public struct OpenAIFrontDoor: Sendable {
     }
 
     /// A streamed answer: the first model whose stream begins is relayed event by event as it
-    /// arrives. A failure before its first event falls back to the next model; after it, the
-    /// stream ends with an error event (the status has been sent). The cost is booked when the
-    /// stream ends, from the upstream's usage chunk or estimated from the streamed text.
-    func streamCompletion(_ request: ChatRequest, _ plan: Plan, responder: some HTTPResponder) async throws {
+    /// arrives, each chunk's `id` set to the request's. A failure before its first event falls
+    /// back to the next model; after it, the stream ends with an error event (the status has been
+    /// sent). The cost is booked when the stream ends, from the upstream's usage chunk or
+    /// estimated from the streamed text, and the record is written before the closing comment
+    /// that tells the client the cost.
+    func streamCompletion(_ request: ChatRequest, _ plan: Plan, outcome: RequestOutcome, responder: some HTTPResponder) async throws {
+        var outcome = outcome
+        outcome.streamed = true
         var attempts: [Attempt] = []
         let opened: CompleteHandler.Answered<OpenedStream>
         do {
@@ -206,14 +238,18 @@ public struct OpenAIFrontDoor: Sendable {
                 }
             }
         } catch {
+            outcome.attempts = attempts
+            outcome.status = RPCError(error).code
+            await complete.recorder.finish(outcome)
             var response = Self.errorResponse(RPCError(error))
-            describe(plan, attempts: attempts, model: nil, into: &response.headers)
+            describe(plan, attempts: attempts, model: nil, requestID: outcome.id, into: &response.headers)
             try await responder.respond(response)
             return
         }
+        outcome.attempts = attempts
         if let route = plan.route { complete.ledger.routed(fellBack: opened.model != route.model) }
         var headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache"]
-        describe(plan, attempts: attempts, model: opened.model, into: &headers)
+        describe(plan, attempts: attempts, model: opened.model, requestID: outcome.id, into: &headers)
         try await responder.begin(headers: headers)
 
         var meter = ChatStreamMeter()
@@ -222,9 +258,12 @@ public struct OpenAIFrontDoor: Sendable {
         var clientGone: (any Error)?
         var broken: (any Error)?
         while let current = piece {
-            meter.read(current)
+            let relayed = meter.relay(current, id: outcome.id)
             do {
-                try await responder.write(current)
+                if !relayed.isEmpty {
+                    try await responder.write(ByteBuffer(bytes: relayed))
+                    if outcome.firstPiece == nil { outcome.firstPiece = .now }
+                }
             } catch {
                 clientGone = error
                 break
@@ -236,8 +275,14 @@ public struct OpenAIFrontDoor: Sendable {
                 break
             }
         }
+        let tail = meter.remainder()
+        if clientGone == nil, !tail.isEmpty { try? await responder.write(ByteBuffer(bytes: tail)) }
         let tokens = meter.tokens(prompt: request.routingText)
         let cost = complete.book(opened.model, inputTokens: tokens.input, outputTokens: tokens.output, key: plan.key?.name)
+        outcome.answered = .init(
+            model: opened.model, inputTokens: tokens.input, outputTokens: tokens.output, tokensEstimated: tokens.estimated, costUSD: cost)
+        if clientGone != nil { outcome.status = .cancelled } else if broken != nil { outcome.status = .unavailable }
+        await complete.recorder.finish(outcome)
         if let clientGone { throw clientGone }
         if let broken {
             complete.ledger.failed(opened.model)
@@ -254,7 +299,8 @@ public struct OpenAIFrontDoor: Sendable {
 
     /// What happened, as headers: the model that answered, the router version, the predicted
     /// cost, the failed attempts, what the key has left.
-    func describe(_ plan: Plan, attempts: [Attempt], model: String?, into headers: inout HTTPHeaders) {
+    func describe(_ plan: Plan, attempts: [Attempt], model: String?, requestID: String, into headers: inout HTTPHeaders) {
+        headers.add(name: Self.requestIDHeader, value: requestID)
         if let model { headers.add(name: "x-switchyard-model", value: model) }
         if let route = plan.route {
             headers.add(name: "x-switchyard-router-version", value: route.routerVersion)

@@ -56,11 +56,14 @@ public struct RouteHandler: Sendable {
                 ? try embedder.embedAtOnce(request.prompt, for: loaded.embedder)?.values  // in-process: no task
                 : request.embedding
             if let vector {
-                return .now(try decide(plan, RoutingQuery(embedding: vector, length: request.prompt.utf8.count), loaded))
+                return .now(try decide(
+                    plan, RoutingQuery(embedding: vector, length: request.prompt.utf8.count), loaded, includeEmbedding: request.includeEmbedding))
             }
             return .later {
                 let vector = try await embedder.embed(request.prompt, for: loaded.embedder, timeout: context.timeout(atMost: embedTimeout))
-                var response = try decide(plan, RoutingQuery(embedding: vector.values, length: request.prompt.utf8.count), loaded)
+                var response = try decide(
+                    plan, RoutingQuery(embedding: vector.values, length: request.prompt.utf8.count), loaded,
+                    includeEmbedding: request.includeEmbedding)
                 response.embeddingFallback = vector.fallback ?? ""
                 return response
             }
@@ -112,13 +115,15 @@ public struct RouteHandler: Sendable {
         guard request.maxLatencyMs >= 0, request.maxLatencyMs.isFinite else {
             throw RPCError(.invalidArgument, "max_latency_ms \(request.maxLatencyMs) must be a finite number >= 0")
         }
+        // Latencies the gateway measured win over the configured ones, model by model.
+        let learned = Dictionary(request.modelLatencies.filter { $0.p50Ms > 0 }.map { ($0.model, $0.p50Ms) }) { a, _ in a }
         let constraints = RoutingConstraints(
             allowed: allowed, maxLatencyMs: request.maxLatencyMs > 0 ? request.maxLatencyMs : nil,
-            latencyMs: loaded.models.map { latencyMs[$0] })
+            latencyMs: loaded.models.map { learned[$0] ?? latencyMs[$0] })
         return Plan(entry: entry, objective: objective, constraints: constraints)
     }
 
-    func decide(_ plan: Plan, _ query: RoutingQuery, _ loaded: LoadedRouter) throws -> RouteResponse {
+    func decide(_ plan: Plan, _ query: RoutingQuery, _ loaded: LoadedRouter, includeEmbedding: Bool = false) throws -> RouteResponse {
         let router = plan.entry.router
         let (estimate, decision) = try Self.mapped {
             let estimate = try router.estimate(query)
@@ -140,7 +145,8 @@ public struct RouteHandler: Sendable {
                 ClusterHit(cluster: UInt32($0.cluster), distance: $0.distance, weight: Float($0.weight))
             },
             routerVersion: loaded.version, alpha: alpha, replica: replica.value, router: plan.entry.name,
-            threshold: decision.threshold ?? 0, strongWinScore: estimate.strongWinScore)
+            threshold: decision.threshold ?? 0, strongWinScore: estimate.strongWinScore,
+            embedding: includeEmbedding ? query.embedding : [])
     }
 
     /// Runs `body`, turning routing errors into the statuses a caller is told.

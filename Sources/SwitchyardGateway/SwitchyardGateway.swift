@@ -52,6 +52,8 @@ struct SwitchyardGateway: AsyncParsableCommand {
     @Option(help: "The OpenAI front door's API keys (a JSON file: {\"keys\": [{\"name\", \"key\", \"daily_budget_usd\"}]}); every request then needs Authorization: Bearer <key>.")
     var openaiKeys: String?
 
+    @OptionGroup(title: "Outcome store") var store: StoreOptions
+
     func validate() throws {
         if routerConnections < 1 { throw ValidationError("--router-connections must be at least 1") }
         if routeTimeout <= .zero { throw ValidationError("--route-timeout must be > 0") }
@@ -71,23 +73,36 @@ struct SwitchyardGateway: AsyncParsableCommand {
         } catch {
             throw StartupError("\(error)")
         }
+        let keys: FrontDoorKeys?
+        do {
+            keys = try openaiKeys.map(FrontDoorKeys.load)
+        } catch {
+            throw StartupError("--openai-keys: \(error)")
+        }
+        let outcomes = try store.open(logger: host.logger)
+        let ledger = CostLedger()
+        if let outcomes {
+            // A key's budget spent before a restart stays spent.
+            do {
+                ledger.restore(spend: try await outcomes.spend(day: ledger.currentDay), day: ledger.currentDay)
+            } catch {
+                host.logger.warning("today's spend could not be read from the store; budgets count from zero until it can", metadata: ["error": "\(error)"])
+            }
+        }
         let handler = CompleteHandler(
             upstreams: upstreams, router: router.map { service.client($0, connections: routerConnections) },
-            maxAttempts: maxAttempts, routeTimeout: routeTimeout, routeOn: routeOn)
+            maxAttempts: maxAttempts, routeTimeout: routeTimeout, ledger: ledger, routeOn: routeOn,
+            recorder: OutcomeRecorder(store: outcomes, recordPrompts: store.recordPrompts, logger: host.logger))
         var handlers = RPCHandlers()
         handler.register(in: &handlers)
+        FeedbackDesk(store: outcomes, keys: keys).register(in: &handlers)
         host.logger.info("upstreams configured", metadata: [
             "models": "\(upstreams.map(\.configuration.name).sorted().joined(separator: ", "))",
             "router": "\(router?.description ?? "none")",
         ])
         var services: [any Service] = []
+        if let outcomes { services.append(store.retention(outcomes, logger: host.logger)) }
         if let openaiPort {
-            let keys: FrontDoorKeys?
-            do {
-                keys = try openaiKeys.map(FrontDoorKeys.load)
-            } catch {
-                throw StartupError("--openai-keys: \(error)")
-            }
             let frontDoor = OpenAIFrontDoor(complete: handler, keys: keys, logger: host.logger)
             let http = HTTPServer(
                 host: openaiHost, port: openaiPort, maxBodyBytes: openaiMaxBodyBytes, logger: host.logger,
@@ -99,9 +114,11 @@ struct SwitchyardGateway: AsyncParsableCommand {
             if let openaiPortFile { try "\(address.port ?? 0)\n".write(toFile: openaiPortFile, atomically: true, encoding: .utf8) }
             services.append(http)
         }
-        try await host.run(handlers: handlers, defaultPort: 7400, status: { $0.gateway = handler.ledger.status }, services: services)
+        try await host.run(handlers: handlers, defaultPort: 7400, status: { $0.gateway = handler.status }, services: services)
+        outcomes?.close()
     }
 }
 
 extension RoutingText: ExpressibleByArgument {}
+extension RecordPrompts: ExpressibleByArgument {}
 

@@ -21,11 +21,23 @@ struct FrontDoorUnderTest {
             complete: CompleteHandler(upstreams: upstreams, router: router, ledger: ledger), keys: keys, logger: Logger(label: "test"))
     }
 
+    init(door: OpenAIFrontDoor) { self.door = door }
+
     /// POSTs `json` to /v1/chat/completions; with `clientLeavesAfter`, the client closes the
     /// connection after receiving that many pieces of a stream.
     func post(_ json: [String: Any], key: String? = nil, clientLeavesAfter pieces: Int? = nil) async throws -> HTTPResponseRecorder.Recording {
+        try await send(json: json, to: "/v1/chat/completions", key: key, clientLeavesAfter: pieces)
+    }
+
+    /// POSTs `json` to /v1/feedback.
+    func feedback(_ json: [String: Any], key: String? = nil) async throws -> HTTPResponseRecorder.Recording {
+        try await send(json: json, to: "/v1/feedback", key: key)
+    }
+
+    /// POSTs `json` to `path`.
+    func send(json: Any, to path: String, key: String? = nil, clientLeavesAfter pieces: Int? = nil) async throws -> HTTPResponseRecorder.Recording {
         let body = Array(try JSONSerialization.data(withJSONObject: json))
-        return await send(HTTPRequest(method: .POST, uri: "/v1/chat/completions", headers: headers(key), body: body), clientLeavesAfter: pieces)
+        return await send(HTTPRequest(method: .POST, uri: path, headers: headers(key), body: body), clientLeavesAfter: pieces)
     }
 
     func get(_ path: String, key: String? = nil) async -> HTTPResponseRecorder.Recording {

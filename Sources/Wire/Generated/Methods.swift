@@ -16,6 +16,8 @@ public enum Methods {
     public static let register = RPCMethod<RegisterRequest, RegisterResponse>("Register")
     /// Calls a model (named, or "auto": routed), with fallback and cost accounting.
     public static let complete = RPCMethod<CompleteRequest, CompleteResponse>("Complete")
+    /// Scores an answer (needs the gateway's outcome store, --store).
+    public static let feedback = RPCMethod<FeedbackRequest, FeedbackResponse>("Feedback")
 
     /// The methods only the admin token may call (option `(switchyard.v1.admin)`).
     public static let adminNames: Set<String> = ["Register", "Reload"]
@@ -24,7 +26,7 @@ public enum Methods {
     public static let openNames: Set<String> = ["Health"]
 
     /// Every rpc name.
-    public static let allNames: [String] = ["Health", "Status", "Embed", "Route", "Reload", "Register", "Complete"]
+    public static let allNames: [String] = ["Health", "Status", "Embed", "Route", "Reload", "Register", "Complete", "Feedback"]
 }
 
 /// The rpc names each service of proto/ answers.
@@ -38,5 +40,5 @@ public enum ServiceMethods {
     /// switchyard-coordinator: forwards Route round robin to healthy routers.
     public static let coordinator: [String] = ["Route", "Register"]
     /// switchyard-gateway.
-    public static let gateway: [String] = ["Complete"]
+    public static let gateway: [String] = ["Complete", "Feedback"]
 }

@@ -612,17 +612,29 @@ public struct GatewayStatus: ProtoMessage, Equatable {
     public var fallbacks: UInt64
     /// Requests with model "auto".
     public var routed: UInt64
+    /// Latencies learned from the answers, per model.
+    public var latencies: [ModelLatency]
+    /// The outcome store (absent: the gateway keeps no records).
+    public var store: StoreStatus?
+    /// The sampled LLM judge (absent: none).
+    public var judge: JudgeStatus?
 
     public init(
         totalCostUSD: Double = 0,
         models: [ModelUsage] = [],
         fallbacks: UInt64 = 0,
-        routed: UInt64 = 0
+        routed: UInt64 = 0,
+        latencies: [ModelLatency] = [],
+        store: StoreStatus? = nil,
+        judge: JudgeStatus? = nil
     ) {
         self.totalCostUSD = totalCostUSD
         self.models = models
         self.fallbacks = fallbacks
         self.routed = routed
+        self.latencies = latencies
+        self.store = store
+        self.judge = judge
     }
 
     public static let protoName = "switchyard.v1.GatewayStatus"
@@ -647,6 +659,9 @@ extension GatewayStatus: CBridged {
         models = ProtoC.array(m.pointee.models, m.pointee.n_models).map { ModelUsage(unpacked: $0!) }
         fallbacks = m.pointee.fallbacks
         routed = m.pointee.routed
+        latencies = ProtoC.array(m.pointee.latencies, m.pointee.n_latencies).map { ModelLatency(unpacked: $0!) }
+        store = m.pointee.store.map { StoreStatus(unpacked: $0) }
+        judge = m.pointee.judge.map { JudgeStatus(unpacked: $0) }
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -654,6 +669,164 @@ extension GatewayStatus: CBridged {
         if !models.isEmpty { (m.pointee.n_models, m.pointee.models) = arena.array(models.map { Optional($0.packed(in: arena)) }) }
         m.pointee.fallbacks = fallbacks
         m.pointee.routed = routed
+        if !latencies.isEmpty { (m.pointee.n_latencies, m.pointee.latencies) = arena.array(latencies.map { Optional($0.packed(in: arena)) }) }
+        if let value = store { m.pointee.store = value.packed(in: arena) }
+        if let value = judge { m.pointee.judge = value.packed(in: arena) }
+    }
+}
+
+/// proto: `switchyard.v1.StoreStatus`
+public struct StoreStatus: ProtoMessage, Equatable {
+    /// "sqlite:PATH" or the PostgreSQL URL without its password.
+    public var location: String
+    /// Writes committed, and in how many transactions.
+    public var written: UInt64
+    public var batches: UInt64
+    /// Writes waiting for their transaction now.
+    public var pending: UInt32
+    /// Writes refused at once (queue full; feedback while the database is away) or failed.
+    public var refused: UInt64
+    public var failed: UInt64
+    /// Records kept in the local spill file while the database is away.
+    public var spilled: Int64
+    public var meanCommitMs: Double
+    /// Records that could not be kept (the answer went out; its record is missing).
+    public var recordsLost: UInt64
+
+    public init(
+        location: String = "",
+        written: UInt64 = 0,
+        batches: UInt64 = 0,
+        pending: UInt32 = 0,
+        refused: UInt64 = 0,
+        failed: UInt64 = 0,
+        spilled: Int64 = 0,
+        meanCommitMs: Double = 0,
+        recordsLost: UInt64 = 0
+    ) {
+        self.location = location
+        self.written = written
+        self.batches = batches
+        self.pending = pending
+        self.refused = refused
+        self.failed = failed
+        self.spilled = spilled
+        self.meanCommitMs = meanCommitMs
+        self.recordsLost = recordsLost
+    }
+
+    public static let protoName = "switchyard.v1.StoreStatus"
+}
+
+extension StoreStatus: CBridged {
+    typealias CMessage = Switchyard__V1__StoreStatus
+
+    public static func unpacked(from bytes: UnsafeRawBufferPointer) -> StoreStatus? { ProtoC.unpack(bytes) }
+    public func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(packed(in: arena)) }
+
+    static func initialize(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__store_status__init(m) }
+
+    static func unpack(_ length: Int, _ bytes: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        switchyard__v1__store_status__unpack(nil, length, bytes)
+    }
+
+    static func free(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__store_status__free_unpacked(m, nil) }
+
+    init(unpacked m: UnsafePointer<CMessage>) {
+        location = ProtoC.string(m.pointee.location)
+        written = m.pointee.written
+        batches = m.pointee.batches
+        pending = m.pointee.pending
+        refused = m.pointee.refused
+        failed = m.pointee.failed
+        spilled = m.pointee.spilled
+        meanCommitMs = m.pointee.mean_commit_ms
+        recordsLost = m.pointee.records_lost
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
+        if !location.isEmpty { m.pointee.location = arena.string(location) }
+        m.pointee.written = written
+        m.pointee.batches = batches
+        m.pointee.pending = pending
+        m.pointee.refused = refused
+        m.pointee.failed = failed
+        m.pointee.spilled = spilled
+        m.pointee.mean_commit_ms = meanCommitMs
+        m.pointee.records_lost = recordsLost
+    }
+}
+
+/// proto: `switchyard.v1.JudgeStatus`
+public struct JudgeStatus: ProtoMessage, Equatable {
+    public var model: String
+    public var sample: Double
+    /// Answers sent to the judge, grades recorded, grades that did not parse, judge calls that failed.
+    public var asked: UInt64
+    public var graded: UInt64
+    public var unparseable: UInt64
+    public var failed: UInt64
+    /// Dollars the judge spent today, of its daily budget.
+    public var spentTodayUSD: Double
+    public var dailyBudgetUSD: Double
+
+    public init(
+        model: String = "",
+        sample: Double = 0,
+        asked: UInt64 = 0,
+        graded: UInt64 = 0,
+        unparseable: UInt64 = 0,
+        failed: UInt64 = 0,
+        spentTodayUSD: Double = 0,
+        dailyBudgetUSD: Double = 0
+    ) {
+        self.model = model
+        self.sample = sample
+        self.asked = asked
+        self.graded = graded
+        self.unparseable = unparseable
+        self.failed = failed
+        self.spentTodayUSD = spentTodayUSD
+        self.dailyBudgetUSD = dailyBudgetUSD
+    }
+
+    public static let protoName = "switchyard.v1.JudgeStatus"
+}
+
+extension JudgeStatus: CBridged {
+    typealias CMessage = Switchyard__V1__JudgeStatus
+
+    public static func unpacked(from bytes: UnsafeRawBufferPointer) -> JudgeStatus? { ProtoC.unpack(bytes) }
+    public func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(packed(in: arena)) }
+
+    static func initialize(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__judge_status__init(m) }
+
+    static func unpack(_ length: Int, _ bytes: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        switchyard__v1__judge_status__unpack(nil, length, bytes)
+    }
+
+    static func free(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__judge_status__free_unpacked(m, nil) }
+
+    init(unpacked m: UnsafePointer<CMessage>) {
+        model = ProtoC.string(m.pointee.model)
+        sample = m.pointee.sample
+        asked = m.pointee.asked
+        graded = m.pointee.graded
+        unparseable = m.pointee.unparseable
+        failed = m.pointee.failed
+        spentTodayUSD = m.pointee.spent_today_usd
+        dailyBudgetUSD = m.pointee.daily_budget_usd
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
+        if !model.isEmpty { m.pointee.model = arena.string(model) }
+        m.pointee.sample = sample
+        m.pointee.asked = asked
+        m.pointee.graded = graded
+        m.pointee.unparseable = unparseable
+        m.pointee.failed = failed
+        m.pointee.spent_today_usd = spentTodayUSD
+        m.pointee.daily_budget_usd = dailyBudgetUSD
     }
 }
 
@@ -931,6 +1104,12 @@ public struct RouteRequest: ProtoMessage, Equatable {
     public var router: String
     /// When set (> 0): only models whose configured latency is at most this many milliseconds.
     public var maxLatencyMs: Double
+    /// When true, the response carries the vector the prompt was routed on (`embedding`): what the
+    /// gateway records for learning.
+    public var includeEmbedding: Bool
+    /// Latencies measured from traffic (the gateway's): used by max_latency_ms in place of the
+    /// router's configured ones for the models they name.
+    public var modelLatencies: [ModelLatency]
 
     public init(
         prompt: String = "",
@@ -938,7 +1117,9 @@ public struct RouteRequest: ProtoMessage, Equatable {
         tradeoff: Tradeoff? = nil,
         allowedModels: [String] = [],
         router: String = "",
-        maxLatencyMs: Double = 0
+        maxLatencyMs: Double = 0,
+        includeEmbedding: Bool = false,
+        modelLatencies: [ModelLatency] = []
     ) {
         self.prompt = prompt
         self.embedding = embedding
@@ -946,6 +1127,8 @@ public struct RouteRequest: ProtoMessage, Equatable {
         self.allowedModels = allowedModels
         self.router = router
         self.maxLatencyMs = maxLatencyMs
+        self.includeEmbedding = includeEmbedding
+        self.modelLatencies = modelLatencies
     }
 
     public static let protoName = "switchyard.v1.RouteRequest"
@@ -979,6 +1162,8 @@ extension RouteRequest: CBridged {
         allowedModels = ProtoC.strings(m.pointee.allowed_models, m.pointee.n_allowed_models)
         router = ProtoC.string(m.pointee.router)
         maxLatencyMs = m.pointee.max_latency_ms
+        includeEmbedding = m.pointee.include_embedding != 0
+        modelLatencies = ProtoC.array(m.pointee.model_latencies, m.pointee.n_model_latencies).map { ModelLatency(unpacked: $0!) }
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -1005,6 +1190,74 @@ extension RouteRequest: CBridged {
         if !allowedModels.isEmpty { (m.pointee.n_allowed_models, m.pointee.allowed_models) = arena.array(allowedModels.map { arena.string($0) }) }
         if !router.isEmpty { m.pointee.router = arena.string(router) }
         m.pointee.max_latency_ms = maxLatencyMs
+        m.pointee.include_embedding = includeEmbedding ? 1 : 0
+        if !modelLatencies.isEmpty { (m.pointee.n_model_latencies, m.pointee.model_latencies) = arena.array(modelLatencies.map { Optional($0.packed(in: arena)) }) }
+    }
+}
+
+/// A model's typical latency, learned from the answers it gave.
+///
+/// proto: `switchyard.v1.ModelLatency`
+public struct ModelLatency: ProtoMessage, Equatable {
+    public var model: String
+    /// Median and 90th percentile of the whole answer's latency, and of the time to its first
+    /// streamed token (0: no streamed answers yet), milliseconds, decayed toward recent answers.
+    public var p50Ms: Double
+    public var p90Ms: Double
+    public var firstTokenP50Ms: Double
+    public var firstTokenP90Ms: Double
+    /// Answers it was learned from (decayed).
+    public var samples: Double
+
+    public init(
+        model: String = "",
+        p50Ms: Double = 0,
+        p90Ms: Double = 0,
+        firstTokenP50Ms: Double = 0,
+        firstTokenP90Ms: Double = 0,
+        samples: Double = 0
+    ) {
+        self.model = model
+        self.p50Ms = p50Ms
+        self.p90Ms = p90Ms
+        self.firstTokenP50Ms = firstTokenP50Ms
+        self.firstTokenP90Ms = firstTokenP90Ms
+        self.samples = samples
+    }
+
+    public static let protoName = "switchyard.v1.ModelLatency"
+}
+
+extension ModelLatency: CBridged {
+    typealias CMessage = Switchyard__V1__ModelLatency
+
+    public static func unpacked(from bytes: UnsafeRawBufferPointer) -> ModelLatency? { ProtoC.unpack(bytes) }
+    public func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(packed(in: arena)) }
+
+    static func initialize(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__model_latency__init(m) }
+
+    static func unpack(_ length: Int, _ bytes: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        switchyard__v1__model_latency__unpack(nil, length, bytes)
+    }
+
+    static func free(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__model_latency__free_unpacked(m, nil) }
+
+    init(unpacked m: UnsafePointer<CMessage>) {
+        model = ProtoC.string(m.pointee.model)
+        p50Ms = m.pointee.p50_ms
+        p90Ms = m.pointee.p90_ms
+        firstTokenP50Ms = m.pointee.first_token_p50_ms
+        firstTokenP90Ms = m.pointee.first_token_p90_ms
+        samples = m.pointee.samples
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
+        if !model.isEmpty { m.pointee.model = arena.string(model) }
+        m.pointee.p50_ms = p50Ms
+        m.pointee.p90_ms = p90Ms
+        m.pointee.first_token_p50_ms = firstTokenP50Ms
+        m.pointee.first_token_p90_ms = firstTokenP90Ms
+        m.pointee.samples = samples
     }
 }
 
@@ -1128,6 +1381,8 @@ public struct RouteResponse: ProtoMessage, Equatable {
     /// Set when the prompt was not embedded by the router's configured embedder (the embedding
     /// service unreachable and the router started with --embed-fallback): why, and what embedded it.
     public var embeddingFallback: String
+    /// The vector the prompt was routed on, when the request asked (include_embedding).
+    public var embedding: [Float]
 
     public init(
         model: String = "",
@@ -1139,7 +1394,8 @@ public struct RouteResponse: ProtoMessage, Equatable {
         router: String = "",
         threshold: Double = 0,
         strongWinScore: Double = 0,
-        embeddingFallback: String = ""
+        embeddingFallback: String = "",
+        embedding: [Float] = []
     ) {
         self.model = model
         self.scores = scores
@@ -1151,6 +1407,7 @@ public struct RouteResponse: ProtoMessage, Equatable {
         self.threshold = threshold
         self.strongWinScore = strongWinScore
         self.embeddingFallback = embeddingFallback
+        self.embedding = embedding
     }
 
     public static let protoName = "switchyard.v1.RouteResponse"
@@ -1181,6 +1438,7 @@ extension RouteResponse: CBridged {
         threshold = m.pointee.threshold
         strongWinScore = m.pointee.strong_win_score
         embeddingFallback = ProtoC.string(m.pointee.embedding_fallback)
+        embedding = ProtoC.array(m.pointee.embedding, m.pointee.n_embedding)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -1194,6 +1452,7 @@ extension RouteResponse: CBridged {
         m.pointee.threshold = threshold
         m.pointee.strong_win_score = strongWinScore
         if !embeddingFallback.isEmpty { m.pointee.embedding_fallback = arena.string(embeddingFallback) }
+        if !embedding.isEmpty { (m.pointee.n_embedding, m.pointee.embedding) = arena.array(embedding) }
     }
 }
 
@@ -1502,6 +1761,8 @@ public struct CompleteResponse: ProtoMessage, Equatable {
     public var routerVersion: String
     /// Replay upstreams only: the recorded quality of this answer, normalized to [0, 1].
     public var recordedScore: Double?
+    /// The answer's id: what feedback names (and what the outcome store keeps it under).
+    public var requestID: String
 
     public init(
         text: String = "",
@@ -1513,7 +1774,8 @@ public struct CompleteResponse: ProtoMessage, Equatable {
         latencyMs: Double = 0,
         attempts: [Attempt] = [],
         routerVersion: String = "",
-        recordedScore: Double? = nil
+        recordedScore: Double? = nil,
+        requestID: String = ""
     ) {
         self.text = text
         self.model = model
@@ -1525,6 +1787,7 @@ public struct CompleteResponse: ProtoMessage, Equatable {
         self.attempts = attempts
         self.routerVersion = routerVersion
         self.recordedScore = recordedScore
+        self.requestID = requestID
     }
 
     public static let protoName = "switchyard.v1.CompleteResponse"
@@ -1555,6 +1818,7 @@ extension CompleteResponse: CBridged {
         attempts = ProtoC.array(m.pointee.attempts, m.pointee.n_attempts).map { Attempt(unpacked: $0!) }
         routerVersion = ProtoC.string(m.pointee.router_version)
         recordedScore = m.pointee.recorded_case.rawValue == 10 ? m.pointee.recorded_score : nil
+        requestID = ProtoC.string(m.pointee.request_id)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -1571,5 +1835,94 @@ extension CompleteResponse: CBridged {
             m.pointee.recorded_case = .init(rawValue: 10)
             m.pointee.recorded_score = value
         }
+        if !requestID.isEmpty { m.pointee.request_id = arena.string(requestID) }
+    }
+}
+
+/// A score for an answer (POST /v1/feedback on the front door does the same).
+///
+/// proto: `switchyard.v1.FeedbackRequest`
+public struct FeedbackRequest: ProtoMessage, Equatable {
+    /// The answer's request id (CompleteResponse.request_id, x-switchyard-request-id).
+    public var id: String
+    /// In [0, 1]: 0 the worst, 1 the best.
+    public var score: Double
+    /// Optional, at most 2,000 characters.
+    public var comment: String
+    /// The front door's API key that made the request, when it was made with one (only that key may
+    /// rate it).
+    public var apiKey: String
+
+    public init(id: String = "", score: Double = 0, comment: String = "", apiKey: String = "") {
+        self.id = id
+        self.score = score
+        self.comment = comment
+        self.apiKey = apiKey
+    }
+
+    public static let protoName = "switchyard.v1.FeedbackRequest"
+}
+
+extension FeedbackRequest: CBridged {
+    typealias CMessage = Switchyard__V1__FeedbackRequest
+
+    public static func unpacked(from bytes: UnsafeRawBufferPointer) -> FeedbackRequest? { ProtoC.unpack(bytes) }
+    public func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(packed(in: arena)) }
+
+    static func initialize(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__feedback_request__init(m) }
+
+    static func unpack(_ length: Int, _ bytes: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        switchyard__v1__feedback_request__unpack(nil, length, bytes)
+    }
+
+    static func free(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__feedback_request__free_unpacked(m, nil) }
+
+    init(unpacked m: UnsafePointer<CMessage>) {
+        id = ProtoC.string(m.pointee.id)
+        score = m.pointee.score
+        comment = ProtoC.string(m.pointee.comment)
+        apiKey = ProtoC.string(m.pointee.api_key)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
+        if !id.isEmpty { m.pointee.id = arena.string(id) }
+        m.pointee.score = score
+        if !comment.isEmpty { m.pointee.comment = arena.string(comment) }
+        if !apiKey.isEmpty { m.pointee.api_key = arena.string(apiKey) }
+    }
+}
+
+/// proto: `switchyard.v1.FeedbackResponse`
+public struct FeedbackResponse: ProtoMessage, Equatable {
+    /// True when this score replaced an earlier one for the same answer.
+    public var replaced: Bool
+
+    public init(replaced: Bool = false) {
+        self.replaced = replaced
+    }
+
+    public static let protoName = "switchyard.v1.FeedbackResponse"
+}
+
+extension FeedbackResponse: CBridged {
+    typealias CMessage = Switchyard__V1__FeedbackResponse
+
+    public static func unpacked(from bytes: UnsafeRawBufferPointer) -> FeedbackResponse? { ProtoC.unpack(bytes) }
+    public func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(packed(in: arena)) }
+
+    static func initialize(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__feedback_response__init(m) }
+
+    static func unpack(_ length: Int, _ bytes: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        switchyard__v1__feedback_response__unpack(nil, length, bytes)
+    }
+
+    static func free(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__feedback_response__free_unpacked(m, nil) }
+
+    init(unpacked m: UnsafePointer<CMessage>) {
+        replaced = m.pointee.replaced != 0
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
+        m.pointee.replaced = replaced ? 1 : 0
     }
 }

@@ -10,6 +10,7 @@ METHODS = {
     "Reload": (pb.ReloadRequest, pb.ReloadResponse),
     "Register": (pb.RegisterRequest, pb.RegisterResponse),
     "Complete": (pb.CompleteRequest, pb.CompleteResponse),
+    "Feedback": (pb.FeedbackRequest, pb.FeedbackResponse),
 }
 
 # Methods only the admin token may call.
@@ -24,5 +25,5 @@ SERVICES = {
     "Embedding": ("Embed",),
     "Router": ("Route", "Reload"),
     "Coordinator": ("Route", "Register"),
-    "Gateway": ("Complete",),
+    "Gateway": ("Complete", "Feedback"),
 }

@@ -457,6 +457,96 @@ void   switchyard__v1__gateway_status__free_unpacked
   assert(message->base.descriptor == &switchyard__v1__gateway_status__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   switchyard__v1__store_status__init
+                     (Switchyard__V1__StoreStatus         *message)
+{
+  static const Switchyard__V1__StoreStatus init_value = SWITCHYARD__V1__STORE_STATUS__INIT;
+  *message = init_value;
+}
+size_t switchyard__v1__store_status__get_packed_size
+                     (const Switchyard__V1__StoreStatus *message)
+{
+  assert(message->base.descriptor == &switchyard__v1__store_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchyard__v1__store_status__pack
+                     (const Switchyard__V1__StoreStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchyard__v1__store_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchyard__v1__store_status__pack_to_buffer
+                     (const Switchyard__V1__StoreStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchyard__v1__store_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchyard__V1__StoreStatus *
+       switchyard__v1__store_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchyard__V1__StoreStatus *)
+     protobuf_c_message_unpack (&switchyard__v1__store_status__descriptor,
+                                allocator, len, data);
+}
+void   switchyard__v1__store_status__free_unpacked
+                     (Switchyard__V1__StoreStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchyard__v1__store_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchyard__v1__judge_status__init
+                     (Switchyard__V1__JudgeStatus         *message)
+{
+  static const Switchyard__V1__JudgeStatus init_value = SWITCHYARD__V1__JUDGE_STATUS__INIT;
+  *message = init_value;
+}
+size_t switchyard__v1__judge_status__get_packed_size
+                     (const Switchyard__V1__JudgeStatus *message)
+{
+  assert(message->base.descriptor == &switchyard__v1__judge_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchyard__v1__judge_status__pack
+                     (const Switchyard__V1__JudgeStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchyard__v1__judge_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchyard__v1__judge_status__pack_to_buffer
+                     (const Switchyard__V1__JudgeStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchyard__v1__judge_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchyard__V1__JudgeStatus *
+       switchyard__v1__judge_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchyard__V1__JudgeStatus *)
+     protobuf_c_message_unpack (&switchyard__v1__judge_status__descriptor,
+                                allocator, len, data);
+}
+void   switchyard__v1__judge_status__free_unpacked
+                     (Switchyard__V1__JudgeStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchyard__v1__judge_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   switchyard__v1__embedder_status__init
                      (Switchyard__V1__EmbedderStatus         *message)
 {
@@ -770,6 +860,51 @@ void   switchyard__v1__route_request__free_unpacked
   if(!message)
     return;
   assert(message->base.descriptor == &switchyard__v1__route_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchyard__v1__model_latency__init
+                     (Switchyard__V1__ModelLatency         *message)
+{
+  static const Switchyard__V1__ModelLatency init_value = SWITCHYARD__V1__MODEL_LATENCY__INIT;
+  *message = init_value;
+}
+size_t switchyard__v1__model_latency__get_packed_size
+                     (const Switchyard__V1__ModelLatency *message)
+{
+  assert(message->base.descriptor == &switchyard__v1__model_latency__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchyard__v1__model_latency__pack
+                     (const Switchyard__V1__ModelLatency *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchyard__v1__model_latency__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchyard__v1__model_latency__pack_to_buffer
+                     (const Switchyard__V1__ModelLatency *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchyard__v1__model_latency__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchyard__V1__ModelLatency *
+       switchyard__v1__model_latency__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchyard__V1__ModelLatency *)
+     protobuf_c_message_unpack (&switchyard__v1__model_latency__descriptor,
+                                allocator, len, data);
+}
+void   switchyard__v1__model_latency__free_unpacked
+                     (Switchyard__V1__ModelLatency *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchyard__v1__model_latency__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   switchyard__v1__model_score__init
@@ -1175,6 +1310,96 @@ void   switchyard__v1__complete_response__free_unpacked
   if(!message)
     return;
   assert(message->base.descriptor == &switchyard__v1__complete_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchyard__v1__feedback_request__init
+                     (Switchyard__V1__FeedbackRequest         *message)
+{
+  static const Switchyard__V1__FeedbackRequest init_value = SWITCHYARD__V1__FEEDBACK_REQUEST__INIT;
+  *message = init_value;
+}
+size_t switchyard__v1__feedback_request__get_packed_size
+                     (const Switchyard__V1__FeedbackRequest *message)
+{
+  assert(message->base.descriptor == &switchyard__v1__feedback_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchyard__v1__feedback_request__pack
+                     (const Switchyard__V1__FeedbackRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchyard__v1__feedback_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchyard__v1__feedback_request__pack_to_buffer
+                     (const Switchyard__V1__FeedbackRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchyard__v1__feedback_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchyard__V1__FeedbackRequest *
+       switchyard__v1__feedback_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchyard__V1__FeedbackRequest *)
+     protobuf_c_message_unpack (&switchyard__v1__feedback_request__descriptor,
+                                allocator, len, data);
+}
+void   switchyard__v1__feedback_request__free_unpacked
+                     (Switchyard__V1__FeedbackRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchyard__v1__feedback_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchyard__v1__feedback_response__init
+                     (Switchyard__V1__FeedbackResponse         *message)
+{
+  static const Switchyard__V1__FeedbackResponse init_value = SWITCHYARD__V1__FEEDBACK_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t switchyard__v1__feedback_response__get_packed_size
+                     (const Switchyard__V1__FeedbackResponse *message)
+{
+  assert(message->base.descriptor == &switchyard__v1__feedback_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchyard__v1__feedback_response__pack
+                     (const Switchyard__V1__FeedbackResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchyard__v1__feedback_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchyard__v1__feedback_response__pack_to_buffer
+                     (const Switchyard__V1__FeedbackResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchyard__v1__feedback_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchyard__V1__FeedbackResponse *
+       switchyard__v1__feedback_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchyard__V1__FeedbackResponse *)
+     protobuf_c_message_unpack (&switchyard__v1__feedback_response__descriptor,
+                                allocator, len, data);
+}
+void   switchyard__v1__feedback_response__free_unpacked
+                     (Switchyard__V1__FeedbackResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchyard__v1__feedback_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 static const ProtobufCFieldDescriptor switchyard__v1__envelope__field_descriptors[7] =
@@ -1987,7 +2212,7 @@ const ProtobufCMessageDescriptor switchyard__v1__model_usage__descriptor =
   (ProtobufCMessageInit) switchyard__v1__model_usage__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__gateway_status__field_descriptors[4] =
+static const ProtobufCFieldDescriptor switchyard__v1__gateway_status__field_descriptors[7] =
 {
   {
     "total_cost_usd",
@@ -2037,17 +2262,56 @@ static const ProtobufCFieldDescriptor switchyard__v1__gateway_status__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "latencies",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchyard__V1__GatewayStatus, n_latencies),
+    offsetof(Switchyard__V1__GatewayStatus, latencies),
+    &switchyard__v1__model_latency__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "store",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__GatewayStatus, store),
+    &switchyard__v1__store_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "judge",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__GatewayStatus, judge),
+    &switchyard__v1__judge_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__gateway_status__field_indices_by_name[] = {
   2,   /* field[2] = fallbacks */
+  6,   /* field[6] = judge */
+  4,   /* field[4] = latencies */
   1,   /* field[1] = models */
   3,   /* field[3] = routed */
+  5,   /* field[5] = store */
   0,   /* field[0] = total_cost_usd */
 };
 static const ProtobufCIntRange switchyard__v1__gateway_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__gateway_status__descriptor =
 {
@@ -2057,11 +2321,282 @@ const ProtobufCMessageDescriptor switchyard__v1__gateway_status__descriptor =
   "Switchyard__V1__GatewayStatus",
   "switchyard.v1",
   sizeof(Switchyard__V1__GatewayStatus),
-  4,
+  7,
   switchyard__v1__gateway_status__field_descriptors,
   switchyard__v1__gateway_status__field_indices_by_name,
   1,  switchyard__v1__gateway_status__number_ranges,
   (ProtobufCMessageInit) switchyard__v1__gateway_status__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchyard__v1__store_status__field_descriptors[9] =
+{
+  {
+    "location",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__StoreStatus, location),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "written",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__StoreStatus, written),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "batches",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__StoreStatus, batches),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pending",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__StoreStatus, pending),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "refused",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__StoreStatus, refused),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "failed",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__StoreStatus, failed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "spilled",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__StoreStatus, spilled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "mean_commit_ms",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__StoreStatus, mean_commit_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "records_lost",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__StoreStatus, records_lost),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchyard__v1__store_status__field_indices_by_name[] = {
+  2,   /* field[2] = batches */
+  5,   /* field[5] = failed */
+  0,   /* field[0] = location */
+  7,   /* field[7] = mean_commit_ms */
+  3,   /* field[3] = pending */
+  8,   /* field[8] = records_lost */
+  4,   /* field[4] = refused */
+  6,   /* field[6] = spilled */
+  1,   /* field[1] = written */
+};
+static const ProtobufCIntRange switchyard__v1__store_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor switchyard__v1__store_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchyard.v1.StoreStatus",
+  "StoreStatus",
+  "Switchyard__V1__StoreStatus",
+  "switchyard.v1",
+  sizeof(Switchyard__V1__StoreStatus),
+  9,
+  switchyard__v1__store_status__field_descriptors,
+  switchyard__v1__store_status__field_indices_by_name,
+  1,  switchyard__v1__store_status__number_ranges,
+  (ProtobufCMessageInit) switchyard__v1__store_status__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchyard__v1__judge_status__field_descriptors[8] =
+{
+  {
+    "model",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__JudgeStatus, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sample",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__JudgeStatus, sample),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "asked",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__JudgeStatus, asked),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "graded",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__JudgeStatus, graded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unparseable",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__JudgeStatus, unparseable),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "failed",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__JudgeStatus, failed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "spent_today_usd",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__JudgeStatus, spent_today_usd),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "daily_budget_usd",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__JudgeStatus, daily_budget_usd),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchyard__v1__judge_status__field_indices_by_name[] = {
+  2,   /* field[2] = asked */
+  7,   /* field[7] = daily_budget_usd */
+  5,   /* field[5] = failed */
+  3,   /* field[3] = graded */
+  0,   /* field[0] = model */
+  1,   /* field[1] = sample */
+  6,   /* field[6] = spent_today_usd */
+  4,   /* field[4] = unparseable */
+};
+static const ProtobufCIntRange switchyard__v1__judge_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor switchyard__v1__judge_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchyard.v1.JudgeStatus",
+  "JudgeStatus",
+  "Switchyard__V1__JudgeStatus",
+  "switchyard.v1",
+  sizeof(Switchyard__V1__JudgeStatus),
+  8,
+  switchyard__v1__judge_status__field_descriptors,
+  switchyard__v1__judge_status__field_indices_by_name,
+  1,  switchyard__v1__judge_status__number_ranges,
+  (ProtobufCMessageInit) switchyard__v1__judge_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor switchyard__v1__embedder_status__field_descriptors[5] =
@@ -2409,7 +2944,7 @@ const ProtobufCMessageDescriptor switchyard__v1__embed_response__descriptor =
   (ProtobufCMessageInit) switchyard__v1__embed_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__route_request__field_descriptors[10] =
+static const ProtobufCFieldDescriptor switchyard__v1__route_request__field_descriptors[12] =
 {
   {
     "prompt",
@@ -2531,14 +3066,40 @@ static const ProtobufCFieldDescriptor switchyard__v1__route_request__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "include_embedding",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__RouteRequest, include_embedding),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model_latencies",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchyard__V1__RouteRequest, n_model_latencies),
+    offsetof(Switchyard__V1__RouteRequest, model_latencies),
+    &switchyard__v1__model_latency__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__route_request__field_indices_by_name[] = {
   4,   /* field[4] = allowed_models */
   2,   /* field[2] = alpha */
   1,   /* field[1] = embedding */
+  10,   /* field[10] = include_embedding */
   6,   /* field[6] = lambda */
   3,   /* field[3] = max_cost_usd */
   9,   /* field[9] = max_latency_ms */
+  11,   /* field[11] = model_latencies */
   0,   /* field[0] = prompt */
   5,   /* field[5] = router */
   8,   /* field[8] = strong_share */
@@ -2547,7 +3108,7 @@ static const unsigned switchyard__v1__route_request__field_indices_by_name[] = {
 static const ProtobufCIntRange switchyard__v1__route_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__route_request__descriptor =
 {
@@ -2557,11 +3118,114 @@ const ProtobufCMessageDescriptor switchyard__v1__route_request__descriptor =
   "Switchyard__V1__RouteRequest",
   "switchyard.v1",
   sizeof(Switchyard__V1__RouteRequest),
-  10,
+  12,
   switchyard__v1__route_request__field_descriptors,
   switchyard__v1__route_request__field_indices_by_name,
   1,  switchyard__v1__route_request__number_ranges,
   (ProtobufCMessageInit) switchyard__v1__route_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchyard__v1__model_latency__field_descriptors[6] =
+{
+  {
+    "model",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ModelLatency, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "p50_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ModelLatency, p50_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "p90_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ModelLatency, p90_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "first_token_p50_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ModelLatency, first_token_p50_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "first_token_p90_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ModelLatency, first_token_p90_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "samples",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ModelLatency, samples),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchyard__v1__model_latency__field_indices_by_name[] = {
+  3,   /* field[3] = first_token_p50_ms */
+  4,   /* field[4] = first_token_p90_ms */
+  0,   /* field[0] = model */
+  1,   /* field[1] = p50_ms */
+  2,   /* field[2] = p90_ms */
+  5,   /* field[5] = samples */
+};
+static const ProtobufCIntRange switchyard__v1__model_latency__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor switchyard__v1__model_latency__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchyard.v1.ModelLatency",
+  "ModelLatency",
+  "Switchyard__V1__ModelLatency",
+  "switchyard.v1",
+  sizeof(Switchyard__V1__ModelLatency),
+  6,
+  switchyard__v1__model_latency__field_descriptors,
+  switchyard__v1__model_latency__field_indices_by_name,
+  1,  switchyard__v1__model_latency__number_ranges,
+  (ProtobufCMessageInit) switchyard__v1__model_latency__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor switchyard__v1__model_score__field_descriptors[4] =
@@ -2705,7 +3369,7 @@ const ProtobufCMessageDescriptor switchyard__v1__cluster_hit__descriptor =
   (ProtobufCMessageInit) switchyard__v1__cluster_hit__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__route_response__field_descriptors[10] =
+static const ProtobufCFieldDescriptor switchyard__v1__route_response__field_descriptors[11] =
 {
   {
     "model",
@@ -2827,10 +3491,23 @@ static const ProtobufCFieldDescriptor switchyard__v1__route_response__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "embedding",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_FLOAT,
+    offsetof(Switchyard__V1__RouteResponse, n_embedding),
+    offsetof(Switchyard__V1__RouteResponse, embedding),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__route_response__field_indices_by_name[] = {
   4,   /* field[4] = alpha */
   2,   /* field[2] = clusters */
+  10,   /* field[10] = embedding */
   9,   /* field[9] = embedding_fallback */
   0,   /* field[0] = model */
   5,   /* field[5] = replica */
@@ -2843,7 +3520,7 @@ static const unsigned switchyard__v1__route_response__field_indices_by_name[] = 
 static const ProtobufCIntRange switchyard__v1__route_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__route_response__descriptor =
 {
@@ -2853,7 +3530,7 @@ const ProtobufCMessageDescriptor switchyard__v1__route_response__descriptor =
   "Switchyard__V1__RouteResponse",
   "switchyard.v1",
   sizeof(Switchyard__V1__RouteResponse),
-  10,
+  11,
   switchyard__v1__route_response__field_descriptors,
   switchyard__v1__route_response__field_indices_by_name,
   1,  switchyard__v1__route_response__number_ranges,
@@ -3297,7 +3974,7 @@ const ProtobufCMessageDescriptor switchyard__v1__attempt__descriptor =
   (ProtobufCMessageInit) switchyard__v1__attempt__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__complete_response__field_descriptors[10] =
+static const ProtobufCFieldDescriptor switchyard__v1__complete_response__field_descriptors[11] =
 {
   {
     "text",
@@ -3419,6 +4096,18 @@ static const ProtobufCFieldDescriptor switchyard__v1__complete_response__field_d
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "request_id",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__CompleteResponse, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__complete_response__field_indices_by_name[] = {
   7,   /* field[7] = attempts */
@@ -3428,6 +4117,7 @@ static const unsigned switchyard__v1__complete_response__field_indices_by_name[]
   1,   /* field[1] = model */
   3,   /* field[3] = output_tokens */
   9,   /* field[9] = recorded_score */
+  10,   /* field[10] = request_id */
   8,   /* field[8] = router_version */
   0,   /* field[0] = text */
   4,   /* field[4] = tokens_estimated */
@@ -3435,7 +4125,7 @@ static const unsigned switchyard__v1__complete_response__field_indices_by_name[]
 static const ProtobufCIntRange switchyard__v1__complete_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__complete_response__descriptor =
 {
@@ -3445,11 +4135,126 @@ const ProtobufCMessageDescriptor switchyard__v1__complete_response__descriptor =
   "Switchyard__V1__CompleteResponse",
   "switchyard.v1",
   sizeof(Switchyard__V1__CompleteResponse),
-  10,
+  11,
   switchyard__v1__complete_response__field_descriptors,
   switchyard__v1__complete_response__field_indices_by_name,
   1,  switchyard__v1__complete_response__number_ranges,
   (ProtobufCMessageInit) switchyard__v1__complete_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchyard__v1__feedback_request__field_descriptors[4] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__FeedbackRequest, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__FeedbackRequest, score),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "comment",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__FeedbackRequest, comment),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "api_key",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__FeedbackRequest, api_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchyard__v1__feedback_request__field_indices_by_name[] = {
+  3,   /* field[3] = api_key */
+  2,   /* field[2] = comment */
+  0,   /* field[0] = id */
+  1,   /* field[1] = score */
+};
+static const ProtobufCIntRange switchyard__v1__feedback_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor switchyard__v1__feedback_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchyard.v1.FeedbackRequest",
+  "FeedbackRequest",
+  "Switchyard__V1__FeedbackRequest",
+  "switchyard.v1",
+  sizeof(Switchyard__V1__FeedbackRequest),
+  4,
+  switchyard__v1__feedback_request__field_descriptors,
+  switchyard__v1__feedback_request__field_indices_by_name,
+  1,  switchyard__v1__feedback_request__number_ranges,
+  (ProtobufCMessageInit) switchyard__v1__feedback_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchyard__v1__feedback_response__field_descriptors[1] =
+{
+  {
+    "replaced",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__FeedbackResponse, replaced),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchyard__v1__feedback_response__field_indices_by_name[] = {
+  0,   /* field[0] = replaced */
+};
+static const ProtobufCIntRange switchyard__v1__feedback_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor switchyard__v1__feedback_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchyard.v1.FeedbackResponse",
+  "FeedbackResponse",
+  "Switchyard__V1__FeedbackResponse",
+  "switchyard.v1",
+  sizeof(Switchyard__V1__FeedbackResponse),
+  1,
+  switchyard__v1__feedback_response__field_descriptors,
+  switchyard__v1__feedback_response__field_indices_by_name,
+  1,  switchyard__v1__feedback_response__number_ranges,
+  (ProtobufCMessageInit) switchyard__v1__feedback_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue switchyard__v1__status_code__enum_values_by_number[17] =

@@ -25,6 +25,8 @@ typedef struct Switchyard__V1__ReplicaStatus Switchyard__V1__ReplicaStatus;
 typedef struct Switchyard__V1__CoordinatorStatus Switchyard__V1__CoordinatorStatus;
 typedef struct Switchyard__V1__ModelUsage Switchyard__V1__ModelUsage;
 typedef struct Switchyard__V1__GatewayStatus Switchyard__V1__GatewayStatus;
+typedef struct Switchyard__V1__StoreStatus Switchyard__V1__StoreStatus;
+typedef struct Switchyard__V1__JudgeStatus Switchyard__V1__JudgeStatus;
 typedef struct Switchyard__V1__EmbedderStatus Switchyard__V1__EmbedderStatus;
 typedef struct Switchyard__V1__ReloadRequest Switchyard__V1__ReloadRequest;
 typedef struct Switchyard__V1__ReloadResponse Switchyard__V1__ReloadResponse;
@@ -32,6 +34,7 @@ typedef struct Switchyard__V1__EmbedRequest Switchyard__V1__EmbedRequest;
 typedef struct Switchyard__V1__Vector Switchyard__V1__Vector;
 typedef struct Switchyard__V1__EmbedResponse Switchyard__V1__EmbedResponse;
 typedef struct Switchyard__V1__RouteRequest Switchyard__V1__RouteRequest;
+typedef struct Switchyard__V1__ModelLatency Switchyard__V1__ModelLatency;
 typedef struct Switchyard__V1__ModelScore Switchyard__V1__ModelScore;
 typedef struct Switchyard__V1__ClusterHit Switchyard__V1__ClusterHit;
 typedef struct Switchyard__V1__RouteResponse Switchyard__V1__RouteResponse;
@@ -41,6 +44,8 @@ typedef struct Switchyard__V1__CompleteRequest Switchyard__V1__CompleteRequest;
 typedef struct Switchyard__V1__ChatMessage Switchyard__V1__ChatMessage;
 typedef struct Switchyard__V1__Attempt Switchyard__V1__Attempt;
 typedef struct Switchyard__V1__CompleteResponse Switchyard__V1__CompleteResponse;
+typedef struct Switchyard__V1__FeedbackRequest Switchyard__V1__FeedbackRequest;
+typedef struct Switchyard__V1__FeedbackResponse Switchyard__V1__FeedbackResponse;
 
 
 /* --- enums --- */
@@ -292,10 +297,82 @@ struct  Switchyard__V1__GatewayStatus
    * Requests with model "auto".
    */
   uint64_t routed;
+  /*
+   * Latencies learned from the answers, per model.
+   */
+  size_t n_latencies;
+  Switchyard__V1__ModelLatency **latencies;
+  /*
+   * The outcome store (absent: the gateway keeps no records).
+   */
+  Switchyard__V1__StoreStatus *store;
+  /*
+   * The sampled LLM judge (absent: none).
+   */
+  Switchyard__V1__JudgeStatus *judge;
 };
 #define SWITCHYARD__V1__GATEWAY_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__gateway_status__descriptor) \
-    , 0, 0,NULL, 0, 0 }
+    , 0, 0,NULL, 0, 0, 0,NULL, NULL, NULL }
+
+
+struct  Switchyard__V1__StoreStatus
+{
+  ProtobufCMessage base;
+  /*
+   * "sqlite:PATH" or the PostgreSQL URL without its password.
+   */
+  char *location;
+  /*
+   * Writes committed, and in how many transactions.
+   */
+  uint64_t written;
+  uint64_t batches;
+  /*
+   * Writes waiting for their transaction now.
+   */
+  uint32_t pending;
+  /*
+   * Writes refused at once (queue full; feedback while the database is away) or failed.
+   */
+  uint64_t refused;
+  uint64_t failed;
+  /*
+   * Records kept in the local spill file while the database is away.
+   */
+  int64_t spilled;
+  double mean_commit_ms;
+  /*
+   * Records that could not be kept (the answer went out; its record is missing).
+   */
+  uint64_t records_lost;
+};
+#define SWITCHYARD__V1__STORE_STATUS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__store_status__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+
+struct  Switchyard__V1__JudgeStatus
+{
+  ProtobufCMessage base;
+  char *model;
+  double sample;
+  /*
+   * Answers sent to the judge, grades recorded, grades that did not parse, judge calls that failed.
+   */
+  uint64_t asked;
+  uint64_t graded;
+  uint64_t unparseable;
+  uint64_t failed;
+  /*
+   * Dollars the judge spent today, of its daily budget.
+   */
+  double spent_today_usd;
+  double daily_budget_usd;
+};
+#define SWITCHYARD__V1__JUDGE_STATUS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__judge_status__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Switchyard__V1__EmbedderStatus
@@ -425,6 +502,17 @@ struct  Switchyard__V1__RouteRequest
    * When set (> 0): only models whose configured latency is at most this many milliseconds.
    */
   double max_latency_ms;
+  /*
+   * When true, the response carries the vector the prompt was routed on (`embedding`): what the
+   * gateway records for learning.
+   */
+  protobuf_c_boolean include_embedding;
+  /*
+   * Latencies measured from traffic (the gateway's): used by max_latency_ms in place of the
+   * router's configured ones for the models they name.
+   */
+  size_t n_model_latencies;
+  Switchyard__V1__ModelLatency **model_latencies;
   Switchyard__V1__RouteRequest__TradeoffCase tradeoff_case;
   union {
     /*
@@ -452,7 +540,32 @@ struct  Switchyard__V1__RouteRequest
 };
 #define SWITCHYARD__V1__ROUTE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__route_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0, SWITCHYARD__V1__ROUTE_REQUEST__TRADEOFF__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, SWITCHYARD__V1__ROUTE_REQUEST__TRADEOFF__NOT_SET, {0} }
+
+
+/*
+ * A model's typical latency, learned from the answers it gave.
+ */
+struct  Switchyard__V1__ModelLatency
+{
+  ProtobufCMessage base;
+  char *model;
+  /*
+   * Median and 90th percentile of the whole answer's latency, and of the time to its first
+   * streamed token (0: no streamed answers yet), milliseconds, decayed toward recent answers.
+   */
+  double p50_ms;
+  double p90_ms;
+  double first_token_p50_ms;
+  double first_token_p90_ms;
+  /*
+   * Answers it was learned from (decayed).
+   */
+  double samples;
+};
+#define SWITCHYARD__V1__MODEL_LATENCY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__model_latency__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0 }
 
 
 struct  Switchyard__V1__ModelScore
@@ -538,10 +651,15 @@ struct  Switchyard__V1__RouteResponse
    * service unreachable and the router started with --embed-fallback): why, and what embedded it.
    */
   char *embedding_fallback;
+  /*
+   * The vector the prompt was routed on, when the request asked (include_embedding).
+   */
+  size_t n_embedding;
+  float *embedding;
 };
 #define SWITCHYARD__V1__ROUTE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__route_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
@@ -700,6 +818,10 @@ struct  Switchyard__V1__CompleteResponse
    * Set for model "auto": the router model version that chose.
    */
   char *router_version;
+  /*
+   * The answer's id: what feedback names (and what the outcome store keeps it under).
+   */
+  char *request_id;
   Switchyard__V1__CompleteResponse__RecordedCase recorded_case;
   union {
     double recorded_score;
@@ -707,7 +829,49 @@ struct  Switchyard__V1__CompleteResponse
 };
 #define SWITCHYARD__V1__COMPLETE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__complete_response__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, SWITCHYARD__V1__COMPLETE_RESPONSE__RECORDED__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SWITCHYARD__V1__COMPLETE_RESPONSE__RECORDED__NOT_SET, {0} }
+
+
+/*
+ * A score for an answer (POST /v1/feedback on the front door does the same).
+ */
+struct  Switchyard__V1__FeedbackRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The answer's request id (CompleteResponse.request_id, x-switchyard-request-id).
+   */
+  char *id;
+  /*
+   * In [0, 1]: 0 the worst, 1 the best.
+   */
+  double score;
+  /*
+   * Optional, at most 2,000 characters.
+   */
+  char *comment;
+  /*
+   * The front door's API key that made the request, when it was made with one (only that key may
+   * rate it).
+   */
+  char *api_key;
+};
+#define SWITCHYARD__V1__FEEDBACK_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__feedback_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Switchyard__V1__FeedbackResponse
+{
+  ProtobufCMessage base;
+  /*
+   * True when this score replaced an earlier one for the same answer.
+   */
+  protobuf_c_boolean replaced;
+};
+#define SWITCHYARD__V1__FEEDBACK_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__feedback_response__descriptor) \
+    , 0 }
 
 
 /* Switchyard__V1__Envelope methods */
@@ -900,6 +1064,44 @@ Switchyard__V1__GatewayStatus *
 void   switchyard__v1__gateway_status__free_unpacked
                      (Switchyard__V1__GatewayStatus *message,
                       ProtobufCAllocator *allocator);
+/* Switchyard__V1__StoreStatus methods */
+void   switchyard__v1__store_status__init
+                     (Switchyard__V1__StoreStatus         *message);
+size_t switchyard__v1__store_status__get_packed_size
+                     (const Switchyard__V1__StoreStatus   *message);
+size_t switchyard__v1__store_status__pack
+                     (const Switchyard__V1__StoreStatus   *message,
+                      uint8_t             *out);
+size_t switchyard__v1__store_status__pack_to_buffer
+                     (const Switchyard__V1__StoreStatus   *message,
+                      ProtobufCBuffer     *buffer);
+Switchyard__V1__StoreStatus *
+       switchyard__v1__store_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchyard__v1__store_status__free_unpacked
+                     (Switchyard__V1__StoreStatus *message,
+                      ProtobufCAllocator *allocator);
+/* Switchyard__V1__JudgeStatus methods */
+void   switchyard__v1__judge_status__init
+                     (Switchyard__V1__JudgeStatus         *message);
+size_t switchyard__v1__judge_status__get_packed_size
+                     (const Switchyard__V1__JudgeStatus   *message);
+size_t switchyard__v1__judge_status__pack
+                     (const Switchyard__V1__JudgeStatus   *message,
+                      uint8_t             *out);
+size_t switchyard__v1__judge_status__pack_to_buffer
+                     (const Switchyard__V1__JudgeStatus   *message,
+                      ProtobufCBuffer     *buffer);
+Switchyard__V1__JudgeStatus *
+       switchyard__v1__judge_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchyard__v1__judge_status__free_unpacked
+                     (Switchyard__V1__JudgeStatus *message,
+                      ProtobufCAllocator *allocator);
 /* Switchyard__V1__EmbedderStatus methods */
 void   switchyard__v1__embedder_status__init
                      (Switchyard__V1__EmbedderStatus         *message);
@@ -1032,6 +1234,25 @@ Switchyard__V1__RouteRequest *
                       const uint8_t       *data);
 void   switchyard__v1__route_request__free_unpacked
                      (Switchyard__V1__RouteRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Switchyard__V1__ModelLatency methods */
+void   switchyard__v1__model_latency__init
+                     (Switchyard__V1__ModelLatency         *message);
+size_t switchyard__v1__model_latency__get_packed_size
+                     (const Switchyard__V1__ModelLatency   *message);
+size_t switchyard__v1__model_latency__pack
+                     (const Switchyard__V1__ModelLatency   *message,
+                      uint8_t             *out);
+size_t switchyard__v1__model_latency__pack_to_buffer
+                     (const Switchyard__V1__ModelLatency   *message,
+                      ProtobufCBuffer     *buffer);
+Switchyard__V1__ModelLatency *
+       switchyard__v1__model_latency__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchyard__v1__model_latency__free_unpacked
+                     (Switchyard__V1__ModelLatency *message,
                       ProtobufCAllocator *allocator);
 /* Switchyard__V1__ModelScore methods */
 void   switchyard__v1__model_score__init
@@ -1204,6 +1425,44 @@ Switchyard__V1__CompleteResponse *
 void   switchyard__v1__complete_response__free_unpacked
                      (Switchyard__V1__CompleteResponse *message,
                       ProtobufCAllocator *allocator);
+/* Switchyard__V1__FeedbackRequest methods */
+void   switchyard__v1__feedback_request__init
+                     (Switchyard__V1__FeedbackRequest         *message);
+size_t switchyard__v1__feedback_request__get_packed_size
+                     (const Switchyard__V1__FeedbackRequest   *message);
+size_t switchyard__v1__feedback_request__pack
+                     (const Switchyard__V1__FeedbackRequest   *message,
+                      uint8_t             *out);
+size_t switchyard__v1__feedback_request__pack_to_buffer
+                     (const Switchyard__V1__FeedbackRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Switchyard__V1__FeedbackRequest *
+       switchyard__v1__feedback_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchyard__v1__feedback_request__free_unpacked
+                     (Switchyard__V1__FeedbackRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Switchyard__V1__FeedbackResponse methods */
+void   switchyard__v1__feedback_response__init
+                     (Switchyard__V1__FeedbackResponse         *message);
+size_t switchyard__v1__feedback_response__get_packed_size
+                     (const Switchyard__V1__FeedbackResponse   *message);
+size_t switchyard__v1__feedback_response__pack
+                     (const Switchyard__V1__FeedbackResponse   *message,
+                      uint8_t             *out);
+size_t switchyard__v1__feedback_response__pack_to_buffer
+                     (const Switchyard__V1__FeedbackResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Switchyard__V1__FeedbackResponse *
+       switchyard__v1__feedback_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchyard__v1__feedback_response__free_unpacked
+                     (Switchyard__V1__FeedbackResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Switchyard__V1__Envelope_Closure)
@@ -1236,6 +1495,12 @@ typedef void (*Switchyard__V1__ModelUsage_Closure)
 typedef void (*Switchyard__V1__GatewayStatus_Closure)
                  (const Switchyard__V1__GatewayStatus *message,
                   void *closure_data);
+typedef void (*Switchyard__V1__StoreStatus_Closure)
+                 (const Switchyard__V1__StoreStatus *message,
+                  void *closure_data);
+typedef void (*Switchyard__V1__JudgeStatus_Closure)
+                 (const Switchyard__V1__JudgeStatus *message,
+                  void *closure_data);
 typedef void (*Switchyard__V1__EmbedderStatus_Closure)
                  (const Switchyard__V1__EmbedderStatus *message,
                   void *closure_data);
@@ -1256,6 +1521,9 @@ typedef void (*Switchyard__V1__EmbedResponse_Closure)
                   void *closure_data);
 typedef void (*Switchyard__V1__RouteRequest_Closure)
                  (const Switchyard__V1__RouteRequest *message,
+                  void *closure_data);
+typedef void (*Switchyard__V1__ModelLatency_Closure)
+                 (const Switchyard__V1__ModelLatency *message,
                   void *closure_data);
 typedef void (*Switchyard__V1__ModelScore_Closure)
                  (const Switchyard__V1__ModelScore *message,
@@ -1284,6 +1552,12 @@ typedef void (*Switchyard__V1__Attempt_Closure)
 typedef void (*Switchyard__V1__CompleteResponse_Closure)
                  (const Switchyard__V1__CompleteResponse *message,
                   void *closure_data);
+typedef void (*Switchyard__V1__FeedbackRequest_Closure)
+                 (const Switchyard__V1__FeedbackRequest *message,
+                  void *closure_data);
+typedef void (*Switchyard__V1__FeedbackResponse_Closure)
+                 (const Switchyard__V1__FeedbackResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1302,6 +1576,8 @@ extern const ProtobufCMessageDescriptor switchyard__v1__replica_status__descript
 extern const ProtobufCMessageDescriptor switchyard__v1__coordinator_status__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__model_usage__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__gateway_status__descriptor;
+extern const ProtobufCMessageDescriptor switchyard__v1__store_status__descriptor;
+extern const ProtobufCMessageDescriptor switchyard__v1__judge_status__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__embedder_status__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__reload_request__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__reload_response__descriptor;
@@ -1309,6 +1585,7 @@ extern const ProtobufCMessageDescriptor switchyard__v1__embed_request__descripto
 extern const ProtobufCMessageDescriptor switchyard__v1__vector__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__embed_response__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__route_request__descriptor;
+extern const ProtobufCMessageDescriptor switchyard__v1__model_latency__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__model_score__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__cluster_hit__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__route_response__descriptor;
@@ -1318,6 +1595,8 @@ extern const ProtobufCMessageDescriptor switchyard__v1__complete_request__descri
 extern const ProtobufCMessageDescriptor switchyard__v1__chat_message__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__attempt__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__complete_response__descriptor;
+extern const ProtobufCMessageDescriptor switchyard__v1__feedback_request__descriptor;
+extern const ProtobufCMessageDescriptor switchyard__v1__feedback_response__descriptor;
 
 PROTOBUF_C__END_DECLS
 

@@ -1,0 +1,117 @@
+import Logging
+import Metrics
+import Store
+import Synchronization
+import Wire
+
+/// What the gateway keeps of the prompts it routes, in each answer's record.
+public enum RecordPrompts: String, Sendable, CaseIterable {
+    /// Nothing of the prompt.
+    case none
+    /// The routed text's embedding, as the router saw it: what learning needs, not the text (the default).
+    case embedding
+    /// The routed text itself (only when asked: it may hold what users would not want kept).
+    case text
+}
+
+/// What one request did, gathered while it runs: what its outcome record will say.
+struct RequestOutcome: Sendable {
+    let id: String
+    let started: ContinuousClock.Instant
+    let createdMs: Int64
+    var key: String?
+    /// The router's answer (routed requests).
+    var route: RouteResponse?
+    var routingText: String
+    var attempts: [Attempt] = []
+    /// The model that answered and what its answer cost.
+    var answered: Answered?
+    var status: StatusCode = .ok
+    var streamed = false
+    /// When the first streamed piece went to the client.
+    var firstPiece: ContinuousClock.Instant?
+
+    struct Answered: Sendable {
+        var model: String
+        var inputTokens: UInt32
+        var outputTokens: UInt32
+        var tokensEstimated: Bool
+        var costUSD: Double
+    }
+
+    init(key: String?, routingText: String) {
+        id = RequestID.make()
+        started = .now
+        createdMs = OutcomeRecord.nowMs()
+        self.key = key
+        self.routingText = routingText
+    }
+
+    /// Milliseconds from the request's arrival to `instant`.
+    func milliseconds(to instant: ContinuousClock.Instant) -> Double {
+        let elapsed = started.duration(to: instant).components
+        return Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+    }
+}
+
+/// Keeps a record of every answer in the outcome store (when the gateway has one) before the
+/// answer goes out, so an answer a client saw has its record (and its booked cost) in the store
+/// even if the gateway is killed right after; and learns each model's latency from the answers.
+public final class OutcomeRecorder: Sendable {
+    public let store: OutcomeStore?
+    public let recordPrompts: RecordPrompts
+    public let latencies: LatencyTracker
+    private let logger: Logger
+    private let lost = Atomic<UInt64>(0)
+    private let lostCounter = Counter(label: "switchyard_gateway_records_lost_total")
+
+    public init(store: OutcomeStore? = nil, recordPrompts: RecordPrompts = .embedding, latencies: LatencyTracker = LatencyTracker(),
+                logger: Logger = Logger(label: "switchyard.gateway")) {
+        self.store = store
+        self.recordPrompts = recordPrompts
+        self.latencies = latencies
+        self.logger = logger
+    }
+
+    /// Whether routed requests should bring their embedding back (to be recorded).
+    var wantsEmbedding: Bool { store != nil && recordPrompts == .embedding }
+
+    /// Records whose write failed (the answer went out; its record is missing).
+    public var recordsLost: UInt64 { lost.load(ordering: .relaxed) }
+
+    /// Learns from `outcome` and writes its record; returns once the record is committed. A record
+    /// the store cannot keep is counted and logged, and the answer still goes out (it was given).
+    func finish(_ outcome: RequestOutcome) async {
+        let now = ContinuousClock.now
+        if let answered = outcome.answered, let attempt = outcome.attempts.last(where: { $0.status == .ok }) {
+            latencies.observe(answered.model, totalMs: attempt.latencyMs, firstTokenMs: outcome.firstPiece.map(outcome.milliseconds))
+        }
+        guard let store else { return }
+        do {
+            try await store.record(record(of: outcome, endedAt: now))
+        } catch {
+            lost.add(1, ordering: .relaxed)
+            lostCounter.increment()
+            logger.error("outcome record lost", metadata: ["request_id": "\(outcome.id)", "error": "\(error)"])
+        }
+    }
+
+    func record(of outcome: RequestOutcome, endedAt end: ContinuousClock.Instant) -> OutcomeRecord {
+        let route = outcome.route
+        return OutcomeRecord(
+            id: outcome.id, createdMs: outcome.createdMs, key: outcome.key, router: route?.router, routerVersion: route?.routerVersion,
+            candidates: route?.scores.map {
+                OutcomeRecord.Candidate(model: $0.model, predictedQuality: $0.predictedQuality, predictedCostUSD: $0.predictedCostUSD, score: $0.score)
+            } ?? [],
+            model: outcome.answered?.model,
+            attempts: outcome.attempts.map {
+                OutcomeRecord.Attempt(
+                    model: $0.model, status: $0.status.rawValue, error: $0.errorMessage.isEmpty ? nil : $0.errorMessage, latencyMs: $0.latencyMs)
+            },
+            status: outcome.status.rawValue, costUSD: outcome.answered?.costUSD ?? 0, inputTokens: outcome.answered?.inputTokens ?? 0,
+            outputTokens: outcome.answered?.outputTokens ?? 0, tokensEstimated: outcome.answered?.tokensEstimated ?? false,
+            firstTokenMs: outcome.firstPiece.map(outcome.milliseconds), latencyMs: outcome.milliseconds(to: end), streamed: outcome.streamed,
+            embedding: recordPrompts == .embedding && !(route?.embedding.isEmpty ?? true) ? route?.embedding : nil,
+            prompt: recordPrompts == .text ? outcome.routingText : nil)
+    }
+}
