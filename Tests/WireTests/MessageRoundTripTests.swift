@@ -39,6 +39,12 @@ let populatedMessages: [any ProtoMessage & Equatable] = [
         gateway.models = [usage]
         gateway.fallbacks = 1
         gateway.routed = 3
+        gateway.latencies = [ModelLatency(model: "gpt-4", p50Ms: 812.5, p90Ms: 2100, firstTokenP50Ms: 95, firstTokenP90Ms: 310, samples: 41.5)]
+        gateway.store = StoreStatus(
+            location: "sqlite:/var/lib/switchyard/outcomes.sqlite", written: 1_000_000, batches: 5000, pending: 3, refused: 2, failed: 1,
+            spilled: -0, meanCommitMs: 0.42, recordsLost: 1)
+        gateway.judge = JudgeStatus(
+            model: "gpt-4", sample: 0.05, asked: 50, graded: 47, unparseable: 2, failed: 1, spentTodayUSD: 0.75, dailyBudgetUSD: 5)
         status.gateway = gateway
         var embedder = EmbedderStatus()
         embedder.embedder = "hash-v1:384"
@@ -57,12 +63,17 @@ let populatedMessages: [any ProtoMessage & Equatable] = [
         dimension: 3),
     RouteRequest(prompt: "Über alles? 🤔", embedding: [0.5, -0.5], tradeoff: .alpha(0.75), allowedModels: ["a", "b"]),
     RouteRequest(prompt: "budget", tradeoff: .maxCostUSD(0.002)),
+    RouteRequest(
+        prompt: "fast, please", maxLatencyMs: 500, includeEmbedding: true,
+        modelLatencies: [ModelLatency(model: "a", p50Ms: 120, p90Ms: 300), ModelLatency(model: "b", p50Ms: 900, samples: 3)]),
+    FeedbackRequest(id: "chatcmpl-sy0123456789abcdefghijkl", score: 0.75, comment: "gut, aber zu lang ✍️", apiKey: "sk-team-a-0123456789"),
+    FeedbackResponse(replaced: true),
     RouteRequest(prompt: "zero alpha is not unset", tradeoff: .alpha(0)),
     RouteResponse(
         model: "gpt-4",
         scores: [ModelScore(model: "gpt-4", score: 0.9, predictedQuality: 0.8, predictedCostUSD: 0.01)],
         clusters: [ClusterHit(cluster: 63, distance: 0.5, weight: 1)], routerVersion: "v1", alpha: 1,
-        replica: "router-1"),
+        replica: "router-1", embedding: [0.125, -0.5, 1]),
     RegisterRequest(address: "127.0.0.1:7201", replicaID: "r1"),
     RegisterResponse(replicas: 3),
     CompleteRequest(prompt: "Write ✍️", model: "auto", maxTokens: 256, tradeoff: .maxCostUSD(0.5), allowedModels: ["x"]),
@@ -73,7 +84,7 @@ let populatedMessages: [any ProtoMessage & Equatable] = [
     CompleteResponse(
         text: "Réponse", model: "mixtral", inputTokens: 12, outputTokens: 34, tokensEstimated: true, costUSD: 0.0001,
         latencyMs: 12.5, attempts: [Attempt(model: "gpt-4", status: .unavailable, errorMessage: "HTTP 500", latencyMs: 3)],
-        routerVersion: "v1", recordedScore: 0),
+        routerVersion: "v1", recordedScore: 0, requestID: "chatcmpl-sy0123456789abcdefghijkl"),
     CompleteResponse(text: "no score"),
 ]
 
@@ -127,6 +138,7 @@ func roundTrips<M: ProtoMessage & Equatable>(_ message: M) throws -> Bool {
             "switchyard.v1.ModelScore", "switchyard.v1.ClusterHit", "switchyard.v1.Attempt", "switchyard.v1.EmbedderSettings",
             "switchyard.v1.RoutedModel", "switchyard.v1.ModelPriceEntry", "switchyard.v1.TrainedRouter", "switchyard.v1.Tensor",
             "switchyard.v1.NamedNumber", "switchyard.v1.NamedText", "switchyard.v1.CrossValidationRow", "switchyard.v1.ChatMessage",
+            "switchyard.v1.ModelLatency", "switchyard.v1.StoreStatus", "switchyard.v1.JudgeStatus",
         ]
         #expect(covered.union(nested) == Set(protoMessageTypes.keys))
     }
