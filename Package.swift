@@ -174,7 +174,9 @@ let package = Package(
                            .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "Datasets"]),
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Wire", logging]),
+        // What the store's tests and the gateway's share: fresh SQLite files, PostgreSQL schemas.
+        .target(name: "StoreTestSupport", dependencies: ["Store"], path: "Tests/StoreTestSupport"),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTestSupport", "Wire", logging]),
         .testTarget(name: "MiniLMTests", dependencies: ["MiniLM"], exclude: ["Fixtures"]),
         .testTarget(name: "EmbeddingServiceTests", dependencies: ["EmbeddingService", "MiniLM", "RouterCore", "RPC", "Wire", "HTTPKit", "UpstreamHTTP", logging]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "RouterCore", "RouterFile"]),
@@ -186,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "RouterServiceTests",
             dependencies: ["RouterService", "EmbeddingService", "RouterCore", "RouterFile", "RPC", "Wire", logging]),
-        .testTarget(name: "GatewayServiceTests", dependencies: ["Gateway", "Store", "RPC", "Wire", "HTTPKit", "UpstreamHTTP", logging, .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .testTarget(name: "GatewayServiceTests", dependencies: ["Gateway", "Store", "StoreTestSupport", "RPC", "Wire", "HTTPKit", "UpstreamHTTP", logging, .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(
             name: "ServiceKitTests",
             dependencies: ["ServiceKit", "RPC", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -20,13 +20,17 @@ public struct CompleteHandler: Sendable {
     public let routeOn: RoutingText
     /// Keeps each answer's record and learns the models' latencies.
     public let recorder: OutcomeRecorder
+    /// Where keys' budgets are decided (the ledger's memory unless shared through PostgreSQL).
+    public let budgets: any BudgetBook
 
     public init(
         upstreams: [any Upstream], router: (any RPCCaller)?, maxAttempts: Int = 3, routeTimeout: Duration = .seconds(2),
-        ledger: CostLedger = CostLedger(), routeOn: RoutingText = .lastUserTurn, recorder: OutcomeRecorder = OutcomeRecorder()
+        ledger: CostLedger = CostLedger(), routeOn: RoutingText = .lastUserTurn, recorder: OutcomeRecorder = OutcomeRecorder(),
+        budgets: (any BudgetBook)? = nil
     ) {
         self.routeOn = routeOn
         self.recorder = recorder
+        self.budgets = budgets ?? ledger
         self.upstreams = Dictionary(uniqueKeysWithValues: upstreams.map { ($0.configuration.name, $0) })
         self.router = router
         self.maxAttempts = maxAttempts

@@ -1,5 +1,6 @@
 import Foundation
 import RPC
+import Store
 import Synchronization
 import Wire
 
@@ -22,7 +23,8 @@ public final class CostLedger: Sendable {
     private let failures = ModelCounters(label: "switchyard_gateway_upstream_failures_total", service: "gateway")
     private let dollars = ModelCounters(label: "switchyard_gateway_cost_usd_total", service: "gateway")
 
-    private let today: @Sendable () -> Int
+    /// The current UTC day as a number (days since 1970).
+    public let today: @Sendable () -> Int
 
     /// - Parameter today: the current UTC day as a number (days since 1970); tests move it.
     public init(today: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970 / 86_400) }) {
@@ -88,7 +90,7 @@ public final class CostLedger: Sendable {
         let day = today()
         return state.withLock { state in
             state.rollOver(to: day)
-            guard (state.keySpend[key] ?? 0) + (state.keyHeld[key] ?? 0) + amount <= budget else { return nil }
+            guard (state.keySpend[key] ?? 0) + (state.keyHeld[key] ?? 0) + amount <= budget + BudgetSlack.dollars else { return nil }
             state.keyHeld[key, default: 0] += amount
             return day
         }

@@ -3,6 +3,7 @@ import HTTPKit
 import Logging
 import NIOCore
 import NIOHTTP1
+import Store
 import Wire
 
 /// The gateway's OpenAI-compatible HTTP front door, so applications and unmodified OpenAI SDKs
@@ -71,12 +72,18 @@ public struct OpenAIFrontDoor: Sendable {
             let plan = try await plan(chat, key: key, outcome: &outcome)
             if chat.stream {
                 return HTTPResponse { [outcome] responder in
-                    defer { release(plan) }
-                    try await streamCompletion(chat, plan, outcome: outcome, responder: responder)
+                    do {
+                        try await streamCompletion(chat, plan, outcome: outcome, responder: responder)
+                    } catch {
+                        await release(plan)
+                        throw error
+                    }
+                    await release(plan)
                 }
             }
-            defer { release(plan) }
-            return await chatCompletion(chat, plan, outcome: outcome)
+            let response = await chatCompletion(chat, plan, outcome: outcome)
+            await release(plan)
+            return response
         } catch {
             outcome.status = RPCError(error).code
             await complete.recorder.finish(outcome)
@@ -115,8 +122,8 @@ public struct OpenAIFrontDoor: Sendable {
         var key: FrontDoorKeys.Key?
         /// What the key may still spend today; nil without a budget.
         var remainingUSD: Double?
-        /// What this request holds of the key's budget while it runs, and the day it was held on.
-        var held: (amount: Double, day: Int)?
+        /// What this request holds of the key's budget while it runs.
+        var held: BudgetHold?
     }
 
     /// The models to try for `request`: the router's ranking (or the named model), keeping only
@@ -125,8 +132,9 @@ public struct OpenAIFrontDoor: Sendable {
     /// flight together stay within it. RESOURCE_EXHAUSTED when none fits.
     func plan(_ request: ChatRequest, key: FrontDoorKeys.Key?, outcome: inout RequestOutcome) async throws -> Plan {
         let budget = key?.dailyBudgetUSD
-        let remaining = key.flatMap { key in budget.map { complete.ledger.left(for: key.name, budget: $0) } }
-        if let remaining, let key, remaining <= 0 {
+        var remaining: Double?
+        if let key, let budget { remaining = try await complete.budgets.left(key: key.name, budget: budget) }
+        if let remaining, let key, remaining <= BudgetSlack.dollars {
             throw Self.overBudget(key, remaining: remaining, why: "it has spent its daily budget")
         }
         var plan: Plan
@@ -138,7 +146,7 @@ public struct OpenAIFrontDoor: Sendable {
             plan = Plan(models: try complete.candidates(route), route: route, key: key, remainingUSD: remaining)
             if let remaining, let key {
                 let predicted = Dictionary(route.scores.map { ($0.model, $0.predictedCostUSD) }, uniquingKeysWith: { a, _ in a })
-                plan.models = plan.models.filter { (predicted[$0] ?? .infinity) <= remaining }
+                plan.models = plan.models.filter { (predicted[$0] ?? .infinity) <= remaining + BudgetSlack.dollars }
                 guard !plan.models.isEmpty else {
                     throw Self.overBudget(key, remaining: remaining, why: "no model's predicted cost fits what is left today")
                 }
@@ -153,23 +161,24 @@ public struct OpenAIFrontDoor: Sendable {
                 // Without a router's prediction: the whole body as input, max_tokens as output.
                 cost = upstream.configuration.cost(
                     inputTokens: UpstreamAnswer.estimatedTokens(String(decoding: request.body, as: UTF8.self)), outputTokens: request.maxTokens)
-                if cost > remaining {
+                if cost > remaining + BudgetSlack.dollars {
                     throw Self.overBudget(key, remaining: remaining, why: "\(name)'s estimated cost $\(Self.dollars(cost)) does not fit")
                 }
             }
         }
         if let key, let budget {
-            guard let day = complete.ledger.hold(cost, for: key.name, budget: budget) else {
-                throw Self.overBudget(key, remaining: complete.ledger.left(for: key.name, budget: budget), why: "its requests in flight hold the rest of its budget")
+            guard let held = try await complete.budgets.hold(cost, key: key.name, budget: budget) else {
+                let left = (try? await complete.budgets.left(key: key.name, budget: budget)) ?? 0
+                throw Self.overBudget(key, remaining: left, why: "its requests in flight hold the rest of its budget")
             }
-            plan.held = (cost, day)
+            plan.held = held
         }
         return plan
     }
 
     /// Gives back what `plan` held of its key's budget (the answer's real cost is booked apart).
-    func release(_ plan: Plan) {
-        if let key = plan.key, let held = plan.held { complete.ledger.release(held.amount, for: key.name, heldOn: held.day) }
+    func release(_ plan: Plan) async {
+        if let held = plan.held { await complete.budgets.release(held) }
     }
 
     static func overBudget(_ key: FrontDoorKeys.Key, remaining: Double, why: String) -> RPCError {
@@ -354,6 +363,11 @@ public struct OpenAIFrontDoor: Sendable {
             return HTTPResponse(
                 status: HTTPResponseStatus(statusCode: refusal.status),
                 contentType: refusal.contentType, body: refusal.body)
+        }
+        if error.cause is LedgerUnreachable {
+            var response = errorResponse(status: .serviceUnavailable, type: "server_error", code: "ledger_unavailable", message: error.message)
+            response.headers.add(name: "Retry-After", value: "1")
+            return response
         }
         let (status, type): (HTTPResponseStatus, String) = switch error.code {
         case .invalidArgument, .failedPrecondition, .outOfRange: (.badRequest, "invalid_request_error")

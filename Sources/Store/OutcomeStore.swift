@@ -25,6 +25,19 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
         case .postgres(let url): PostgresConnection.redacted(url)
         }
     }
+
+    /// Creates schema `name` in the PostgreSQL database at `url` (a tenant of its own for a
+    /// deployment, or a test's; give the store `url` with `options=-c search_path=NAME`).
+    public static func createSchema(_ name: String, at url: String) throws(RPCError) {
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !name.isEmpty else {
+            throw RPCError(.invalidArgument, "a schema name is letters, digits and underscores, got \"\(name)\"")
+        }
+        do {
+            try PostgresConnection(url: url).execute("CREATE SCHEMA IF NOT EXISTS \(name)")
+        } catch {
+            throw error.rpcError
+        }
+    }
 }
 
 /// The durable record of what the gateway answered and how it went: one record per answer,

@@ -56,7 +56,7 @@ protocol StoreBackend: AnyObject {
 /// and `schema_version` says how far a database is.
 enum StoreSchema {
     /// The newest version.
-    static let version = 1
+    static let version = 2
 
     /// Version 1: records, feedback (one score per request and source), spend per key and day.
     /// `sqlite` and `postgres` differ only in types.
@@ -105,6 +105,40 @@ enum StoreSchema {
                   PRIMARY KEY (api_key, day)
                 );
                 """
+        case 2:
+            // Budget holds of requests in flight, shared by every gateway on a PostgreSQL store
+            // (one gateway on SQLite holds in memory): a hold counts until it is released or its
+            // gateway's lease runs out (a gateway that died releases nothing).
+            let holds = """
+                CREATE TABLE holds (
+                  id TEXT PRIMARY KEY,
+                  api_key TEXT NOT NULL,
+                  day INTEGER NOT NULL,
+                  amount_usd \(real) NOT NULL,
+                  expires_ms \(big) NOT NULL
+                );
+                CREATE INDEX holds_key_day ON holds (api_key, day);
+                """
+            guard postgres else { return holds }
+            return holds + """
+                CREATE FUNCTION switchyard_hold(p_key TEXT, p_day INTEGER, p_amount DOUBLE PRECISION, p_budget DOUBLE PRECISION,
+                                                p_id TEXT, p_now BIGINT, p_expires BIGINT) RETURNS DOUBLE PRECISION AS $$
+                DECLARE
+                  spent DOUBLE PRECISION;
+                  held DOUBLE PRECISION;
+                BEGIN
+                  INSERT INTO spend (api_key, day, spent_usd) VALUES (p_key, p_day, 0) ON CONFLICT DO NOTHING;
+                  -- The key's spend row, locked: holds of one key are decided one at a time, across gateways.
+                  SELECT spent_usd INTO spent FROM spend WHERE api_key = p_key AND day = p_day FOR UPDATE;
+                  SELECT coalesce(sum(amount_usd), 0) INTO held FROM holds WHERE api_key = p_key AND day = p_day AND expires_ms > p_now;
+                  IF spent + held + p_amount > p_budget + \(BudgetSlack.dollars) THEN
+                    RETURN NULL;
+                  END IF;
+                  INSERT INTO holds (id, api_key, day, amount_usd, expires_ms) VALUES (p_id, p_key, p_day, p_amount, p_expires);
+                  RETURN p_budget - spent - held - p_amount;
+                END
+                $$ LANGUAGE plpgsql;
+                """
         default:
             fatalError("no migration to schema version \(version)")
         }
@@ -112,6 +146,13 @@ enum StoreSchema {
 
     /// The most a feedback comment may hold (characters); longer ones are refused.
     static let maxCommentCharacters = 2000
+}
+
+/// How far a budget's arithmetic may overshoot and still count as within it: sums of dollars in
+/// binary floating point drift by a few ulps (25 answers of $0.002 add up to a hair over $0.05).
+public enum BudgetSlack {
+    /// A billionth of a dollar.
+    public static let dollars = 1e-9
 }
 
 /// How many of the oldest records a size-bound prune deletes in one step: the share of rows the

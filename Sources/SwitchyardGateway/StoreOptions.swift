@@ -46,12 +46,19 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
-    /// Applies the retention every minute.
-    func retention(_ store: OutcomeStore, logger: Logger) -> Periodic {
+    /// With a PostgreSQL store: the budgets every gateway on it shares.
+    func sharedBudgets() -> SharedBudgets? {
+        guard let store, case .postgres(let url) = try? StoreLocation(parsing: store) else { return nil }
+        return SharedBudgets(url: url)
+    }
+
+    /// Applies the retention every minute (and lets go of budget holds whose gateway died).
+    func retention(_ store: OutcomeStore, budgets: SharedBudgets?, logger: Logger) -> Periodic {
         let maxAge = Duration.seconds(retentionDays * 86_400)
         let maxBytes = retentionMaxMB > 0 ? Int64(retentionMaxMB * 1_048_576) : nil
         return Periodic(every: .seconds(60)) {
             do {
+                try await budgets?.pruneExpired()
                 let removed = try await store.prune(maxAge: maxAge, maxBytes: maxBytes)
                 if removed > 0 { logger.info("retention: records deleted", metadata: ["count": "\(removed)"]) }
             } catch {

@@ -89,10 +89,12 @@ struct SwitchyardGateway: AsyncParsableCommand {
                 host.logger.warning("today's spend could not be read from the store; budgets count from zero until it can", metadata: ["error": "\(error)"])
             }
         }
+        let shared = store.sharedBudgets()
         let handler = CompleteHandler(
             upstreams: upstreams, router: router.map { service.client($0, connections: routerConnections) },
             maxAttempts: maxAttempts, routeTimeout: routeTimeout, ledger: ledger, routeOn: routeOn,
-            recorder: OutcomeRecorder(store: outcomes, recordPrompts: store.recordPrompts, logger: host.logger))
+            recorder: OutcomeRecorder(store: outcomes, recordPrompts: store.recordPrompts, logger: host.logger),
+            budgets: shared.map { PostgresBudgetBook($0, today: ledger.today) })
         var handlers = RPCHandlers()
         handler.register(in: &handlers)
         FeedbackDesk(store: outcomes, keys: keys).register(in: &handlers)
@@ -101,7 +103,7 @@ struct SwitchyardGateway: AsyncParsableCommand {
             "router": "\(router?.description ?? "none")",
         ])
         var services: [any Service] = []
-        if let outcomes { services.append(store.retention(outcomes, logger: host.logger)) }
+        if let outcomes { services.append(store.retention(outcomes, budgets: shared, logger: host.logger)) }
         if let openaiPort {
             let frontDoor = OpenAIFrontDoor(complete: handler, keys: keys, logger: host.logger)
             let http = HTTPServer(
