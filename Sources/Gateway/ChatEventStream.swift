@@ -142,8 +142,9 @@ struct ChatStreamMeter {
         }
         for choice in chunk["choices"] as? [[String: Any]] ?? [] {
             if let content = (choice["delta"] as? [String: Any])?["content"] as? String {
+                let before = streamedCharacters
                 streamedCharacters += content.count
-                if text.count < textLimit { text += content.prefix(textLimit - text.count) }
+                if before < textLimit { text += content.prefix(textLimit - before) }
             }
         }
     }

@@ -65,6 +65,7 @@ public struct CompleteHandler: Sendable {
                     response.routerVersion = route.routerVersion
                     ledger.routed(fellBack: response.model != route.model)
                 }
+                if recorder.judges(outcome) { outcome.answerText = response.text }
                 await recorder.finish(outcome)
                 return response
             } catch {
@@ -86,6 +87,7 @@ public struct CompleteHandler: Sendable {
                 refused: UInt64(s.refused), failed: UInt64(s.failed), spilled: s.spilled, meanCommitMs: s.meanCommitMs,
                 recordsLost: recorder.recordsLost)
         }
+        if let judge = recorder.judge { status.judge = judge.status }
         return status
     }
 

@@ -55,6 +55,9 @@ public struct FrontDoorKeys: Sendable, Decodable {
             let name = key.name.isEmpty ? "(unnamed)" : key.name
             if key.name.isEmpty { problems.append("a key has no name") }
             if !names.insert(key.name).inserted { problems.append("key \(name): name used twice") }
+            if key.name.hasPrefix(Self.reservedPrefix) {
+                problems.append("key \(name): names starting with \"\(Self.reservedPrefix)\" are the gateway's own (its judge books spend as \(LLMJudge.spendKey))")
+            }
             if key.key.count < 16 { problems.append("key \(name): the key must be at least 16 characters") }
             if !secrets.insert(key.key).inserted { problems.append("key \(name): the same key is given twice") }
             if let budget = key.dailyBudgetUSD, !(budget >= 0 && budget.isFinite) {
@@ -63,6 +66,9 @@ public struct FrontDoorKeys: Sendable, Decodable {
         }
         return problems
     }
+
+    /// Key names the gateway keeps for its own spending.
+    static let reservedPrefix = "switchyard:"
 
     /// The key a request's `Authorization` header carries; nil when it carries none of them.
     /// Compares in time independent of where the keys differ.

@@ -209,6 +209,7 @@ public struct OpenAIFrontDoor: Sendable {
         outcome.answered = .init(
             model: answered.model, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
             tokensEstimated: answer.tokensEstimated, costUSD: cost)
+        if complete.recorder.judges(outcome) { outcome.answerText = answer.text }
         await complete.recorder.finish(outcome)
         // The completion's id is the request's: what the client rates it by.
         var response = HTTPResponse(
@@ -262,6 +263,7 @@ public struct OpenAIFrontDoor: Sendable {
         try await responder.begin(headers: headers)
 
         var meter = ChatStreamMeter()
+        if let judge = complete.recorder.judge, judge.samples(outcome.id) { meter.textLimit = judge.settings.textLimit }
         var events = opened.value.events
         var piece = opened.value.first
         var clientGone: (any Error)?
@@ -291,6 +293,7 @@ public struct OpenAIFrontDoor: Sendable {
         outcome.answered = .init(
             model: opened.model, inputTokens: tokens.input, outputTokens: tokens.output, tokensEstimated: tokens.estimated, costUSD: cost)
         if clientGone != nil { outcome.status = .cancelled } else if broken != nil { outcome.status = .unavailable }
+        if complete.recorder.judges(outcome) { outcome.answerText = meter.text }
         await complete.recorder.finish(outcome)
         if let clientGone { throw clientGone }
         if let broken {

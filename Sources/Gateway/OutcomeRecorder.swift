@@ -30,6 +30,8 @@ struct RequestOutcome: Sendable {
     var streamed = false
     /// When the first streamed piece went to the client.
     var firstPiece: ContinuousClock.Instant?
+    /// The answer's text, kept only when the judge will grade it.
+    var answerText: String?
 
     struct Answered: Sendable {
         var model: String
@@ -61,17 +63,23 @@ public final class OutcomeRecorder: Sendable {
     public let store: OutcomeStore?
     public let recordPrompts: RecordPrompts
     public let latencies: LatencyTracker
+    /// Grades a sample of the recorded answers; nil without `--judge`.
+    public let judge: LLMJudge?
     private let logger: Logger
     private let lost = Atomic<UInt64>(0)
     private let lostCounter = Counter(label: "switchyard_gateway_records_lost_total")
 
     public init(store: OutcomeStore? = nil, recordPrompts: RecordPrompts = .embedding, latencies: LatencyTracker = LatencyTracker(),
-                logger: Logger = Logger(label: "switchyard.gateway")) {
+                judge: LLMJudge? = nil, logger: Logger = Logger(label: "switchyard.gateway")) {
         self.store = store
         self.recordPrompts = recordPrompts
         self.latencies = latencies
+        self.judge = judge
         self.logger = logger
     }
+
+    /// Whether the answer to `outcome` will be graded by the judge (so its text must be kept).
+    func judges(_ outcome: RequestOutcome) -> Bool { judge?.samples(outcome.id) ?? false }
 
     /// Whether routed requests should bring their embedding back (to be recorded).
     var wantsEmbedding: Bool { store != nil && recordPrompts == .embedding }
@@ -79,8 +87,9 @@ public final class OutcomeRecorder: Sendable {
     /// Records whose write failed (the answer went out; its record is missing).
     public var recordsLost: UInt64 { lost.load(ordering: .relaxed) }
 
-    /// Learns from `outcome` and writes its record; returns once the record is committed. A record
-    /// the store cannot keep is counted and logged, and the answer still goes out (it was given).
+    /// Learns from `outcome` and writes its record; returns once the record is committed, then
+    /// hands a sampled answer to the judge. A record the store cannot keep is counted and logged,
+    /// and the answer still goes out (it was given).
     func finish(_ outcome: RequestOutcome) async {
         let now = ContinuousClock.now
         if let answered = outcome.answered, let attempt = outcome.attempts.last(where: { $0.status == .ok }) {
@@ -89,6 +98,9 @@ public final class OutcomeRecorder: Sendable {
         guard let store else { return }
         do {
             try await store.record(record(of: outcome, endedAt: now))
+            if let judge, outcome.status == .ok, outcome.answered != nil, let answer = outcome.answerText {
+                judge.grade(id: outcome.id, question: outcome.routingText, answer: answer)
+            }
         } catch {
             lost.add(1, ordering: .relaxed)
             lostCounter.increment()

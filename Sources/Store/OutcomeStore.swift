@@ -108,6 +108,12 @@ public final class OutcomeStore: Sendable {
         }
     }
 
+    /// Adds `usd` to what `key` spent on UTC day `day` (spending that is not an answer's record:
+    /// the judge's grading); returns once committed.
+    public func book(spendUSD usd: Double, key: String, day: Int) async throws(RPCError) {
+        _ = try await writer.write(.spend(key: key, day: day, usd: usd))
+    }
+
     /// Dollars each key spent on UTC day `day`.
     public func spend(day: Int) async throws(RPCError) -> [String: Double] {
         try await writer.perform { backend throws(StoreError) in try backend.spend(day: day) }

@@ -4,6 +4,8 @@ import Wire
 enum StoreWrite: Sendable {
     case outcome(OutcomeRecord)
     case feedback(FeedbackRecord)
+    /// Dollars spent on UTC day `day` by what is not an answer's record (the judge's grading).
+    case spend(key: String, day: Int, usd: Double)
 }
 
 /// What became of one write of a committed transaction.

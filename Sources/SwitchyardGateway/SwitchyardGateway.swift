@@ -54,6 +54,8 @@ struct SwitchyardGateway: AsyncParsableCommand {
 
     @OptionGroup(title: "Outcome store") var store: StoreOptions
 
+    @OptionGroup(title: "Judge") var judge: JudgeOptions
+
     func validate() throws {
         if routerConnections < 1 { throw ValidationError("--router-connections must be at least 1") }
         if routeTimeout <= .zero { throw ValidationError("--route-timeout must be > 0") }
@@ -81,19 +83,22 @@ struct SwitchyardGateway: AsyncParsableCommand {
         }
         let outcomes = try store.open(logger: host.logger)
         let ledger = CostLedger()
+        var spend: [String: Double] = [:]
         if let outcomes {
-            // A key's budget spent before a restart stays spent.
+            // A key's budget (and the judge's) spent before a restart stays spent.
             do {
-                ledger.restore(spend: try await outcomes.spend(day: ledger.currentDay), day: ledger.currentDay)
+                spend = try await outcomes.spend(day: ledger.currentDay)
+                ledger.restore(spend: spend, day: ledger.currentDay)
             } catch {
                 host.logger.warning("today's spend could not be read from the store; budgets count from zero until it can", metadata: ["error": "\(error)"])
             }
         }
+        let judge = try self.judge.make(upstreams: upstreams, store: outcomes, spend: spend, ledger: ledger, logger: host.logger)
         let shared = store.sharedBudgets()
         let handler = CompleteHandler(
             upstreams: upstreams, router: router.map { service.client($0, connections: routerConnections) },
             maxAttempts: maxAttempts, routeTimeout: routeTimeout, ledger: ledger, routeOn: routeOn,
-            recorder: OutcomeRecorder(store: outcomes, recordPrompts: store.recordPrompts, logger: host.logger),
+            recorder: OutcomeRecorder(store: outcomes, recordPrompts: store.recordPrompts, judge: judge, logger: host.logger),
             budgets: shared.map { PostgresBudgetBook($0, today: ledger.today) })
         var handlers = RPCHandlers()
         handler.register(in: &handlers)
@@ -117,6 +122,7 @@ struct SwitchyardGateway: AsyncParsableCommand {
             services.append(http)
         }
         try await host.run(handlers: handlers, defaultPort: 7400, status: { $0.gateway = handler.status }, services: services)
+        await judge?.drain()
         outcomes?.close()
     }
 }

@@ -7,28 +7,34 @@ import Wire
 
 /// An upstream whose answers a test scripts: OK, a status, or no answer until cancelled.
 final class ScriptedUpstream: Upstream {
-    enum Behaviour: Sendable { case answer, fail(StatusCode), hang }
+    /// Answers "<name>: <prompt>", answers `reply` whatever it is asked, fails, or never answers.
+    enum Behaviour: Sendable { case answer, reply(String), fail(StatusCode), hang }
 
     let configuration: UpstreamConfiguration
-    private let state: Mutex<(behaviour: Behaviour, calls: Int)>
+    private let state: Mutex<(behaviour: Behaviour, calls: Int, prompts: [String])>
 
     init(_ name: String, inputPerMillion: Double = 1, outputPerMillion: Double = 2, _ behaviour: Behaviour = .answer) {
         configuration = UpstreamConfiguration(
             name: name, kind: .openai, baseURL: "http://unused", inputPerMillion: inputPerMillion,
             outputPerMillion: outputPerMillion, timeoutSeconds: 5)
-        state = Mutex((behaviour, 0))
+        state = Mutex((behaviour, 0, []))
     }
 
     var calls: Int { state.withLock { $0.calls } }
+    /// The prompts it was asked, in order.
+    var prompts: [String] { state.withLock { $0.prompts } }
 
     func complete(_ prompt: String, maxTokens: UInt32, timeout: Duration) async throws -> UpstreamAnswer {
         let behaviour = state.withLock { state in
             state.calls += 1
+            state.prompts.append(prompt)
             return state.behaviour
         }
         switch behaviour {
         case .answer:
             return UpstreamAnswer(text: "\(configuration.name): \(prompt)", inputTokens: 1000, outputTokens: 500, tokensEstimated: false)
+        case .reply(let text):
+            return UpstreamAnswer(text: text, inputTokens: 1000, outputTokens: 500, tokensEstimated: false)
         case .fail(let status):
             throw RPCError(status, "\(configuration.name) fails")
         case .hang:

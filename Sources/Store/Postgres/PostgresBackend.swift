@@ -36,25 +36,37 @@ final class PostgresBackend: StoreBackend {
         try connection.transaction { () throws(StoreError) in
             var results: [StoreWriteResult] = []
             var records: [OutcomeRecord] = []
+            var spend: [SpendDay: Double] = [:]
             for write in writes {
                 switch write {
                 case .outcome(let record):
                     records.append(record)
+                    if let key = record.key, record.costUSD > 0 {
+                        spend[SpendDay(key: key, day: OutcomeRecord.day(ofMs: record.createdMs)), default: 0] += record.costUSD
+                    }
                     results.append(.written)
                 case .feedback(let feedback):
                     // A record earlier in this batch must be in before its feedback is checked.
                     try insert(records)
                     records.removeAll()
                     results.append(try upsert(feedback))
+                case .spend(let key, let day, let usd):
+                    spend[SpendDay(key: key, day: day), default: 0] += usd
+                    results.append(.written)
                 }
             }
             try insert(records)
+            try add(spend)
             return results
         }
     }
 
-    /// The records in multi-row INSERTs (PostgreSQL takes 65,535 parameters a statement), and
-    /// their costs added to their keys' spend.
+    private struct SpendDay: Hashable {
+        var key: String
+        var day: Int
+    }
+
+    /// The records in multi-row INSERTs (PostgreSQL takes 65,535 parameters a statement).
     private func insert(_ records: [OutcomeRecord]) throws(StoreError) {
         let perRow = 18
         var start = 0
@@ -80,17 +92,16 @@ final class PostgresBackend: StoreBackend {
                 "INSERT INTO outcomes (\(Self.columns)) VALUES \(rows.joined(separator: ",")) ON CONFLICT (id) DO NOTHING", parameters)
             start += chunk.count
         }
-        var spend: [String: [Int: Double]] = [:]
-        for r in records where r.costUSD > 0 {
-            if let key = r.key { spend[key, default: [:]][OutcomeRecord.day(ofMs: r.createdMs), default: 0] += r.costUSD }
-        }
-        for (key, days) in spend {
-            for (day, cost) in days {
-                try connection.execute("""
-                    INSERT INTO spend (api_key, day, spent_usd) VALUES ($1, $2, $3)
-                    ON CONFLICT (api_key, day) DO UPDATE SET spent_usd = spend.spent_usd + excluded.spent_usd
-                    """, [.text(key), .int(Int64(day)), .double(cost)])
-            }
+    }
+
+    /// Adds the batch's dollars to each key's spend, one statement per key and day.
+    private func add(_ spend: [SpendDay: Double]) throws(StoreError) {
+        // Keys in one order in every gateway: two batches locking the same rows cannot deadlock.
+        for (entry, usd) in spend.sorted(by: { ($0.key.key, $0.key.day) < ($1.key.key, $1.key.day) }) {
+            try connection.execute("""
+                INSERT INTO spend (api_key, day, spent_usd) VALUES ($1, $2, $3)
+                ON CONFLICT (api_key, day) DO UPDATE SET spent_usd = spend.spent_usd + excluded.spent_usd
+                """, [.text(entry.key), .int(Int64(entry.day)), .double(usd)])
         }
     }
 

@@ -47,6 +47,9 @@ final class SQLiteBackend: StoreBackend {
                     results.append(.written)
                 case .feedback(let feedback):
                     results.append(try upsert(feedback))
+                case .spend(let key, let day, let usd):
+                    try addSpend(usd, key: key, day: day)
+                    results.append(.written)
                 }
             }
             return results
@@ -61,12 +64,14 @@ final class SQLiteBackend: StoreBackend {
             .int(r.tokensEstimated ? 1 : 0), r.firstTokenMs.map(SQLiteValue.double) ?? .null, .double(r.latencyMs),
             .int(r.streamed ? 1 : 0), r.embeddingBytes.map(SQLiteValue.blob) ?? .null, r.prompt.map(SQLiteValue.text) ?? .null,
         ]).run()
-        if let key = r.key, r.costUSD > 0 {
-            try database.statement("""
-                INSERT INTO spend (api_key, day, spent_usd) VALUES (?1, ?2, ?3)
-                ON CONFLICT (api_key, day) DO UPDATE SET spent_usd = spent_usd + excluded.spent_usd
-                """).bind([.text(key), .int(Int64(OutcomeRecord.day(ofMs: r.createdMs))), .double(r.costUSD)]).run()
-        }
+        if let key = r.key, r.costUSD > 0 { try addSpend(r.costUSD, key: key, day: OutcomeRecord.day(ofMs: r.createdMs)) }
+    }
+
+    private func addSpend(_ usd: Double, key: String, day: Int) throws(StoreError) {
+        try database.statement("""
+            INSERT INTO spend (api_key, day, spent_usd) VALUES (?1, ?2, ?3)
+            ON CONFLICT (api_key, day) DO UPDATE SET spent_usd = spent_usd + excluded.spent_usd
+            """).bind([.text(key), .int(Int64(day)), .double(usd)]).run()
     }
 
     private func upsert(_ f: FeedbackRecord) throws(StoreError) -> StoreWriteResult {

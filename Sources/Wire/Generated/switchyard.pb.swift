@@ -769,6 +769,9 @@ public struct JudgeStatus: ProtoMessage, Equatable {
     /// Dollars the judge spent today, of its daily budget.
     public var spentTodayUSD: Double
     public var dailyBudgetUSD: Double
+    /// Sampled answers not sent: the day's budget would not cover the grade; the most grades were running.
+    public var overBudget: UInt64
+    public var busy: UInt64
 
     public init(
         model: String = "",
@@ -778,7 +781,9 @@ public struct JudgeStatus: ProtoMessage, Equatable {
         unparseable: UInt64 = 0,
         failed: UInt64 = 0,
         spentTodayUSD: Double = 0,
-        dailyBudgetUSD: Double = 0
+        dailyBudgetUSD: Double = 0,
+        overBudget: UInt64 = 0,
+        busy: UInt64 = 0
     ) {
         self.model = model
         self.sample = sample
@@ -788,6 +793,8 @@ public struct JudgeStatus: ProtoMessage, Equatable {
         self.failed = failed
         self.spentTodayUSD = spentTodayUSD
         self.dailyBudgetUSD = dailyBudgetUSD
+        self.overBudget = overBudget
+        self.busy = busy
     }
 
     public static let protoName = "switchyard.v1.JudgeStatus"
@@ -816,6 +823,8 @@ extension JudgeStatus: CBridged {
         failed = m.pointee.failed
         spentTodayUSD = m.pointee.spent_today_usd
         dailyBudgetUSD = m.pointee.daily_budget_usd
+        overBudget = m.pointee.over_budget
+        busy = m.pointee.busy
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -827,6 +836,8 @@ extension JudgeStatus: CBridged {
         m.pointee.failed = failed
         m.pointee.spent_today_usd = spentTodayUSD
         m.pointee.daily_budget_usd = dailyBudgetUSD
+        m.pointee.over_budget = overBudget
+        m.pointee.busy = busy
     }
 }
 

@@ -2470,7 +2470,7 @@ const ProtobufCMessageDescriptor switchyard__v1__store_status__descriptor =
   (ProtobufCMessageInit) switchyard__v1__store_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__judge_status__field_descriptors[8] =
+static const ProtobufCFieldDescriptor switchyard__v1__judge_status__field_descriptors[10] =
 {
   {
     "model",
@@ -2568,13 +2568,39 @@ static const ProtobufCFieldDescriptor switchyard__v1__judge_status__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "over_budget",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__JudgeStatus, over_budget),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "busy",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__JudgeStatus, busy),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__judge_status__field_indices_by_name[] = {
   2,   /* field[2] = asked */
+  9,   /* field[9] = busy */
   7,   /* field[7] = daily_budget_usd */
   5,   /* field[5] = failed */
   3,   /* field[3] = graded */
   0,   /* field[0] = model */
+  8,   /* field[8] = over_budget */
   1,   /* field[1] = sample */
   6,   /* field[6] = spent_today_usd */
   4,   /* field[4] = unparseable */
@@ -2582,7 +2608,7 @@ static const unsigned switchyard__v1__judge_status__field_indices_by_name[] = {
 static const ProtobufCIntRange switchyard__v1__judge_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__judge_status__descriptor =
 {
@@ -2592,7 +2618,7 @@ const ProtobufCMessageDescriptor switchyard__v1__judge_status__descriptor =
   "Switchyard__V1__JudgeStatus",
   "switchyard.v1",
   sizeof(Switchyard__V1__JudgeStatus),
-  8,
+  10,
   switchyard__v1__judge_status__field_descriptors,
   switchyard__v1__judge_status__field_indices_by_name,
   1,  switchyard__v1__judge_status__number_ranges,

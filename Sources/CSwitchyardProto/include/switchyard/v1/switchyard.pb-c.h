@@ -369,10 +369,15 @@ struct  Switchyard__V1__JudgeStatus
    */
   double spent_today_usd;
   double daily_budget_usd;
+  /*
+   * Sampled answers not sent: the day's budget would not cover the grade; the most grades were running.
+   */
+  uint64_t over_budget;
+  uint64_t busy;
 };
 #define SWITCHYARD__V1__JUDGE_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__judge_status__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Switchyard__V1__EmbedderStatus
