@@ -183,7 +183,7 @@ let package = Package(
         // End to end: the executables as processes (they must be built: `swift build`).
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["RPC", "Wire", "HTTPKit", "UpstreamHTTP", "Zlib", logging] + nio, exclude: ["Fixtures"]),
+            dependencies: ["RPC", "Wire", "HTTPKit", "UpstreamHTTP", "Zlib", "Store", "StoreTestSupport", logging] + nio, exclude: ["Fixtures"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "RPC", "Wire", logging]),
         .testTarget(
             name: "RouterServiceTests",

@@ -1,4 +1,7 @@
+import Logging
+import Metrics
 import Store
+import Synchronization
 import Wire
 
 /// Where API keys' daily budgets are decided: in this gateway's memory (`CostLedger`: one gateway,
@@ -10,7 +13,8 @@ public protocol BudgetBook: Sendable {
     func left(key: String, budget: Double) async throws(RPCError) -> Double
     /// Holds `amount` of `key`'s budget for a request in flight; nil when it does not fit.
     func hold(_ amount: Double, key: String, budget: Double) async throws(RPCError) -> BudgetHold?
-    /// Lets go of a hold once its request has booked its real cost.
+    /// Lets go of a hold (a request that ended without an answer to book). A hold its answer's
+    /// booking settled is gone already: releasing it again does nothing.
     func release(_ hold: BudgetHold) async
 }
 
@@ -20,8 +24,11 @@ public struct BudgetHold: Sendable, Equatable {
     public let amount: Double
     /// The UTC day it was held on.
     public let day: Int
-    /// The shared book's id for it (empty in memory).
+    /// Its id in the book that holds it ("local-N" in a gateway's memory, a UUID in PostgreSQL).
     public let id: String
+
+    /// Whether this gateway's memory holds it (not the shared book).
+    public var isLocal: Bool { id.hasPrefix("local-") }
 }
 
 extension CostLedger: BudgetBook {
@@ -30,56 +37,73 @@ extension CostLedger: BudgetBook {
     }
 
     public func hold(_ amount: Double, key: String, budget: Double) async throws(RPCError) -> BudgetHold? {
-        hold(amount, for: key, budget: budget).map { BudgetHold(key: key, amount: amount, day: $0, id: "") }
+        hold(amount, for: key, budget: budget)
     }
 
     public func release(_ hold: BudgetHold) async {
-        release(hold.amount, for: hold.key, heldOn: hold.day)
+        letGo(hold)
     }
 }
 
-/// The budgets of a PostgreSQL store, shared by every gateway on it. While the database cannot be
-/// reached, a key with a budget is refused UNAVAILABLE (a hard budget needs the one book of what
-/// was spent); keys without a budget are served as usual.
-public struct PostgresBudgetBook: BudgetBook {
+/// The budgets of a PostgreSQL store, shared by every gateway on it. While the database cannot
+/// be reached, this gateway decides alone from its own ledger: the shared spend it last saw plus
+/// what it has booked since, and its own holds (each decision counted as degraded). So requests
+/// go on being answered through an outage; the price is that gateways which cannot see each
+/// other may together overspend a key by what each lets through before the database is back.
+public final class PostgresBudgetBook: BudgetBook {
     public let budgets: SharedBudgets
-    private let today: @Sendable () -> Int
+    /// This gateway's own ledger: what it falls back on.
+    public let local: CostLedger
+    private let degraded = Counter(label: "switchyard_gateway_budget_degraded_total")
+    /// Whether the last decision fell back (its change is logged, not every decision).
+    private let away = Atomic(false)
+    private let logger: Logger
 
-    public init(_ budgets: SharedBudgets, today: @escaping @Sendable () -> Int) {
+    public init(_ budgets: SharedBudgets, local: CostLedger, logger: Logger = Logger(label: "switchyard.gateway")) {
         self.budgets = budgets
-        self.today = today
+        self.local = local
+        self.logger = logger
     }
 
     public func left(key: String, budget: Double) async throws(RPCError) -> Double {
+        let day = local.currentDay
         do {
-            return try await budgets.left(key: key, budget: budget, day: today())
+            let usage = try await budgets.usage(key: key, day: day)
+            reached()
+            local.restore(spend: [key: usage.spent], day: day)
+            return budget - usage.spent - usage.held
         } catch {
-            throw Self.unreachable(error)
+            fellBack(error)
+            return local.left(for: key, budget: budget)
         }
     }
 
     public func hold(_ amount: Double, key: String, budget: Double) async throws(RPCError) -> BudgetHold? {
-        let day = today()
+        let day = local.currentDay
         do {
             return try await budgets.hold(amount, key: key, budget: budget, day: day).map {
                 BudgetHold(key: key, amount: amount, day: day, id: $0.id)
             }
         } catch {
-            throw Self.unreachable(error)
+            fellBack(error)
+            return try await local.hold(amount, key: key, budget: budget)
         }
     }
 
     public func release(_ hold: BudgetHold) async {
+        // A hold taken while the database was away is the local ledger's.
+        if hold.isLocal { return local.letGo(hold) }
         await budgets.release(id: hold.id)
     }
 
-    private static func unreachable(_ error: RPCError) -> RPCError {
-        RPCError(
-            .unavailable, "the shared budget ledger cannot be reached, so a key with a budget cannot be served now; retry (\(error.message))",
-            cause: LedgerUnreachable())
+    private func fellBack(_ error: RPCError) {
+        degraded.increment()
+        if !away.exchange(true, ordering: .relaxed) {
+            logger.warning("shared budget ledger unreachable: deciding from this gateway's own ledger", metadata: ["error": "\(error.message)"])
+        }
+    }
+
+    private func reached() {
+        if away.exchange(false, ordering: .relaxed) { logger.notice("shared budget ledger reachable again") }
     }
 }
-
-/// The shared budget ledger could not be asked (the front door answers 503, not 502: it is this
-/// service that cannot serve, not an upstream that failed).
-struct LedgerUnreachable: Error, Sendable {}

@@ -192,9 +192,9 @@ public struct CompleteHandler: Sendable {
 
     /// Books an answer of `model` with these token counts in the ledger (and against `key`'s
     /// daily spend); returns its cost in dollars.
-    func book(_ model: String, inputTokens: UInt32, outputTokens: UInt32, key: String?) -> Double {
+    func book(_ model: String, inputTokens: UInt32, outputTokens: UInt32, key: String?, settling hold: BudgetHold? = nil) -> Double {
         let cost = upstreams[model]!.configuration.cost(inputTokens: inputTokens, outputTokens: outputTokens)
-        ledger.answered(by: model, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost, key: key)
+        ledger.answered(by: model, inputTokens: inputTokens, outputTokens: outputTokens, cost: cost, key: key, settling: hold)
         return cost
     }
 

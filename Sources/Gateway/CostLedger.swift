@@ -12,9 +12,12 @@ public final class CostLedger: Sendable {
         var totalCost = 0.0
         var fallbacks: UInt64 = 0
         var routed: UInt64 = 0
-        /// Dollars per key name on `day`: spent, and held for requests in flight.
+        /// Dollars per key name on `day`: spent, and held for requests in flight (in all, and
+        /// each hold by its id).
         var keySpend: [String: Double] = [:]
         var keyHeld: [String: Double] = [:]
+        var holds: [String: (key: String, amount: Double)] = [:]
+        var nextHold = 0
         var day = 0
     }
 
@@ -31,8 +34,10 @@ public final class CostLedger: Sendable {
         self.today = today
     }
 
-    /// An answered call to `model`, paid for by the front-door key named `key` (if any).
-    func answered(by model: String, inputTokens: UInt32, outputTokens: UInt32, cost: Double, key: String? = nil) {
+    /// An answered call to `model`, paid for by the front-door key named `key` (if any); the
+    /// hold `settling` (the request's) is let go in the same step, so the cost is never counted
+    /// twice (held and spent) nor not at all.
+    func answered(by model: String, inputTokens: UInt32, outputTokens: UInt32, cost: Double, key: String? = nil, settling: BudgetHold? = nil) {
         // The day is read only for a key's spending (the protobuf path books without one).
         let day = key == nil ? nil : today()
         state.withLock { state in
@@ -40,6 +45,7 @@ public final class CostLedger: Sendable {
                 state.rollOver(to: day)
                 state.keySpend[key, default: 0] += cost
             }
+            if let settling { state.release(settling) }
             var usage = state.usage[model] ?? ModelUsage(model: model)
             usage.requests += 1
             usage.inputTokens += UInt64(inputTokens)
@@ -84,24 +90,24 @@ public final class CostLedger: Sendable {
     }
 
     /// Holds `amount` of `key`'s budget for a request in flight, so requests running at the same
-    /// time cannot together spend more than the budget; false (nothing held) when it does not fit.
-    /// Returns the day it was held on, for `release`.
-    func hold(_ amount: Double, for key: String, budget: Double) -> Int? {
+    /// time cannot together spend more than the budget; nil (nothing held) when it does not fit.
+    func hold(_ amount: Double, for key: String, budget: Double) -> BudgetHold? {
         let day = today()
         return state.withLock { state in
             state.rollOver(to: day)
             guard (state.keySpend[key] ?? 0) + (state.keyHeld[key] ?? 0) + amount <= budget + BudgetSlack.dollars else { return nil }
+            let id = "local-\(state.nextHold)"
+            state.nextHold += 1
+            state.holds[id] = (key, amount)
             state.keyHeld[key, default: 0] += amount
-            return day
+            return BudgetHold(key: key, amount: amount, day: day, id: id)
         }
     }
 
-    /// Gives back what `hold` held on `day` (the request's real cost is booked by `answered`).
-    func release(_ amount: Double, for key: String, heldOn day: Int) {
-        state.withLock { state in
-            guard state.day == day, let held = state.keyHeld[key] else { return }
-            state.keyHeld[key] = max(0, held - amount)
-        }
+    /// Lets go of `hold`; nothing when it was let go already (`answered` settles it) or was
+    /// taken on another day.
+    func letGo(_ hold: BudgetHold) {
+        state.withLock { $0.release(hold) }
     }
 
     /// A call to `model` that failed.
@@ -142,6 +148,12 @@ extension CostLedger.State {
             self.day = day
             keySpend = [:]
             keyHeld = [:]
+            holds = [:]
         }
+    }
+
+    fileprivate mutating func release(_ hold: BudgetHold) {
+        guard let held = holds.removeValue(forKey: hold.id) else { return }
+        keyHeld[held.key] = max(0, (keyHeld[held.key] ?? 0) - held.amount)
     }
 }

@@ -70,6 +70,7 @@ public struct OpenAIFrontDoor: Sendable {
         var outcome = RequestOutcome(key: key?.name, routingText: chat.routingText)
         do {
             let plan = try await plan(chat, key: key, outcome: &outcome)
+            outcome.hold = plan.held
             if chat.stream {
                 return HTTPResponse { [outcome] responder in
                     do {
@@ -176,7 +177,8 @@ public struct OpenAIFrontDoor: Sendable {
         return plan
     }
 
-    /// Gives back what `plan` held of its key's budget (the answer's real cost is booked apart).
+    /// Gives back what `plan` held of its key's budget when the request ended without its
+    /// booking settling the hold (a failure; nothing otherwise).
     func release(_ plan: Plan) async {
         if let held = plan.held { await complete.budgets.release(held) }
     }
@@ -203,7 +205,8 @@ public struct OpenAIFrontDoor: Sendable {
             return response
         }
         let answer = answered.value
-        let cost = complete.book(answered.model, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens, key: plan.key?.name)
+        let cost = complete.book(
+            answered.model, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens, key: plan.key?.name, settling: plan.held)
         if let route = plan.route { complete.ledger.routed(fellBack: answered.model != route.model) }
         outcome.attempts = attempts
         outcome.answered = .init(
@@ -289,7 +292,7 @@ public struct OpenAIFrontDoor: Sendable {
         let tail = meter.remainder()
         if clientGone == nil, !tail.isEmpty { try? await responder.write(ByteBuffer(bytes: tail)) }
         let tokens = meter.tokens(prompt: request.routingText)
-        let cost = complete.book(opened.model, inputTokens: tokens.input, outputTokens: tokens.output, key: plan.key?.name)
+        let cost = complete.book(opened.model, inputTokens: tokens.input, outputTokens: tokens.output, key: plan.key?.name, settling: plan.held)
         outcome.answered = .init(
             model: opened.model, inputTokens: tokens.input, outputTokens: tokens.output, tokensEstimated: tokens.estimated, costUSD: cost)
         if clientGone != nil { outcome.status = .cancelled } else if broken != nil { outcome.status = .unavailable }
@@ -366,11 +369,6 @@ public struct OpenAIFrontDoor: Sendable {
             return HTTPResponse(
                 status: HTTPResponseStatus(statusCode: refusal.status),
                 contentType: refusal.contentType, body: refusal.body)
-        }
-        if error.cause is LedgerUnreachable {
-            var response = errorResponse(status: .serviceUnavailable, type: "server_error", code: "ledger_unavailable", message: error.message)
-            response.headers.add(name: "Retry-After", value: "1")
-            return response
         }
         let (status, type): (HTTPResponseStatus, String) = switch error.code {
         case .invalidArgument, .failedPrecondition, .outOfRange: (.badRequest, "invalid_request_error")

@@ -32,6 +32,8 @@ struct RequestOutcome: Sendable {
     var firstPiece: ContinuousClock.Instant?
     /// The answer's text, kept only when the judge will grade it.
     var answerText: String?
+    /// What the request holds of its key's budget: the record's booking lets go of it.
+    var hold: BudgetHold?
 
     struct Answered: Sendable {
         var model: String
@@ -97,7 +99,9 @@ public final class OutcomeRecorder: Sendable {
         }
         guard let store else { return }
         do {
-            try await store.record(record(of: outcome, endedAt: now))
+            // A hold in the shared book goes in the transaction that books the cost (one in
+            // this gateway's memory went when the cost was booked in its ledger).
+            try await store.record(record(of: outcome, endedAt: now), settling: outcome.hold.flatMap { $0.isLocal ? nil : $0.id })
             if let judge, outcome.status == .ok, outcome.answered != nil, let answer = outcome.answerText {
                 judge.grade(id: outcome.id, question: outcome.routingText, answer: answer)
             }

@@ -2,6 +2,7 @@ import HTTPKit
 import Logging
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The process's Prometheus registry behind swift-metrics, and the HTTP endpoint that serves it.
 ///
@@ -27,12 +28,26 @@ public enum MetricsEndpoint {
     /// before creating any metric.
     public static func bootstrap() { _ = bootstrapped }
 
+    private static let refreshers = Mutex<[@Sendable () -> Void]>([])
+
+    /// Runs `refresh` before every scrape: for gauges read from a service's state (quantiles,
+    /// queue lengths), set when asked for rather than on every change.
+    public static func refreshBeforeScrape(_ refresh: @escaping @Sendable () -> Void) {
+        refreshers.withLock { $0.append(refresh) }
+    }
+
+    /// The registry's text, its gauges refreshed.
+    public static func scrape() -> [UInt8] {
+        for refresh in refreshers.withLock({ $0 }) { refresh() }
+        return registry.emitToBuffer()
+    }
+
     /// An HTTP server answering GET /metrics with the registry's text, and GET /healthz.
     public static func server(host: String, port: Int, logger: Logger) -> HTTPServer {
         HTTPServer(host: host, port: port, logger: logger) { request in
             switch (request.method, request.path) {
             case (.GET, "/metrics"):
-                HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToBuffer())
+                HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: scrape())
             case (.GET, "/healthz"):
                 HTTPResponse(text: "ok\n")
             case (_, "/metrics"), (_, "/healthz"):

@@ -86,9 +86,11 @@ public final class OutcomeStore: Sendable {
         writer = StoreWriter(name: location.description, connect: connect, spillPath: spillPath, logger: logger)
     }
 
-    /// Writes `record`; returns once it is committed (or kept in the spill file).
-    public func record(_ record: OutcomeRecord) async throws(RPCError) {
-        _ = try await writer.write(.outcome(record))
+    /// Writes `record`; returns once it is committed (or kept in the spill file). `settling`: the
+    /// id of the budget hold (PostgreSQL's shared book) its cost replaces, let go in the same
+    /// transaction.
+    public func record(_ record: OutcomeRecord, settling: String? = nil) async throws(RPCError) {
+        _ = try await writer.write(.outcome(record, settling: settling))
     }
 
     /// Writes `feedback` after checking it: NOT_FOUND for an unknown (or pruned) request id,

@@ -2,7 +2,9 @@ import Wire
 
 /// One write the writer groups with others into a transaction.
 enum StoreWrite: Sendable {
-    case outcome(OutcomeRecord)
+    /// A record; `settling`, the id of the budget hold its cost replaces, is let go in the same
+    /// transaction that books the cost (so the cost never counts twice, held and spent).
+    case outcome(OutcomeRecord, settling: String? = nil)
     case feedback(FeedbackRecord)
     /// Dollars spent on UTC day `day` by what is not an answer's record (the judge's grading).
     case spend(key: String, day: Int, usd: Double)

@@ -99,7 +99,8 @@ struct SwitchyardGateway: AsyncParsableCommand {
             upstreams: upstreams, router: router.map { service.client($0, connections: routerConnections) },
             maxAttempts: maxAttempts, routeTimeout: routeTimeout, ledger: ledger, routeOn: routeOn,
             recorder: OutcomeRecorder(store: outcomes, recordPrompts: store.recordPrompts, judge: judge, logger: host.logger),
-            budgets: shared.map { PostgresBudgetBook($0, today: ledger.today) })
+            budgets: shared.map { PostgresBudgetBook($0, local: ledger, logger: host.logger) })
+        MetricsEndpoint.refreshBeforeScrape { GatewayGauges.record(handler.status) }
         var handlers = RPCHandlers()
         handler.register(in: &handlers)
         FeedbackDesk(store: outcomes, keys: keys).register(in: &handlers)

@@ -1,4 +1,5 @@
 import Foundation
+import StoreTestSupport
 import Testing
 
 /// `switchyard eval`, the built executable, end to end: on a tiny fixture with every router

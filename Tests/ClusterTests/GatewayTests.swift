@@ -1,4 +1,5 @@
 import Foundation
+import StoreTestSupport
 import HTTPKit
 import NIOCore
 import RPC
@@ -143,12 +144,6 @@ struct GatewayTests {
 @Suite(.timeLimit(.minutes(2))) struct OpenAIFrontDoorClusterTests {
     let strong = "gpt-4-1106-preview", weak = "mistralai/Mixtral-8x7B-Instruct-v0.1"
 
-    /// The front door's base URL, read from the port file the gateway writes.
-    func frontDoor(in cluster: Cluster, name: String) throws -> HTTPEndpoint {
-        let port = try String(contentsOf: cluster.folder.appendingPathComponent(name), encoding: .utf8)
-        return try HTTPEndpoint("http://127.0.0.1:\(port.trimmingCharacters(in: .whitespacesAndNewlines))/v1")
-    }
-
     @Test func theChosenUpstreamGetsTheRequestWithOnlyTheModelReplacedAndFallbackSkipsABrokenOne() async throws {
         let broken = FakeOpenAI(.fail(status: 503))
         let working = FakeOpenAI(.answer("42"))
@@ -167,7 +162,7 @@ struct GatewayTests {
                 "--config", configPath.path, "--router", router.address, "--openai-port", "0",
                 "--openai-port-file", cluster.folder.appendingPathComponent("openai.port").path, "--openai-max-body-bytes", "4096",
             ])
-            let endpoint = try frontDoor(in: cluster, name: "openai.port")
+            let endpoint = try cluster.frontDoor(portFile: "openai.port")
             let request: [String: Any] = [
                 "model": "switchyard:alpha=1", "temperature": 0.25, "max_tokens": 64,
                 "messages": [["role": "system", "content": "be brief"], ["role": "user", "content": "What is 6 times 7?"]],

@@ -1,6 +1,8 @@
 import Foundation
 import NIOCore
 import RPC
+import StoreTestSupport
+import UpstreamHTTP
 import Wire
 
 /// A Switchyard executable started as its own process, the way a user starts it: `--port 0
@@ -95,11 +97,6 @@ func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async th
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// Processes started for one test, stopped when it ends (whatever happens).
 final class Cluster: @unchecked Sendable {
     let folder: URL
@@ -128,6 +125,13 @@ final class Cluster: @unchecked Sendable {
             throw TestFailure("did not shut down cleanly on SIGTERM:\n" + unclean.map { "--- \($0.name): \($0.exit) ---\n\($0.log.suffix(3000))" }.joined(separator: "\n"))
         }
         return result
+    }
+
+    /// A gateway's OpenAI front door (base URL …/v1), its port read from `portFile` in the
+    /// cluster's folder (the gateway's --openai-port-file).
+    func frontDoor(portFile: String) throws -> HTTPEndpoint {
+        let port = try String(contentsOf: folder.appendingPathComponent(portFile), encoding: .utf8)
+        return try HTTPEndpoint("http://127.0.0.1:\(port.trimmingCharacters(in: .whitespacesAndNewlines))/v1")
     }
 
     /// Writes `token` to a file in the cluster's folder and returns its path.

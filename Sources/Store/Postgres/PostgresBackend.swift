@@ -37,10 +37,12 @@ final class PostgresBackend: StoreBackend {
             var results: [StoreWriteResult] = []
             var records: [OutcomeRecord] = []
             var spend: [SpendDay: Double] = [:]
+            var settled: [String] = []
             for write in writes {
                 switch write {
-                case .outcome(let record):
+                case .outcome(let record, let settling):
                     records.append(record)
+                    if let settling { settled.append(settling) }
                     if let key = record.key, record.costUSD > 0 {
                         spend[SpendDay(key: key, day: OutcomeRecord.day(ofMs: record.createdMs)), default: 0] += record.costUSD
                     }
@@ -57,6 +59,10 @@ final class PostgresBackend: StoreBackend {
             }
             try insert(records)
             try add(spend)
+            if !settled.isEmpty {
+                // The holds these records' costs replace go in the transaction that books the costs.
+                try connection.execute("DELETE FROM holds WHERE id = ANY($1::text[])", [.text("{" + settled.joined(separator: ",") + "}")])
+            }
             return results
         }
     }

@@ -16,16 +16,15 @@ public final class SharedBudgets: Sendable {
         self.holdLease = holdLease
     }
 
-    /// What `key` may still spend on UTC day `day`: `budget` less what it spent and what its
-    /// requests in flight hold.
-    public func left(key: String, budget: Double, day: Int) async throws(RPCError) -> Double {
+    /// What `key` spent on UTC day `day`, and what its requests in flight hold.
+    public func usage(key: String, day: Int) async throws(RPCError) -> (spent: Double, held: Double) {
         let now = OutcomeRecord.nowMs()
         return try await workers.perform { connection throws(StoreError) in
             let row = try connection.execute("""
-                SELECT coalesce((SELECT spent_usd FROM spend WHERE api_key = $1 AND day = $2), 0)
-                     + coalesce((SELECT sum(amount_usd) FROM holds WHERE api_key = $1 AND day = $2 AND expires_ms > $3), 0)
+                SELECT coalesce((SELECT spent_usd FROM spend WHERE api_key = $1 AND day = $2), 0),
+                       coalesce((SELECT sum(amount_usd) FROM holds WHERE api_key = $1 AND day = $2 AND expires_ms > $3), 0)
                 """, [.text(key), .int(Int64(day)), .int(now)]).first
-            return budget - (Double((row?.first ?? nil) ?? "0") ?? 0)
+            return (Double((row?.first ?? nil) ?? "0") ?? 0, Double((row?.last ?? nil) ?? "0") ?? 0)
         }
     }
 

@@ -42,8 +42,9 @@ final class SQLiteBackend: StoreBackend {
             results.reserveCapacity(writes.count)
             for write in writes {
                 switch write {
-                case .outcome(let record):
+                case .outcome(let record, let settling):
                     try insert(record)
+                    if let settling { try database.statement("DELETE FROM holds WHERE id = ?1").bind([.text(settling)]).run() }
                     results.append(.written)
                 case .feedback(let feedback):
                     results.append(try upsert(feedback))
