@@ -147,12 +147,21 @@ final class Acknowledged: Sendable {
             print("SIGKILL under load (\(database)): \(seen.answers.count) answers and \(seen.feedback.count) scores acknowledged before the kill, all in the store")
 
             // A gateway started again on the same store serves, and knows the answers of before.
-            let (_, again) = try await self.gateway(in: cluster, store: store, upstreamURL: upstreamURL)
+            let (restarted, again) = try await self.gateway(in: cluster, store: store, upstreamURL: upstreamURL, extra: ["--metrics-port", "0"])
             let (id, _) = try #require(seen.feedback.first)
             let rerated = try await again.post(
                 "/feedback", headers: [("Authorization", "Bearer \(Self.key)")], body: Array(#"{"id": "\#(id)", "score": 1}"#.utf8),
                 timeout: .seconds(10))
             #expect(rerated.status == 200 && String(decoding: rerated.body, as: UTF8.self).contains(#""replaced":true"#))
+            // Its answers' latencies and its store show on /metrics.
+            let answered = try await again.post(
+                "/chat/completions", headers: [("Authorization", "Bearer \(Self.key)")],
+                body: Array(#"{"model": "small", "messages": [{"role": "user", "content": "hi"}]}"#.utf8), timeout: .seconds(10))
+            #expect(answered.status == 200)
+            let status = try await cluster.client(restarted).call(Methods.status, StatusRequest())
+            let metrics = String(decoding: try await HTTPCaller(url: "http://\(status.metricsAddress)").get("/metrics", timeout: .seconds(5)).body, as: UTF8.self)
+            #expect(metrics.contains(#"switchyard_gateway_latency_ms{model="small",phase="total",quantile="0.5"}"#), "\(metrics)")
+            #expect(metrics.contains("switchyard_gateway_store_pending 0"))
         }
         await upstream.server.shutdown()
     }
