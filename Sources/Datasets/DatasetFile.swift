@@ -56,7 +56,7 @@ public enum DatasetFile {
                 return price.cost(inputTokens: tokens.input, outputTokens: tokens.output)
             }
             return PromptSet.Record(id: line.id, prompt: line.prompt, dataset: line.dataset, domain: line.domain,
-                                    scores: scores, costs: costs)
+                                    scores: scores, costs: costs, embedding: line.embedding)
         }
         var notes: [String] = []
         if estimated > 0 {
@@ -70,8 +70,13 @@ public enum DatasetFile {
     private static func validate(_ line: DatasetLine, file: String, line number: Int) throws {
         func fail(_ reason: String) -> DatasetError { DatasetError(file: file, line: number, reason) }
         if line.id.isEmpty { throw fail("empty id") }
-        if line.prompt.isEmpty { throw fail("empty prompt") }
-        if line.scores.isEmpty { throw fail("no scores") }
+        if line.prompt.isEmpty, line.embedding == nil { throw fail("empty prompt (and no embedding in its place)") }
+        if let embedding = line.embedding, embedding.isEmpty || !embedding.allSatisfy(\.isFinite) {
+            throw fail("embedding must be a non-empty array of finite numbers")
+        }
+        if line.scores.isEmpty {
+            throw fail("no scores (an export of traffic holds unrated answers too: `switchyard outcomes export --rated` writes only those with feedback)")
+        }
         let range = line.scoreRange ?? [0, 1]
         guard range.count == 2, range[0].isFinite, range[1].isFinite, range[0] < range[1] else {
             throw fail("score_range must be [low, high] with low < high")

@@ -5,8 +5,10 @@
 ///  "score_range": [0, 1], "scores": {"gpt-4-1106-preview": 1, "mixtral-8x7b": 0},
 ///  "tokens": {"gpt-4-1106-preview": {"input": 61, "output": 140, "estimated": true}}}
 /// ```
-/// `id`, `prompt` and `scores` are required. Cost per model comes from `cost_usd` when given,
-/// otherwise from `tokens` times the price table. See docs/dataset-format.md.
+/// `id`, `prompt` and `scores` are required; `prompt` may be empty when `embedding` carries the
+/// prompt's vector instead (exports of traffic recorded without its text). Cost per model comes
+/// from `cost_usd` when given, otherwise from `tokens` times the price table. See
+/// docs/dataset-format.md.
 public struct DatasetLine: Codable, Sendable, Equatable {
     public var id: String
     public var prompt: String
@@ -17,6 +19,8 @@ public struct DatasetLine: Codable, Sendable, Equatable {
     public var scores: [String: Double]
     public var costUSD: [String: Double]?
     public var tokens: [String: TokenCount]?
+    /// The prompt's embedding, from the router that routed it (train with the same embedder).
+    public var embedding: [Float]?
 
     /// Input and output tokens of one model's answer.
     public struct TokenCount: Codable, Sendable, Equatable {
@@ -33,13 +37,14 @@ public struct DatasetLine: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, prompt, dataset, domain, scores, tokens
+        case id, prompt, dataset, domain, scores, tokens, embedding
         case scoreRange = "score_range"
         case costUSD = "cost_usd"
     }
 
     public init(id: String, prompt: String, dataset: String? = nil, domain: String? = nil, scoreRange: [Double]? = nil,
-                scores: [String: Double], costUSD: [String: Double]? = nil, tokens: [String: TokenCount]? = nil) {
+                scores: [String: Double], costUSD: [String: Double]? = nil, tokens: [String: TokenCount]? = nil,
+                embedding: [Float]? = nil) {
         self.id = id
         self.prompt = prompt
         self.dataset = dataset
@@ -48,5 +53,6 @@ public struct DatasetLine: Codable, Sendable, Equatable {
         self.scores = scores
         self.costUSD = costUSD
         self.tokens = tokens
+        self.embedding = embedding
     }
 }

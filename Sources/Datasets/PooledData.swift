@@ -12,10 +12,20 @@ public struct PooledData: Sendable {
     /// Models and prompts left out of `set`, and why.
     public let report: PromptSet.CompletionReport
 
-    /// Reads `files` (JSONL or JSONL.gz), pricing token counts with `prices`, and leaves out
-    /// models scored on fewer than `minimumCoverage` of the prompts. Throws a `DatasetError`
-    /// naming the file (and line) of any problem, or when nothing is left.
-    public init(files: [String], prices: PriceTable, minimumCoverage: Double = 0.9) throws {
+    /// Which entries a pooled set needs.
+    public enum Coverage: Sendable {
+        /// Every kept model scored on every kept prompt; models scored on fewer than this share
+        /// of the prompts are left out (benchmarks).
+        case complete(minimumShare: Double)
+        /// What was recorded, gaps marked (`PromptSet.observed`): traffic, where the model that
+        /// answered is the one scored; models with fewer scored prompts than this are left out.
+        case observed(minimumPrompts: Int)
+    }
+
+    /// Reads `files` (JSONL or JSONL.gz), pricing token counts with `prices`, and keeps what
+    /// `coverage` asks. Throws a `DatasetError` naming the file (and line) of any problem, or
+    /// when nothing is left.
+    public init(files: [String], prices: PriceTable, coverage: Coverage = .complete(minimumShare: 0.9)) throws {
         precondition(!files.isEmpty, "no dataset files")
         var lines: [DatasetLine] = []
         var pooled: PromptSet?
@@ -25,7 +35,10 @@ public struct PooledData: Sendable {
             pooled = pooled.map { $0.merged(with: set) } ?? set
             lines += fileLines
         }
-        (set, report) = pooled!.complete(minimumCoverage: minimumCoverage)
+        switch coverage {
+        case .complete(let share): (set, report) = pooled!.complete(minimumCoverage: share)
+        case .observed(let prompts): (set, report) = pooled!.observed(minimumObservations: prompts)
+        }
         guard set.count > 0, !set.models.isEmpty else {
             throw DatasetError(file: files.joined(separator: ", "), "no prompt has a score and cost for every kept model")
         }

@@ -21,9 +21,11 @@ struct DataOptions: ParsableArguments {
 
     func priceTable() throws -> PriceTable { try PriceFile.load(prices) }
 
-    /// `files` read, pooled and completed, with what was left out printed to stderr.
-    func load(_ files: [String], prices: PriceTable) throws -> PooledData {
-        let data = try PooledData(files: files, prices: prices, minimumCoverage: minimumCoverage)
+    /// `files` read, pooled and completed (or kept as recorded, gaps marked, with `observed`),
+    /// with what was left out printed to stderr.
+    func load(_ files: [String], prices: PriceTable, observed: Bool = false) throws -> PooledData {
+        let coverage: PooledData.Coverage = observed ? .observed(minimumPrompts: 5) : .complete(minimumShare: minimumCoverage)
+        let data = try PooledData(files: files, prices: prices, coverage: coverage)
         for line in data.report.lines { stderr("note: \(line)") }
         return data
     }

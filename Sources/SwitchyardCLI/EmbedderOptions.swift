@@ -74,9 +74,22 @@ struct OfflineEmbedder {
     /// The vectors of `texts` as matrix rows.
     func embedAll(_ texts: [String]) -> Matrix { Matrix(embed(texts), columns: spec.dimension) }
 
-    /// `set` with its prompts embedded, for training and evaluation.
-    func trainingData(_ set: CompleteSet) -> TrainingData {
-        TrainingData(set: set, embeddings: embedAll(set.records.map(\.prompt)))
+    /// `set` with its prompts embedded, for training and evaluation; a record that carries its
+    /// embedding (traffic exports) keeps it, once its dimension is this embedder's.
+    func trainingData(_ set: CompleteSet) throws -> TrainingData {
+        let toEmbed = set.records.indices.filter { set.records[$0].embedding == nil }
+        var vectors = [[Float]](repeating: [], count: set.count)
+        for (i, vector) in zip(toEmbed, embed(toEmbed.map { set.records[$0].prompt })) { vectors[i] = vector }
+        for (i, record) in set.records.enumerated() {
+            guard let given = record.embedding else { continue }
+            guard given.count == spec.dimension else {
+                throw ValidationError(
+                    "prompt \(record.id) carries an embedding of \(given.count) dimensions; this embedder (\(spec.kind)) makes "
+                        + "\(spec.dimension): train with the embedder of the router that routed it")
+            }
+            vectors[i] = given
+        }
+        return TrainingData(set: set, embeddings: Matrix(vectors, columns: spec.dimension))
     }
 
     /// MiniLM's token ids of `text` and whether it was cut (nil for the hash embedder).

@@ -67,12 +67,12 @@ struct EvalCommand: ParsableCommand {
         let name = data.dataFiles.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: " + ")
         let embedder = try embedding.load()
         stderr("embedding \(all.count) prompts (\(embedder.spec.kind), \(embedder.spec.dimension) dimensions)")
-        let everything = embedder.trainingData(all)
+        let everything = try embedder.trainingData(all)
         var fixedTrain: TrainingData?
         var notes: [String] = []
         if !trainFiles.isEmpty {
             let train = try data.load(trainFiles, prices: prices).set(alignedTo: all.models)
-            fixedTrain = embedder.trainingData(train)
+            fixedTrain = try embedder.trainingData(train)
             notes.append("trained on \(trainFiles.joined(separator: ", ")) (\(train.count) prompts); tested on all \(all.count) prompts of \(name)")
         } else {
             guard all.count >= Self.minimumForSplit else {

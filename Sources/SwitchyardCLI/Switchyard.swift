@@ -7,5 +7,5 @@ struct Switchyard: AsyncParsableCommand {
         commandName: "switchyard",
         abstract: "Switchyard: an LLM router.",
         subcommands: [TrainCommand.self, EvalCommand.self, RouteCommand.self, ConvertCommand.self, StatusCommand.self, CompareCommand.self, ProtoCommand.self,
-                      CalibrateCommand.self, EmbedCommand.self])
+                      CalibrateCommand.self, EmbedCommand.self, OutcomesCommand.self])
 }

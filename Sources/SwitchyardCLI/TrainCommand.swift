@@ -35,16 +35,27 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Where to write the held-out prompts, in the dataset format (for `switchyard compare` or eval).")
     var holdoutOut: String?
 
+    @Option(help: "complete: every model scored on every prompt (benchmarks); observed: whatever each prompt was scored on, e.g. an export of traffic where feedback rates the model that answered (--router cluster only).")
+    var scores: ScoreCoverage = .complete
+
+    /// Which scores training needs.
+    enum ScoreCoverage: String, ExpressibleByArgument, CaseIterable {
+        case complete, observed
+    }
+
     func validate() throws {
         if !(0..<1).contains(holdout) { throw ValidationError("--holdout must be in [0, 1)") }
         if holdout > 0, holdoutOut == nil { throw ValidationError("--holdout needs --holdout-out") }
         if folds < 2 { throw ValidationError("--folds must be at least 2") }
         if router != "auto" { _ = try RouterOptions.kinds(router) }
+        if scores == .observed, router != "cluster" {
+            throw ValidationError("--scores observed trains the cluster router only (--router cluster): the other families need every model scored on every prompt")
+        }
     }
 
     func run() throws {
         let prices = try data.priceTable()
-        let pooled = try data.load(data.dataFiles, prices: prices)
+        let pooled = try data.load(data.dataFiles, prices: prices, observed: scores == .observed)
         var set = pooled.set
         if holdout > 0, let holdoutOut {
             let split = Split(count: set.count, trainFraction: 1 - holdout, seed: routers.seed)
@@ -55,7 +66,7 @@ struct TrainCommand: ParsableCommand {
         }
         let embedder = try embedding.load()
         stderr("embedding \(set.count) prompts (\(embedder.spec.kind), \(embedder.spec.dimension) dimensions)")
-        let training = embedder.trainingData(set)
+        let training = try embedder.trainingData(set)
         var crossValidation: [CrossValidationRow] = []
         let specs: [RouterSpec]
         if router == "auto" {

@@ -84,3 +84,42 @@ private func decide(_ router: ClusterRouter, _ vector: [Float], _ objective: Obj
         }
     }
 }
+
+/// Traffic scores only the model that answered: each cell averages what was recorded in it.
+@Suite struct ObservedScoresTests {
+    /// Two topics; on topic x "a" answered every other prompt (score 0.9) and "b" the rest
+    /// (0.2); on topic y only "b" answered (0.8). Unrecorded entries are nil.
+    func traffic() -> (PromptSet, Matrix) {
+        let (points, labels) = blobs([[1, 0, 0, 0], [0, 1, 0, 0]], perCenter: 20, spread: 0.05)
+        let records = labels.enumerated().map { i, topic -> PromptSet.Record in
+            let aAnswered = topic == 0 && i % 2 == 0
+            let scores: [Double?] = aAnswered ? [0.9, nil] : [nil, topic == 0 ? 0.2 : 0.8]
+            return PromptSet.Record(id: "\(i)", prompt: "p\(i)", scores: scores, costs: scores.map { $0 == nil ? nil : 0.001 })
+        }
+        return (PromptSet(models: ["a", "b"], records: records), points)
+    }
+
+    @Test func observedKeepsEveryAnsweredPromptAndMarksTheGaps() {
+        let (set, _) = traffic()
+        #expect(set.complete(minimumCoverage: 0.1).0.count == 0, "no prompt scores both models")
+        let (observed, report) = set.observed(minimumObservations: 5)
+        #expect(observed.count == 40 && report.droppedPrompts == 0)
+        #expect(observed.observed?.map { $0.filter { $0 }.count } == Array(repeating: 1, count: 40))
+        #expect(abs(observed.meanScores[0] - 0.9) < 1e-12, "a's mean is over what it was scored on")
+        #expect(abs(observed.meanScores[1] - (10 * 0.2 + 20 * 0.8) / 30) < 1e-12)
+        let (strict, dropped) = set.observed(minimumObservations: 11)
+        #expect(strict.models == ["b"] && dropped.droppedModels.map(\.model) == ["a"] && dropped.droppedPrompts == 10)
+    }
+
+    @Test func theClusterRouterLearnsEachCellFromItsRecordedEntries() throws {
+        let (set, points) = traffic()
+        let observed = set.observed(minimumObservations: 5).0
+        let router = ClusterRouterTrainer(clusters: 2, topK: 1, smoothing: 0).train(TrainingData(set: observed, embeddings: points))
+        let x = try router.estimate(RoutingQuery(embedding: [1, 0, 0, 0], length: 1)).estimates.quality
+        let y = try router.estimate(RoutingQuery(embedding: [0, 1, 0, 0], length: 1)).estimates.quality
+        #expect(abs(x[0] - 0.9) < 1e-9 && abs(x[1] - 0.2) < 1e-9, "topic x: a 0.9, b 0.2, not diluted by the gaps")
+        #expect(abs(y[1] - 0.8) < 1e-9)
+        // Never tried on topic y, "a" stays at its overall mean (no data pulls it anywhere).
+        #expect(abs(y[0] - 0.9) < 1e-9)
+    }
+}

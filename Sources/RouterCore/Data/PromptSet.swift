@@ -15,14 +15,21 @@ public struct PromptSet: Sendable {
         public var scores: [Double?]
         /// Per model: the cost in dollars, nil when not recorded.
         public var costs: [Double?]
+        /// The prompt's embedding when the data carries it instead of (or beside) the text:
+        /// traffic records keep the vector the router routed on.
+        public var embedding: [Float]?
 
-        public init(id: String, prompt: String, dataset: String? = nil, domain: String? = nil, scores: [Double?], costs: [Double?]) {
+        public init(
+            id: String, prompt: String, dataset: String? = nil, domain: String? = nil, scores: [Double?], costs: [Double?],
+            embedding: [Float]? = nil
+        ) {
             self.id = id
             self.prompt = prompt
             self.dataset = dataset
             self.domain = domain
             self.scores = scores
             self.costs = costs
+            self.embedding = embedding
         }
     }
 
@@ -71,6 +78,11 @@ public struct CompleteSet: Sendable {
     public let costs: [[Double]]
     public let scoreScale: ClosedRange<Double>?
     public let notes: [String]
+    /// Which entries were recorded, when not all were (`PromptSet.observed`: traffic, where a
+    /// prompt is scored by the model that answered it); nil when every entry was. The others
+    /// hold their model's mean over the recorded ones, so column means are those of the
+    /// recorded entries.
+    public let observed: [[Bool]]?
     /// Mean score of each model over the set.
     public let meanScores: [Double]
     /// Mean cost of each model over the set.
@@ -79,14 +91,15 @@ public struct CompleteSet: Sendable {
     public var count: Int { records.count }
 
     public init(models: [String], records: [PromptSet.Record], scores: [[Double]], costs: [[Double]],
-                scoreScale: ClosedRange<Double>?, notes: [String]) {
-        precondition(records.count == scores.count && scores.count == costs.count)
+                scoreScale: ClosedRange<Double>?, notes: [String], observed: [[Bool]]? = nil) {
+        precondition(records.count == scores.count && scores.count == costs.count && (observed?.count ?? scores.count) == scores.count)
         self.models = models
         self.records = records
         self.scores = scores
         self.costs = costs
         self.scoreScale = scoreScale
         self.notes = notes
+        self.observed = observed
         meanScores = Self.columnMeans(scores, count: models.count)
         meanCosts = Self.columnMeans(costs, count: models.count)
     }
@@ -94,8 +107,11 @@ public struct CompleteSet: Sendable {
     /// The rows at `indices`.
     public func subset(_ indices: [Int]) -> CompleteSet {
         CompleteSet(models: models, records: indices.map { records[$0] }, scores: indices.map { scores[$0] },
-                    costs: indices.map { costs[$0] }, scoreScale: scoreScale, notes: notes)
+                    costs: indices.map { costs[$0] }, scoreScale: scoreScale, notes: notes, observed: observed.map { o in indices.map { o[$0] } })
     }
+
+    /// Whether entry (prompt `i`, model `m`) was recorded.
+    public func isObserved(_ i: Int, _ m: Int) -> Bool { observed?[i][m] ?? true }
 
     private static func columnMeans(_ rows: [[Double]], count: Int) -> [Double] {
         guard !rows.isEmpty else { return Array(repeating: 0, count: count) }
@@ -150,6 +166,42 @@ extension PromptSet {
         }
         let set = CompleteSet(models: kept.map { models[$0] }, records: rows, scores: scores, costs: costs,
                               scoreScale: scoreScale, notes: notes)
+        return (set, report)
+    }
+
+    /// Keeps what was recorded where not every model scored every prompt (traffic: the model
+    /// that answered, rated by feedback): models with at least `minimumObservations` scored and
+    /// costed prompts, and prompts with at least one of them. Unrecorded entries take their
+    /// model's mean and are marked in `observed`; only the cluster router trains on such a set.
+    public func observed(minimumObservations: Int = 5) -> (CompleteSet, CompletionReport) {
+        var report = CompletionReport(droppedModels: [], droppedPrompts: 0)
+        var kept: [Int] = []
+        var means: [(score: Double, cost: Double)] = []
+        for m in models.indices {
+            let seen = records.filter { $0.scores[m] != nil && $0.costs[m] != nil }
+            guard seen.count >= minimumObservations else {
+                report.droppedModels.append((models[m], Double(seen.count) / Double(max(records.count, 1))))
+                continue
+            }
+            kept.append(m)
+            let n = Double(seen.count)
+            means.append((seen.reduce(0) { $0 + $1.scores[m]! } / n, seen.reduce(0) { $0 + $1.costs[m]! } / n))
+        }
+        var rows: [PromptSet.Record] = [], scores: [[Double]] = [], costs: [[Double]] = [], observed: [[Bool]] = []
+        for record in records {
+            let mask = kept.map { record.scores[$0] != nil && record.costs[$0] != nil }
+            guard mask.contains(true) else {
+                report.droppedPrompts += 1
+                continue
+            }
+            rows.append(record)
+            observed.append(mask)
+            scores.append(kept.indices.map { mask[$0] ? record.scores[kept[$0]]! : means[$0].score })
+            costs.append(kept.indices.map { mask[$0] ? record.costs[kept[$0]]! : means[$0].cost })
+        }
+        let set = CompleteSet(
+            models: kept.map { models[$0] }, records: rows, scores: scores, costs: costs, scoreScale: scoreScale, notes: notes,
+            observed: observed)
         return (set, report)
     }
 }

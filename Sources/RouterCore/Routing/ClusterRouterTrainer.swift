@@ -1,6 +1,8 @@
 /// Trains a `ClusterRouterModel`: k-means on the training prompts' embeddings, then per cluster
 /// and model the mean score and mean cost, shrunk toward the model's overall mean by
 /// `smoothing` pseudo-prompts so a small cluster cannot claim a model is perfect on one example.
+/// On a set where not every entry was recorded (traffic), each cell averages the recorded
+/// entries only, so a model seldom tried in a cluster stays near its overall mean.
 public struct ClusterRouterTrainer: Sendable {
     /// k; nil picks `automaticClusters(for:)` from the training set's size.
     public var clusters: Int?
@@ -31,21 +33,23 @@ public struct ClusterRouterTrainer: Sendable {
         let m = set.models.count
         let k = result.centroids.rows
         var sizes = [Int](repeating: 0, count: k)
-        var scoreSums = [Double](repeating: 0, count: k * m), costSums = scoreSums
+        var scoreSums = [Double](repeating: 0, count: k * m), costSums = scoreSums, counts = scoreSums
         for (i, c) in result.assignments.enumerated() {
             sizes[c] += 1
-            for j in 0..<m {
+            for j in 0..<m where set.isObserved(i, j) {
                 scoreSums[c * m + j] += set.scores[i][j]
                 costSums[c * m + j] += set.costs[i][j]
+                counts[c * m + j] += 1
             }
         }
         let overallScore = set.meanScores, overallCost = set.meanCosts
         var performance = scoreSums, cost = costSums
         for c in 0..<k {
-            let weight = Double(sizes[c]) + smoothing
             for j in 0..<m {
-                performance[c * m + j] = (scoreSums[c * m + j] + smoothing * overallScore[j]) / weight
-                cost[c * m + j] = (costSums[c * m + j] + smoothing * overallCost[j]) / weight
+                // A cell with nothing recorded (and no smoothing) is the model's overall mean.
+                let weight = counts[c * m + j] + smoothing
+                performance[c * m + j] = weight > 0 ? (scoreSums[c * m + j] + smoothing * overallScore[j]) / weight : overallScore[j]
+                cost[c * m + j] = weight > 0 ? (costSums[c * m + j] + smoothing * overallCost[j]) / weight : overallCost[j]
             }
         }
         let model = ClusterRouterModel(
