@@ -11,6 +11,10 @@
 #   --embedder E           the embedding service's embedder: hash or minilm; must be the one the
 #                          router file was trained with (SWITCHYARD_EMBEDDER, default hash)
 #   --gateway-config F     gateway upstreams (SWITCHYARD_GATEWAY_CONFIG, default deploy/config/gateway-replay.json)
+#   --store S              the gateway's outcome store: sqlite:PATH, postgres://..., or none
+#                          (SWITCHYARD_STORE, default sqlite:<run dir>/outcomes.sqlite)
+#   --openai-keys F        the front door's API keys (SWITCHYARD_OPENAI_KEYS; default: none, as on loopback)
+#   --gateway-flag X       one more flag for the gateway, repeatable (e.g. --gateway-flag --judge=gpt-4-1106-preview)
 #   --run-dir D            pid files, logs (SWITCHYARD_RUN_DIR, default run/cluster)
 #   --port-base P          ports: embed P+100, routers P+201.., coordinator P+300, gateway P+400
 #                          (its OpenAI-compatible front door P+480); metrics on each port + 1000
@@ -37,6 +41,9 @@ admin_token_file=${SWITCHYARD_ADMIN_TOKEN_FILE:-}
 run_dir=${SWITCHYARD_RUN_DIR:-run/cluster}
 port_base=${SWITCHYARD_PORT_BASE:-7000}
 bin=${SWITCHYARD_BIN:-}
+store=${SWITCHYARD_STORE:-}
+openai_keys=${SWITCHYARD_OPENAI_KEYS:-}
+gateway_flags=()
 while [ $# -gt 0 ]; do
   case $1 in
     --routers) routers=$2; shift 2 ;;
@@ -48,6 +55,9 @@ while [ $# -gt 0 ]; do
     --run-dir) run_dir=$2; shift 2 ;;
     --port-base) port_base=$2; shift 2 ;;
     --bin) bin=$2; shift 2 ;;
+    --store) store=$2; shift 2 ;;
+    --openai-keys) openai_keys=$2; shift 2 ;;
+    --gateway-flag) gateway_flags+=("$2"); shift 2 ;;
     *) echo "cluster.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -118,8 +128,10 @@ up() {
   done
   for i in $(seq "$routers"); do wait_serving "router-$i" "$(router_port "$i")"; done
   wait_serving coordinator "$coordinator_port"
-  launch gateway "$gateway_port" switchyard-gateway --config "$gateway_config" --router "127.0.0.1:$coordinator_port" \
-    --openai-port "$openai_port"
+  local gateway_args=(--config "$gateway_config" --router "127.0.0.1:$coordinator_port" --openai-port "$openai_port")
+  [ "${store:-sqlite:$run_dir/outcomes.sqlite}" != none ] && gateway_args+=(--store "${store:-sqlite:$run_dir/outcomes.sqlite}")
+  [ -n "$openai_keys" ] && gateway_args+=(--openai-keys "$openai_keys")
+  launch gateway "$gateway_port" switchyard-gateway "${gateway_args[@]}" ${gateway_flags[@]+"${gateway_flags[@]}"}
   wait_serving gateway "$gateway_port"
   trap - ERR
   log "cluster up: gateway 127.0.0.1:$gateway_port (OpenAI-compatible: http://127.0.0.1:$openai_port/v1), coordinator 127.0.0.1:$coordinator_port ($routers routers), embed 127.0.0.1:$embed_port; logs in $run_dir"
@@ -166,5 +178,5 @@ case $command in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: scripts/cluster.sh up|down|status [--routers N] [--router-file F] [--gateway-config F] [--embedder E] [--auth-token-file F] [--admin-token-file F] [--run-dir D] [--port-base P] [--bin D]" >&2; exit 2 ;;
+  *) echo "usage: scripts/cluster.sh up|down|status [--routers N] [--router-file F] [--gateway-config F] [--embedder E] [--auth-token-file F] [--admin-token-file F] [--run-dir D] [--port-base P] [--bin D] [--store S] [--openai-keys F] [--gateway-flag X]" >&2; exit 2 ;;
 esac

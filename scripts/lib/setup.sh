@@ -54,8 +54,8 @@ ensure_litellm() {
 
 # A PostgreSQL server of the tests' own (Debian's postgresql): a cluster in .build/postgres owned by
 # the postgres user (initdb refuses root), listening on 127.0.0.1 at a free port, trust auth (no
-# password: only this machine reaches it). Sets SWITCHYARD_TEST_POSTGRES to its URL and stops it
-# when the calling script exits (stop_postgres_server).
+# password: only this machine reaches it), fsync off unless SWITCHYARD_POSTGRES_FSYNC=on (the
+# benchmarks). Sets SWITCHYARD_TEST_POSTGRES to its URL; stop_postgres_server stops it.
 SWITCHYARD_POSTGRES_DIR="$SWITCHYARD_ROOT/.build/postgres"
 start_postgres_server() {
   ensure_apt_packages postgresql
@@ -74,7 +74,7 @@ start_postgres_server() {
       || { cat "$SWITCHYARD_POSTGRES_DIR/initdb.log" >&2; return 1; }
   fi
   "${as[@]}" "$bin/pg_ctl" -D "$data" -l "$SWITCHYARD_POSTGRES_DIR/server.log" -w -t 60 \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k $SWITCHYARD_POSTGRES_DIR -c fsync=off" start >/dev/null \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $SWITCHYARD_POSTGRES_DIR -c fsync=${SWITCHYARD_POSTGRES_FSYNC:-off}" start >/dev/null \
     || { cat "$SWITCHYARD_POSTGRES_DIR/server.log" >&2; return 1; }
   SWITCHYARD_POSTGRES_BIN=$bin
   SWITCHYARD_POSTGRES_AS="${as[*]}"

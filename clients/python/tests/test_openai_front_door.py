@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 import time
 
+import httpx
 import openai
 import pytest
 
@@ -28,7 +29,8 @@ def _wait_for(path: pathlib.Path, process: subprocess.Popen, what: str) -> int:
 
 @pytest.fixture(scope="module")
 def front_door():
-    """The front door's base URL (…/v1); the router and the gateway are stopped afterwards."""
+    """The front door's base URL (…/v1) and the gateway's store (--store); the router and the
+    gateway are stopped afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         router_file = tmp / "router.bin"
@@ -42,10 +44,10 @@ def front_door():
             gateway = subprocess.Popen([
                 _binary("switchyard-gateway"), "--port", "0", "--port-file", tmp / "gateway.port", "--log-level", "warning",
                 "--config", REPO / "deploy/config/gateway-replay.json", "--router", f"127.0.0.1:{router_port}",
-                "--openai-port", "0", "--openai-port-file", tmp / "openai.port"])
+                "--openai-port", "0", "--openai-port-file", tmp / "openai.port", "--store", f"sqlite:{tmp / 'outcomes.sqlite'}"])
             port = _wait_for(tmp / "openai.port", gateway, "switchyard-gateway")
             _wait_for(tmp / "gateway.port", gateway, "switchyard-gateway")
-            yield f"http://127.0.0.1:{port}/v1"
+            yield f"http://127.0.0.1:{port}/v1", f"sqlite:{tmp / 'outcomes.sqlite'}"
         finally:
             for process, name in ((gateway, "switchyard-gateway"), (router, "switchyard-router")):
                 if process:
@@ -54,7 +56,7 @@ def front_door():
 
 @pytest.fixture(scope="module")
 def client(front_door):
-    return openai.OpenAI(base_url=front_door, api_key="unused-by-the-gateway", max_retries=0)
+    return openai.OpenAI(base_url=front_door[0], api_key="unused-by-the-gateway", max_retries=0)
 
 
 def recorded_prompt() -> str:
@@ -108,3 +110,32 @@ def test_a_routed_stream_through_the_sdk(client):
     assert chunks[-1].usage.prompt_tokens > 0 and not chunks[-1].choices
     assert all(chunk.model == WEAK for chunk in chunks)
 
+
+
+def test_the_loop_send_rate_and_see_it_in_the_outcomes(client, front_door):
+    """The README's loop from an application's side: send with the SDK, rate the answer by its
+    id, and find the score in `switchyard outcomes`."""
+    base, store = front_door
+    raw = client.chat.completions.with_raw_response.create(model="auto", messages=[{"role": "user", "content": recorded_prompt()}])
+    answer = raw.parse()
+    assert answer.id == raw.headers["x-switchyard-request-id"] and answer.id.startswith("chatcmpl-sy")
+    rated = httpx.post(f"{base}/feedback", json={"id": answer.id, "score": 0.75, "comment": "right"})
+    assert rated.status_code == 200 and rated.json() == {"object": "feedback", "id": answer.id, "score": 0.75, "replaced": False}
+    again = httpx.post(f"{base}/feedback", json={"id": answer.id, "score": 1.0})
+    assert again.status_code == 200 and again.json()["replaced"] is True
+    unknown = httpx.post(f"{base}/feedback", json={"id": "chatcmpl-syAAAAAAAAAAAAAAAAAAAAAA", "score": 1})
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+    assert httpx.post(f"{base}/feedback", json={"id": answer.id, "score": 2}).status_code == 400
+    # Streamed chunks carry the request id too.
+    chunks = list(client.chat.completions.create(model="auto", stream=True, messages=[{"role": "user", "content": recorded_prompt()}]))
+    assert len({chunk.id for chunk in chunks}) == 1 and chunks[0].id.startswith("chatcmpl-sy")
+
+    summary = json.loads(subprocess.run([_binary("switchyard"), "outcomes", "summary", "--store", store, "--json"],
+                                        check=True, capture_output=True, text=True).stdout)
+    assert summary["total"]["rated"] == 1 and summary["total"]["mean_score"] == 1.0
+    exported = subprocess.run([_binary("switchyard"), "outcomes", "export", "--store", store, "--rated"],
+                              check=True, capture_output=True, text=True).stdout.splitlines()
+    line = json.loads(exported[0])
+    assert line["id"] == answer.id and list(line["scores"].values()) == [1.0]
+    # The second score replaced the first, comment and all.
+    assert [(f["source"], f["score"], "comment" in f) for f in line["feedback"]] == [("user", 1.0, False)]
