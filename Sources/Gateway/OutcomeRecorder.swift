@@ -44,9 +44,9 @@ struct RequestOutcome: Sendable {
     }
 
     init(key: String?, routingText: String) {
-        id = RequestID.make()
         started = .now
         createdMs = OutcomeRecord.nowMs()
+        id = RequestID.make(nowMs: createdMs)
         self.key = key
         self.routingText = routingText
     }

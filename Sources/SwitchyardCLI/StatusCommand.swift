@@ -85,6 +85,20 @@ struct StatusReport {
         if let gateway = status.gateway {
             lines.append("  gateway: \(gateway.routed) routed, \(gateway.fallbacks) fallbacks, "
                 + "$\(String(format: "%.6f", gateway.totalCostUSD)) total")
+            for latency in gateway.latencies {
+                lines.append("  latency \(latency.model): " + String(
+                    format: "p50 %.0f ms, p90 %.0f ms; first token p50 %.0f ms (%.0f answers, decayed)",
+                    latency.p50Ms, latency.p90Ms, latency.firstTokenP50Ms, latency.samples))
+            }
+            if let store = gateway.store {
+                lines.append("  store \(store.location): \(store.written) writes in \(store.batches) commits (mean \(String(format: "%.2f", store.meanCommitMs)) ms), "
+                    + "\(store.pending) pending, \(store.refused) refused, \(store.failed) failed, \(store.spilled) spilled, \(store.recordsLost) records lost")
+            }
+            if let judge = gateway.judge {
+                lines.append("  judge \(judge.model) (sample \(judge.sample)): \(judge.graded) graded, \(judge.unparseable) unparseable, "
+                    + "\(judge.failed) failed, \(judge.overBudget) over budget, \(judge.busy) busy; "
+                    + "$\(String(format: "%.4f", judge.spentTodayUSD)) of $\(String(format: "%.2f", judge.dailyBudgetUSD)) today")
+            }
         }
         return lines.joined(separator: "\n")
     }

