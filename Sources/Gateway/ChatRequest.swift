@@ -26,8 +26,8 @@ public enum RoutingText: String, Sendable, CaseIterable {
 /// came, so every field the gateway does not read (temperature, tools, response_format, ...)
 /// reaches the upstream untouched.
 public struct ChatRequest: Sendable {
-    /// The body as received (JSON).
-    public let body: [UInt8]
+    /// The body as received (JSON), or with `max_tokens` added by `cappingOutput(at:)`.
+    public private(set) var body: [UInt8]
     /// `model`: a configured upstream, "auto", or "switchyard:<knob>=<value>".
     public let model: String
     /// The text the router routes on: by default the last user turn (its text parts joined).
@@ -36,7 +36,9 @@ public struct ChatRequest: Sendable {
     /// `stream_options.include_usage`: the client wants a last chunk with the token counts.
     public let includeUsage: Bool
     /// `max_tokens` (or `max_completion_tokens`); 0 when absent.
-    public let maxTokens: UInt32
+    public private(set) var maxTokens: UInt32
+    /// `n`: how many choices the upstream generates (each up to `maxTokens`).
+    public let choices: UInt32
 
     /// Reads `body`, taking the turns `routeOn` names as the routing text; INVALID_ARGUMENT naming
     /// what is wrong (not JSON, no model, no messages, no user turn with text).
@@ -61,6 +63,23 @@ public struct ChatRequest: Sendable {
         self.stream = fields.stream ?? false
         self.includeUsage = fields.includeUsage ?? false
         self.maxTokens = UInt32(clamping: max(0, fields.maxCompletionTokens ?? fields.maxTokens ?? 0))
+        self.choices = UInt32(clamping: max(1, fields.n ?? 1))
+    }
+
+    /// The request with `"max_tokens": tokens` added when it sets no limit of its own, so that
+    /// what it can cost is bounded (a key with a budget holds that bound while it runs).
+    public func cappingOutput(at tokens: UInt32) -> ChatRequest {
+        guard maxTokens == 0, let brace = body.firstIndex(of: UInt8(ascii: "{")) else { return self }
+        var capped = self
+        capped.body.insert(contentsOf: Array("\"max_tokens\":\(tokens),".utf8), at: brace + 1)
+        capped.maxTokens = tokens
+        return capped
+    }
+
+    /// The most this request can cost on `upstream`: every byte of the body an input token (a
+    /// token is at least one byte) and every choice `maxTokens` long.
+    public func mostCost(on upstream: UpstreamConfiguration) -> Double {
+        upstream.cost(inputTokens: UInt32(clamping: body.count), outputTokens: maxTokens.multipliedReportingOverflow(by: choices).overflow ? .max : maxTokens * choices)
     }
 
     /// The chat request a protobuf `Complete` describes: its `parameters_json` (a JSON object)
@@ -182,9 +201,10 @@ private struct ChatRequestFields: Decodable {
     var includeUsage: Bool?
     var maxTokens: Int?
     var maxCompletionTokens: Int?
+    var n: Int?
 
     enum CodingKeys: String, CodingKey {
-        case model, messages, stream
+        case model, messages, stream, n
         case streamOptions = "stream_options"
         case maxTokens = "max_tokens"
         case maxCompletionTokens = "max_completion_tokens"
@@ -198,6 +218,7 @@ private struct ChatRequestFields: Decodable {
         includeUsage = (try? c.decodeIfPresent(StreamOptions.self, forKey: .streamOptions))??.includeUsage
         maxTokens = try? c.decodeIfPresent(Int.self, forKey: .maxTokens)
         maxCompletionTokens = try? c.decodeIfPresent(Int.self, forKey: .maxCompletionTokens)
+        n = try? c.decodeIfPresent(Int.self, forKey: .n)
     }
 }
 

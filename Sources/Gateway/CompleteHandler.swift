@@ -117,9 +117,17 @@ public struct CompleteHandler: Sendable {
         let ranking = route.scores.map(\.model)
         let candidates = ranking.filter { upstreams[$0] != nil }
         guard !candidates.isEmpty else {
-            throw RPCError(.failedPrecondition, "the router ranked \(ranking.joined(separator: ", ")); none has an upstream here")
+            throw RPCError(.failedPrecondition, "the router ranked \(ranking.joined(separator: ", ")); none has an upstream here "
+                + "(configured: \(upstreams.keys.sorted().joined(separator: ", "))): name upstreams after the router's models")
         }
         return Array(candidates.prefix(maxAttempts))
+    }
+
+    /// The models the router ranks, and those of them without an upstream here, from one Route
+    /// of a probe prompt; throws what the router answered when it cannot say.
+    public func rankedModelsWithoutUpstream() async throws -> (ranked: [String], missing: [String]) {
+        let ranking = try await route(RouteRequest(prompt: "Which models do you rank?"), deadline: nil).scores.map(\.model)
+        return (ranking, ranking.filter { upstreams[$0] == nil })
     }
 
     /// Calls `models` in order until one answers (with `chat` when set: a conversation or extra

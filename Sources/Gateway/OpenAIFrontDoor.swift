@@ -24,17 +24,26 @@ import Wire
 /// error event.
 ///
 /// With `keys`, every request needs `Authorization: Bearer <key>`, and a key's daily budget
-/// limits what its requests may cost: a routed request goes to the best model whose predicted
-/// cost fits what is left today, a named one is refused when its estimated cost does not fit.
+/// bounds what its requests may cost: a request of a key with a budget holds the most it can
+/// cost (`ChatRequest.mostCost`; one without `max_tokens` is sent with `budgetOutputTokens`)
+/// while it runs, a routed one goes to the best model whose most fits what is left today, a named
+/// one is refused when its most does not fit. So the key's spend never passes its budget, however
+/// many of its requests run at once.
 public struct OpenAIFrontDoor: Sendable {
     public let complete: CompleteHandler
     let keys: FrontDoorKeys?
     let feedback: FeedbackDesk
     let logger: Logger
+    /// `max_tokens` given to a request of a key with a budget that sets none.
+    public let budgetOutputTokens: UInt32
 
-    public init(complete: CompleteHandler, keys: FrontDoorKeys? = nil, logger: Logger) {
+    /// The default of `budgetOutputTokens`.
+    public static let defaultBudgetOutputTokens: UInt32 = 1024
+
+    public init(complete: CompleteHandler, keys: FrontDoorKeys? = nil, budgetOutputTokens: UInt32 = defaultBudgetOutputTokens, logger: Logger) {
         self.complete = complete
         self.keys = keys
+        self.budgetOutputTokens = budgetOutputTokens
         self.feedback = FeedbackDesk(store: complete.recorder.store, keys: keys)
         self.logger = logger
     }
@@ -61,18 +70,19 @@ public struct OpenAIFrontDoor: Sendable {
         }
         if request.method == .GET { return models() }
         if request.path == "/v1/feedback" { return await feedback.handle(request, key: key) }
-        let chat: ChatRequest
+        var chat: ChatRequest
         do {
             chat = try ChatRequest(body: request.body, routeOn: complete.routeOn)
         } catch {
             return Self.errorResponse(RPCError(error))
         }
+        if key?.dailyBudgetUSD != nil { chat = chat.cappingOutput(at: budgetOutputTokens) }
         var outcome = RequestOutcome(key: key?.name, routingText: chat.routingText)
         do {
             let plan = try await plan(chat, key: key, outcome: &outcome)
             outcome.hold = plan.held
             if chat.stream {
-                return HTTPResponse { [outcome] responder in
+                return HTTPResponse { [outcome, chat] responder in
                     do {
                         try await streamCompletion(chat, plan, outcome: outcome, responder: responder)
                     } catch {
@@ -125,11 +135,17 @@ public struct OpenAIFrontDoor: Sendable {
         var remainingUSD: Double?
         /// What this request holds of the key's budget while it runs.
         var held: BudgetHold?
+
+        /// What the key has left once this request spent `spent`: what it had when the request
+        /// began (less its other requests' holds then) less `spent`; nil without a budget.
+        func left(after spent: Double) -> Double? {
+            remainingUSD.map { max(0, $0 - spent) }
+        }
     }
 
     /// The models to try for `request`: the router's ranking (or the named model), keeping only
-    /// those whose cost fits what the key has left today; the most any of them is predicted to
-    /// cost is held from the key's budget until the request ends (`release`), so requests in
+    /// those on which the most the request can cost fits what the key has left today; the largest
+    /// of those is held from the key's budget until the request ends (`release`), so requests in
     /// flight together stay within it. RESOURCE_EXHAUSTED when none fits.
     func plan(_ request: ChatRequest, key: FrontDoorKeys.Key?, outcome: inout RequestOutcome) async throws -> Plan {
         let budget = key?.dailyBudgetUSD
@@ -146,12 +162,13 @@ public struct OpenAIFrontDoor: Sendable {
             outcome.route = route
             plan = Plan(models: try complete.candidates(route), route: route, key: key, remainingUSD: remaining)
             if let remaining, let key {
-                let predicted = Dictionary(route.scores.map { ($0.model, $0.predictedCostUSD) }, uniquingKeysWith: { a, _ in a })
-                plan.models = plan.models.filter { (predicted[$0] ?? .infinity) <= remaining + BudgetSlack.dollars }
+                let most = plan.models.map { request.mostCost(on: complete.upstreams[$0]!.configuration) }
+                plan.models = zip(plan.models, most).filter { $0.1 <= remaining + BudgetSlack.dollars }.map(\.0)
                 guard !plan.models.isEmpty else {
-                    throw Self.overBudget(key, remaining: remaining, why: "no model's predicted cost fits what is left today")
+                    throw Self.overBudget(key, remaining: remaining, why: "the most this request can cost on any model "
+                        + "(from $\(Self.dollars(most.min() ?? 0)), at max_tokens \(request.maxTokens)) does not fit what is left today")
                 }
-                cost = plan.models.compactMap { predicted[$0] }.max() ?? 0
+                cost = most.filter { $0 <= remaining + BudgetSlack.dollars }.max() ?? 0
             }
         case .named(let name):
             guard let upstream = complete.upstreams[name] else {
@@ -159,11 +176,10 @@ public struct OpenAIFrontDoor: Sendable {
             }
             plan = Plan(models: [name], key: key, remainingUSD: remaining)
             if let remaining, let key {
-                // Without a router's prediction: the whole body as input, max_tokens as output.
-                cost = upstream.configuration.cost(
-                    inputTokens: UpstreamAnswer.estimatedTokens(String(decoding: request.body, as: UTF8.self)), outputTokens: request.maxTokens)
+                cost = request.mostCost(on: upstream.configuration)
                 if cost > remaining + BudgetSlack.dollars {
-                    throw Self.overBudget(key, remaining: remaining, why: "\(name)'s estimated cost $\(Self.dollars(cost)) does not fit")
+                    throw Self.overBudget(key, remaining: remaining, why: "the most this request can cost on \(name) "
+                        + "($\(Self.dollars(cost)) at max_tokens \(request.maxTokens)) does not fit")
                 }
             }
         }
@@ -197,12 +213,7 @@ public struct OpenAIFrontDoor: Sendable {
                 try await upstream.chat(request, timeout: timeout)
             }
         } catch {
-            outcome.attempts = attempts
-            outcome.status = RPCError(error).code
-            await complete.recorder.finish(outcome)
-            var response = Self.errorResponse(RPCError(error))
-            describe(plan, attempts: attempts, model: nil, requestID: outcome.id, into: &response.headers)
-            return response
+            return await unanswered(error, plan, attempts: attempts, outcome: outcome)
         }
         let answer = answered.value
         let cost = complete.book(
@@ -219,7 +230,19 @@ public struct OpenAIFrontDoor: Sendable {
             contentType: "application/json", body: JSONFieldSplice.replacingString("id", with: outcome.id, in: answer.body) ?? answer.body)
         response.headers.add(name: "x-switchyard-cost-usd", value: Self.dollars(cost))
         if answer.tokensEstimated { response.headers.add(name: "x-switchyard-tokens-estimated", value: "true") }
-        describe(plan, attempts: attempts, model: answered.model, requestID: outcome.id, into: &response.headers)
+        describe(plan, attempts: attempts, model: answered.model, requestID: outcome.id, spentUSD: cost, into: &response.headers)
+        return response
+    }
+
+    /// The answer when no model answered: the error, with the request's record (its attempts and
+    /// status) written first.
+    private func unanswered(_ error: any Error, _ plan: Plan, attempts: [Attempt], outcome: RequestOutcome) async -> HTTPResponse {
+        var outcome = outcome
+        outcome.attempts = attempts
+        outcome.status = RPCError(error).code
+        await complete.recorder.finish(outcome)
+        var response = Self.errorResponse(RPCError(error))
+        describe(plan, attempts: attempts, model: nil, requestID: outcome.id, spentUSD: 0, into: &response.headers)
         return response
     }
 
@@ -251,18 +274,13 @@ public struct OpenAIFrontDoor: Sendable {
                 }
             }
         } catch {
-            outcome.attempts = attempts
-            outcome.status = RPCError(error).code
-            await complete.recorder.finish(outcome)
-            var response = Self.errorResponse(RPCError(error))
-            describe(plan, attempts: attempts, model: nil, requestID: outcome.id, into: &response.headers)
-            try await responder.respond(response)
+            try await responder.respond(await unanswered(error, plan, attempts: attempts, outcome: outcome))
             return
         }
         outcome.attempts = attempts
         if let route = plan.route { complete.ledger.routed(fellBack: opened.model != route.model) }
         var headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache"]
-        describe(plan, attempts: attempts, model: opened.model, requestID: outcome.id, into: &headers)
+        describe(plan, attempts: attempts, model: opened.model, requestID: outcome.id, spentUSD: nil, into: &headers)
         try await responder.begin(headers: headers)
 
         var meter = ChatStreamMeter()
@@ -308,13 +326,16 @@ public struct OpenAIFrontDoor: Sendable {
             ]
             try await responder.write(ByteBuffer(bytes: ChatEventStream.event(["error": error])))
         }
-        let summary = ": switchyard-cost-usd=\(Self.dollars(cost))\(tokens.estimated ? " tokens-estimated" : "")\n\n"
+        var summary = ": switchyard-cost-usd=\(Self.dollars(cost))\(tokens.estimated ? " tokens-estimated" : "")"
+        if let left = plan.left(after: cost) { summary += " switchyard-budget-left-usd=\(Self.dollars(left))" }
+        summary += "\n\n"
         try await responder.write(ByteBuffer(string: summary))
     }
 
     /// What happened, as headers: the model that answered, the router version, the predicted
-    /// cost, the failed attempts, what the key has left.
-    func describe(_ plan: Plan, attempts: [Attempt], model: String?, requestID: String, into headers: inout HTTPHeaders) {
+    /// cost, the failed attempts, what the key has left after `spentUSD` (nil: a stream, whose
+    /// cost is not known yet: what it has left at the least, with the request's hold spent).
+    func describe(_ plan: Plan, attempts: [Attempt], model: String?, requestID: String, spentUSD: Double?, into headers: inout HTTPHeaders) {
         headers.add(name: Self.requestIDHeader, value: requestID)
         if let model { headers.add(name: "x-switchyard-model", value: model) }
         if let route = plan.route {
@@ -328,7 +349,7 @@ public struct OpenAIFrontDoor: Sendable {
             headers.add(name: "x-switchyard-fallbacks", value: failed.map { "\($0.model) \($0.status)" }.joined(separator: ", "))
         }
         if let key = plan.key { headers.add(name: "x-switchyard-key", value: key.name) }
-        if let remaining = plan.remainingUSD { headers.add(name: "x-switchyard-budget-left-usd", value: Self.dollars(max(0, remaining))) }
+        if let left = plan.left(after: spentUSD ?? plan.held?.amount ?? 0) { headers.add(name: "x-switchyard-budget-left-usd", value: Self.dollars(left)) }
     }
 
     static func dollars(_ value: Double) -> String { String(format: "%.8f", value) }
@@ -386,7 +407,10 @@ public struct OpenAIFrontDoor: Sendable {
         case .resourceExhausted where error.message.contains("budget"): "insufficient_quota"
         default: "\(error.code)".lowercased()
         }
-        return errorResponse(status: status, type: type, code: code, message: error.message)
+        var response = errorResponse(status: status, type: type, code: code, message: error.message)
+        // A spent budget renews at midnight UTC: OpenAI's SDKs would retry a 429 in vain.
+        if code == "insufficient_quota" { response.headers.add(name: "x-should-retry", value: "false") }
+        return response
     }
 
     /// The answer to a body over `limit` bytes (`HTTPServer`'s `tooLarge`).

@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import Prometheus
 import Synchronization
+import Wire
 
 /// The process's Prometheus registry behind swift-metrics, and the HTTP endpoint that serves it.
 ///
@@ -42,14 +43,16 @@ public enum MetricsEndpoint {
         return registry.emitToBuffer()
     }
 
-    /// An HTTP server answering GET /metrics with the registry's text, and GET /healthz.
-    public static func server(host: String, port: Int, logger: Logger) -> HTTPServer {
+    /// An HTTP server answering GET /metrics with the registry's text, and GET /healthz with
+    /// what the service's Health answers: 200 while serving, 503 otherwise (a coordinator with
+    /// no replica in rotation), so a readiness probe sees what a client would.
+    public static func server(host: String, port: Int, logger: Logger, health: @escaping @Sendable () -> ServingStatus) -> HTTPServer {
         HTTPServer(host: host, port: port, logger: logger) { request in
             switch (request.method, request.path) {
             case (.GET, "/metrics"):
                 HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: scrape())
             case (.GET, "/healthz"):
-                HTTPResponse(text: "ok\n")
+                health() == .serving ? HTTPResponse(text: "serving\n") : HTTPResponse(status: .serviceUnavailable, text: "not serving\n")
             case (_, "/metrics"), (_, "/healthz"):
                 HTTPResponse(status: .methodNotAllowed, text: "use GET\n")
             default:

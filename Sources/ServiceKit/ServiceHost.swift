@@ -3,6 +3,7 @@ import HTTPKit
 import Logging
 import NIOCore
 import RPC
+import Synchronization
 import ServiceLifecycle
 import Wire
 
@@ -21,6 +22,8 @@ public struct ServiceHost: Sendable {
 
     /// The Prometheus endpoint, when --metrics-port is given.
     private let metricsServer: HTTPServer?
+    /// What Health answers (set by `makeServer`), for the metrics endpoint's /healthz.
+    private let health = HealthSource()
 
     /// Sets up logging (once per process) at the options' level, and the Prometheus registry
     /// when --metrics-port is given: create the service's metrics after this.
@@ -33,7 +36,9 @@ public struct ServiceHost: Sendable {
         self.logger = logger
         if let metricsPort = options.metricsPort {
             MetricsEndpoint.bootstrap()
-            metricsServer = MetricsEndpoint.server(host: options.host, port: metricsPort, logger: logger)
+            metricsServer = MetricsEndpoint.server(host: options.host, port: metricsPort, logger: logger) { [health] in
+                health.current()
+            }
         } else {
             metricsServer = nil
         }
@@ -82,6 +87,7 @@ public struct ServiceHost: Sendable {
         health: @escaping @Sendable () -> ServingStatus = { .serving },
         status: @escaping @Sendable (inout StatusResponse) -> Void = { _ in }
     ) -> RPCServer {
+        self.health.answer(with: health)
         let box = ServerBox()
         let server = RPCServer(
             configuration: options.serverConfiguration(defaultPort: defaultPort),
@@ -151,4 +157,13 @@ enum LoggingBootstrap {
     }()
 
     static func once() { _ = done }
+}
+
+/// What a service's Health answers, set once its server is made and read by /healthz.
+private final class HealthSource: Sendable {
+    private let check = Mutex<@Sendable () -> ServingStatus>({ .serving })
+
+    func answer(with check: @escaping @Sendable () -> ServingStatus) { self.check.withLock { $0 = check } }
+
+    func current() -> ServingStatus { check.withLock { $0 } () }
 }

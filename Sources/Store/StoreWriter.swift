@@ -24,10 +24,7 @@ final class StoreWriter: Sendable {
     }
 
     /// A job the writer thread runs between batches (reads, pruning), on its connection.
-    private struct Job {
-        let run: @Sendable (any StoreBackend) throws(StoreError) -> Void
-        let failed: @Sendable (RPCError) -> Void
-    }
+    private typealias Job = BlockingJob<any StoreBackend>
 
     private struct Queue {
         var writes: [Pending] = []
@@ -111,21 +108,13 @@ final class StoreWriter: Sendable {
     /// Runs `body` on the writer's connection between batches (reads that must see every
     /// committed write, pruning).
     func perform<T: Sendable>(_ body: @escaping @Sendable (any StoreBackend) throws(StoreError) -> T) async throws(RPCError) -> T {
-        let result: Result<T, RPCError> = await withCheckedContinuation { continuation in
-            let job = Job(
-                run: { backend throws(StoreError) in continuation.resume(returning: .success(try body(backend))) },
-                failed: { continuation.resume(returning: .failure($0)) })
-            let accepted = queue.withLock { queue in
+        try await Job.perform(body, enqueue: { job in
+            queue.withLock { queue in
                 guard !queue.stopping else { return false }
                 queue.jobs.append(job)
                 return true
             }
-            guard accepted else { return continuation.resume(returning: .failure(RPCError(.unavailable, "the outcome store is closing"))) }
-            wake.lock()
-            wake.signal()
-            wake.unlock()
-        }
-        return try result.get()
+        }, wake: wake, closing: "the outcome store is closing")
     }
 
     /// Stops taking writes, commits what waits, and ends the thread.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ServiceKit
 
 /// `switchyard`: the command-line tool for operators (query services; train and evaluate routers).
 @main
@@ -6,6 +7,7 @@ struct Switchyard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard",
         abstract: "Switchyard: an LLM router.",
+        version: switchyardVersion,
         subcommands: [TrainCommand.self, EvalCommand.self, RouteCommand.self, ConvertCommand.self, StatusCommand.self, CompareCommand.self, ProtoCommand.self,
                       CalibrateCommand.self, EmbedCommand.self, OutcomesCommand.self])
 }

@@ -9,7 +9,7 @@ import Wire
 struct SwitchyardCoordinator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard-coordinator",
-        abstract: "Switchyard's coordinator: speaks the router's protocol and forwards Route round-robin to healthy replicas.")
+        abstract: "Switchyard's coordinator: speaks the router's protocol and forwards Route round-robin to healthy replicas.", version: switchyardVersion)
 
     @OptionGroup var service: ServiceOptions
 

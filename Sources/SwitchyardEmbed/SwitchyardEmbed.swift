@@ -13,7 +13,7 @@ import Wire
 @main
 struct SwitchyardEmbed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "switchyard-embed", abstract: "Switchyard's embedding service (Embed: texts -> unit vectors).")
+        commandName: "switchyard-embed", abstract: "Switchyard's embedding service (Embed: texts -> unit vectors).", version: switchyardVersion)
 
     enum Kind: String, ExpressibleByArgument, CaseIterable {
         case hash, minilm, remote

@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import Gateway
+import Logging
 import HTTPKit
 import RPC
 import ServiceKit
@@ -12,7 +13,7 @@ import Wire
 struct SwitchyardGateway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard-gateway",
-        abstract: "Switchyard's model gateway: Complete with a named model, or \"auto\" routed by the router, with fallback and cost accounting.")
+        abstract: "Switchyard's model gateway: Complete with a named model, or \"auto\" routed by the router, with fallback and cost accounting.", version: switchyardVersion)
 
     /// Request handlers await upstream calls made on NIO's event loops: run them there.
     static func main() async { await mainOnEventLoops() }
@@ -24,6 +25,12 @@ struct SwitchyardGateway: AsyncParsableCommand {
 
     @Option(help: "Router or coordinator host:port for model \"auto\" (absent: only named models).")
     var router: ServiceAddress?
+
+    @Flag(help: "Start even when the router ranks models that have no upstream here (they are skipped; by default the gateway refuses to start).")
+    var allowPartial = false
+
+    @Option(help: "How long the start-up check waits for the router to answer (seconds, or e.g. 500ms; 0: no check).")
+    var routerCheckWait: Duration = .seconds(10)
 
     @Option(help: "Connections kept open to the router.")
     var routerConnections = 2
@@ -52,6 +59,9 @@ struct SwitchyardGateway: AsyncParsableCommand {
     @Option(help: "The OpenAI front door's API keys (a JSON file: {\"keys\": [{\"name\", \"key\", \"daily_budget_usd\"}]}); every request then needs Authorization: Bearer <key>.")
     var openaiKeys: String?
 
+    @Option(help: "max_tokens given to a request of a key with a daily budget that sets none, so the most it can cost is known and held while it runs.")
+    var budgetMaxOutputTokens = Int(OpenAIFrontDoor.defaultBudgetOutputTokens)
+
     @OptionGroup(title: "Outcome store") var store: StoreOptions
 
     @OptionGroup(title: "Judge") var judge: JudgeOptions
@@ -61,9 +71,42 @@ struct SwitchyardGateway: AsyncParsableCommand {
         if routeTimeout <= .zero { throw ValidationError("--route-timeout must be > 0") }
         if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
         if let openaiPort, !(0...65535).contains(openaiPort) { throw ValidationError("--openai-port must be in 0...65535") }
+        if openaiPort == nil {
+            for (flag, given) in [("--openai-keys", openaiKeys != nil), ("--openai-port-file", openaiPortFile != nil)] where given {
+                throw ValidationError("\(flag) configures the OpenAI front door, which is off without --openai-port")
+            }
+        }
+        if !(1...1_000_000).contains(budgetMaxOutputTokens) { throw ValidationError("--budget-max-output-tokens must be in 1...1000000") }
         if openaiMaxBodyBytes < 1024 { throw ValidationError("--openai-max-body-bytes must be at least 1024") }
         if openaiPort != nil, openaiKeys == nil, !ServiceOptions.isLoopback(openaiHost), !service.allowUnauthenticated {
             throw ValidationError("the OpenAI front door on a non-loopback address needs --openai-keys (or --allow-unauthenticated on a network nobody else can reach)")
+        }
+    }
+
+    /// Asks the router which models it ranks (waiting up to --router-check-wait for it to
+    /// answer): a ranked model without an upstream here stops the start, or with --allow-partial
+    /// is a warning. A router that does not answer in time is a warning: it may start later.
+    func checkUpstreams(_ handler: CompleteHandler, logger: Logger) async throws {
+        guard routerCheckWait > .zero else { return }
+        let clock = ContinuousClock()
+        let giveUp = clock.now + routerCheckWait
+        while true {
+            do {
+                let (ranked, missing) = try await handler.rankedModelsWithoutUpstream()
+                guard !missing.isEmpty else { return }
+                let configured = handler.upstreams.keys.sorted().joined(separator: ", ")
+                let problem = "the router ranks \(ranked.joined(separator: ", ")), but \(missing.joined(separator: ", ")) "
+                    + "\(missing.count == 1 ? "has" : "have") no upstream in \(config) (configured: \(configured)). Name an upstream after "
+                    + "each model the router was trained on (its \"model\" field says what the endpoint calls it)"
+                guard allowPartial else { throw StartupError(problem + ", or pass --allow-partial to skip them") }
+                logger.warning("\(problem); --allow-partial: requests skip them")
+                return
+            } catch let error as RPCError where clock.now < giveUp && [.unavailable, .deadlineExceeded].contains(error.code) {
+                try await Task.sleep(for: .milliseconds(500))
+            } catch let error as RPCError {
+                logger.warning("could not ask the router which models it ranks; upstream names are not checked", metadata: ["error": "\(error)"])
+                return
+            }
         }
     }
 
@@ -100,6 +143,7 @@ struct SwitchyardGateway: AsyncParsableCommand {
             maxAttempts: maxAttempts, routeTimeout: routeTimeout, ledger: ledger, routeOn: routeOn,
             recorder: OutcomeRecorder(store: outcomes, recordPrompts: store.recordPrompts, judge: judge, logger: host.logger),
             budgets: shared.map { PostgresBudgetBook($0, local: ledger, logger: host.logger) })
+        if router != nil { try await checkUpstreams(handler, logger: host.logger) }
         MetricsEndpoint.refreshBeforeScrape { GatewayGauges.record(handler.status) }
         var handlers = RPCHandlers()
         handler.register(in: &handlers)
@@ -111,7 +155,8 @@ struct SwitchyardGateway: AsyncParsableCommand {
         var services: [any Service] = []
         if let outcomes { services.append(store.retention(outcomes, budgets: shared, logger: host.logger)) }
         if let openaiPort {
-            let frontDoor = OpenAIFrontDoor(complete: handler, keys: keys, logger: host.logger)
+            let frontDoor = OpenAIFrontDoor(
+                complete: handler, keys: keys, budgetOutputTokens: UInt32(budgetMaxOutputTokens), logger: host.logger)
             let http = HTTPServer(
                 host: openaiHost, port: openaiPort, maxBodyBytes: openaiMaxBodyBytes, logger: host.logger,
                 tooLarge: OpenAIFrontDoor.tooLarge, handler: frontDoor.handle)

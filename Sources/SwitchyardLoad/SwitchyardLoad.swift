@@ -16,7 +16,7 @@ struct SwitchyardLoad: AsyncParsableCommand {
         discussion: """
             Closed loop (default): --connections x --depth requests always in flight. Open loop: --rate \
             requests per second on schedule, latency measured from the scheduled send time.
-            """)
+            """, version: switchyardVersion)
 
     enum Method: String, ExpressibleByArgument, CaseIterable {
         case route, embed, complete, health

@@ -12,7 +12,7 @@ import Wire
 struct SwitchyardRouter: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard-router",
-        abstract: "Switchyard's router service: Route (prompt or vector -> model), Reload (also on SIGHUP).")
+        abstract: "Switchyard's router service: Route (prompt or vector -> model), Reload (also on SIGHUP).", version: switchyardVersion)
 
     @OptionGroup var service: ServiceOptions
 

@@ -137,6 +137,30 @@ struct GatewayTests {
             #expect(dataError?.description.contains("upstream y") == true && dataError?.description.contains("missing.jsonl") == true)
         }
     }
+
+    /// Upstreams named after other models than the router's (an operator's first configuration)
+    /// stop the gateway at start with both lists, instead of failing every "auto" request later;
+    /// --allow-partial starts it, and routed requests go to the models it has.
+    @Test func upstreamsThatMissTheRoutersModelsStopTheStart() async throws {
+        try await Cluster.with { cluster in
+            let routerFile = try await RouterFiles.gsm8k(in: cluster)
+            let router = try await cluster.start("switchyard-router", ["--router-file", routerFile])
+            let replay = Repository.path("data/routellm/gsm8k.jsonl.gz")
+            let onlyWeak = try config([
+                ["name": weak, "kind": "replay", "datasets": [replay], "input_per_million": 1, "output_per_million": 1],
+                ["name": "gpt-4o", "kind": "replay", "datasets": [replay], "input_per_million": 1, "output_per_million": 1],
+            ], in: cluster)
+            let error = await #expect(throws: TestFailure.self) {
+                try await cluster.start("switchyard-gateway", ["--config", onlyWeak, "--router", router.address])
+            }
+            #expect(error?.description.contains("\(strong) has no upstream") == true, "\(error?.description ?? "")")
+            #expect(error?.description.contains("configured: gpt-4o, \(weak)") == true && error?.description.contains("--allow-partial") == true)
+            let gateway = try await cluster.start("switchyard-gateway", ["--config", onlyWeak, "--router", router.address, "--allow-partial"])
+            let prompt = "James decides to run 3 sprints 3 times a week.  He runs 60 meters each sprint.  How many total meters does he run a week?"
+            let routed = try await cluster.client(gateway).call(Methods.complete, CompleteRequest(prompt: prompt, tradeoff: .alpha(1)))
+            #expect(routed.model == weak)
+        }
+    }
 }
 
 /// The gateway's OpenAI-compatible front door as a process, in front of OpenAI-compatible

@@ -287,6 +287,22 @@ struct RouterClusterTests {
         }
     }
 
+    /// A readiness probe on /healthz sees what Health says: a coordinator with no replica is 503
+    /// until a router registers.
+    @Test func healthzFollowsHealth() async throws {
+        try await Cluster.with { cluster in
+            let routerFile = try await RouterFiles.gsm8k(in: cluster)
+            let coordinator = try await cluster.start("switchyard-coordinator", ["--health-interval", "0.2", "--metrics-port", "0"])
+            let metrics = try await cluster.client(coordinator).call(Methods.status, StatusRequest()).metricsAddress
+            let probe = try HTTPCaller(url: "http://\(metrics)")
+            let empty = try await probe.get("/healthz", timeout: .seconds(5))
+            #expect(empty.status == 503 && String(decoding: empty.body, as: UTF8.self) == "not serving\n")
+            _ = try await cluster.start("switchyard-router", ["--router-file", routerFile, "--coordinator", coordinator.address])
+            try await cluster.waitUntilServing(coordinator)
+            #expect(try await probe.get("/healthz", timeout: .seconds(5)).status == 200)
+        }
+    }
+
     @Test func metricsEndpointServesPrometheusText() async throws {
         try await Cluster.with { cluster in
             let routerFile = try await RouterFiles.gsm8k(in: cluster)

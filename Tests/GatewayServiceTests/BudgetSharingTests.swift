@@ -13,10 +13,20 @@ import Wire
     let keys = try! FrontDoorKeys(keys: [
         .init(name: "team", key: "sk-team-0123456789ab", dailyBudgetUSD: 0.05), .init(name: "free", key: "sk-free-0123456789ab"),
     ])
-    let user = [["role": "user", "content": "q"]]
+    /// A user turn that makes a request body (model "auto") of exactly 1,000 bytes once the
+    /// gateway added `"max_tokens":500,` to it: the most such a request can cost is what every
+    /// answer costs.
+    let user: [[String: String]] = {
+        func bodyBytes(_ content: String) -> Int {
+            try! JSONSerialization.data(withJSONObject: ["model": "auto", "messages": [["role": "user", "content": content]]]).count
+        }
+        let cap = #""max_tokens":500,"#.utf8.count
+        return [["role": "user", "content": String(repeating: "x", count: 1000 - cap - bodyBytes(""))]]
+    }()
 
-    /// A gateway on `store`: every answer costs $0.002 (1,000 + 500 tokens at $1/M, $2/M) and is
-    /// predicted so; budgets in memory (restored from the store) or shared through PostgreSQL.
+    /// A gateway on `store`: every answer costs $0.002 (1,000 + 500 tokens at $1/M, $2/M), which
+    /// is also the most it can cost (`user`, 500 output tokens); budgets in memory (restored from
+    /// the store) or shared through PostgreSQL.
     func gateway(_ store: OutcomeStore, shared: SharedBudgets?) async throws -> FrontDoorUnderTest {
         let ledger = CostLedger()
         ledger.restore(spend: try await store.spend(day: ledger.currentDay), day: ledger.currentDay)
@@ -24,7 +34,7 @@ import Wire
             complete: CompleteHandler(
                 upstreams: [ScriptedUpstream("cheap")], router: fakeRouter(["cheap"], predictedCosts: ["cheap": 0.002]), ledger: ledger,
                 recorder: OutcomeRecorder(store: store), budgets: shared.map { PostgresBudgetBook($0, local: ledger) }),
-            keys: keys, logger: Logger(label: "test")))
+            keys: keys, budgetOutputTokens: 500, logger: Logger(label: "test")))
     }
 
     @Test(arguments: Database.allCases)

@@ -11,23 +11,26 @@ final class ScriptedUpstream: Upstream {
     enum Behaviour: Sendable { case answer, reply(String), fail(StatusCode), hang }
 
     let configuration: UpstreamConfiguration
-    private let state: Mutex<(behaviour: Behaviour, calls: Int, prompts: [String])>
+    private let state: Mutex<(behaviour: Behaviour, calls: Int, prompts: [String], maxTokens: [UInt32])>
 
     init(_ name: String, inputPerMillion: Double = 1, outputPerMillion: Double = 2, _ behaviour: Behaviour = .answer) {
         configuration = UpstreamConfiguration(
             name: name, kind: .openai, baseURL: "http://unused", inputPerMillion: inputPerMillion,
             outputPerMillion: outputPerMillion, timeoutSeconds: 5)
-        state = Mutex((behaviour, 0, []))
+        state = Mutex((behaviour, 0, [], []))
     }
 
     var calls: Int { state.withLock { $0.calls } }
     /// The prompts it was asked, in order.
     var prompts: [String] { state.withLock { $0.prompts } }
+    /// The `max_tokens` of each call, in order (0: none).
+    var maxTokens: [UInt32] { state.withLock { $0.maxTokens } }
 
     func complete(_ prompt: String, maxTokens: UInt32, timeout: Duration) async throws -> UpstreamAnswer {
         let behaviour = state.withLock { state in
             state.calls += 1
             state.prompts.append(prompt)
+            state.maxTokens.append(maxTokens)
             return state.behaviour
         }
         switch behaviour {

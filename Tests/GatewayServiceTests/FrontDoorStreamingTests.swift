@@ -352,7 +352,8 @@ func usageChunk(input: Int, output: Int) -> String {
 
         var reply = try await door.post(["model": "auto", "messages": user], key: key)
         #expect(reply.code == 200 && reply.headers.first(name: "x-switchyard-model") == "dear")
-        #expect(reply.headers.first(name: "x-switchyard-budget-left-usd") == "0.04000000")
+        // What is left after this answer's $0.025.
+        #expect(reply.headers.first(name: "x-switchyard-budget-left-usd") == "0.01500000")
         // $0.015 left: the router's first choice would cost $0.025, so the next-best that fits answers.
         reply = try await door.post(["model": "auto", "messages": user], key: key)
         #expect(reply.code == 200 && reply.headers.first(name: "x-switchyard-model") == "cheap")
@@ -360,6 +361,8 @@ func usageChunk(input: Int, output: Int) -> String {
         // A named model whose estimated cost does not fit is refused before it is called.
         let named = try await door.post(["model": "dear", "messages": user, "max_tokens": 2000], key: key)
         #expect(named.code == 429 && named.text.contains("insufficient_quota") && named.text.contains("does not fit"))
+        // Retrying will not help before tomorrow: the SDKs are told not to.
+        #expect(named.headers.first(name: "x-should-retry") == "false")
         // Spend the rest: $0.013 left, then $0.011, ... until nothing fits.
         var answered = 2
         while true {
@@ -380,9 +383,9 @@ func usageChunk(input: Int, output: Int) -> String {
         #expect(reply.code == 200 && reply.headers.first(name: "x-switchyard-model") == "dear")
     }
 
-    /// A request in flight holds its predicted cost: a second request of the same key, sent
+    /// A request in flight holds the most it can cost: a second request of the same key, sent
     /// while the first waits on its upstream, cannot also count on that money.
-    @Test func requestsInFlightHoldTheirPredictedCostFromTheBudget() async throws {
+    @Test func requestsInFlightHoldTheMostTheyCanCostFromTheBudget() async throws {
         let gate = AsyncStream<Void>.makeStream()
         let dear = GatedUpstream("dear", inputPerMillion: 10, outputPerMillion: 30, gate: gate.stream)
         let router = fakeRouter(["dear", "cheap"], predictedCosts: ["dear": 0.025, "cheap": 0.002])
@@ -390,10 +393,12 @@ func usageChunk(input: Int, output: Int) -> String {
         let key = "sk-team-a-0123456789"
         let first = Task { try await door.post(["model": "auto", "messages": user], key: key) }
         try await eventuallyTrue { dear.calls == 1 }
-        // $0.04 - $0.025 held = $0.015: the dear model does not fit while the first request runs.
+        // The first holds what 1024 output tokens (the cap it was sent with) and its body's bytes
+        // as input tokens cost on dear, over $0.0307: dear does not fit while it runs.
         let reply = try await door.post(["model": "auto", "messages": user], key: key)
         #expect(reply.code == 200 && reply.headers.first(name: "x-switchyard-model") == "cheap")
-        #expect(reply.headers.first(name: "x-switchyard-budget-left-usd") == "0.01500000")
+        let left = Double(reply.headers.first(name: "x-switchyard-budget-left-usd") ?? "") ?? -1
+        #expect(left > 0.04 - 0.0315 - 0.002 && left < 0.04 - 0.03072 - 0.002, "\(left)")
         gate.continuation.finish()
         let answered = try await first.value
         #expect(answered.code == 200 && answered.headers.first(name: "x-switchyard-model") == "dear")
@@ -423,7 +428,9 @@ func usageChunk(input: Int, output: Int) -> String {
             let model = i == 3 ? "failing" : "auto"
             let leaves: Int? = i == 5 ? 1 : nil
             requests.append(Task {
-                try await door.post(["model": model, "messages": [["role": "user", "content": "q\(i)"]], "stream": true, "max_tokens": 500],
+                // 1000 bytes and more: the most it can cost covers the 1000 input tokens the upstream reports.
+                let content = "q\(i) " + String(repeating: "x", count: 1000)
+                return try await door.post(["model": model, "messages": [["role": "user", "content": content]], "stream": true, "max_tokens": 500],
                                     key: key, clientLeavesAfter: leaves)
             })
         }
@@ -438,18 +445,34 @@ func usageChunk(input: Int, output: Int) -> String {
         var replies: [HTTPResponseRecorder.Recording] = []
         for request in requests { replies.append(try await request.value) }
         let codes = replies.map(\.code)
-        // $0.05 holds six streams of $0.008 at once (five beside the failing request's estimate);
+        // $0.05 holds six streams of $0.0082 at most at once (five beside the failing request's);
         // one may start later on what the leaving client did not spend.
         let answered = codes.enumerated().filter { $0.offset != 3 && $0.element == 200 }.count
         #expect((5...7).contains(answered), "\(codes)")
         #expect(codes.allSatisfy { [200, 429].contains($0) || $0 == 502 }, "\(codes)")
         #expect(codes[3] != 200, "the failing upstream answered nothing")
         #expect(replies[5].code != 200 || replies[5].clientLeft)
+        #expect(replies.filter { $0.code == 200 && !$0.clientLeft }.allSatisfy { $0.text.contains(" switchyard-budget-left-usd=") })
         #expect(streaming.calls == answered, "a request refused for the budget calls no upstream")
         try await eventuallyTrue { streaming.open == 0 }
         let spent = door.ledger.spentToday(by: "team")
         #expect(spent <= budget + 1e-12)
         #expect(abs(door.ledger.left(for: "team", budget: budget) - (budget - spent)) < 1e-12, "every hold was released")
+    }
+
+    /// A request of a key with a budget that sets no max_tokens is sent with the cap, so what it
+    /// can cost is bounded; one that sets its own, or of a key without a budget, goes as it came.
+    @Test func aBudgetedRequestWithoutMaxTokensIsSentWithTheCap() async throws {
+        let upstream = ScriptedUpstream("a")
+        let door = FrontDoorUnderTest(door: OpenAIFrontDoor(
+            complete: CompleteHandler(upstreams: [upstream], router: nil), keys: keys, budgetOutputTokens: 300, logger: Logger(label: "test")))
+        #expect(try await door.post(["model": "a", "messages": user], key: "sk-team-a-0123456789").code == 200)
+        #expect(try await door.post(["model": "a", "messages": user, "max_tokens": 40], key: "sk-team-a-0123456789").code == 200)
+        #expect(try await door.post(["model": "a", "messages": user], key: "sk-unlimited-012345").code == 200)
+        #expect(upstream.maxTokens == [300, 40, 0])
+        let capped = try ChatRequest(body: Array(#"{"model":"a","messages":[{"role":"user","content":"q"}],"n":2}"#.utf8)).cappingOutput(at: 300)
+        #expect(capped.maxTokens == 300 && String(decoding: capped.body, as: UTF8.self).hasPrefix(#"{"max_tokens":300,"model""#))
+        #expect(abs(capped.mostCost(on: upstream.configuration) - (Double(capped.body.count) * 1 + 600 * 2) / 1e6) < 1e-15)
     }
 
     @Test func keyFilesAreCheckedWhenRead() throws {

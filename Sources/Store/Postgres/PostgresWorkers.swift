@@ -7,10 +7,7 @@ import Wire
 /// store's batched writes. A job that finds the database unreachable fails UNAVAILABLE at once;
 /// the next job reconnects.
 final class PostgresWorkers: Sendable {
-    private struct Job {
-        let run: @Sendable (PostgresConnection) throws(StoreError) -> Void
-        let failed: @Sendable (RPCError) -> Void
-    }
+    private typealias Job = BlockingJob<PostgresConnection>
 
     private let url: String
     private let jobs = Mutex<(queue: [Job], stopping: Bool)>(([], false))
@@ -27,21 +24,13 @@ final class PostgresWorkers: Sendable {
 
     /// Runs `body` on a worker's connection.
     func perform<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws(StoreError) -> T) async throws(RPCError) -> T {
-        let result: Result<T, RPCError> = await withCheckedContinuation { continuation in
-            let job = Job(
-                run: { connection throws(StoreError) in continuation.resume(returning: .success(try body(connection))) },
-                failed: { continuation.resume(returning: .failure($0)) })
-            let accepted = jobs.withLock { jobs in
+        try await Job.perform(body, enqueue: { job in
+            jobs.withLock { jobs in
                 guard !jobs.stopping else { return false }
                 jobs.queue.append(job)
                 return true
             }
-            guard accepted else { return continuation.resume(returning: .failure(RPCError(.unavailable, "closing"))) }
-            wake.lock()
-            wake.signal()
-            wake.unlock()
-        }
-        return try result.get()
+        }, wake: wake, closing: "closing")
     }
 
     func close() {
