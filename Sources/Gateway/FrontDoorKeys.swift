@@ -19,9 +19,18 @@ public struct FrontDoorKeys: Sendable, Decodable {
         public var key: String
         public var dailyBudgetUSD: Double?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case name, key
             case dailyBudgetUSD = "daily_budget_usd"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            try StrictJSON.rejectUnknownFields(in: decoder, known: CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            // A key read from a file keeps no line break or spaces around it.
+            key = try c.decode(String.self, forKey: .key).trimmingCharacters(in: .whitespacesAndNewlines)
+            dailyBudgetUSD = try c.decodeIfPresent(Double.self, forKey: .dailyBudgetUSD)
         }
 
         public init(name: String, key: String, dailyBudgetUSD: Double? = nil) {
@@ -32,6 +41,13 @@ public struct FrontDoorKeys: Sendable, Decodable {
     }
 
     public var keys: [Key]
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case keys }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictJSON.rejectUnknownFields(in: decoder, known: CodingKeys.self)
+        keys = try decoder.container(keyedBy: CodingKeys.self).decode([Key].self, forKey: .keys)
+    }
 
     public init(keys: [Key]) throws {
         self.keys = keys

@@ -22,6 +22,13 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         self.upstreams = upstreams
     }
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case upstreams }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictJSON.rejectUnknownFields(in: decoder, known: CodingKeys.self)
+        upstreams = try decoder.container(keyedBy: CodingKeys.self).decode([UpstreamConfiguration].self, forKey: .upstreams)
+    }
+
     /// Reads and checks `path`; every problem is an error naming the file and the upstream.
     public static func load(_ path: String) throws -> GatewayConfiguration {
         var configuration = try ConfigurationError.decodeFile(GatewayConfiguration.self, path, what: "gateway configuration")
@@ -75,6 +82,15 @@ public struct UpstreamConfiguration: Sendable, Equatable, Codable {
         case openai
         /// Answers from recorded benchmark results (the model's score for the prompt).
         case replay
+
+        public init(from decoder: any Decoder) throws {
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let kind = Kind(rawValue: text) else {
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: decoder.codingPath, debugDescription: "\"\(text)\" is not a kind; the kinds are openai and replay"))
+            }
+            self = kind
+        }
     }
 
     /// The name clients and the router use.
@@ -120,7 +136,7 @@ public struct UpstreamConfiguration: Sendable, Equatable, Codable {
         self.latencyMs = latencyMs
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case name, kind, model, datasets
         case baseURL = "base_url"
         case apiKeyEnv = "api_key_env"
@@ -133,6 +149,7 @@ public struct UpstreamConfiguration: Sendable, Equatable, Codable {
     }
 
     public init(from decoder: any Decoder) throws {
+        try StrictJSON.rejectUnknownFields(in: decoder, known: CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         kind = try c.decode(Kind.self, forKey: .kind)
@@ -171,7 +188,7 @@ public struct ConfigurationError: Error, CustomStringConvertible {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch {
-            throw ConfigurationError("\(what) \(path) is not valid: \(error)")
+            throw ConfigurationError("\(what) \(path): \(StrictJSON.describe(error, in: data))")
         }
     }
 }

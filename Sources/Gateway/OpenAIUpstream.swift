@@ -55,7 +55,7 @@ public struct OpenAIUpstream: Upstream {
         let reply: HTTPReply
         do {
             reply = try await caller.post("/chat/completions", headers: HTTPCaller.jsonHeaders(apiKey: apiKey), body: body, timeout: timeout)
-        } catch let error as HTTPError {
+        } catch {
             throw RPCError(error.isTimeout ? .deadlineExceeded : .unavailable, "\(configuration.name): \(error)")
         }
         try refusal(status: reply.status, body: reply.body)
