@@ -28,13 +28,13 @@ public final class RouteForwarder: Sendable {
     /// Forwards that failed and were retried on another replica.
     public var retries: UInt64 { retryCount.load(ordering: .relaxed) }
 
-    /// Adds Route (forwarded) and Register (a replica joins) to `handlers`; the router's other
-    /// methods are answered UNIMPLEMENTED, naming what the coordinator forwards.
+    /// Adds Route (forwarded) and Register (a replica joins) to `handlers`; the router's methods
+    /// the coordinator does not serve are answered UNIMPLEMENTED, naming what it forwards.
     public func register(in handlers: inout RPCHandlers) {
         handlers.registerForwarding(Methods.route) { [self] request, context, respond in
             forward(request, deadline: context.request.deadline, on: context.eventLoop, tried: [], failures: [], respond: respond)
         }
-        for method in ServiceMethods.router where method != Methods.route.name {
+        for method in ServiceMethods.router where !ServiceMethods.coordinator.contains(method) {
             handlers.refuse(method, with: RPCError(
                 .unimplemented,
                 "the coordinator forwards only \(Methods.route.name) to its router replicas; call \(method) on each router"))

@@ -51,6 +51,10 @@ struct SwitchyardCoordinator: AsyncParsableCommand {
         let forwarder = RouteForwarder(pool: pool, policy: ForwardPolicy(maxAttempts: maxAttempts, attemptTimeout: forwardTimeout))
         var handlers = RPCHandlers()
         forwarder.register(in: &handlers)
+        ReloadFanOut(pool: pool) { [service] address in
+            let client = service.client(address, admin: true)
+            return (client, { await client.close() })
+        }.register(in: &handlers)
         try await host.run(
             handlers: handlers, defaultPort: 7300,
             health: { pool.healthyCount > 0 ? .serving : .notServing },

@@ -105,6 +105,47 @@ struct RouterClusterTests {
         }
     }
 
+    /// A new router file rolled out through the coordinator: `switchyard reload` with the admin
+    /// token reloads every replica at once and, with --expect, checks they all serve the new
+    /// file's version; a file a replica cannot read is FAILED_PRECONDITION naming each replica.
+    @Test func reloadThroughTheCoordinatorReachesEveryReplica() async throws {
+        try await Cluster.with { cluster in
+            let (old, new) = (try await RouterFiles.gsm8k(seed: 42, in: cluster), try await RouterFiles.gsm8k(seed: 7, in: cluster))
+            let serving = cluster.folder.appendingPathComponent("serving.bin").path
+            try FileManager.default.copyItem(atPath: old, toPath: serving)
+            let admin = try cluster.tokenFile("admin", "4dmin"), callerToken = try cluster.tokenFile("caller", "c4ller")
+            let tokens = ["--auth-token-file", callerToken, "--admin-token-file", admin]
+            let coordinator = try await cluster.start("switchyard-coordinator", ["--health-interval", "0.2"] + tokens)
+            var routers: [ServiceProcess] = []
+            for _ in 0..<2 {
+                routers.append(try await cluster.start("switchyard-router", ["--router-file", serving, "--coordinator", coordinator.address] + tokens))
+            }
+            for _ in 0..<200 {
+                let replicas = try await cluster.client(coordinator, token: "c4ller").call(Methods.status, StatusRequest()).coordinator?.replicas
+                if replicas?.count == 2 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try FileManager.default.removeItem(atPath: serving)
+            try FileManager.default.copyItem(atPath: new, toPath: serving)
+
+            let denied = try await Cluster.capture("switchyard", ["reload", coordinator.address, "--auth-token-file", callerToken])
+            #expect(denied.status != 0 && denied.errors.contains("PERMISSION_DENIED"), "\(denied.errors)")
+            let rolled = try await Cluster.capture("switchyard", ["reload", coordinator.address, "--auth-token-file", admin, "--expect", new])
+            #expect(rolled.status == 0 && rolled.output.contains("every replica serves"), "\(rolled.output)\(rolled.errors)")
+            let newVersion = try await cluster.client(routers[0], token: "c4ller").call(Methods.status, StatusRequest()).router?.routerVersion
+            for router in routers {
+                let status = try await cluster.client(router, token: "c4ller").call(Methods.status, StatusRequest())
+                #expect(status.router?.routerVersion == newVersion && status.router?.reloads == 1)
+                #expect(rolled.output.contains("\(router.address): ") && rolled.output.contains("-> \(newVersion ?? "?")"))
+            }
+            let missing = await #expect(throws: RPCError.self) {
+                try await cluster.client(coordinator, token: "4dmin").call(Methods.reload, ReloadRequest(path: "/nonexistent/router.bin"))
+            }
+            #expect(missing?.code == .failedPrecondition && missing?.message.contains("0 of 2 replicas reloaded") == true, "\(missing?.message ?? "")")
+            #expect(routers.allSatisfy { missing?.message.contains($0.address) == true })
+        }
+    }
+
     @Test func badRequestsAreInvalidArgumentThroughTheCoordinator() async throws {
         try await Cluster.with { cluster in
             let routerFile = try await RouterFiles.gsm8k(in: cluster)

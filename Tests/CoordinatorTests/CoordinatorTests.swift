@@ -8,7 +8,8 @@ import Wire
 /// A router replica in the same process whose answers a test scripts.
 final class FakeReplica: Sendable {
     let name: String
-    private let state = Mutex<(route: StatusCode, health: ServingStatus, routes: Int, hang: Bool)>((.ok, .serving, 0, false))
+    private let state = Mutex<(route: StatusCode, health: ServingStatus, routes: Int, hang: Bool, reload: StatusCode, reloads: Int)>(
+        (.ok, .serving, 0, false, .ok, 0))
 
     init(_ name: String) { self.name = name }
 
@@ -19,6 +20,10 @@ final class FakeReplica: Sendable {
     func hang() { state.withLock { $0.hang = true } }
     /// Route requests this replica received.
     var routes: Int { state.withLock { $0.routes } }
+    /// What Reload answers from now on (OK: version "<path>@<name>").
+    func answerReload(with status: StatusCode) { state.withLock { $0.reload = status } }
+    /// Reload requests this replica received.
+    var reloads: Int { state.withLock { $0.reloads } }
 
     var caller: InProcessCaller {
         var handlers = RPCHandlers()
@@ -33,6 +38,14 @@ final class FakeReplica: Sendable {
         }
         handlers.register(Methods.health) { [self] _, _ in
             HealthResponse(status: state.withLock { $0.health }, service: "router")
+        }
+        handlers.register(Methods.reload) { [self] request, _ in
+            let status = state.withLock { state in
+                state.reloads += 1
+                return state.reload
+            }
+            guard status == .ok else { throw RPCError(status, "\(name) cannot read \(request.path)") }
+            return ReloadResponse(version: request.path, previousVersion: "old")
         }
         return InProcessCaller(handlers, target: name)
     }
@@ -53,6 +66,7 @@ struct Coordinator {
         forwarder = RouteForwarder(pool: pool, policy: policy)
         var handlers = RPCHandlers()
         forwarder.register(in: &handlers)
+        ReloadFanOut(pool: pool) { address in (replicas[address.host]!.caller, {}) }.register(in: &handlers)
         service = InProcessCaller(handlers, target: "coordinator")
     }
 
@@ -225,12 +239,20 @@ struct Coordinator {
         #expect(replica == "a")
     }
 
-    @Test func routerMethodsItDoesNotForwardAreUnimplementedNamingWhatItForwards() async throws {
-        let coordinator = Coordinator(["a"])
-        let error = await #expect(throws: RPCError.self) { try await coordinator.service.call(Methods.reload, ReloadRequest()) }
-        #expect(error?.code == .unimplemented)
-        #expect(error?.message.contains("forwards only Route") == true)
-        #expect(error?.message.contains("call Reload on each router") == true)
+    /// Reload goes to every replica, in the rotation or not; one that fails makes the answer
+    /// FAILED_PRECONDITION naming it and how many did reload.
+    @Test func reloadGoesToEveryReplicaAndNamesThoseThatFailed() async throws {
+        let coordinator = Coordinator(["a", "b", "c"])
+        coordinator.replicas["c"]!.answerHealth(with: .notServing)
+        await coordinator.pool.checkAll()
+        let all = try await coordinator.service.call(Methods.reload, ReloadRequest(path: "v2"))
+        #expect(all.replicas.map(\.address) == ["a:1", "b:1", "c:1"] && all.replicas.allSatisfy { $0.version == "v2" && $0.error.isEmpty })
+        #expect(all.version == "v2" && all.previousVersion == "old")
+        coordinator.replicas["b"]!.answerReload(with: .notFound)
+        let error = await #expect(throws: RPCError.self) { try await coordinator.service.call(Methods.reload, ReloadRequest(path: "v3")) }
+        #expect(error?.code == .failedPrecondition)
+        #expect(error?.message.hasPrefix("2 of 3 replicas reloaded; b:1: NOT_FOUND") == true, "\(error?.message ?? "")")
+        #expect(coordinator.replicas.values.allSatisfy { $0.reloads == 2 })
     }
 
     @Test func registerAddsAReplicaOnceAndRejectsBadAddresses() async throws {

@@ -30,6 +30,7 @@ public let protoMessageTypes: [String: any ProtoMessage.Type] = [
     "switchyard.v1.RegisterResponse": RegisterResponse.self,
     "switchyard.v1.ReloadRequest": ReloadRequest.self,
     "switchyard.v1.ReloadResponse": ReloadResponse.self,
+    "switchyard.v1.ReplicaReload": ReplicaReload.self,
     "switchyard.v1.ReplicaStatus": ReplicaStatus.self,
     "switchyard.v1.RouteRequest": RouteRequest.self,
     "switchyard.v1.RouteResponse": RouteResponse.self,

@@ -38,7 +38,7 @@ public enum ServiceMethods {
     /// switchyard-router.
     public static let router: [String] = ["Route", "Reload"]
     /// switchyard-coordinator: forwards Route round robin to healthy routers.
-    public static let coordinator: [String] = ["Route", "Register"]
+    public static let coordinator: [String] = ["Route", "Register", "Reload"]
     /// switchyard-gateway.
     public static let gateway: [String] = ["Complete", "Feedback"]
 }

@@ -939,10 +939,14 @@ extension ReloadRequest: CBridged {
 public struct ReloadResponse: ProtoMessage, Equatable {
     public var version: String
     public var previousVersion: String
+    /// From a coordinator: what each router replica answered (version and previous_version above
+    /// are then the version all of them serve, when they agree, and empty otherwise).
+    public var replicas: [ReplicaReload]
 
-    public init(version: String = "", previousVersion: String = "") {
+    public init(version: String = "", previousVersion: String = "", replicas: [ReplicaReload] = []) {
         self.version = version
         self.previousVersion = previousVersion
+        self.replicas = replicas
     }
 
     public static let protoName = "switchyard.v1.ReloadResponse"
@@ -965,11 +969,67 @@ extension ReloadResponse: CBridged {
     init(unpacked m: UnsafePointer<CMessage>) {
         version = ProtoC.string(m.pointee.version)
         previousVersion = ProtoC.string(m.pointee.previous_version)
+        replicas = ProtoC.array(m.pointee.replicas, m.pointee.n_replicas).map { ReplicaReload(unpacked: $0!) }
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
         if !version.isEmpty { m.pointee.version = arena.string(version) }
         if !previousVersion.isEmpty { m.pointee.previous_version = arena.string(previousVersion) }
+        if !replicas.isEmpty { (m.pointee.n_replicas, m.pointee.replicas) = arena.array(replicas.map { Optional($0.packed(in: arena)) }) }
+    }
+}
+
+/// One router replica's answer to a Reload sent through the coordinator.
+///
+/// proto: `switchyard.v1.ReplicaReload`
+public struct ReplicaReload: ProtoMessage, Equatable {
+    public var address: String
+    public var version: String
+    public var previousVersion: String
+    /// Why the replica did not reload ("" when it did): its error, or why it could not be reached.
+    public var error: String
+
+    public init(
+        address: String = "",
+        version: String = "",
+        previousVersion: String = "",
+        error: String = ""
+    ) {
+        self.address = address
+        self.version = version
+        self.previousVersion = previousVersion
+        self.error = error
+    }
+
+    public static let protoName = "switchyard.v1.ReplicaReload"
+}
+
+extension ReplicaReload: CBridged {
+    typealias CMessage = Switchyard__V1__ReplicaReload
+
+    public static func unpacked(from bytes: UnsafeRawBufferPointer) -> ReplicaReload? { ProtoC.unpack(bytes) }
+    public func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(packed(in: arena)) }
+
+    static func initialize(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__replica_reload__init(m) }
+
+    static func unpack(_ length: Int, _ bytes: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        switchyard__v1__replica_reload__unpack(nil, length, bytes)
+    }
+
+    static func free(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__replica_reload__free_unpacked(m, nil) }
+
+    init(unpacked m: UnsafePointer<CMessage>) {
+        address = ProtoC.string(m.pointee.address)
+        version = ProtoC.string(m.pointee.version)
+        previousVersion = ProtoC.string(m.pointee.previous_version)
+        error = ProtoC.string(m.pointee.error)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
+        if !address.isEmpty { m.pointee.address = arena.string(address) }
+        if !version.isEmpty { m.pointee.version = arena.string(version) }
+        if !previousVersion.isEmpty { m.pointee.previous_version = arena.string(previousVersion) }
+        if !error.isEmpty { m.pointee.error = arena.string(error) }
     }
 }
 

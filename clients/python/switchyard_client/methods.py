@@ -24,6 +24,6 @@ SERVICES = {
     "Common": ("Health", "Status"),
     "Embedding": ("Embed",),
     "Router": ("Route", "Reload"),
-    "Coordinator": ("Route", "Register"),
+    "Coordinator": ("Route", "Register", "Reload"),
     "Gateway": ("Complete", "Feedback"),
 }

@@ -682,6 +682,51 @@ void   switchyard__v1__reload_response__free_unpacked
   assert(message->base.descriptor == &switchyard__v1__reload_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   switchyard__v1__replica_reload__init
+                     (Switchyard__V1__ReplicaReload         *message)
+{
+  static const Switchyard__V1__ReplicaReload init_value = SWITCHYARD__V1__REPLICA_RELOAD__INIT;
+  *message = init_value;
+}
+size_t switchyard__v1__replica_reload__get_packed_size
+                     (const Switchyard__V1__ReplicaReload *message)
+{
+  assert(message->base.descriptor == &switchyard__v1__replica_reload__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchyard__v1__replica_reload__pack
+                     (const Switchyard__V1__ReplicaReload *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchyard__v1__replica_reload__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchyard__v1__replica_reload__pack_to_buffer
+                     (const Switchyard__V1__ReplicaReload *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchyard__v1__replica_reload__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchyard__V1__ReplicaReload *
+       switchyard__v1__replica_reload__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchyard__V1__ReplicaReload *)
+     protobuf_c_message_unpack (&switchyard__v1__replica_reload__descriptor,
+                                allocator, len, data);
+}
+void   switchyard__v1__replica_reload__free_unpacked
+                     (Switchyard__V1__ReplicaReload *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchyard__v1__replica_reload__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   switchyard__v1__embed_request__init
                      (Switchyard__V1__EmbedRequest         *message)
 {
@@ -2753,7 +2798,7 @@ const ProtobufCMessageDescriptor switchyard__v1__reload_request__descriptor =
   (ProtobufCMessageInit) switchyard__v1__reload_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__reload_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor switchyard__v1__reload_response__field_descriptors[3] =
 {
   {
     "version",
@@ -2779,15 +2824,28 @@ static const ProtobufCFieldDescriptor switchyard__v1__reload_response__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "replicas",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchyard__V1__ReloadResponse, n_replicas),
+    offsetof(Switchyard__V1__ReloadResponse, replicas),
+    &switchyard__v1__replica_reload__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__reload_response__field_indices_by_name[] = {
   1,   /* field[1] = previous_version */
+  2,   /* field[2] = replicas */
   0,   /* field[0] = version */
 };
 static const ProtobufCIntRange switchyard__v1__reload_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__reload_response__descriptor =
 {
@@ -2797,11 +2855,88 @@ const ProtobufCMessageDescriptor switchyard__v1__reload_response__descriptor =
   "Switchyard__V1__ReloadResponse",
   "switchyard.v1",
   sizeof(Switchyard__V1__ReloadResponse),
-  2,
+  3,
   switchyard__v1__reload_response__field_descriptors,
   switchyard__v1__reload_response__field_indices_by_name,
   1,  switchyard__v1__reload_response__number_ranges,
   (ProtobufCMessageInit) switchyard__v1__reload_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchyard__v1__replica_reload__field_descriptors[4] =
+{
+  {
+    "address",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ReplicaReload, address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ReplicaReload, version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "previous_version",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ReplicaReload, previous_version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ReplicaReload, error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchyard__v1__replica_reload__field_indices_by_name[] = {
+  0,   /* field[0] = address */
+  3,   /* field[3] = error */
+  2,   /* field[2] = previous_version */
+  1,   /* field[1] = version */
+};
+static const ProtobufCIntRange switchyard__v1__replica_reload__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor switchyard__v1__replica_reload__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchyard.v1.ReplicaReload",
+  "ReplicaReload",
+  "Switchyard__V1__ReplicaReload",
+  "switchyard.v1",
+  sizeof(Switchyard__V1__ReplicaReload),
+  4,
+  switchyard__v1__replica_reload__field_descriptors,
+  switchyard__v1__replica_reload__field_indices_by_name,
+  1,  switchyard__v1__replica_reload__number_ranges,
+  (ProtobufCMessageInit) switchyard__v1__replica_reload__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor switchyard__v1__embed_request__field_descriptors[1] =

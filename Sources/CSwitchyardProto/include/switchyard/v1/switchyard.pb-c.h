@@ -30,6 +30,7 @@ typedef struct Switchyard__V1__JudgeStatus Switchyard__V1__JudgeStatus;
 typedef struct Switchyard__V1__EmbedderStatus Switchyard__V1__EmbedderStatus;
 typedef struct Switchyard__V1__ReloadRequest Switchyard__V1__ReloadRequest;
 typedef struct Switchyard__V1__ReloadResponse Switchyard__V1__ReloadResponse;
+typedef struct Switchyard__V1__ReplicaReload Switchyard__V1__ReplicaReload;
 typedef struct Switchyard__V1__EmbedRequest Switchyard__V1__EmbedRequest;
 typedef struct Switchyard__V1__Vector Switchyard__V1__Vector;
 typedef struct Switchyard__V1__EmbedResponse Switchyard__V1__EmbedResponse;
@@ -416,10 +417,35 @@ struct  Switchyard__V1__ReloadResponse
   ProtobufCMessage base;
   char *version;
   char *previous_version;
+  /*
+   * From a coordinator: what each router replica answered (version and previous_version above
+   * are then the version all of them serve, when they agree, and empty otherwise).
+   */
+  size_t n_replicas;
+  Switchyard__V1__ReplicaReload **replicas;
 };
 #define SWITCHYARD__V1__RELOAD_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__reload_response__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
+ * One router replica's answer to a Reload sent through the coordinator.
+ */
+struct  Switchyard__V1__ReplicaReload
+{
+  ProtobufCMessage base;
+  char *address;
+  char *version;
+  char *previous_version;
+  /*
+   * Why the replica did not reload ("" when it did): its error, or why it could not be reached.
+   */
+  char *error;
+};
+#define SWITCHYARD__V1__REPLICA_RELOAD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__replica_reload__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Switchyard__V1__EmbedRequest
@@ -1164,6 +1190,25 @@ Switchyard__V1__ReloadResponse *
 void   switchyard__v1__reload_response__free_unpacked
                      (Switchyard__V1__ReloadResponse *message,
                       ProtobufCAllocator *allocator);
+/* Switchyard__V1__ReplicaReload methods */
+void   switchyard__v1__replica_reload__init
+                     (Switchyard__V1__ReplicaReload         *message);
+size_t switchyard__v1__replica_reload__get_packed_size
+                     (const Switchyard__V1__ReplicaReload   *message);
+size_t switchyard__v1__replica_reload__pack
+                     (const Switchyard__V1__ReplicaReload   *message,
+                      uint8_t             *out);
+size_t switchyard__v1__replica_reload__pack_to_buffer
+                     (const Switchyard__V1__ReplicaReload   *message,
+                      ProtobufCBuffer     *buffer);
+Switchyard__V1__ReplicaReload *
+       switchyard__v1__replica_reload__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchyard__v1__replica_reload__free_unpacked
+                     (Switchyard__V1__ReplicaReload *message,
+                      ProtobufCAllocator *allocator);
 /* Switchyard__V1__EmbedRequest methods */
 void   switchyard__v1__embed_request__init
                      (Switchyard__V1__EmbedRequest         *message);
@@ -1515,6 +1560,9 @@ typedef void (*Switchyard__V1__ReloadRequest_Closure)
 typedef void (*Switchyard__V1__ReloadResponse_Closure)
                  (const Switchyard__V1__ReloadResponse *message,
                   void *closure_data);
+typedef void (*Switchyard__V1__ReplicaReload_Closure)
+                 (const Switchyard__V1__ReplicaReload *message,
+                  void *closure_data);
 typedef void (*Switchyard__V1__EmbedRequest_Closure)
                  (const Switchyard__V1__EmbedRequest *message,
                   void *closure_data);
@@ -1586,6 +1634,7 @@ extern const ProtobufCMessageDescriptor switchyard__v1__judge_status__descriptor
 extern const ProtobufCMessageDescriptor switchyard__v1__embedder_status__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__reload_request__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__reload_response__descriptor;
+extern const ProtobufCMessageDescriptor switchyard__v1__replica_reload__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__embed_request__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__vector__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__embed_response__descriptor;
