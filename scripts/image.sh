@@ -22,7 +22,7 @@ b() { buildah --storage-driver vfs "$@"; }
 
 build() {
   ensure_apt_packages
-  ensure_apt_packages buildah binutils
+  ensure_apt_packages buildah binutils ca-certificates
   # The Swift runtime stays shared: linked statically, Foundation and its ICU data would be copied
   # into each of the seven executables (65 MB each, 522 MB in all, against about a fifth of that).
   log "building ($configuration)"
@@ -43,6 +43,10 @@ build() {
     cp -L "$library" "$work/rootfs$library"
   done
   cp data/prices.json "$work/rootfs/data/"
+  # The CA certificates https upstreams are checked against when they have no ca_file (Debian's
+  # ca-certificates bundle, where BoringSSL looks for the system's trust store).
+  mkdir -p "$work/rootfs/etc/ssl/certs"
+  cp /etc/ssl/certs/ca-certificates.crt "$work/rootfs/etc/ssl/certs/"
   cp deploy/image/Containerfile "$work/"
   log "building $tag"
   b rmi -f "$tag" >/dev/null 2>&1 || true
@@ -81,6 +85,37 @@ check() {
   [ -n "$port" ] || { echo "image.sh: the router in the image did not start" >&2; return 1; }
   "$host_bin/switchyard" status --wait 10 "127.0.0.1:$port" | head -3
   log "$tag: every executable runs, and a router from the image answers Health"
+  check_trust_store
+}
+
+# The gateway in the image verifies an https upstream through the image's CA bundle: a server
+# whose certificate a test CA signs, that CA added to this container's copy of the bundle (the
+# image keeps Debian's), and an upstream without ca_file; the same upstream is refused before.
+check_trust_store() {
+  ensure_apt_packages curl openssl
+  python3 scripts/lib/https_upstream.py "$root/tmp/check" &
+  local upstream=$! gateway="" answer
+  for _ in $(seq 100); do [ -s "$root/tmp/check/https.port" ] && break; sleep 0.1; done
+  printf '{"upstreams": [{"name": "private", "kind": "openai", "base_url": "https://127.0.0.1:%s/v1", "input_per_million": 1, "output_per_million": 1}]}\n' \
+    "$(cat "$root/tmp/check/https.port")" >"$root/tmp/check/gateway.json"
+  ask() {
+    rm -f "$root/tmp/check/openai.port"
+    chroot "$root" /usr/local/bin/switchyard-gateway --port 0 --config /tmp/check/gateway.json --openai-port 0 \
+      --openai-port-file /tmp/check/openai.port --log-level error &
+    gateway=$!
+    for _ in $(seq 100); do [ -s "$root/tmp/check/openai.port" ] && break; sleep 0.1; done
+    curl -s "http://127.0.0.1:$(cat "$root/tmp/check/openai.port")/v1/chat/completions" \
+      -d '{"model": "private", "messages": [{"role": "user", "content": "one two three"}]}'
+    kill "$gateway"; wait "$gateway" 2>/dev/null || true; gateway=""
+  }
+  local before after
+  before=$(ask)
+  cat "$root/tmp/check/ca.pem" >>"$root/etc/ssl/certs/ca-certificates.crt"
+  after=$(ask)
+  kill "$upstream"; wait "$upstream" 2>/dev/null || true
+  if [[ $before == *"three two one"* ]]; then echo "image.sh: an upstream signed by an unknown CA was trusted" >&2; return 1; fi
+  if [[ $after != *"three two one"* ]]; then echo "image.sh: the gateway in the image did not verify the upstream through the image's CA bundle: $after" >&2; return 1; fi
+  log "$tag: the gateway verifies an https upstream through the image's CA bundle (and refused it before its CA was in it)"
 }
 
 case "${1:-}" in

@@ -9,6 +9,8 @@
 #   scripts/netlab.sh status            each service's Health, asked from the client host
 #   scripts/netlab.sh down              stop the services and remove every namespace
 #   scripts/netlab.sh exec HOST COMMAND...   run a command on a host (e.g. client switchyard-load ...)
+#   scripts/netlab.sh example [--debug] deploy/README's three-host example from the systemd units'
+#                                       command lines, checked from a client host, then down
 #   scripts/netlab.sh faults [--debug]  up, the network-fault tests (scripts/lib/netlab_faults.py),
 #                                       down (also when they fail); where network namespaces
 #                                       cannot be made: skipped, saying why, or a failure when
@@ -130,17 +132,25 @@ can_make_namespaces() {
   ip netns del "$probe"
 }
 
-faults() {
+# Succeeds when the lab can run; otherwise says why and fails when this run requires the lab
+# (CI=true or SWITCHYARD_REQUIRE_NETLAB=1), or returns 2 (skip).
+lab_possible() {
   local why
   ensure_apt_packages iproute2 iptables
-  if ! why=$(can_make_namespaces); then
-    if [ "${CI:-}" = true ] || [ "${SWITCHYARD_REQUIRE_NETLAB:-}" = 1 ]; then
-      echo "netlab.sh faults: FAILED, network namespaces cannot be made here ($why), and this run requires the lab (CI=true or SWITCHYARD_REQUIRE_NETLAB=1)" >&2
-      return 1
-    fi
-    echo "netlab.sh faults: SKIPPED, network namespaces cannot be made here ($why)" >&2
-    return 0
+  why=$(can_make_namespaces) && return 0
+  if [ "${CI:-}" = true ] || [ "${SWITCHYARD_REQUIRE_NETLAB:-}" = 1 ]; then
+    echo "netlab.sh $command: FAILED, network namespaces cannot be made here ($why), and this run requires the lab (CI=true or SWITCHYARD_REQUIRE_NETLAB=1)" >&2
+    return 1
   fi
+  echo "netlab.sh $command: SKIPPED, network namespaces cannot be made here ($why)" >&2
+  return 2
+}
+
+faults() {
+  local possible=0
+  lab_possible || possible=$?
+  [ "$possible" -eq 2 ] && return 0
+  [ "$possible" -eq 0 ] || return 1
   if ip netns list | grep -q "^$switch"; then down; fi
   trap down EXIT
   up
@@ -148,6 +158,82 @@ faults() {
   clients/python/generate.sh
   on client env PYTHONPATH="$SWITCHYARD_ROOT/clients/python:$SWITCHYARD_ROOT/clients/python/generated" \
     timeout 600 "$SWITCHYARD_PYTHON_ENV/bin/python" scripts/lib/netlab_faults.py --bin "$bin" --run-dir "$run_dir"
+}
+
+# The worked three-host example of deploy/README (deploy/examples/three-hosts), as an operator
+# would set it up: host-a (10.0.0.1: embedding service, coordinator, gateway), host-b and host-c
+# (10.0.0.2 and .3: a router each), and a client (10.0.0.10). Each host gets its own root folder standing
+# for / (run/netlab-example/HOST: etc/switchyard with the example's env file, the tokens, the
+# router file, the gateway's configuration and front-door keys; var/lib/switchyard), and each
+# service is started with the command line its systemd unit runs there (scripts/lib/unit_command.py).
+# From the client host: a routed answer streamed through the front door with curl, and
+# `switchyard reload` through the coordinator reaching both routers. Then down.
+example() {
+  prefix=swyx switch=swyx-switch run_dir="$SWITCHYARD_ROOT/run/netlab-example"
+  unset address
+  declare -gA address=([client]=10.0.0.10 [host-a]=10.0.0.1 [host-b]=10.0.0.2 [host-c]=10.0.0.3)
+  hosts=(client host-a host-b host-c)
+  local possible=0
+  lab_possible || possible=$?
+  [ "$possible" -eq 2 ] && return 0
+  [ "$possible" -eq 0 ] || return 1
+  ensure_apt_packages curl
+  if ip netns list | grep -q "^$switch"; then down; fi
+  trap down EXIT
+  swift build -c "$configuration" >/dev/null
+  bin=$(swift build -c "$configuration" --show-bin-path)
+  rm -rf "$run_dir" && mkdir -p "$run_dir"
+  local host etc key
+  key="sk-sy-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+  "$bin/switchyard" train --data data/routellm/gsm8k.jsonl.gz --out "$run_dir/router.bin" >/dev/null
+  for host in host-a host-b host-c; do
+    etc="$run_dir/$host/etc/switchyard"
+    mkdir -p "$etc" "$run_dir/$host/var/lib/switchyard"
+    install -m 600 "deploy/examples/three-hosts/$host.env" "$etc/switchyard.env"
+  done
+  (umask 077; python3 -c 'import secrets; print(secrets.token_hex(32))' >"$run_dir/auth-token"
+   python3 -c 'import secrets; print(secrets.token_hex(32))' >"$run_dir/admin-token")
+  for host in host-a host-b host-c; do install -m 600 "$run_dir/auth-token" "$run_dir/admin-token" "$run_dir/$host/etc/switchyard/"; done
+  for host in host-b host-c; do cp "$run_dir/router.bin" "$run_dir/$host/etc/switchyard/router.bin"; done
+  # Host a: the replay upstreams (the datasets at absolute paths) and one front-door key.
+  sed "s#\.\./\.\./data/#$SWITCHYARD_ROOT/data/#g" deploy/config/gateway-replay.json >"$run_dir/host-a/etc/switchyard/gateway.json"
+  (umask 077; printf '{"keys": [{"name": "example", "key": "%s", "daily_budget_usd": 5}]}\n' "$key" >"$run_dir/host-a/etc/switchyard/front-door-keys.json")
+  make_hosts
+  start_unit host-a switchyard-embed.service
+  start_unit host-a switchyard-coordinator.service
+  start_unit host-b switchyard-router@.service 7201
+  start_unit host-c switchyard-router@.service 7201
+  health --wait 30 10.0.0.1:7100 >/dev/null
+  for host in host-b host-c; do health --wait 30 "${address[$host]}:7201" >/dev/null; done
+  health --wait 30 10.0.0.1:7300 >/dev/null
+  start_unit host-a switchyard-gateway.service
+  health --wait 30 10.0.0.1:7400 >/dev/null
+  log "three hosts up (host-a: embed, coordinator, gateway; host-b, host-c: routers); from the client host:"
+  local prompt="James decides to run 3 sprints 3 times a week.  He runs 60 meters each sprint.  How many total meters does he run a week?"
+  on client curl -sS -N --fail-with-body -D "$run_dir/headers" http://10.0.0.1:8080/v1/chat/completions \
+    -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+    -d "{\"model\": \"auto\", \"stream\": true, \"messages\": [{\"role\": \"user\", \"content\": \"$prompt\"}]}" >"$run_dir/stream"
+  grep -i '^x-switchyard-model:' "$run_dir/headers" >&2
+  local chunks
+  chunks=$(grep -c '^data: {' "$run_dir/stream" || true)
+  if [ "$chunks" -lt 1 ] || ! grep -q '^data: \[DONE\]' "$run_dir/stream"; then
+    echo "netlab.sh example: FAILED, the front door did not stream a routed answer:" >&2
+    cat "$run_dir/headers" "$run_dir/stream" >&2
+    return 1
+  fi
+  log "a routed answer streamed through the front door on host-a: $chunks chunks, $(grep -o 'switchyard-cost-usd=[0-9.]*' "$run_dir/stream")"
+  on client "$bin/switchyard" reload 10.0.0.1:7300 --auth-token-file "$run_dir/admin-token" --expect "$run_dir/router.bin" >&2
+  log "example passed"
+}
+
+# start_unit HOST UNIT [INSTANCE]: starts on HOST what the systemd unit runs there.
+start_unit() {
+  local host=$1 unit=$2 instance=${3:-} root="$run_dir/$1" argv=()
+  mapfile -t argv < <(python3 scripts/lib/unit_command.py "deploy/systemd/$unit" --instance "$instance" \
+    --env-file "$root/etc/switchyard/switchyard.env" --hostname "$host" --root "$root" --bin "$bin")
+  local name="$host-${unit%%.service}${instance}"
+  ip netns exec "$prefix-$host" "${argv[@]}" >"$run_dir/$name.log" 2>&1 &
+  echo $! >"$run_dir/$name.pid"
 }
 
 command=${1:-}
@@ -158,6 +244,7 @@ case "$command" in
   status) status ;;
   down) down ;;
   faults) faults ;;
+  example) example ;;
   exec) host=$1; shift; bin=$(lab_bin); PATH="$bin:$PATH" on "$host" "$@" ;;
-  *) echo "usage: scripts/netlab.sh up [--debug]|status|down|exec HOST COMMAND...|faults [--debug]" >&2; exit 2 ;;
+  *) echo "usage: scripts/netlab.sh up [--debug]|status|down|exec HOST COMMAND...|faults [--debug]|example [--debug]" >&2; exit 2 ;;
 esac

@@ -53,6 +53,9 @@ scripts/image.sh --debug
 log "network faults across hosts (scripts/netlab.sh faults --debug: namespaces, loss, cut links, the coordinator flapping, the embedding service gone)"
 SWITCHYARD_REQUIRE_NETLAB=1 scripts/netlab.sh faults --debug
 
+log "deploy/README's three-host example (scripts/netlab.sh example --debug: the systemd units' command lines on three hosts, a streamed answer through the front door, a Reload through the coordinator)"
+SWITCHYARD_REQUIRE_NETLAB=1 scripts/netlab.sh example --debug
+
 log "Python client tests"
 clients/python/generate.sh
 SWITCHYARD_LITELLM="$SWITCHYARD_LITELLM_ENV/bin/litellm" "$SWITCHYARD_PYTHON_ENV/bin/python" -m pytest -q clients/python/tests
