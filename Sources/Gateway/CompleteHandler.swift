@@ -192,7 +192,8 @@ public struct CompleteHandler: Sendable {
                 if failure.code == .invalidArgument || failure.cause is UpstreamRefusal { throw failure }
             }
         }
-        let tried = attempts.map { "\($0.model): \($0.status) \($0.errorMessage)" }.joined(separator: "; ")
+        // An upstream's error names it already: said once.
+        let tried = attempts.map { "\($0.model): \($0.status) \($0.errorMessage.dropPrefix("\($0.model): "))" }.joined(separator: "; ")
         // No attempt at all means the caller's deadline had passed: that, not the upstreams, is why.
         let code: StatusCode = attempts.allSatisfy { $0.status == .deadlineExceeded } ? .deadlineExceeded : .unavailable
         throw RPCError(code, "no upstream answered (tried \(tried.isEmpty ? "none: deadline passed" : tried))")
@@ -209,3 +210,8 @@ public struct CompleteHandler: Sendable {
     static func milliseconds(since start: ContinuousClock.Instant) -> Double { start.duration(to: .now).seconds * 1000 }
 }
 
+
+extension String {
+    /// The string without `prefix` when it starts with it.
+    func dropPrefix(_ prefix: String) -> Substring { hasPrefix(prefix) ? dropFirst(prefix.count) : self[...] }
+}

@@ -59,7 +59,7 @@ public struct ReplayUpstream: Upstream {
         }
         let model = recordedModel
         guard let entry = book.entries[prompt], let score = entry.scores[model] else {
-            throw RPCError(.notFound, "\(configuration.name): no recorded answer of \(model) for this prompt")
+            throw RPCError(.notFound, "\(configuration.name): no recorded answer for this prompt (a replay upstream answers only the prompts of its datasets)")
         }
         let tokens = entry.tokens[model]
         return UpstreamAnswer(

@@ -8,7 +8,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(help: "Address to listen on.")
     public var host = "127.0.0.1"
 
-    @Option(help: "Port to listen on (0 picks a free one; see --port-file).")
+    @Option(help: "Port to listen on (default: switchyard-embed 7100, switchyard-router 7200, switchyard-coordinator 7300, switchyard-gateway 7400; 0 picks a free one, see --port-file).")
     public var port: Int?
 
     @Option(help: "Write the bound port to this file once listening.")

@@ -118,7 +118,7 @@ struct CompareCommand: AsyncParsableCommand {
 
     static func table(_ results: [(label: String, tally: Tally)], baseline: Tally, prompts: Int) -> String {
         func percent(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
-        var lines = ["\(prompts) held-out prompts through the gateway:", ""]
+        var lines = ["\(prompts) prompts through the gateway:", ""]
         lines.append("| | answered | failures | quality | vs baseline | cost $ | vs baseline | median ms | fallbacks | model mix |")
         lines.append("|---|---|---|---|---|---|---|---|---|---|")
         for (label, tally) in results {

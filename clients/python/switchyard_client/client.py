@@ -66,14 +66,20 @@ class Client:
     """One connection to a Switchyard service. Not thread-safe; open one per thread."""
 
     def __init__(self, host: str, port: int, timeout: float = 10.0,
-                 compress_above: int | None = DEFAULT_COMPRESS_ABOVE, auth_token: str | None = None):
-        """`auth_token`: sent with every request, for services started with --auth-token-file
-        (the admin token for Register and Reload)."""
+                 compress_above: int | None = DEFAULT_COMPRESS_ABOVE, auth_token: str | None = None,
+                 auth_token_file: str | None = None):
+        """`auth_token` (or the file `auth_token_file` holding it, as the services read theirs:
+        without the line break a file ends with): sent with every request, for services started
+        with --auth-token-file (the admin token for Register and Reload)."""
+        if auth_token_file is not None:
+            with open(auth_token_file) as file:
+                auth_token = file.read()
+        auth_token = (auth_token or "").strip()
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.timeout_ms = int(timeout * 1000)
         self.compress_above = compress_above
-        self.auth_token = auth_token or ""
+        self.auth_token = auth_token
         self._ids = itertools.count(1)
 
     def close(self) -> None:
@@ -123,3 +129,33 @@ class Client:
 
     def status(self) -> pb.StatusResponse:
         return self.call("Status", pb.StatusRequest())
+
+    def route(self, prompt: str, *, alpha: float | None = None, max_cost_usd: float | None = None,
+              strong_share: float | None = None, threshold: float | None = None, router: str = "",
+              allowed_models: list[str] | None = None) -> pb.RouteResponse:
+        """Ranks the models for `prompt` (a router or a coordinator) under at most one objective
+        (none: the router's default)."""
+        request = pb.RouteRequest(prompt=prompt, router=router, allowed_models=allowed_models or [])
+        _set_objective(request, alpha=alpha, max_cost_usd=max_cost_usd, strong_share=strong_share, threshold=threshold)
+        return self.call("Route", request)
+
+    def complete(self, prompt: str, model: str = "auto", *, max_tokens: int = 0, alpha: float | None = None,
+                 max_cost_usd: float | None = None, strong_share: float | None = None,
+                 threshold: float | None = None) -> pb.CompleteResponse:
+        """Answers `prompt` through a gateway: with `model`, or routed ("auto") under at most one
+        objective."""
+        request = pb.CompleteRequest(prompt=prompt, model=model, max_tokens=max_tokens)
+        _set_objective(request, alpha=alpha, max_cost_usd=max_cost_usd, strong_share=strong_share, threshold=threshold)
+        return self.call("Complete", request)
+
+    def feedback(self, request_id: str, score: float, comment: str = "") -> pb.FeedbackResponse:
+        """Rates an answer a gateway gave (its CompleteResponse.request_id) from 0 to 1."""
+        return self.call("Feedback", pb.FeedbackRequest(id=request_id, score=score, comment=comment))
+
+
+def _set_objective(request, **objectives) -> None:
+    chosen = {name: value for name, value in objectives.items() if value is not None}
+    if len(chosen) > 1:
+        raise ValueError(f"at most one objective, got {sorted(chosen)}")
+    for name, value in chosen.items():
+        setattr(request, name, value)

@@ -142,3 +142,11 @@ def test_a_service_with_a_token_refuses_callers_without_it(token_server):
     with Client(host, port, auth_token=token) as caller:
         assert len(caller.call("Embed", pb.EmbedRequest(texts=["hi"])).vectors) == 1
         assert caller.status().service == "embed"
+
+
+def test_a_token_read_from_a_file_keeps_no_line_break(token_server, tmp_path):
+    host, port, token = token_server
+    token_file = tmp_path / "token"
+    token_file.write_text(token + "\n")
+    with Client(host, port, auth_token_file=str(token_file)) as client:
+        assert client.status().service == "embed"

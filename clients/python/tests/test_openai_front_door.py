@@ -27,6 +27,10 @@ def _wait_for(path: pathlib.Path, process: subprocess.Popen, what: str) -> int:
     return int(path.read_text())
 
 
+# The RPC ports of the front door's router and gateway, set by the fixture.
+rpc_ports: dict[str, int] = {}
+
+
 @pytest.fixture(scope="module")
 def front_door():
     """The front door's base URL (…/v1) and the gateway's store (--store); the router and the
@@ -46,7 +50,7 @@ def front_door():
                 "--config", REPO / "deploy/config/gateway-replay.json", "--router", f"127.0.0.1:{router_port}",
                 "--openai-port", "0", "--openai-port-file", tmp / "openai.port", "--store", f"sqlite:{tmp / 'outcomes.sqlite'}"])
             port = _wait_for(tmp / "openai.port", gateway, "switchyard-gateway")
-            _wait_for(tmp / "gateway.port", gateway, "switchyard-gateway")
+            rpc_ports["router"], rpc_ports["gateway"] = router_port, _wait_for(tmp / "gateway.port", gateway, "switchyard-gateway")
             yield f"http://127.0.0.1:{port}/v1", f"sqlite:{tmp / 'outcomes.sqlite'}"
         finally:
             for process, name in ((gateway, "switchyard-gateway"), (router, "switchyard-router")):
@@ -139,3 +143,23 @@ def test_the_loop_send_rate_and_see_it_in_the_outcomes(client, front_door):
     assert line["id"] == answer.id and list(line["scores"].values()) == [1.0]
     # The second score replaced the first, comment and all.
     assert [(f["source"], f["score"], "comment" in f) for f in line["feedback"]] == [("user", 1.0, False)]
+
+
+def test_the_python_client_routes_completes_and_rates(front_door):
+    """The protobuf client's helpers against the same router and gateway: route, complete, feedback."""
+    from switchyard_client import Client, RpcError
+    prompt = recorded_prompt()
+    with Client("127.0.0.1", rpc_ports["router"]) as router:
+        ranked = router.route(prompt, alpha=0)
+        assert ranked.model == WEAK and [s.model for s in ranked.scores] == [WEAK, STRONG]
+        assert router.route(prompt, alpha=1).model == STRONG
+        with pytest.raises(ValueError):
+            router.route(prompt, alpha=1, max_cost_usd=0.01)
+    with Client("127.0.0.1", rpc_ports["gateway"]) as gateway:
+        answer = gateway.complete(prompt, alpha=1)
+        assert answer.model == STRONG and answer.request_id.startswith("chatcmpl-sy")
+        assert gateway.complete(prompt, model=WEAK).model == WEAK
+        assert not gateway.feedback(answer.request_id, 0.5).replaced
+        assert gateway.feedback(answer.request_id, 1.0).replaced
+        with pytest.raises(RpcError):
+            gateway.feedback(answer.request_id, 2.0)
