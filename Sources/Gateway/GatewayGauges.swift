@@ -7,6 +7,7 @@ import Wire
 ///     switchyard_gateway_latency_ms{model, phase="total"|"first_token", quantile="0.5"|"0.9"}
 ///     switchyard_gateway_store_pending, switchyard_gateway_store_spilled, switchyard_gateway_store_records_lost
 ///     switchyard_gateway_judge_spent_today_usd
+/// and the front-door keys' spend (`record(_:ledger:)`).
 public enum GatewayGauges {
     /// Sets every gauge from `status`.
     public static func record(_ status: GatewayStatus) {
@@ -26,6 +27,21 @@ public enum GatewayGauges {
         }
         if let judge = status.judge {
             Gauge(label: "switchyard_gateway_judge_spent_today_usd").record(judge.spentTodayUSD)
+        }
+    }
+
+    /// Sets each front-door key's spend today and, for a key with a daily budget, what it has
+    /// left, as this gateway's ledger knows them (with a shared PostgreSQL ledger, other
+    /// gateways' spend shows once this one has seen it):
+    ///
+    ///     switchyard_gateway_key_spent_today_usd{key}, switchyard_gateway_key_budget_left_usd{key}
+    public static func record(_ keys: FrontDoorKeys, ledger: CostLedger) {
+        for key in keys.keys {
+            Gauge(label: "switchyard_gateway_key_spent_today_usd", dimensions: [("key", key.name)]).record(ledger.spentToday(by: key.name))
+            if let budget = key.dailyBudgetUSD {
+                Gauge(label: "switchyard_gateway_key_budget_left_usd", dimensions: [("key", key.name)])
+                    .record(max(0, ledger.left(for: key.name, budget: budget)))
+            }
         }
     }
 }

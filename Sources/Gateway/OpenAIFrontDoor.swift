@@ -36,6 +36,7 @@ public struct OpenAIFrontDoor: Sendable {
     let logger: Logger
     /// `max_tokens` given to a request of a key with a budget that sets none.
     public let budgetOutputTokens: UInt32
+    private let metrics = FrontDoorMetrics()
 
     /// The default of `budgetOutputTokens`.
     public static let defaultBudgetOutputTokens: UInt32 = 1024
@@ -51,8 +52,15 @@ public struct OpenAIFrontDoor: Sendable {
     /// The header every answer carries its request id in (the chat completion's `id`, what feedback names).
     public static let requestIDHeader = "x-switchyard-request-id"
 
-    /// Answers one HTTP request.
+    /// Answers one HTTP request, counted on /metrics (`FrontDoorMetrics`).
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        let started = ContinuousClock.now
+        let response = await respond(to: request)
+        metrics.record(path: request.path, status: response.status, started: started)
+        return response
+    }
+
+    private func respond(to request: HTTPRequest) async -> HTTPResponse {
         let key: FrontDoorKeys.Key?
         switch (request.method, request.path) {
         case (.GET, "/v1/models"), (.POST, "/v1/chat/completions"), (.POST, "/v1/feedback"):

@@ -144,7 +144,10 @@ struct SwitchyardGateway: AsyncParsableCommand {
             recorder: OutcomeRecorder(store: outcomes, recordPrompts: store.recordPrompts, judge: judge, logger: host.logger),
             budgets: shared.map { PostgresBudgetBook($0, local: ledger, logger: host.logger) })
         if router != nil { try await checkUpstreams(handler, logger: host.logger) }
-        MetricsEndpoint.refreshBeforeScrape { GatewayGauges.record(handler.status) }
+        MetricsEndpoint.refreshBeforeScrape {
+            GatewayGauges.record(handler.status)
+            if let keys { GatewayGauges.record(keys, ledger: ledger) }
+        }
         var handlers = RPCHandlers()
         handler.register(in: &handlers)
         FeedbackDesk(store: outcomes, keys: keys).register(in: &handlers)

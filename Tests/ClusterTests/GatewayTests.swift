@@ -230,4 +230,44 @@ struct GatewayTests {
         await broken.server.shutdown()
         await working.server.shutdown()
     }
+
+    /// The front door on /metrics: requests by route and status, their duration, each key's
+    /// spend and what a budgeted key has left, and the Complete counter stays the RPC's own.
+    @Test func frontDoorRequestsAndKeysShowOnMetrics() async throws {
+        try await Cluster.with { cluster in
+            let routerFile = try await RouterFiles.gsm8k(in: cluster)
+            let router = try await cluster.start("switchyard-router", ["--router-file", routerFile])
+            let keysFile = cluster.folder.appendingPathComponent("keys.json")
+            try #"{"keys": [{"name": "team", "key": "sk-team-0123456789ab", "daily_budget_usd": 1}]}"#.write(to: keysFile, atomically: true, encoding: .utf8)
+            let gateway = try await cluster.start("switchyard-gateway", [
+                "--config", Repository.path("deploy/config/gateway-replay.json"), "--router", router.address, "--metrics-port", "0",
+                "--openai-port", "0", "--openai-port-file", cluster.folder.appendingPathComponent("openai.port").path,
+                "--openai-keys", keysFile.path,
+            ])
+            let endpoint = try cluster.frontDoor(portFile: "openai.port")
+            let prompt = "James decides to run 3 sprints 3 times a week.  He runs 60 meters each sprint.  How many total meters does he run a week?"
+            let body = Array(try JSONSerialization.data(withJSONObject: ["model": "auto", "messages": [["role": "user", "content": prompt]]]))
+            var spent = 0.0
+            for _ in 0..<3 {
+                let answer = try await HTTPCaller(endpoint).post(
+                    "/chat/completions", headers: [("Content-Type", "application/json"), ("Authorization", "Bearer sk-team-0123456789ab")],
+                    body: body, timeout: .seconds(10))
+                #expect(answer.status == 200)
+                spent += Double(answer.headers["x-switchyard-cost-usd"].first ?? "0") ?? 0
+            }
+            let refused = try await HTTPCaller(endpoint).post("/chat/completions", headers: [("Content-Type", "application/json")], body: body, timeout: .seconds(10))
+            #expect(refused.status == 401)
+            let status = try await cluster.client(gateway).call(Methods.status, StatusRequest())
+            let metrics = String(decoding: try await HTTPCaller(url: "http://\(status.metricsAddress)").get("/metrics", timeout: .seconds(5)).body, as: UTF8.self)
+            let lines = metrics.split(separator: "\n")
+            #expect(lines.contains(#"switchyard_http_requests_total{route="/v1/chat/completions",status="200"} 3"#), "\(metrics)")
+            #expect(lines.contains(#"switchyard_http_requests_total{route="/v1/chat/completions",status="401"} 1"#))
+            #expect(lines.contains { $0.hasPrefix(#"switchyard_http_request_duration_seconds_count{route="/v1/chat/completions"} 4"#) })
+            func gauge(_ name: String) -> Double? {
+                lines.first { $0.hasPrefix("\(name){key=\"team\"} ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+            }
+            #expect(abs((gauge("switchyard_gateway_key_spent_today_usd") ?? -1) - spent) < 1e-6)
+            #expect(abs((gauge("switchyard_gateway_key_budget_left_usd") ?? -1) - (1 - spent)) < 1e-6)
+        }
+    }
 }
