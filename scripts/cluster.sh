@@ -24,8 +24,10 @@
 #                          SWITCHYARD_ADMIN_TOKEN_FILE; default: none, as on loopback)
 #   --bin D                the executables (SWITCHYARD_BIN, default: the release build, built if missing)
 #
-# `up` waits until every service answers Health with SERVING, and fails (stopping what it started)
-# when one does not within 30 s.
+# `up` checks that the cluster's ports are free, waits until every service answers Health with
+# SERVING, and fails (stopping what it started) when one exits or does not within 30 s. It saves
+# its settings in the run dir (run-dir/settings), so `status` and `down` find the same ports,
+# tokens and executables without the flags being given again.
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$SWITCHYARD_ROOT"
@@ -44,7 +46,9 @@ bin=${SWITCHYARD_BIN:-}
 store=${SWITCHYARD_STORE:-}
 openai_keys=${SWITCHYARD_OPENAI_KEYS:-}
 gateway_flags=()
+given=" "  # settings given on the command line, which the run dir's saved ones do not override
 while [ $# -gt 0 ]; do
+  [[ $1 == --* ]] && given+="${1#--} "
   case $1 in
     --routers) routers=$2; shift 2 ;;
     --router-file) router_file=$2; shift 2 ;;
@@ -61,6 +65,16 @@ while [ $# -gt 0 ]; do
     *) echo "cluster.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
+# status and down: the settings `up` saved, unless given again.
+if [ "$command" != up ] && [ -f "$run_dir/settings" ]; then
+  while IFS='=' read -r name value; do
+    case " $given " in *" $name "*) continue ;; esac
+    case $name in
+      routers) routers=$value ;; port-base) port_base=$value ;; bin) bin=$value ;;
+      auth-token-file) auth_token_file=$value ;; admin-token-file) admin_token_file=$value ;;
+    esac
+  done <"$run_dir/settings"
+fi
 case $routers in ''|*[!0-9]*|0) echo "cluster.sh: --routers must be a positive number" >&2; exit 2 ;; esac
 
 # Token flags for the services (both files) and for the switchyard CLI (the caller token).
@@ -104,13 +118,30 @@ launch() {
   echo $! >"$run_dir/$name.pid"
 }
 
+# wait_serving NAME PORT: until it answers SERVING; fails at once when the process exits.
 wait_serving() {
-  local name=$1 port=$2
-  if ! "$bin/switchyard" status --wait 30 "${caller_flags[@]}" "127.0.0.1:$port" >/dev/null; then
-    echo "cluster.sh: $name on port $port did not become healthy; last lines of $run_dir/$name.log:" >&2
-    tail -n 20 "$run_dir/$name.log" >&2 || true
-    return 1
-  fi
+  local name=$1 port=$2 pid
+  pid=$(cat "$run_dir/$name.pid")
+  for _ in $(seq 30); do
+    "$bin/switchyard" status --wait 1 "${caller_flags[@]}" "127.0.0.1:$port" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || break
+  done
+  echo "cluster.sh: $name on port $port $(kill -0 "$pid" 2>/dev/null && echo "did not become healthy in 30 s" || echo "exited"); last lines of $run_dir/$name.log:" >&2
+  tail -n 20 "$run_dir/$name.log" >&2 || true
+  return 1
+}
+
+# Fails naming the first of the cluster's ports something already listens on.
+check_ports_free() {
+  local name port
+  while read -r name port; do
+    for port in "$port" $((port + 1000)) $([ "$name" = gateway ] && echo "$openai_port"); do
+      if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "cluster.sh: port $port ($name) is in use: stop what listens there, or move the cluster with --port-base" >&2
+        return 1
+      fi
+    done
+  done < <(services)
 }
 
 up() {
@@ -118,6 +149,9 @@ up() {
   [ -f "$router_file" ] || { echo "cluster.sh: router file $router_file not found (switchyard train --out $router_file)" >&2; exit 1; }
   [ -f "$gateway_config" ] || { echo "cluster.sh: gateway config $gateway_config not found" >&2; exit 1; }
   mkdir -p "$run_dir"
+  check_ports_free || exit 1
+  printf '%s\n' "routers=$routers" "port-base=$port_base" "bin=$bin" "auth-token-file=$auth_token_file" \
+    "admin-token-file=$admin_token_file" >"$run_dir/settings"
   trap 'echo "cluster.sh: start failed; stopping what started" >&2; down' ERR
   launch embed "$embed_port" switchyard-embed --embedder "$embedder"
   wait_serving embed "$embed_port"
@@ -165,7 +199,7 @@ status() {
     local file="$run_dir/$name.pid"
     if [ -f "$file" ] && kill -0 "$(cat "$file")" 2>/dev/null; then
       echo "$name (pid $(cat "$file"), port $port, metrics http://127.0.0.1:$((port + 1000))/metrics)"
-      "$bin/switchyard" status --timeout 2 "${caller_flags[@]}" "127.0.0.1:$port" | sed 's/^/  /' || failed=1
+      "$bin/switchyard" status --timeout 2 "${caller_flags[@]}" "127.0.0.1:$port" 2>&1 | sed 's/^/  /' || failed=1
     else
       echo "$name: not running"
       failed=1
