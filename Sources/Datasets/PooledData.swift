@@ -40,7 +40,10 @@ public struct PooledData: Sendable {
         case .observed(let prompts): (set, report) = pooled!.observed(minimumObservations: prompts)
         }
         guard set.count > 0, !set.models.isEmpty else {
-            throw DatasetError(file: files.joined(separator: ", "), "no prompt has a score and cost for every kept model")
+            let unpriced = Set(lines.flatMap { line in (line.tokens ?? [:]).keys.filter { prices[$0] == nil && line.costUSD?[$0] == nil } })
+            let why = unpriced.isEmpty ? "" : "; no price for \(unpriced.sorted().joined(separator: ", ")) in the price table (--prices: "
+                + "a JSON object of model -> {\"input_per_million\", \"output_per_million\"} dollars)"
+            throw DatasetError(file: files.joined(separator: ", "), "no prompt has a score and cost for every kept model" + why)
         }
         self.files = files
         self.lines = lines

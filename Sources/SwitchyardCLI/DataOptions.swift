@@ -8,8 +8,8 @@ struct DataOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: "A dataset file (JSONL or JSONL.gz); repeat to pool several.")
     var dataFiles: [String] = []
 
-    @Option(help: "The price table (JSON: model -> dollars per 1M input/output tokens and source).")
-    var prices = "data/prices.json"
+    @Option(help: "The price table (JSON: model -> dollars per 1M input/output tokens and source; default: data/prices.json here, else the repository's or image's the executable came with).")
+    var prices: String?
 
     @Option(help: "Leave out models scored on fewer than this share of prompts.")
     var minimumCoverage = 0.9
@@ -19,7 +19,27 @@ struct DataOptions: ParsableArguments {
         if !(0...1).contains(minimumCoverage) { throw ValidationError("--minimum-coverage must be in [0, 1]") }
     }
 
-    func priceTable() throws -> PriceTable { try PriceFile.load(prices) }
+    func priceTable() throws -> PriceTable {
+        if let prices { return try PriceFile.load(prices) }
+        guard let bundled = Self.bundledPriceFiles().first(where: FileManager.default.fileExists(atPath:)) else {
+            throw ValidationError("no price table: data/prices.json is neither here nor beside the executable; pass --prices FILE "
+                + "(a JSON object of model -> {\"input_per_million\", \"output_per_million\"} dollars)")
+        }
+        return try PriceFile.load(bundled)
+    }
+
+    /// Where the bundled price table may be: data/prices.json in this directory, then in each
+    /// folder above the executable (a build in a checkout: .build/release/switchyard), then the
+    /// image's /data/prices.json.
+    static func bundledPriceFiles() -> [String] {
+        var candidates = ["data/prices.json"]
+        var folder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        while folder.path != "/" {
+            candidates.append(folder.appendingPathComponent("data/prices.json").path)
+            folder.deleteLastPathComponent()
+        }
+        return candidates + ["/data/prices.json"]
+    }
 
     /// `files` read, pooled and completed (or kept as recorded, gaps marked, with `observed`),
     /// with what was left out printed to stderr.

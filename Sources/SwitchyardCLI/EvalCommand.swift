@@ -76,7 +76,7 @@ struct EvalCommand: ParsableCommand {
             notes.append("trained on \(trainFiles.joined(separator: ", ")) (\(train.count) prompts); tested on all \(all.count) prompts of \(name)")
         } else {
             guard all.count >= Self.minimumForSplit else {
-                throw CommandFailure("\(name) has only \(all.count) prompts, too few for a split; train on other sets with --train and test on all of it")
+                throw CommandFailure("\(name) has only \(all.count) prompts with every kept model scored and costed; a seeded split needs at least \(Self.minimumForSplit). Train on other sets with --train and test on all of it")
             }
             notes.append("seeded \(Int((trainFraction * 100).rounded()))/\(Int(((1 - trainFraction) * 100).rounded())) splits")
         }

@@ -57,6 +57,10 @@ struct TrainCommand: ParsableCommand {
         let prices = try data.priceTable()
         let pooled = try data.load(data.dataFiles, prices: prices, observed: scores == .observed)
         var set = pooled.set
+        guard set.models.count >= 2 else {
+            throw CommandFailure("a router chooses between models, and only \(set.models.joined(separator: ", ")) is left to train on "
+                + "(the notes above say why the others were left out)")
+        }
         if holdout > 0, let holdoutOut {
             let split = Split(count: set.count, trainFraction: 1 - holdout, seed: routers.seed)
             let lines = pooled.lines(ids: Set(split.test.map { set.records[$0].id }))

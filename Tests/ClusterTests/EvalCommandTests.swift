@@ -24,6 +24,39 @@ import Testing
         (router?[key] as? [String: Any])?["mean"] as? Double
     }
 
+    /// A team's own data, as a user first brings it: models the price table does not know, run
+    /// from outside the repository, too few prompts for a split. Each error says what to do.
+    @Test func ownDataMistakesAreExplained() async throws {
+        try await Cluster.with { cluster in
+            let folder = cluster.folder
+            var lines: [String] = []
+            for i in 0..<30 {
+                let line: [String: Any] = [
+                    "id": "p\(i)", "prompt": "question \(i) on topic \(i % 5)", "scores": ["big-model": Double(i % 3) / 2, "small-model": Double(i % 2)],
+                    "tokens": ["big-model": ["input": 20, "output": 100], "small-model": ["input": 20, "output": 90]],
+                ]
+                lines.append(String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
+            }
+            let data = folder.appendingPathComponent("mine.jsonl")
+            try lines.joined(separator: "\n").write(to: data, atomically: true, encoding: .utf8)
+            // From a folder outside the repository: the bundled price table is still found, and
+            // knows neither model.
+            let unpriced = try await Cluster.capture("switchyard", ["train", "--data", data.path, "--out", "r.bin"], in: folder)
+            #expect(unpriced.status != 0 && unpriced.errors.contains("no price for big-model, small-model in the price table"), "\(unpriced.errors)")
+            let prices = folder.appendingPathComponent("prices.json")
+            try #"{"big-model": {"input_per_million": 5, "output_per_million": 15, "source": "ours"}}"#.write(to: prices, atomically: true, encoding: .utf8)
+            let one = try await Cluster.capture("switchyard", ["train", "--data", data.path, "--prices", prices.path, "--out", "r.bin"], in: folder)
+            #expect(one.errors.contains("left out model small-model: scored on 100% of prompts but costed on 0%"), "\(one.errors)")
+            #expect(one.status != 0 && one.errors.contains("only big-model is left to train on"))
+            try #"{"big-model": {"input_per_million": 5, "output_per_million": 15, "source": "ours"}, "small-model": {"input_per_million": 0.5, "output_per_million": 1, "source": "ours"}}"#
+                .write(to: prices, atomically: true, encoding: .utf8)
+            let trained = try await Cluster.capture("switchyard", ["train", "--data", data.path, "--prices", prices.path, "--out", "r.bin"], in: folder)
+            #expect(trained.status == 0, "\(trained.errors)")
+            let eval = try await Cluster.capture("switchyard", ["eval", "--data", data.path, "--prices", prices.path], in: folder)
+            #expect(eval.status != 0 && eval.errors.contains("only 30 prompts") && eval.errors.contains("needs at least 200"), "\(eval.errors)")
+        }
+    }
+
     @Test func everyRouterFamilyOnATinyFixture() async throws {
         let data = Self.fixtures.appendingPathComponent("tiny-eval.jsonl").path
         let perPrompt = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-\(UUID()).jsonl")

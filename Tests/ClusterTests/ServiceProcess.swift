@@ -174,14 +174,16 @@ final class Cluster: @unchecked Sendable {
     /// Runs a command line tool to completion: its exit status, standard output and standard error.
     /// The waiting happens on a thread of its own: blocking Swift's few cooperative threads would
     /// starve every other test running at the same time.
-    static func capture(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
-        try await offloaded { try captureBlocking(executable, arguments) }
+    /// With `directory`, the tool runs there (by default: where the tests run, the repository).
+    static func capture(_ executable: String, _ arguments: [String], in directory: URL? = nil) async throws -> (status: Int32, output: String, errors: String) {
+        try await offloaded { try captureBlocking(executable, arguments, in: directory) }
     }
 
-    private static func captureBlocking(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    private static func captureBlocking(_ executable: String, _ arguments: [String], in directory: URL?) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = ServiceProcess.binDirectory.appendingPathComponent(executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         let (output, errors) = (Pipe(), Pipe())
         process.standardOutput = output
         process.standardError = errors

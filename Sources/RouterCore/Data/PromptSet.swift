@@ -124,8 +124,9 @@ public struct CompleteSet: Sendable {
 extension PromptSet {
     /// What `complete` left out and why.
     public struct CompletionReport: Sendable, Equatable {
-        /// Models dropped because too few prompts record them, with their coverage.
-        public var droppedModels: [(model: String, coverage: Double)]
+        /// Models dropped because too few prompts record them: the share of prompts with their
+        /// score, and with their cost (a cost needs token counts and a price, or a recorded cost).
+        public var droppedModels: [(model: String, scored: Double, costed: Double)]
         /// Prompts dropped because a kept model has no score or cost for them.
         public var droppedPrompts: Int
 
@@ -135,7 +136,13 @@ extension PromptSet {
 
         /// One line per finding; empty when nothing was left out.
         public var lines: [String] {
-            droppedModels.map { "left out model \($0.model): scores on only \(Int(($0.coverage * 100).rounded()))% of prompts" }
+            droppedModels.map { dropped in
+                let scored = Int((dropped.scored * 100).rounded()), costed = Int((dropped.costed * 100).rounded())
+                return costed < scored
+                    ? "left out model \(dropped.model): scored on \(scored)% of prompts but costed on \(costed)% "
+                        + "(its token counts need a price in the price table, --prices, or the lines a cost_usd)"
+                    : "left out model \(dropped.model): scored on only \(scored)% of prompts"
+            }
                 + (droppedPrompts > 0 ? ["left out \(droppedPrompts) prompts missing a score or cost for a kept model"] : [])
         }
     }
@@ -148,7 +155,8 @@ extension PromptSet {
         var report = CompletionReport(droppedModels: [], droppedPrompts: 0)
         for m in models.indices {
             let coverage = Double(records.count { $0.scores[m] != nil && $0.costs[m] != nil }) / n
-            if coverage >= minimumCoverage { kept.append(m) } else { report.droppedModels.append((models[m], coverage)) }
+            let scored = Double(records.count { $0.scores[m] != nil }) / n, costed = Double(records.count { $0.costs[m] != nil }) / n
+            if coverage >= minimumCoverage { kept.append(m) } else { report.droppedModels.append((models[m], scored, costed)) }
         }
         var rows: [PromptSet.Record] = []
         var scores: [[Double]] = []
@@ -180,7 +188,8 @@ extension PromptSet {
         for m in models.indices {
             let seen = records.filter { $0.scores[m] != nil && $0.costs[m] != nil }
             guard seen.count >= minimumObservations else {
-                report.droppedModels.append((models[m], Double(seen.count) / Double(max(records.count, 1))))
+                let n = Double(max(records.count, 1))
+                report.droppedModels.append((models[m], Double(records.count { $0.scores[m] != nil }) / n, Double(records.count { $0.costs[m] != nil }) / n))
                 continue
             }
             kept.append(m)
