@@ -131,6 +131,19 @@ wait_serving() {
   return 1
 }
 
+# Until every router is in the coordinator's rotation (each registers on start, and the
+# coordinator's next health check puts it in), so the cluster is whole when `up` returns.
+wait_registered() {
+  local healthy=0
+  for _ in $(seq 100); do
+    healthy=$("$bin/switchyard" status --timeout 2 "${caller_flags[@]}" "127.0.0.1:$coordinator_port" | grep -c ': healthy,' || true)
+    [ "$healthy" -ge "$routers" ] && return 0
+    sleep 0.1
+  done
+  echo "cluster.sh: only $healthy of $routers routers are in the coordinator's rotation after 10 s; see $run_dir/router-*.log" >&2
+  return 1
+}
+
 # Fails naming the first of the cluster's ports something already listens on.
 check_ports_free() {
   local name port
@@ -162,6 +175,7 @@ up() {
   done
   for i in $(seq "$routers"); do wait_serving "router-$i" "$(router_port "$i")"; done
   wait_serving coordinator "$coordinator_port"
+  wait_registered
   local gateway_args=(--config "$gateway_config" --router "127.0.0.1:$coordinator_port" --openai-port "$openai_port")
   [ "${store:-sqlite:$run_dir/outcomes.sqlite}" != none ] && gateway_args+=(--store "${store:-sqlite:$run_dir/outcomes.sqlite}")
   [ -n "$openai_keys" ] && gateway_args+=(--openai-keys "$openai_keys")

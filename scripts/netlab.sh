@@ -9,13 +9,17 @@
 #   scripts/netlab.sh status            each service's Health, asked from the client host
 #   scripts/netlab.sh down              stop the services and remove every namespace
 #   scripts/netlab.sh exec HOST COMMAND...   run a command on a host (e.g. client switchyard-load ...)
-#   scripts/netlab.sh example [--debug] deploy/README's three-host example from the systemd units'
-#                                       command lines, checked from a client host, then down
+#   scripts/netlab.sh example-up [--debug]   deploy/README's three-host example, from the systemd
+#                                       units' command lines (example-exec HOST COMMAND..., example-down)
+#   scripts/netlab.sh example [--debug] example-up, a streamed answer through the front door and a
+#                                       Reload through the coordinator from a client host, then down
 #   scripts/netlab.sh faults [--debug]  up, the network-fault tests (scripts/lib/netlab_faults.py),
 #                                       down (also when they fail); where network namespaces
 #                                       cannot be made: skipped, saying why, or a failure when
 #                                       CI=true or SWITCHYARD_REQUIRE_NETLAB=1 (the test command
 #                                       sets it: its run must not pass without the lab)
+#
+# SWITCHYARD_BIN names the executables to run instead of this tree's build.
 #
 # Hosts (10.77.0.0/24): client .10, embed .11, router-1..3 .21-.23, coordinator .30, gateway .40.
 set -euo pipefail
@@ -33,6 +37,14 @@ bin=""
 configuration=release
 
 on() { local host=$1; shift; ip netns exec "$prefix-$host" "$@"; }
+
+# The executables: SWITCHYARD_BIN's when set, else this tree's build (release, or --debug), made
+# if needed.
+use_build() {
+  if [ -n "${SWITCHYARD_BIN:-}" ]; then bin=$(cd "$SWITCHYARD_BIN" && pwd); return; fi
+  swift build -c "$configuration" >/dev/null
+  bin=$(swift build -c "$configuration" --show-bin-path)
+}
 
 make_hosts() {
   ip netns add "$switch"
@@ -66,8 +78,7 @@ up() {
   [ "$(id -u)" -eq 0 ] || { echo "netlab.sh: needs root (network namespaces)" >&2; exit 1; }
   if ip netns list | grep -q "^$switch"; then echo "netlab.sh: the lab is up already; run down first" >&2; exit 1; fi
   ensure_apt_packages iproute2 iptables
-  swift build -c "$configuration" >/dev/null
-  bin=$(swift build -c "$configuration" --show-bin-path)
+  use_build
   mkdir -p "$run_dir"
   echo "$bin" >"$run_dir/bin"
   (umask 077; python3 -c 'import secrets; print(secrets.token_hex(32))' >"$run_dir/auth-token"
@@ -160,44 +171,44 @@ faults() {
     timeout 600 "$SWITCHYARD_PYTHON_ENV/bin/python" scripts/lib/netlab_faults.py --bin "$bin" --run-dir "$run_dir"
 }
 
-# The worked three-host example of deploy/README (deploy/examples/three-hosts), as an operator
-# would set it up: host-a (10.0.0.1: embedding service, coordinator, gateway), host-b and host-c
-# (10.0.0.2 and .3: a router each), and a client (10.0.0.10). Each host gets its own root folder standing
-# for / (run/netlab-example/HOST: etc/switchyard with the example's env file, the tokens, the
-# router file, the gateway's configuration and front-door keys; var/lib/switchyard), and each
-# service is started with the command line its systemd unit runs there (scripts/lib/unit_command.py).
-# From the client host: a routed answer streamed through the front door with curl, and
-# `switchyard reload` through the coordinator reaching both routers. Then down.
-example() {
+# The worked three-host example of deploy/README (deploy/examples/three-hosts), set up as an
+# operator would: host-a (10.0.0.1: embedding service, coordinator, gateway), host-b and host-c
+# (10.0.0.2 and .3: a router each), and a client (10.0.0.10). Each host gets its own root folder
+# standing for / (run/netlab-example/HOST: etc/switchyard with the example's env file, the
+# tokens, the router file, the gateway's configuration and front-door keys; var/lib/switchyard),
+# and each service is started with the command line its systemd unit runs there
+# (scripts/lib/unit_command.py). The front door's key is in run/netlab-example/key.
+example_lab() {
   prefix=swyx switch=swyx-switch run_dir="$SWITCHYARD_ROOT/run/netlab-example"
   unset address
   declare -gA address=([client]=10.0.0.10 [host-a]=10.0.0.1 [host-b]=10.0.0.2 [host-c]=10.0.0.3)
   hosts=(client host-a host-b host-c)
-  local possible=0
-  lab_possible || possible=$?
-  [ "$possible" -eq 2 ] && return 0
-  [ "$possible" -eq 0 ] || return 1
-  ensure_apt_packages curl
-  if ip netns list | grep -q "^$switch"; then down; fi
-  trap down EXIT
-  swift build -c "$configuration" >/dev/null
-  bin=$(swift build -c "$configuration" --show-bin-path)
+}
+
+example_up() {
+  [ "$(id -u)" -eq 0 ] || { echo "netlab.sh: needs root (network namespaces)" >&2; exit 1; }
+  if ip netns list | grep -q "^$switch"; then echo "netlab.sh: the example is up already; run example-down first" >&2; exit 1; fi
+  ensure_apt_packages iproute2 curl
+  use_build
   rm -rf "$run_dir" && mkdir -p "$run_dir"
-  local host etc key
-  key="sk-sy-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+  echo "$bin" >"$run_dir/bin"
+  local host etc
+  (umask 077; echo "sk-sy-$(python3 -c 'import secrets; print(secrets.token_hex(16))')" >"$run_dir/key")
   "$bin/switchyard" train --data data/routellm/gsm8k.jsonl.gz --out "$run_dir/router.bin" >/dev/null
+  (umask 077; python3 -c 'import secrets; print(secrets.token_hex(32))' >"$run_dir/auth-token"
+   python3 -c 'import secrets; print(secrets.token_hex(32))' >"$run_dir/admin-token")
   for host in host-a host-b host-c; do
     etc="$run_dir/$host/etc/switchyard"
     mkdir -p "$etc" "$run_dir/$host/var/lib/switchyard"
     install -m 600 "deploy/examples/three-hosts/$host.env" "$etc/switchyard.env"
+    install -m 600 "$run_dir/auth-token" "$run_dir/admin-token" "$etc/"
   done
-  (umask 077; python3 -c 'import secrets; print(secrets.token_hex(32))' >"$run_dir/auth-token"
-   python3 -c 'import secrets; print(secrets.token_hex(32))' >"$run_dir/admin-token")
-  for host in host-a host-b host-c; do install -m 600 "$run_dir/auth-token" "$run_dir/admin-token" "$run_dir/$host/etc/switchyard/"; done
   for host in host-b host-c; do cp "$run_dir/router.bin" "$run_dir/$host/etc/switchyard/router.bin"; done
-  # Host a: the replay upstreams (the datasets at absolute paths) and one front-door key.
+  # host-a: the replay upstreams (the datasets at absolute paths) and one front-door key.
   sed "s#\.\./\.\./data/#$SWITCHYARD_ROOT/data/#g" deploy/config/gateway-replay.json >"$run_dir/host-a/etc/switchyard/gateway.json"
-  (umask 077; printf '{"keys": [{"name": "example", "key": "%s", "daily_budget_usd": 5}]}\n' "$key" >"$run_dir/host-a/etc/switchyard/front-door-keys.json")
+  (umask 077; printf '{"keys": [{"name": "example", "key": "%s", "daily_budget_usd": 5}]}\n' "$(cat "$run_dir/key")" \
+    >"$run_dir/host-a/etc/switchyard/front-door-keys.json")
+  trap 'echo "netlab.sh: start failed; tearing the example down" >&2; down' ERR
   make_hosts
   start_unit host-a switchyard-embed.service
   start_unit host-a switchyard-coordinator.service
@@ -208,10 +219,17 @@ example() {
   health --wait 30 10.0.0.1:7300 >/dev/null
   start_unit host-a switchyard-gateway.service
   health --wait 30 10.0.0.1:7400 >/dev/null
-  log "three hosts up (host-a: embed, coordinator, gateway; host-b, host-c: routers); from the client host:"
+  trap - ERR
+  log "example up: host-a 10.0.0.1 (embed 7100, coordinator 7300, gateway 7400, front door http://10.0.0.1:8080/v1), host-b 10.0.0.2 and host-c 10.0.0.3 (routers on 7201); the front door's key is in run/netlab-example/key; logs in run/netlab-example"
+}
+
+# From the client host: a routed answer streamed through the front door, and a Reload through the
+# coordinator that reaches both routers.
+example_check() {
+  bin=$(lab_bin)
   local prompt="James decides to run 3 sprints 3 times a week.  He runs 60 meters each sprint.  How many total meters does he run a week?"
   on client curl -sS -N --fail-with-body -D "$run_dir/headers" http://10.0.0.1:8080/v1/chat/completions \
-    -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $(cat "$run_dir/key")" -H 'Content-Type: application/json' \
     -d "{\"model\": \"auto\", \"stream\": true, \"messages\": [{\"role\": \"user\", \"content\": \"$prompt\"}]}" >"$run_dir/stream"
   grep -i '^x-switchyard-model:' "$run_dir/headers" >&2
   local chunks
@@ -224,6 +242,18 @@ example() {
   log "a routed answer streamed through the front door on host-a: $chunks chunks, $(grep -o 'switchyard-cost-usd=[0-9.]*' "$run_dir/stream")"
   on client "$bin/switchyard" reload 10.0.0.1:7300 --auth-token-file "$run_dir/admin-token" --expect "$run_dir/router.bin" >&2
   log "example passed"
+}
+
+# up, check, down (also when the check fails): what the test command runs.
+example() {
+  local possible=0
+  lab_possible || possible=$?
+  [ "$possible" -eq 2 ] && return 0
+  [ "$possible" -eq 0 ] || return 1
+  if ip netns list | grep -q "^$switch"; then down; fi
+  trap down EXIT
+  example_up
+  example_check
 }
 
 # start_unit HOST UNIT [INSTANCE]: starts on HOST what the systemd unit runs there.
@@ -244,7 +274,11 @@ case "$command" in
   status) status ;;
   down) down ;;
   faults) faults ;;
-  example) example ;;
+  example) example_lab; example ;;
+  example-up) example_lab; example_up ;;
+  example-check) example_lab; example_check ;;
+  example-down) example_lab; down ;;
+  example-exec) example_lab; host=$1; shift; bin=$(lab_bin); PATH="$bin:$PATH" on "$host" "$@" ;;
   exec) host=$1; shift; bin=$(lab_bin); PATH="$bin:$PATH" on "$host" "$@" ;;
-  *) echo "usage: scripts/netlab.sh up [--debug]|status|down|exec HOST COMMAND...|faults [--debug]|example [--debug]" >&2; exit 2 ;;
+  *) echo "usage: scripts/netlab.sh up [--debug]|status|down|exec HOST COMMAND...|faults [--debug]|example[-up|-check|-down] [--debug]|example-exec HOST COMMAND..." >&2; exit 2 ;;
 esac

@@ -3,8 +3,9 @@
 # current, checks deploy/, starts a PostgreSQL server for the store's tests, runs `swift test` (the
 # end-to-end tests start the built executables),
 # builds the container image, runs the cluster across network-namespace hosts under network
-# faults, then the Python clients against the Swift services (the OpenAI SDK against the
-# gateway's front door, with LiteLLM's proxy and an https server as its upstreams).
+# faults and deploy/README's three-host example, then the Python clients against the Swift services
+# (the OpenAI SDK against the gateway's front door, with LiteLLM's proxy and an https server as its
+# upstreams), then the documentation's examples as written (scripts/doctest.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$SWITCHYARD_ROOT"
@@ -59,5 +60,8 @@ SWITCHYARD_REQUIRE_NETLAB=1 scripts/netlab.sh example --debug
 log "Python client tests"
 clients/python/generate.sh
 SWITCHYARD_LITELLM="$SWITCHYARD_LITELLM_ENV/bin/litellm" "$SWITCHYARD_PYTHON_ENV/bin/python" -m pytest -q clients/python/tests
+
+log "doc-tests: the examples of README.md and deploy/README.md marked doctest, run as written (scripts/doctest.sh)"
+scripts/doctest.sh
 
 log "all tests passed"

@@ -63,7 +63,7 @@ public struct ReplayUpstream: Upstream {
         }
         let tokens = entry.tokens[model]
         return UpstreamAnswer(
-            text: "[replay] \(model) on \(entry.id): recorded score \(score)",
+            text: "[replay] \(model) on \(entry.id): recorded score \(String(format: "%.4g", score))",
             inputTokens: tokens.map { UInt32($0.input.rounded()) } ?? UpstreamAnswer.estimatedTokens(prompt),
             outputTokens: tokens.map { UInt32($0.output.rounded()) } ?? 0,
             tokensEstimated: tokens?.estimated ?? true,
