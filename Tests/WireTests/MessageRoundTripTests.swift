@@ -57,6 +57,9 @@ let populatedMessages: [any ProtoMessage & Equatable] = [
     }(),
     ReloadRequest(path: "router.bin"),
     ReloadResponse(version: "v2", previousVersion: "v1"),
+    ReloadResponse(replicas: [
+        ReplicaReload(address: "10.0.0.2:7201", version: "v2", previousVersion: "v1"), ReplicaReload(address: "10.0.0.3:7201", error: "NOT_FOUND: gone"),
+    ]),
     EmbedRequest(texts: ["hello", "", "naïve café 🚀", "日本語のテキスト"]),
     EmbedResponse(
         vectors: [Vector(values: [1, -2.5, .greatestFiniteMagnitude]), Vector(), Vector(values: [0.25])], embedder: "hash-v1:3",
@@ -138,7 +141,7 @@ func roundTrips<M: ProtoMessage & Equatable>(_ message: M) throws -> Bool {
             "switchyard.v1.ModelScore", "switchyard.v1.ClusterHit", "switchyard.v1.Attempt", "switchyard.v1.EmbedderSettings",
             "switchyard.v1.RoutedModel", "switchyard.v1.ModelPriceEntry", "switchyard.v1.TrainedRouter", "switchyard.v1.Tensor",
             "switchyard.v1.NamedNumber", "switchyard.v1.NamedText", "switchyard.v1.CrossValidationRow", "switchyard.v1.ChatMessage",
-            "switchyard.v1.ModelLatency", "switchyard.v1.StoreStatus", "switchyard.v1.JudgeStatus",
+            "switchyard.v1.ModelLatency", "switchyard.v1.StoreStatus", "switchyard.v1.JudgeStatus", "switchyard.v1.ReplicaReload",
         ]
         #expect(covered.union(nested) == Set(protoMessageTypes.keys))
     }
