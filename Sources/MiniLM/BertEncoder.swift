@@ -12,32 +12,76 @@ final class BertEncoder: Sendable {
     static let hidden = 384, heads = 12, headSize = 32, intermediate = 1536, layerCount = 6, maxPositions = 512
     static let epsilon: Float = 1e-12
 
-    /// A weight matrix (inputs x outputs) packed for `sy_gemm_packed`, with its bias.
+    /// A weight matrix (inputs x outputs) packed for the products, with its bias: floats for
+    /// `sy_gemm_packed`, or int8 per output column for `sy_gemm_int8` (the activations then
+    /// quantized per row at every product).
     struct Linear {
         let inputs: Int, outputs: Int
-        let packed: [Float]
+        let weights: Weights
         let bias: [Float]
 
+        enum Weights {
+            case fp32(packed: [Float])
+            case int8(packed: [Int8], scales: [Float], columnSums: [Int32])
+        }
+
         /// From PyTorch's layout (outputs x inputs).
-        init(torch weight: [Float], bias: [Float], outputs: Int, inputs: Int) {
+        init(torch weight: [Float], bias: [Float], outputs: Int, inputs: Int, precision: MiniLMPrecision) {
             let transposed = BertEncoder.transposed(weight, rows: outputs, columns: inputs)
-            var packed = [Float](repeating: 0, count: sy_packed_size(inputs, outputs))
-            sy_pack_weights(transposed, inputs, outputs, &packed)
-            (self.inputs, self.outputs, self.packed, self.bias) = (inputs, outputs, packed, bias)
+            switch precision {
+            case .fp32:
+                var packed = [Float](repeating: 0, count: sy_packed_size(inputs, outputs))
+                sy_pack_weights(transposed, inputs, outputs, &packed)
+                weights = .fp32(packed: packed)
+            case .int8:
+                var packed = [Int8](repeating: 0, count: sy_packed_int8_size(inputs, outputs))
+                var scales = [Float](repeating: 0, count: outputs), sums = [Int32](repeating: 0, count: outputs)
+                sy_pack_weights_int8(transposed, inputs, outputs, &packed, &scales, &sums)
+                weights = .int8(packed: packed, scales: scales, columnSums: sums)
+            }
+            (self.inputs, self.outputs, self.bias) = (inputs, outputs, bias)
         }
 
         /// This part's share of c (rows x outputs) = a (rows x inputs) x weights + bias: half the
-        /// panels; returns the columns it computed.
+        /// panels; returns the columns it computed. int8 weights read `quantized`, which holds a
+        /// quantized by then (`BertEncoder.quantize`).
         @discardableResult
         func apply(
-            _ a: UnsafePointer<Float>, rows: Int, into c: UnsafeMutablePointer<Float>, part: Int, kernels: sy_kernels
+            _ a: UnsafePointer<Float>, rows: Int, into c: UnsafeMutablePointer<Float>, part: Int, kernels: sy_kernels,
+            quantized: QuantizedRows
         ) -> Range<Int> {
             let panels = BertEncoder.half(outputs / 32, part)
-            packed.withUnsafeBufferPointer { packed in
-                sy_gemm_packed(
-                    kernels, a, inputs, rows, inputs, packed.baseAddress!, outputs, bias, c, outputs, panels.lowerBound, panels.upperBound)
+            switch weights {
+            case .fp32(let packed):
+                packed.withUnsafeBufferPointer { packed in
+                    sy_gemm_packed(
+                        kernels, a, inputs, rows, inputs, packed.baseAddress!, outputs, bias, c, outputs, panels.lowerBound, panels.upperBound)
+                }
+            case .int8(let packed, let scales, let sums):
+                sy_gemm_int8(
+                    kernels, quantized.values, rows, inputs, quantized.scales, quantized.zeros, packed, scales, sums, bias, c, outputs,
+                    panels.lowerBound, panels.upperBound)
             }
             return panels.lowerBound * 32..<panels.upperBound * 32
+        }
+    }
+
+    /// Activations quantized per row for an int8 product, shared by the two threads of a pass.
+    struct QuantizedRows: @unchecked Sendable {
+        let values: UnsafeMutablePointer<UInt8>
+        let scales: UnsafeMutablePointer<Float>
+        let zeros: UnsafeMutablePointer<Int32>
+
+        init(rows: Int, width: Int) {
+            values = .allocate(capacity: rows * width)
+            scales = .allocate(capacity: rows)
+            zeros = .allocate(capacity: rows)
+        }
+
+        func deallocate() {
+            values.deallocate()
+            scales.deallocate()
+            zeros.deallocate()
         }
     }
 
@@ -60,12 +104,15 @@ final class BertEncoder: Sendable {
     let layers: [Layer]
     /// The instruction set every kernel runs on.
     let kernels: sy_kernels
+    /// The matrix products' precision.
+    let precision: MiniLMPrecision
     /// The two threads of a forward pass, one pass at a time.
     private let team: Mutex<OpaquePointer>
 
     /// Reads every weight from `weights`, checking each shape, and starts the helper thread.
-    init(_ weights: SafeTensors, kernels: sy_kernels) throws {
+    init(_ weights: SafeTensors, kernels: sy_kernels, precision: MiniLMPrecision) throws {
         self.kernels = kernels
+        self.precision = precision
         let h = Self.hidden, i = Self.intermediate
         guard let shape = weights.shape("embeddings.word_embeddings.weight"), shape.count == 2, shape[1] == h else {
             throw MiniLMError.badWeights("no embeddings.word_embeddings.weight of width \(h)")
@@ -82,7 +129,7 @@ final class BertEncoder: Sendable {
             }
             func linear(_ name: String, _ outputs: Int, _ inputs: Int) throws -> Linear {
                 let (w, b) = try weight(name, outputs, inputs)
-                return Linear(torch: w, bias: b, outputs: outputs, inputs: inputs)
+                return Linear(torch: w, bias: b, outputs: outputs, inputs: inputs, precision: precision)
             }
             func norm(_ name: String) throws -> (gamma: [Float], beta: [Float]) {
                 (try weights.tensor(p + name + ".weight", shape: [h]), try weights.tensor(p + name + ".bias", shape: [h]))
@@ -91,7 +138,8 @@ final class BertEncoder: Sendable {
             let q = try weight("attention.self.query", h, h), k = try weight("attention.self.key", h, h)
             let v = try weight("attention.self.value", h, h)
             return Layer(
-                qkv: Linear(torch: q.weight + k.weight + v.weight, bias: q.bias + k.bias + v.bias, outputs: 3 * h, inputs: h),
+                qkv: Linear(
+                    torch: q.weight + k.weight + v.weight, bias: q.bias + k.bias + v.bias, outputs: 3 * h, inputs: h, precision: precision),
                 output: try linear("attention.output.dense", h, h), attentionNorm: try norm("attention.output.LayerNorm"),
                 up: try linear("intermediate.dense", i, h), down: try linear("output.dense", h, i),
                 outputNorm: try norm("output.LayerNorm"))
@@ -121,36 +169,59 @@ final class BertEncoder: Sendable {
         let offsets = batch.reduce(into: [0]) { $0.append($0.last! + $1.count) }
         let rows = offsets.last!
         guard rows > 0 else { return batch.map { _ in [Float](repeating: 0, count: Self.hidden) } }
-        let buffers = Buffers(rows: rows)
+        let buffers = Buffers(rows: rows, quantizing: precision == .int8)
         defer { buffers.deallocate() }
         let (h, i) = (Self.hidden, Self.intermediate)
         team.withLock { team in
             nonisolated(unsafe) let team = team
             Self.run(team) { part in
                 let barrier = { sy_team_barrier(team) }
+                let (kernels, quantized, mine) = (self.kernels, buffers.quantized, Self.half(rows, part))
+                // int8: each thread quantizes its half of a product's rows into the shared buffer
+                // (after LayerNorm, with the rows it normalized), then both meet before the product.
+                let int8 = self.precision == .int8
+                let quantize = { (a: UnsafeMutablePointer<Float>, width: Int) in
+                    if int8 { self.quantize(a, width: width, rows: mine, into: quantized) }
+                }
                 if part == 0 { self.embedTokens(batch, into: buffers.states) }
                 barrier()
+                quantize(buffers.states, h)
+                if int8 { barrier() }
                 for layer in self.layers {
-                    layer.qkv.apply(buffers.states, rows: rows, into: buffers.qkv, part: part, kernels: self.kernels)
+                    layer.qkv.apply(buffers.states, rows: rows, into: buffers.qkv, part: part, kernels: kernels, quantized: quantized)
                     barrier()
                     self.attention(offsets: offsets, buffers, part: part)
                     barrier()
-                    layer.output.apply(buffers.context, rows: rows, into: buffers.scratch, part: part, kernels: self.kernels)
+                    quantize(buffers.context, h)
+                    if int8 { barrier() }
+                    layer.output.apply(buffers.context, rows: rows, into: buffers.scratch, part: part, kernels: kernels, quantized: quantized)
                     barrier()
-                    self.normalize(buffers, rows: Self.half(rows, part), norm: layer.attentionNorm)
+                    self.normalize(buffers, rows: mine, norm: layer.attentionNorm)
+                    quantize(buffers.states, h)
                     barrier()
-                    let columns = layer.up.apply(buffers.states, rows: rows, into: buffers.up, part: part, kernels: self.kernels)
-                    sy_gelu(self.kernels, buffers.up + columns.lowerBound, rows, columns.count, i)
+                    let columns = layer.up.apply(buffers.states, rows: rows, into: buffers.up, part: part, kernels: kernels, quantized: quantized)
+                    sy_gelu(kernels, buffers.up + columns.lowerBound, rows, columns.count, i)
                     barrier()
-                    layer.down.apply(buffers.up, rows: rows, into: buffers.scratch, part: part, kernels: self.kernels)
+                    quantize(buffers.up, i)
+                    if int8 { barrier() }
+                    layer.down.apply(buffers.up, rows: rows, into: buffers.scratch, part: part, kernels: kernels, quantized: quantized)
                     barrier()
-                    self.normalize(buffers, rows: Self.half(rows, part), norm: layer.outputNorm)
+                    self.normalize(buffers, rows: mine, norm: layer.outputNorm)
+                    quantize(buffers.states, h)
                     barrier()
                 }
             }
         }
         let states = UnsafeBufferPointer(start: buffers.states, count: rows * h)
         return batch.indices.map { s in pool(states, first: offsets[s], tokens: batch[s].count) }
+    }
+
+    /// Quantizes `rows` of a (rows `width` floats apart) into `quantized`, at the same rows.
+    private func quantize(_ a: UnsafeMutablePointer<Float>, width: Int, rows: Range<Int>, into quantized: QuantizedRows) {
+        let first = rows.lowerBound
+        sy_quantize_rows(
+            kernels, a + first * width, width, rows.count, width, quantized.values + first * width, quantized.scales + first,
+            quantized.zeros + first)
     }
 
     /// Runs `body(0)` here and `body(1)` on the helper thread of `team`.
@@ -181,20 +252,25 @@ final class BertEncoder: Sendable {
     }
 
     /// The working memory of one batch: the hidden states, the query/key/value products, the
-    /// attention output, a scratch matrix and the feed-forward activations, a row per token.
+    /// attention output, a scratch matrix and the feed-forward activations, a row per token; for
+    /// int8 products, the quantized input of the next product (one buffer serves all four: each
+    /// is written after the product before it has read it).
     struct Buffers: @unchecked Sendable {
         let states, qkv, context, scratch, up: UnsafeMutablePointer<Float>
+        let quantized: QuantizedRows
 
-        init(rows: Int) {
+        init(rows: Int, quantizing: Bool) {
             states = .allocate(capacity: rows * BertEncoder.hidden)
             qkv = .allocate(capacity: rows * 3 * BertEncoder.hidden)
             context = .allocate(capacity: rows * BertEncoder.hidden)
             scratch = .allocate(capacity: rows * BertEncoder.hidden)
             up = .allocate(capacity: rows * BertEncoder.intermediate)
+            quantized = QuantizedRows(rows: quantizing ? rows : 0, width: BertEncoder.intermediate)
         }
 
         func deallocate() {
             for buffer in [states, qkv, context, scratch, up] { buffer.deallocate() }
+            quantized.deallocate()
         }
     }
 

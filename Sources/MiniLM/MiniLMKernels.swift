@@ -23,3 +23,10 @@ public enum MiniLMKernels: String, CaseIterable, Sendable {
         self = c == SY_KERNELS_AVX512 ? .avx512 : c == SY_KERNELS_AVX2 ? .avx2 : .portable
     }
 }
+
+/// The precision of the encoder's matrix products: int8 (dynamic quantization, as ONNX Runtime's
+/// `quantize_dynamic`: weights per output column, activations per row, int32 sums; AVX-512 VNNI
+/// where the CPU has it) or fp32. Attention, GELU and LayerNorm stay in fp32 either way.
+public enum MiniLMPrecision: String, CaseIterable, Sendable {
+    case int8, fp32
+}

@@ -4,7 +4,7 @@ import RPC
 /// The flag of every command that calls a service: the token to send when the service asks for
 /// one (`--auth-token-file` of the services).
 public struct CallerOptions: ParsableArguments, Sendable {
-    @Option(help: "File holding the token to send: the services' --auth-token-file (for `switchyard reload`, their --admin-token-file).")
+    @Option(help: "File holding the token to send: the services' --auth-token-file.")
     public var authTokenFile: String?
 
     public init() {}

@@ -17,6 +17,9 @@ struct MiniLMBenchmark: ParsableCommand {
 
     @OptionGroup var minilm: MiniLMOptions
 
+    @Option(help: "The reference vectors of sentence-transformers (Tests/MiniLMTests/Fixtures/minilm-reference.json): report the least cosine to them.")
+    var reference: String?
+
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
@@ -48,13 +51,32 @@ struct MiniLMBenchmark: ParsableCommand {
             latencies.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
         }
         latencies.sort()
+        let leastCosine = try reference.map { try Self.leastCosine(sorted, reference: $0) }
         let p50 = latencies[latencies.count / 2], p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
         if json {
-            print("{\"engine\": \"switchyard\", \"batch32_sorted\": \(batch32Sorted), \"batch32_unsorted\": \(batch32Unsorted), "
-                + "\"batch1\": \(batch1), \"p50_ms\": \(p50), \"p99_ms\": \(p99)}")
+            print("{\"engine\": \"switchyard-\(sorted.precision)\", \"batch32_sorted\": \(batch32Sorted), \"batch32_unsorted\": \(batch32Unsorted), "
+                + "\"batch1\": \(batch1), \"p50_ms\": \(p50), \"p99_ms\": \(p99)"
+                + (leastCosine.map { ", \"least_cosine\": \($0)" } ?? "") + "}")
         } else {
-            print(String(format: "switchyard MiniLM: batch 32 sorted %.1f prompts/s, unsorted %.1f, batch 1 %.1f; one prompt p50 %.2f ms, p99 %.2f ms",
-                         batch32Sorted, batch32Unsorted, batch1, p50, p99))
+            print("switchyard MiniLM (\(sorted.precision), \(sorted.kernels)): " + String(
+                format: "batch 32 sorted %.1f prompts/s, unsorted %.1f, batch 1 %.1f; one prompt p50 %.2f ms, p99 %.2f ms",
+                batch32Sorted, batch32Unsorted, batch1, p50, p99))
         }
+    }
+
+    /// The least cosine between this embedder's vectors and sentence-transformers' for the
+    /// sentences of `reference` ({"sentences": [{"text", "vector"}]}).
+    static func leastCosine(_ embedder: MiniLMEmbedder, reference: String) throws -> Float {
+        struct Reference: Decodable {
+            struct Sentence: Decodable { var text: String; var vector: [Float] }
+            var sentences: [Sentence]
+        }
+        let sentences = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: reference))).sentences
+        let vectors = embedder.embed(sentences.map(\.text)).vectors
+        return zip(sentences, vectors).map { sentence, vector in
+            let dot = zip(sentence.vector, vector).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+            let norms = sentence.vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot() * vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+            return dot / norms
+        }.min() ?? 0
     }
 }

@@ -3,18 +3,24 @@ import Datasets
 import Foundation
 import NIOCore
 import RPC
+import RouterCore
 import ServiceKit
 import Wire
 
-/// `switchyard compare`: sends prompts through a running gateway as "auto" and as one fixed model,
-/// and prints quality, cost and the routed model mix side by side.
+/// `switchyard compare`: sends prompts through a running gateway as "auto" and as fixed models,
+/// and prints quality, cost and the routed model mix side by side; with a strong and a weak
+/// baseline, also what a random router and the oracle reach at the routed strong-model share.
 struct CompareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Send prompts through a gateway as \"auto\" and as a fixed model; print quality, cost and the model mix.",
+        abstract: "Send prompts through a gateway as \"auto\" and as fixed models; print quality, cost and the model mix.",
         discussion: """
             Quality is the mean recorded score of the answers, so it needs replay upstreams (real \
-            upstreams report no score; then only cost, latency and the mix are printed).
+            upstreams report no score; then only cost, latency and the mix are printed). With two \
+            baselines (the strong model first, then the weak one) and every routed answer from one \
+            of them, the table adds a random router at the same strong-model share (the mean and \
+            range of seeded draws), the oracle at that share, and the random router's quality at \
+            the routed cost and cost at the routed quality.
             """)
 
     @Option(help: "The gateway's host:port.")
@@ -23,8 +29,11 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(help: "A JSONL(.gz) file whose lines have a \"prompt\" (a dataset file works).")
     var prompts: String
 
-    @Option(help: "The fixed model to compare against (e.g. the strongest one).")
-    var baseline: String
+    @Option(help: "A fixed model to compare against, repeatable: the first is what the \"vs\" columns divide by (e.g. the strongest); a second (the weak one) adds the same-share baselines.")
+    var baseline: [String]
+
+    @Option(help: "Seeded draws of the random router at the routed share.")
+    var randomDraws = 200
 
     @OptionGroup(title: "What the routed requests ask for") var objective: ObjectiveOptions
 
@@ -38,6 +47,8 @@ struct CompareCommand: AsyncParsableCommand {
 
     func validate() throws {
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        if baseline.isEmpty { throw ValidationError("give at least one --baseline model") }
+        if randomDraws < 1 { throw ValidationError("--random-draws must be at least 1") }
     }
 
     func run() async throws {
@@ -47,14 +58,19 @@ struct CompareCommand: AsyncParsableCommand {
             configuration: .init(connectTimeout: .seconds(2), defaultTimeout: timeout, connections: 4, authToken: caller.token))
         defer { Task { await client.close() } }
         var results: [(label: String, tally: Tally)] = []
-        for (label, model) in [("auto (routed)", "auto"), ("always \(baseline)", baseline)] {
+        for (label, model) in [("auto (routed)", "auto")] + baseline.map({ ("always \($0)", $0) }) {
             stderr("sending \(prompts.count) prompts as \(model)")
             let request = { (prompt: String) in
                 CompleteRequest(prompt: prompt, model: model, tradeoff: model == "auto" ? objective.tradeoff : nil)
             }
             results.append((label, try await send(prompts.map(request), client)))
         }
-        print(Self.table(results, baseline: results[1].tally, prompts: prompts.count))
+        var table = Self.table(results, baseline: results[1].tally, prompts: prompts.count)
+        if baseline.count == 2, let baselines = Self.sameShare(routed: results[0].tally, strong: results[1].tally, weak: results[2].tally,
+                                                              strongModel: baseline[0], draws: randomDraws) {
+            table += "\n\n" + Self.describe(baselines, strong: baseline[0], weak: baseline[1])
+        }
+        print(table)
         if results.contains(where: { $0.tally.failures > 0 }) {
             throw CommandFailure("some requests failed (see the failures column)")
         }
@@ -92,6 +108,8 @@ struct CompareCommand: AsyncParsableCommand {
         var fallbacks = 0
         var latencies: [Double] = []
         var models: [String: Int] = [:]
+        /// Per line of the prompt file: the model that answered, its recorded score, its cost.
+        var answers: [Int: (model: String, score: Double?, cost: Double)] = [:]
 
         /// Adds the answer to the prompt on `line` of the prompt file.
         mutating func add(_ result: Result<CompleteResponse, RPCError>, line: Int) {
@@ -102,6 +120,7 @@ struct CompareCommand: AsyncParsableCommand {
                 latencies.append(response.latencyMs)
                 models[response.model, default: 0] += 1
                 if response.attempts.count > 1 { fallbacks += 1 }
+                answers[line] = (response.model, response.recordedScore, response.costUSD)
                 if let score = response.recordedScore {
                     scoreSum += score
                     scored += 1
@@ -132,6 +151,52 @@ struct CompareCommand: AsyncParsableCommand {
                 + "\(tally.fallbacks) | \(mix) |")
         }
         for (label, tally) in results { if let failure = tally.firstFailure { lines.append("first failure (\(label)): \(failure)") } }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The same-share baselines, when every prompt has a scored answer in all three passes and
+    /// the routed answers all came from the strong or the weak model; nil otherwise.
+    static func sameShare(routed: Tally, strong: Tally, weak: Tally, strongModel: String, draws: Int) -> SameShareBaselines? {
+        var prompts: [SameShareBaselines.Prompt] = [], sentToStrong: [Bool] = []
+        for (line, answer) in routed.answers.sorted(by: { $0.key < $1.key }) {
+            guard answer.score != nil, let s = strong.answers[line], let w = weak.answers[line], let strongScore = s.score, let weakScore = w.score,
+                  [s.model, w.model].contains(answer.model)
+            else { return nil }
+            prompts.append(.init(strongScore: strongScore, weakScore: weakScore, strongCost: s.cost, weakCost: w.cost))
+            sentToStrong.append(answer.model == strongModel)
+        }
+        return prompts.isEmpty ? nil : SameShareBaselines(prompts, sentToStrong: sentToStrong, draws: draws)
+    }
+
+    /// The lines that put the routed row beside what the same share could have given.
+    static func describe(_ b: SameShareBaselines, strong: String, weak: String) -> String {
+        func q(_ x: Double) -> String { String(format: "%.4f", x) }
+        func usd(_ x: Double) -> String { String(format: "$%.4f", x) }
+        func percent(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+        let share = percent(b.strongShare)
+        var lines = [
+            "At the routed share (\(share) of prompts to \(strong)), on the same prompts:", "",
+            "| | quality | cost $ | vs \(strong) quality | vs \(strong) cost |", "|---|---|---|---|---|",
+        ]
+        func row(_ label: String, _ o: SameShareBaselines.Outcome, _ quality: String? = nil) -> String {
+            "| \(label) | \(quality ?? q(o.quality)) | \(usd(o.cost)) | \(percent(o.quality / b.alwaysStrong.quality)) | \(percent(o.cost / b.alwaysStrong.cost)) |"
+        }
+        lines.append(row("auto (routed)", b.routed))
+        lines.append(row("random router, \(b.draws) seeded draws: mean [min, max]", b.random,
+                         "\(q(b.random.quality)) [\(q(b.randomQualityRange.lowerBound)), \(q(b.randomQualityRange.upperBound))]"))
+        lines.append(row("oracle (the prompts where \(strong) gains most)", b.oracle))
+        lines.append(row("always \(strong)", b.alwaysStrong))
+        lines.append(row("always \(weak)", b.alwaysWeak))
+        lines.append("")
+        let beyond = b.routed.quality > b.randomQualityRange.upperBound
+        lines.append("routed quality \(q(b.routed.quality)) is \(beyond ? "above" : "NOT above") the random router's greatest over \(b.draws) draws (\(q(b.randomQualityRange.upperBound)))")
+        lines.append("at the routed cost \(usd(b.routed.cost)), a random router reaches quality \(q(b.randomQualityAtRoutedCost)) "
+            + "(routed \(String(format: "%+.4f", b.routed.quality - b.randomQualityAtRoutedCost)))")
+        if let cost = b.randomCostAtRoutedQuality {
+            lines.append("at the routed quality, a random router costs \(usd(cost)) (routed \(percent(b.routed.cost / cost)) of it)")
+        } else {
+            lines.append("the routed quality is beyond always-\(strong)'s: no random router reaches it")
+        }
         return lines.joined(separator: "\n")
     }
 }

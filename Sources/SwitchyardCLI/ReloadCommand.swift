@@ -17,7 +17,8 @@ struct ReloadCommand: AsyncParsableCommand {
     @Argument(help: "A router's or a coordinator's address, host:port.")
     var address: ServiceAddress
 
-    @OptionGroup var caller: CallerOptions
+    @Option(help: "File holding the admin token (the services' --admin-token-file): only it may Reload.")
+    var adminTokenFile: String?
 
     @Option(help: "The router file to load, as the routers see it (default: the file each was started with).")
     var path: String?
@@ -35,7 +36,10 @@ struct ReloadCommand: AsyncParsableCommand {
         let expected = try expect.map { file -> String in
             do { return try RouterFile.load(file).version } catch { throw ValidationError("--expect: \(error)") }
         }
-        let client = RPCClient(address: address, configuration: .init(connectTimeout: .seconds(2), defaultTimeout: timeout, authToken: caller.token))
+        let token = try adminTokenFile.map { file -> String in
+            do { return try Authentication.token(fromFile: file) } catch { throw ValidationError("--admin-token-file: \(error)") }
+        }
+        let client = RPCClient(address: address, configuration: .init(connectTimeout: .seconds(2), defaultTimeout: timeout, authToken: token))
         defer { Task { await client.close() } }
         let giveUp = ContinuousClock.now + wait
         while true {

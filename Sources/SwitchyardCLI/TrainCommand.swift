@@ -26,6 +26,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Folds of the cross-validation behind --router auto.")
     var folds = 5
 
+    @Option(help: "With --router auto: the families cross-validation picks from (comma-separated; default all). knn and sw-ranking keep every training prompt's vector, so their files grow with the data.")
+    var candidates: String?
+
     @Option(help: "The router file to write.")
     var out = "router.bin"
 
@@ -74,7 +77,9 @@ struct TrainCommand: ParsableCommand {
         var crossValidation: [CrossValidationRow] = []
         let specs: [RouterSpec]
         if router == "auto" {
-            let candidates = CrossValidation.grid(trainingPrompts: set.count)
+            let families = try candidates.map { Set(try RouterOptions.kinds($0)) }
+            let candidates = CrossValidation.grid(trainingPrompts: set.count).filter { families?.contains($0.kind) ?? true }
+            guard !candidates.isEmpty else { throw ValidationError("--candidates leaves no router to cross-validate") }
             crossValidation = try CrossValidation(folds: folds, seed: routers.seed).run(candidates, on: training) {
                 stderr("cross-validating \($0)")
             }

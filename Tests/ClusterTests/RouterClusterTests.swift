@@ -128,9 +128,9 @@ struct RouterClusterTests {
             try FileManager.default.removeItem(atPath: serving)
             try FileManager.default.copyItem(atPath: new, toPath: serving)
 
-            let denied = try await Cluster.capture("switchyard", ["reload", coordinator.address, "--auth-token-file", callerToken])
+            let denied = try await Cluster.capture("switchyard", ["reload", coordinator.address, "--admin-token-file", callerToken])
             #expect(denied.status != 0 && denied.errors.contains("PERMISSION_DENIED"), "\(denied.errors)")
-            let rolled = try await Cluster.capture("switchyard", ["reload", coordinator.address, "--auth-token-file", admin, "--expect", new])
+            let rolled = try await Cluster.capture("switchyard", ["reload", coordinator.address, "--admin-token-file", admin, "--expect", new])
             #expect(rolled.status == 0 && rolled.output.contains("every replica serves"), "\(rolled.output)\(rolled.errors)")
             let newVersion = try await cluster.client(routers[0], token: "c4ller").call(Methods.status, StatusRequest()).router?.routerVersion
             for router in routers {

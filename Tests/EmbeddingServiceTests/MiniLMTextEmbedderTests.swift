@@ -59,7 +59,7 @@ private func requireModel() throws -> MiniLMEmbedder {
         let response = try await service.call(Methods.embed, EmbedRequest(texts: ["short", String(repeating: "word ", count: 400)]))
         #expect(response.dimension == 384)
         #expect(response.embedderVersion == embedder.version)
-        #expect(response.embedderVersion.hasPrefix("minilm-l6-v2@"))
+        #expect(response.embedderVersion.hasPrefix("minilm-l6-v2-int8@"), "int8 products by default")
         #expect(response.truncated == [false, true])
     }
 }

@@ -2,6 +2,7 @@
 #define SWITCHYARD_TRANSFORMER_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// The instruction sets the kernels are compiled for. Every kernel takes the one to run: the best
 /// this CPU has (`sy_kernels_best`), or a lower one (tests run each; benchmarks compare them).
@@ -46,6 +47,28 @@ void sy_pack_weights(const float *b, size_t k, size_t n, float *packed);
 /// micro-kernels, or vectorized C compiled for AVX2 or portable.
 void sy_gemm_packed(sy_kernels kernels, const float *a, size_t lda, size_t m, size_t k, const float *packed, size_t n,
                     const float *bias, float *c, size_t ldc, size_t first_panel, size_t end_panel);
+
+/// Bytes `sy_pack_weights_int8` writes for a k x n matrix (k a multiple of 4, n of 32).
+size_t sy_packed_int8_size(size_t k, size_t n);
+
+/// Quantizes B (k x n, row-major) to int8 per output column (symmetric: scales[j] = max |b[.][j]|
+/// / 127) and packs it for `sy_gemm_int8`; column_sums[j] is the sum of column j's int8 values.
+void sy_pack_weights_int8(const float *b, size_t k, size_t n, int8_t *packed, float *scales, int32_t *column_sums);
+
+/// Quantizes each of the m rows of A (k floats, rows `lda` apart) to uint8 (asymmetric: the row's
+/// range, which holds 0, over 255 steps): q (m x k), scales[r] and zeros[r] such that
+/// a[r][c] ~ scales[r] * (q[r][c] - zeros[r]).
+void sy_quantize_rows(sy_kernels kernels, const float *a, size_t lda, size_t m, size_t k, uint8_t *q, float *scales, int32_t *zeros);
+
+/// C (m x n) = dequantized (q x packed) + bias, over the panels [first_panel, end_panel) of B
+/// packed by `sy_pack_weights_int8`, with int32 sums: AVX-512 VNNI micro-kernels where the CPU
+/// has them (with SY_KERNELS_AVX512), or vectorized C compiled for AVX2 or portable.
+void sy_gemm_int8(sy_kernels kernels, const uint8_t *q, size_t m, size_t k, const float *a_scales, const int32_t *a_zeros,
+                  const int8_t *packed, const float *w_scales, const int32_t *column_sums, const float *bias, float *c, size_t ldc,
+                  size_t first_panel, size_t end_panel);
+
+/// Whether this CPU has AVX-512 VNNI (what `sy_gemm_int8` uses under SY_KERNELS_AVX512).
+int sy_kernels_have_vnni(void);
 
 /// Two threads for one job: the caller and a helper thread (spinning briefly between jobs, then
 /// sleeping), synchronized by a spin barrier.
