@@ -8,9 +8,9 @@
 # prompts sent to GPT-4, then stops the cluster.
 #
 #   SWITCHYARD_ROUTER        the router family (default predictor: the best on MMLU + GSM8K pooled)
-#   SWITCHYARD_STRONG_SHARE  the share of prompts the router sends to GPT-4, calibrated on the
-#                            training prompts (default 0.55); SWITCHYARD_ALPHA instead routes by
-#                            Avengers-Pro's quality/cost trade-off
+#   SWITCHYARD_ALPHA         the routed requests' quality/cost trade-off, Avengers-Pro's alpha
+#                            (default 0.9); SWITCHYARD_STRONG_SHARE instead sends that share of
+#                            prompts to GPT-4 (RouteLLM's threshold, calibrated on the training prompts)
 #   SWITCHYARD_EMBEDDER      minilm (default) or hash: the router's prompt embedder, in training and in
 #                            the cluster's embedding service (MiniLM's vectors are cached in
 #                            .build/embedding-cache after the first run)
@@ -21,10 +21,10 @@ cd "$SWITCHYARD_ROOT"
 
 router=${SWITCHYARD_ROUTER:-predictor}
 embedder=${SWITCHYARD_EMBEDDER:-minilm}
-if [ -n "${SWITCHYARD_ALPHA:-}" ]; then
-  objective=(--alpha "$SWITCHYARD_ALPHA") asked="alpha $SWITCHYARD_ALPHA"
+if [ -n "${SWITCHYARD_STRONG_SHARE:-}" ]; then
+  objective=(--strong-share "$SWITCHYARD_STRONG_SHARE") asked="GPT-4 for a share of $SWITCHYARD_STRONG_SHARE of prompts"
 else
-  objective=(--strong-share "${SWITCHYARD_STRONG_SHARE:-0.55}") asked="GPT-4 for ${SWITCHYARD_STRONG_SHARE:-0.55} of prompts"
+  objective=(--alpha "${SWITCHYARD_ALPHA:-0.9}") asked="alpha ${SWITCHYARD_ALPHA:-0.9}"
 fi
 # MiniLM embeds a long MMLU prompt in ~10 ms of 2 cores: 32 of them in flight would wait past the
 # gateway's 2 s router deadline, so the minilm demo keeps 16 in flight.
