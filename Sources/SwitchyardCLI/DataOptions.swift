@@ -21,25 +21,13 @@ struct DataOptions: ParsableArguments {
 
     func priceTable() throws -> PriceTable {
         if let prices { return try PriceFile.load(prices) }
-        guard let bundled = Self.bundledPriceFiles().first(where: FileManager.default.fileExists(atPath:)) else {
+        guard let bundled = BundledFile.find("data/prices.json") else {
             throw ValidationError("no price table: data/prices.json is neither here nor beside the executable; pass --prices FILE "
                 + "(a JSON object of model -> {\"input_per_million\", \"output_per_million\"} dollars)")
         }
         return try PriceFile.load(bundled)
     }
 
-    /// Where the bundled price table may be: data/prices.json in this directory, then in each
-    /// folder above the executable (a build in a checkout: .build/release/switchyard), then the
-    /// image's /data/prices.json.
-    static func bundledPriceFiles() -> [String] {
-        var candidates = ["data/prices.json"]
-        var folder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        while folder.path != "/" {
-            candidates.append(folder.appendingPathComponent("data/prices.json").path)
-            folder.deleteLastPathComponent()
-        }
-        return candidates + ["/data/prices.json"]
-    }
 
     /// `files` read, pooled and completed (or kept as recorded, gaps marked, with `observed`),
     /// with what was left out printed to stderr.
@@ -48,6 +36,22 @@ struct DataOptions: ParsableArguments {
         let data = try PooledData(files: files, prices: prices, coverage: coverage)
         for line in data.report.lines { stderr("note: \(line)") }
         return data
+    }
+}
+
+/// Files the repository ships (the price table, the trained routers), found from wherever a
+/// command runs: in this directory, then in each folder above the executable (a build in a
+/// checkout: .build/release/switchyard), then at the image's root (/data/prices.json).
+enum BundledFile {
+    static func find(_ relative: String) -> String? {
+        var candidates = [relative]
+        var folder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        while folder.path != "/" {
+            candidates.append(folder.appendingPathComponent(relative).path)
+            folder.deleteLastPathComponent()
+        }
+        candidates.append("/" + relative)
+        return candidates.first(where: FileManager.default.fileExists(atPath:))
     }
 }
 

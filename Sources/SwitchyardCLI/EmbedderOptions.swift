@@ -159,7 +159,9 @@ extension OfflineEmbedder {
         case "minilm":
             let model = try minilm.load()
             if let version = spec.version, version != model.version {
-                throw CommandFailure("the router file was trained on \(version), the weights in \(model.directory.path) are \(model.version)")
+                let precision = version.hasPrefix("minilm-l6-v2-int8@") ? "int8" : "fp32"
+                throw CommandFailure("the router file was trained on \(version), the weights in \(model.directory.path) are \(model.version)"
+                    + (version.split(separator: "@").last == model.version.split(separator: "@").last ? " (pass --precision \(precision))" : ""))
             }
             return OfflineEmbedder(minilm: model, cache: nil)
         default:

@@ -11,8 +11,8 @@ struct RouteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "route", abstract: "Route a prompt with a router file and print every model's standing.")
 
-    @Option(help: "The router file.")
-    var router = "router.bin"
+    @Option(help: "The router file (default: router.bin here, else the shipped routers/minilm.bin).")
+    var router: String?
 
     @Option(help: "The router of the file to use (default: the file's default).")
     var name: String?
@@ -25,7 +25,9 @@ struct RouteCommand: ParsableCommand {
     var prompt: String
 
     func run() throws {
-        let bundle = try RouterFile.load(router)
+        let file = router ?? (FileManager.default.fileExists(atPath: "router.bin") ? "router.bin" : BundledFile.find("routers/minilm.bin"))
+        guard let file else { throw ValidationError("no router.bin here and no shipped routers/minilm.bin: give --router FILE (switchyard train writes one)") }
+        let bundle = try RouterFile.load(file)
         let embedder = try OfflineEmbedder.matching(bundle.embedder, minilm: minilm)
         let entry = try bundle.entry(name)
         let query = RoutingQuery(embedding: embedder.embedAll([prompt]).row(0), length: prompt.utf8.count)
