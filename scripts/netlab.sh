@@ -157,14 +157,22 @@ lab_possible() {
   return 2
 }
 
-faults() {
+# in_fresh_lab STEP...: runs the steps when the lab can run here (lab_possible: skipped, or
+# failed under CI), on a lab of its own, torn down afterwards (also when a step fails).
+in_fresh_lab() {
   local possible=0
   lab_possible || possible=$?
   [ "$possible" -eq 2 ] && return 0
   [ "$possible" -eq 0 ] || return 1
   if ip netns list | grep -q "^$switch"; then down; fi
   trap down EXIT
-  up
+  local step
+  for step in "$@"; do "$step"; done
+}
+
+faults() { in_fresh_lab up run_faults; }
+
+run_faults() {
   ensure_python_env
   clients/python/generate.sh
   on client env PYTHONPATH="$SWITCHYARD_ROOT/clients/python:$SWITCHYARD_ROOT/clients/python/generated" \
@@ -245,16 +253,7 @@ example_check() {
 }
 
 # up, check, down (also when the check fails): what the test command runs.
-example() {
-  local possible=0
-  lab_possible || possible=$?
-  [ "$possible" -eq 2 ] && return 0
-  [ "$possible" -eq 0 ] || return 1
-  if ip netns list | grep -q "^$switch"; then down; fi
-  trap down EXIT
-  example_up
-  example_check
-}
+example() { in_fresh_lab example_up example_check; }
 
 # start_unit HOST UNIT [INSTANCE]: starts on HOST what the systemd unit runs there.
 start_unit() {
