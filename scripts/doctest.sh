@@ -13,6 +13,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$SWITCHYARD_ROOT"
 
+ensure_apt_packages curl openssl   # the examples call them
 files=("$@")
 [ $# -gt 0 ] || files=(README.md deploy/README.md)
 bin=$(swift build --show-bin-path)

@@ -387,8 +387,10 @@ VARIANTS(sy_quantize_rows, (const float *a, size_t lda, size_t m, size_t k, uint
          (a, lda, m, k, q, scales, zeros))
 
 // Portable and AVX2: one panel against `rows` quantized rows, in plain C the compiler vectorizes.
+static inline float gelu(float v) { return 0.5f * v * (1.0f + erf_approx(v * 0.70710678118654752f)); }
+
 BODY void panel_int8_body(const uint8_t *q, size_t k, size_t rows, const float *a_scales, const int32_t *a_zeros, const int8_t *panel,
-                          const float *w_scales, const int32_t *column_sums, const float *bias, float *c, size_t ldc) {
+                          const float *w_scales, const int32_t *column_sums, const float *bias, int with_gelu, float *c, size_t ldc) {
     for (size_t r = 0; r < rows; r++) {
         int32_t acc[PANEL] = {0};
         const uint8_t *qr = q + r * k;
@@ -397,19 +399,21 @@ BODY void panel_int8_body(const uint8_t *q, size_t k, size_t rows, const float *
             for (size_t j = 0; j < PANEL; j++)
                 for (size_t i = 0; i < 4; i++) acc[j] += (int32_t)qr[g * 4 + i] * (int32_t)w[j * 4 + i];
         }
-        for (size_t j = 0; j < PANEL; j++)
-            c[r * ldc + j] = a_scales[r] * w_scales[j] * (float)(acc[j] - a_zeros[r] * column_sums[j]) + (bias ? bias[j] : 0.0f);
+        for (size_t j = 0; j < PANEL; j++) {
+            float v = a_scales[r] * w_scales[j] * (float)(acc[j] - a_zeros[r] * column_sums[j]) + (bias ? bias[j] : 0.0f);
+            c[r * ldc + j] = with_gelu ? gelu(v) : v;
+        }
     }
 }
 
 TARGET_AVX2 static void panel_int8_avx2(const uint8_t *q, size_t k, size_t rows, const float *as, const int32_t *az, const int8_t *panel,
-                                        const float *ws, const int32_t *sums, const float *bias, float *c, size_t ldc) {
-    panel_int8_body(q, k, rows, as, az, panel, ws, sums, bias, c, ldc);
+                                        const float *ws, const int32_t *sums, const float *bias, int with_gelu, float *c, size_t ldc) {
+    panel_int8_body(q, k, rows, as, az, panel, ws, sums, bias, with_gelu, c, ldc);
 }
 
 static void panel_int8_portable(const uint8_t *q, size_t k, size_t rows, const float *as, const int32_t *az, const int8_t *panel,
-                                const float *ws, const int32_t *sums, const float *bias, float *c, size_t ldc) {
-    panel_int8_body(q, k, rows, as, az, panel, ws, sums, bias, c, ldc);
+                                const float *ws, const int32_t *sums, const float *bias, int with_gelu, float *c, size_t ldc) {
+    panel_int8_body(q, k, rows, as, az, panel, ws, sums, bias, with_gelu, c, ldc);
 }
 
 #if X86
@@ -420,7 +424,7 @@ static void panel_int8_portable(const uint8_t *q, size_t k, size_t rows, const f
 #define MICRO_INT8(MR)                                                                                          \
     TARGET_VNNI static void micro_int8_##MR(const uint8_t *q, size_t k, const float *as, const int32_t *az,     \
                                             const int8_t *panel, const float *ws, const int32_t *sums,          \
-                                            const float *bias, float *c, size_t ldc) {                          \
+                                            const float *bias, int with_gelu, float *c, size_t ldc) {           \
         __m512i acc0[MR], acc1[MR];                                                                             \
         _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                                      \
             acc0[r] = _mm512_setzero_si512();                                                                   \
@@ -445,15 +449,20 @@ static void panel_int8_portable(const uint8_t *q, size_t k, size_t rows, const f
             __m512 sa = _mm512_set1_ps(as[r]);                                                                  \
             __m512 v0 = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc0[r], _mm512_mullo_epi32(z, cs0)));              \
             __m512 v1 = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc1[r], _mm512_mullo_epi32(z, cs1)));              \
-            _mm512_storeu_ps(c + r * ldc, _mm512_fmadd_ps(v0, _mm512_mul_ps(sa, s0), b0));                      \
-            _mm512_storeu_ps(c + r * ldc + 16, _mm512_fmadd_ps(v1, _mm512_mul_ps(sa, s1), b1));                 \
+            float out[PANEL];                                                                                   \
+            _mm512_storeu_ps(out, _mm512_fmadd_ps(v0, _mm512_mul_ps(sa, s0), b0));                              \
+            _mm512_storeu_ps(out + 16, _mm512_fmadd_ps(v1, _mm512_mul_ps(sa, s1), b1));                         \
+            if (with_gelu)                                                                                      \
+                for (int j = 0; j < PANEL; j++) out[j] = gelu(out[j]);                                          \
+            _mm512_storeu_ps(c + r * ldc, _mm512_loadu_ps(out));                                                \
+            _mm512_storeu_ps(c + r * ldc + 16, _mm512_loadu_ps(out + 16));                                      \
         }                                                                                                       \
     }
 MICRO_INT8(14) MICRO_INT8(13) MICRO_INT8(12) MICRO_INT8(11) MICRO_INT8(10) MICRO_INT8(9) MICRO_INT8(8) MICRO_INT8(7)
 MICRO_INT8(6) MICRO_INT8(5) MICRO_INT8(4) MICRO_INT8(3) MICRO_INT8(2) MICRO_INT8(1)
 
 typedef void (*micro_int8_fn)(const uint8_t *, size_t, const float *, const int32_t *, const int8_t *, const float *, const int32_t *,
-                              const float *, float *, size_t);
+                              const float *, int, float *, size_t);
 static const micro_int8_fn micro_int8[ROWS + 1] = {0, micro_int8_1, micro_int8_2, micro_int8_3, micro_int8_4, micro_int8_5,
                                                    micro_int8_6, micro_int8_7, micro_int8_8, micro_int8_9, micro_int8_10,
                                                    micro_int8_11, micro_int8_12, micro_int8_13, micro_int8_14};
@@ -473,8 +482,8 @@ int sy_kernels_have_vnni(void) {
 }
 
 void sy_gemm_int8(sy_kernels kernels, const uint8_t *q, size_t m, size_t k, const float *a_scales, const int32_t *a_zeros,
-                  const int8_t *packed, const float *w_scales, const int32_t *column_sums, const float *bias, float *c, size_t ldc,
-                  size_t first_panel, size_t end_panel) {
+                  const int8_t *packed, const float *w_scales, const int32_t *column_sums, const float *bias, int with_gelu, float *c,
+                  size_t ldc, size_t first_panel, size_t end_panel) {
     size_t block = BLOCK_BYTES / k / ROWS * ROWS;
     if (block < ROWS) block = ROWS;
     for (size_t r0 = 0; r0 < m; r0 += block) {
@@ -489,16 +498,17 @@ void sy_gemm_int8(sy_kernels kernels, const uint8_t *q, size_t m, size_t k, cons
             if (kernels == SY_KERNELS_AVX512 && sy_kernels_have_vnni()) {
                 size_t r = 0;
                 for (; r + ROWS <= rows; r += ROWS)
-                    micro_int8[ROWS](qb + r * k, k, a_scales + r0 + r, a_zeros + r0 + r, panel, ws, sums, bp, cp + r * ldc, ldc);
+                    micro_int8[ROWS](qb + r * k, k, a_scales + r0 + r, a_zeros + r0 + r, panel, ws, sums, bp, with_gelu, cp + r * ldc, ldc);
                 if (r < rows)
-                    micro_int8[rows - r](qb + r * k, k, a_scales + r0 + r, a_zeros + r0 + r, panel, ws, sums, bp, cp + r * ldc, ldc);
+                    micro_int8[rows - r](qb + r * k, k, a_scales + r0 + r, a_zeros + r0 + r, panel, ws, sums, bp, with_gelu, cp + r * ldc,
+                                         ldc);
                 continue;
             }
 #endif
             if (kernels == SY_KERNELS_PORTABLE) {
-                panel_int8_portable(qb, k, rows, a_scales + r0, a_zeros + r0, panel, ws, sums, bp, cp, ldc);
+                panel_int8_portable(qb, k, rows, a_scales + r0, a_zeros + r0, panel, ws, sums, bp, with_gelu, cp, ldc);
             } else {
-                panel_int8_avx2(qb, k, rows, a_scales + r0, a_zeros + r0, panel, ws, sums, bp, cp, ldc);
+                panel_int8_avx2(qb, k, rows, a_scales + r0, a_zeros + r0, panel, ws, sums, bp, with_gelu, cp, ldc);
             }
         }
     }

@@ -42,14 +42,13 @@ final class BertEncoder: Sendable {
             (self.inputs, self.outputs, self.bias) = (inputs, outputs, bias)
         }
 
-        /// This part's share of c (rows x outputs) = a (rows x inputs) x weights + bias: half the
-        /// panels; returns the columns it computed. int8 weights read `quantized`, which holds a
-        /// quantized by then (`BertEncoder.quantize`).
-        @discardableResult
+        /// This part's share of c (rows x outputs) = a (rows x inputs) x weights + bias, then GELU
+        /// when `gelu`: half the panels. int8 weights read `quantized`, which holds a quantized by
+        /// then (`BertEncoder.quantize`), and apply GELU before storing.
         func apply(
             _ a: UnsafePointer<Float>, rows: Int, into c: UnsafeMutablePointer<Float>, part: Int, kernels: sy_kernels,
-            quantized: QuantizedRows
-        ) -> Range<Int> {
+            quantized: QuantizedRows, gelu: Bool = false
+        ) {
             let panels = BertEncoder.half(outputs / 32, part)
             switch weights {
             case .fp32(let packed):
@@ -57,12 +56,12 @@ final class BertEncoder: Sendable {
                     sy_gemm_packed(
                         kernels, a, inputs, rows, inputs, packed.baseAddress!, outputs, bias, c, outputs, panels.lowerBound, panels.upperBound)
                 }
+                if gelu { sy_gelu(kernels, c + panels.lowerBound * 32, rows, panels.count * 32, outputs) }
             case .int8(let packed, let scales, let sums):
                 sy_gemm_int8(
-                    kernels, quantized.values, rows, inputs, quantized.scales, quantized.zeros, packed, scales, sums, bias, c, outputs,
-                    panels.lowerBound, panels.upperBound)
+                    kernels, quantized.values, rows, inputs, quantized.scales, quantized.zeros, packed, scales, sums, bias, gelu ? 1 : 0, c,
+                    outputs, panels.lowerBound, panels.upperBound)
             }
-            return panels.lowerBound * 32..<panels.upperBound * 32
         }
     }
 
@@ -199,8 +198,7 @@ final class BertEncoder: Sendable {
                     self.normalize(buffers, rows: mine, norm: layer.attentionNorm)
                     quantize(buffers.states, h)
                     barrier()
-                    let columns = layer.up.apply(buffers.states, rows: rows, into: buffers.up, part: part, kernels: kernels, quantized: quantized)
-                    sy_gelu(kernels, buffers.up + columns.lowerBound, rows, columns.count, i)
+                    layer.up.apply(buffers.states, rows: rows, into: buffers.up, part: part, kernels: kernels, quantized: quantized, gelu: true)
                     barrier()
                     quantize(buffers.up, i)
                     if int8 { barrier() }

@@ -60,12 +60,13 @@ void sy_pack_weights_int8(const float *b, size_t k, size_t n, int8_t *packed, fl
 /// a[r][c] ~ scales[r] * (q[r][c] - zeros[r]).
 void sy_quantize_rows(sy_kernels kernels, const float *a, size_t lda, size_t m, size_t k, uint8_t *q, float *scales, int32_t *zeros);
 
-/// C (m x n) = dequantized (q x packed) + bias, over the panels [first_panel, end_panel) of B
+/// C (m x n) = dequantized (q x packed) + bias, then GELU when `with_gelu` (BERT's exact GELU, as
+/// `sy_gelu`, applied before the result is stored), over the panels [first_panel, end_panel) of B
 /// packed by `sy_pack_weights_int8`, with int32 sums: AVX-512 VNNI micro-kernels where the CPU
 /// has them (with SY_KERNELS_AVX512), or vectorized C compiled for AVX2 or portable.
 void sy_gemm_int8(sy_kernels kernels, const uint8_t *q, size_t m, size_t k, const float *a_scales, const int32_t *a_zeros,
-                  const int8_t *packed, const float *w_scales, const int32_t *column_sums, const float *bias, float *c, size_t ldc,
-                  size_t first_panel, size_t end_panel);
+                  const int8_t *packed, const float *w_scales, const int32_t *column_sums, const float *bias, int with_gelu, float *c,
+                  size_t ldc, size_t first_panel, size_t end_panel);
 
 /// Whether this CPU has AVX-512 VNNI (what `sy_gemm_int8` uses under SY_KERNELS_AVX512).
 int sy_kernels_have_vnni(void);
