@@ -37,6 +37,12 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "The learners' back-off toward a model's global estimate, in pseudo-observations.")
     var backoff = 10.0
 
+    @Option(help: "The most pseudo-observations a cell's offline statistics count for in the warm start.")
+    var warmCap = 20.0
+
+    @Option(help: "The most of a learner's decisions that may explore (follow a Thompson draw away from the best posterior mean); 1: pure Thompson sampling.")
+    var exploration = 0.1
+
     func run() throws {
         let prices = try data.priceTable()
         let pooled = try data.load(data.dataFiles, prices: prices)
@@ -59,7 +65,9 @@ struct SimulateCommand: ParsableCommand {
         var settings = ClusterLearner.Settings()
         settings.halfLife = halfLife
         settings.backoff = backoff
-        let simulation = LearningSimulation(data: training, alpha: alpha, labelledShare: labelled, passes: passes, learner: settings)
+        settings.warmStartCap = warmCap
+        var simulation = LearningSimulation(data: training, alpha: alpha, labelledShare: labelled, passes: passes, learner: settings)
+        simulation.explorationShare = exploration
         var results: [LearningSimulation.Policy: [LearningSimulation.Run]] = [:]
         for seed in seeds.split(separator: ",").compactMap({ UInt64($0) }) {
             stderr("seed \(seed)")

@@ -48,6 +48,9 @@ public struct LearningSimulation: Sendable {
     public var passes: Int
     public var learner: ClusterLearner.Settings
     public var trainer: ClusterRouterTrainer
+    /// The most of a learner's decisions that may follow a Thompson draw away from the best
+    /// posterior mean (1: pure Thompson sampling).
+    public var explorationShare = 1.0
 
     public init(data: TrainingData, alpha: Double, labelledShare: Double = 0.3, passes: Int = 1,
                 learner: ClusterLearner.Settings = .init(), trainer: ClusterRouterTrainer = .init()) {
@@ -100,6 +103,7 @@ public struct LearningSimulation: Sendable {
         let global = [ClusterRouter.ClusterWeight(cluster: 0, distance: 0, weight: 1)]
 
         var runs: [Policy: Run] = [:]
+        var explored: [Policy: Int] = [:]
         for (step, i) in stream.enumerated() {
             let clusters = (try? offline.nearestClusters(data.embeddings.row(i))) ?? global
             let estimates = offline.estimates(clusters)
@@ -119,9 +123,20 @@ public struct LearningSimulation: Sendable {
             for policy in [Policy.warmLearner, .coldLearner, .globalBandit] {
                 let hits = policy == .globalBandit ? global : clusters
                 let draws = learners[policy]!.sample(hits, using: &generator)
-                // Cost: each model's mean per prompt over the pool (what its price and the records
-                // say); a prompt's own cost is known only once answered.
-                let pick = draws.indices.max { utility(draws[$0], meanCosts[columns[$0]]) < utility(draws[$1], meanCosts[columns[$1]]) }!
+                // Cost: the clusters' mean cost where the labelled data knows the model (prices
+                // times the tokens recorded there), else its mean per prompt over the pool; a
+                // prompt's own cost is known only once answered.
+                func cost(_ l: Int) -> Double { l < known.count ? estimates.cost[l] : meanCosts[columns[l]] }
+                let sampled = draws.indices.max { utility(draws[$0], cost($0)) < utility(draws[$1], cost($1)) }!
+                // Thompson's pick where it agrees with the posterior means' best, or while this
+                // policy's explorations stay within `explorationShare` of its decisions.
+                let means = learners[policy]!.estimates(hits).map(\.mean)
+                let greedy = means.indices.max { utility(means[$0], cost($0)) < utility(means[$1], cost($1)) }!
+                var pick = greedy
+                if sampled != greedy, Double(explored[policy, default: 0] + 1) <= explorationShare * Double(step + 1) {
+                    pick = sampled
+                    explored[policy, default: 0] += 1
+                }
                 record(policy, columns[pick])
                 learners[policy]!.observe(hits, model: pick, score: truth(step, i, columns[pick]).score)
             }
