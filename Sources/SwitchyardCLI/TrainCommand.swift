@@ -32,6 +32,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The router file to write.")
     var out = "router.bin"
 
+    @Flag(help: "Fit a cluster router on the prompts of --data alone (no scores read; any JSONL with a \"prompt\" per line): every model of --models starts at the prior, for a team with traffic but no labels.")
+    var promptsOnly = false
+
+    @Option(help: "With --prompts-only: the models to route between (comma-separated, each priced in --prices).")
+    var models: String?
+
+    @Option(help: "With --prompts-only: the output tokens a prompt is assumed to cost (its input tokens are estimated from its length).")
+    var assumedOutputTokens = 256
+
     @Option(help: "Share of the prompts held out of training (seeded by --seed), written to --holdout-out.")
     var holdout = 0.0
 
@@ -57,6 +66,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        if promptsOnly { return try trainOnPrompts() }
         let prices = try data.priceTable()
         let pooled = try data.load(data.dataFiles, prices: prices, observed: scores == .observed)
         var set = pooled.set
@@ -107,6 +117,37 @@ struct TrainCommand: ParsableCommand {
         try RouterFile.save(bundle, to: out)
         print("wrote \(out): router \(version) (\(entries.map(\.spec).joined(separator: ", "))), \(set.models.count) models, "
             + "\(embedder.spec.kind) embeddings of \(embedder.spec.dimension) dimensions, trained on \(set.count) prompts")
+    }
+
+    /// `--prompts-only`: clusters from the prompts, every model at the prior, costs from prices.
+    func trainOnPrompts() throws {
+        let names = (models ?? "").split(separator: ",").map(String.init)
+        guard names.count >= 2, Set(names).count == names.count else {
+            throw ValidationError("--prompts-only needs --models with two or more different models, e.g. --models gpt-4o,llama-3.1-8b")
+        }
+        let prices = try data.priceTable()
+        let unpriced = names.filter { prices[$0] == nil }
+        guard unpriced.isEmpty else {
+            throw ValidationError("no price for \(unpriced.joined(separator: ", ")) in the price table (--prices: a JSON object of model -> "
+                + "{\"input_per_million\", \"output_per_million\", \"source\"})")
+        }
+        let texts = try data.dataFiles.flatMap { try PromptFile.prompts($0) }
+        guard texts.count >= 2 else { throw ValidationError("--prompts-only needs prompts to cluster; \(data.dataFiles.joined(separator: ", ")) has \(texts.count)") }
+        let embedder = try embedding.load()
+        stderr("embedding \(texts.count) prompts (\(embedder.spec.kind), \(embedder.spec.dimension) dimensions)")
+        let costs = texts.map { text in
+            names.map { prices[$0]!.cost(inputTokens: PriceTable.estimatedTokens(characters: text.count), outputTokens: Double(assumedOutputTokens)) }
+        }
+        let spec = try routers.specs([.cluster])[0]
+        let router = spec.clusterTrainer(seed: routers.seed).train(prompts: embedder.embedAll(texts), models: names, costs: costs)
+        let version = "cluster-prompts-only-s\(routers.seed)-n\(texts.count)-" + RouterBundle.fingerprint([router])
+        let bundle = try RouterBundle(
+            version: version, embedder: embedder.spec, models: names, prices: names.map { prices[$0] },
+            entries: [RouterBundle.Entry(name: "cluster", spec: "cluster(prompts only)", router: router)], defaultRouter: "cluster",
+            crossValidation: [], trainedOn: data.dataFiles.joined(separator: ", ") + " (prompts only)")
+        try RouterFile.save(bundle, to: out)
+        print("wrote \(out): router \(version) (cluster on prompts alone, \(router.model.clusterCount) clusters), \(names.count) models at the prior; "
+            + "\(embedder.spec.kind) embeddings of \(embedder.spec.dimension) dimensions, \(texts.count) prompts")
     }
 }
 

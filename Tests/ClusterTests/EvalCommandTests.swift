@@ -57,6 +57,30 @@ import Testing
         }
     }
 
+    /// `switchyard train --prompts-only`: a router from a team's prompts alone (no scores), every
+    /// model at the prior, priced from the price table; an unpriced model is named.
+    @Test func aRouterFromPromptsAlone() async throws {
+        try await Cluster.with { cluster in
+            let out = cluster.folder.appendingPathComponent("prompts-only.bin").path
+            let models = "gpt-4-1106-preview,mistralai/Mixtral-8x7B-Instruct-v0.1"
+            let trained = try await Cluster.capture("switchyard", [
+                "train", "--prompts-only", "--data", Repository.path("data/routellm/gsm8k.jsonl.gz"), "--models", models,
+                "--prices", Repository.path("data/prices.json"), "--knob", "cluster.k=8", "--out", out,
+            ])
+            #expect(trained.status == 0 && trained.output.contains("2 models at the prior"), "\(trained.output)\(trained.errors)")
+            let shown = try await Cluster.capture("switchyard", ["inspect", out])
+            #expect(shown.output.contains("routers cluster(prompts only)") && shown.output.contains("(prompts only)"))
+            // With every model at the prior, the cheaper one wins whenever cost counts at all.
+            let routed = try await Cluster.capture("switchyard", ["route", "--router", out, "--alpha", "0.5", "What is 2 + 2?"])
+            #expect(routed.status == 0 && routed.output.hasPrefix("model: mistralai/Mixtral-8x7B-Instruct-v0.1"), "\(routed.output)")
+            let unpriced = try await Cluster.capture("switchyard", [
+                "train", "--prompts-only", "--data", Repository.path("data/routellm/gsm8k.jsonl.gz"), "--models", "gpt-4-1106-preview,our-own",
+                "--prices", Repository.path("data/prices.json"), "--out", out,
+            ])
+            #expect(unpriced.status != 0 && unpriced.errors.contains("no price for our-own"))
+        }
+    }
+
     @Test func everyRouterFamilyOnATinyFixture() async throws {
         let data = Self.fixtures.appendingPathComponent("tiny-eval.jsonl").path
         let perPrompt = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-\(UUID()).jsonl")

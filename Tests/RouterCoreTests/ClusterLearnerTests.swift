@@ -99,3 +99,24 @@ import Testing
         #expect(ClusterLearner.utility(quality: 0.8, cost: 1, alpha: 0.5, cheapest: 1, dearest: 1) == 0.9)
     }
 }
+
+/// A cluster router fitted on prompts alone: the prior everywhere, no observation behind it, costs
+/// from the given per-prompt estimates; a learner warm-started from it starts at the prior.
+@Suite struct PromptsOnlyRouterTests {
+    @Test func promptsAloneGiveThePriorAndNothingToWarmStartFrom() throws {
+        let (embeddings, topics) = blobs([[1, 0], [0, 1]], perCenter: 50, spread: 0.1)
+        let costs = topics.map { topic in [topic == 0 ? 0.01 : 0.02, 0.001] }
+        let router = ClusterRouterTrainer(clusters: 2, topK: 1).train(prompts: embeddings, models: ["dear", "cheap"], costs: costs)
+        #expect(router.model.performance.allSatisfy { $0 == 0.5 } && router.model.observations == [0, 0, 0, 0])
+        #expect(router.model.pair == ModelPair(strong: 0, weak: 1))
+        // Each cluster's cost is its own prompts' mean.
+        let dearCosts = router.model.cost.enumerated().filter { $0.offset % 2 == 0 }.map(\.element).sorted()
+        #expect(abs(dearCosts[0] - 0.01) < 1e-12 && abs(dearCosts[1] - 0.02) < 1e-12)
+        // The observations survive the router file's form (which keeps floats).
+        let restored = try ClusterRouter(stored: router.stored()).model
+        #expect(restored.observations == [0, 0, 0, 0] && restored.performance == router.model.performance)
+        #expect(zip(restored.cost, router.model.cost).allSatisfy { abs($0 - $1) < 1e-8 })
+        let start = ClusterLearner(offline: router.model).estimate(cluster: 0, model: 0)
+        #expect(start.mean == 0.5 && start.strength == 2, "the prior and its two pseudo-observations, nothing more")
+    }
+}

@@ -88,10 +88,8 @@ public struct LearningSimulation: Sendable {
         let labelledData = data.subset(labelled)
         let offlineSet = labelledData.set.selecting(models: known)
         let offline = trainer.train(TrainingData(set: offlineSet, embeddings: labelledData.embeddings))
-        let coldModel = ClusterRouterModel(
-            models: offline.model.models, pair: offline.model.pair, centroids: offline.model.centroids,
-            clusterSizes: offline.model.clusterSizes.map { _ in 0 }, performance: offline.model.performance,
-            cost: offline.model.cost, topK: offline.model.topK, beta: offline.model.beta)
+        var coldModel = offline.model
+        coldModel.observations = coldModel.performance.map { _ in 0 }
         var learners: [Policy: ClusterLearner] = [
             .warmLearner: ClusterLearner(offline: offline.model, settings: learner),
             .coldLearner: ClusterLearner(offline: coldModel, settings: learner),

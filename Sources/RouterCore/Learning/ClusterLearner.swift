@@ -61,14 +61,16 @@ public struct ClusterLearner: Sendable, Equatable {
         global = Array(repeating: Stats(), count: models.count)
     }
 
-    /// Warm-started from an offline cluster router: each cell counts its training prompts (at
-    /// most `warmStartCap`) at the router's mean score there.
+    /// Warm-started from an offline cluster router: each cell counts the scored prompts behind it
+    /// (`observations`, else the cluster's training prompts; at most `warmStartCap`) at the
+    /// router's mean score there. A router fitted on prompts alone has none: every cell starts at
+    /// the prior.
     public init(offline model: ClusterRouterModel, settings: Settings = Settings()) {
         self.init(models: model.models, clusterCount: model.clusterCount, settings: settings)
         let m = models.count
         for c in 0..<clusterCount {
-            let weight = min(Double(model.clusterSizes[c]), settings.warmStartCap)
             for j in 0..<m {
+                let weight = min(model.observations?[c * m + j] ?? Double(model.clusterSizes[c]), settings.warmStartCap)
                 cells[c * m + j] = Stats(weight: weight, sum: weight * model.performance[c * m + j])
                 global[j].weight += weight
                 global[j].sum += weight * model.performance[c * m + j]

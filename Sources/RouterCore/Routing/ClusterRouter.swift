@@ -145,14 +145,16 @@ public struct ClusterRouter: Router {
 extension ClusterRouter {
     public func stored() -> StoredRouter {
         let k = model.clusterCount, m = model.models.count
+        var tensors = [
+            "centroids": model.centroids,
+            "cluster_sizes": Matrix(vector: model.clusterSizes.map(Double.init)),
+            "performance": Matrix(rows: k, columns: m, storage: model.performance.map(Float.init)),
+            "cost": Matrix(rows: k, columns: m, storage: model.cost.map(Float.init)),
+        ]
+        if let observations = model.observations { tensors["observations"] = Matrix(rows: k, columns: m, storage: observations.map(Float.init)) }
         return StoredRouter(
             name: RouterKind.cluster.rawValue, kind: .cluster, models: model.models,
-            tensors: [
-                "centroids": model.centroids,
-                "cluster_sizes": Matrix(vector: model.clusterSizes.map(Double.init)),
-                "performance": Matrix(rows: k, columns: m, storage: model.performance.map(Float.init)),
-                "cost": Matrix(rows: k, columns: m, storage: model.cost.map(Float.init)),
-            ],
+            tensors: tensors,
             numbers: ["top_k": Double(model.topK), "beta": model.beta].merging(model.pair.numbers) { $1 },
             texts: ["normalization": model.normalization.rawValue])
     }
@@ -169,6 +171,7 @@ extension ClusterRouter {
             centroids: centroids, clusterSizes: try stored.vector("cluster_sizes", count: k).map { Int($0) },
             performance: try stored.tensor("performance", rows: k, columns: m).storage.map(Double.init),
             cost: try stored.tensor("cost", rows: k, columns: m).storage.map(Double.init),
-            topK: Int(try stored.number("top_k")), beta: try stored.number("beta"), normalization: normalization))
+            topK: Int(try stored.number("top_k")), beta: try stored.number("beta"), normalization: normalization,
+            observations: try stored.tensors["observations"].map { _ in try stored.tensor("observations", rows: k, columns: m).storage.map(Double.init) }))
     }
 }

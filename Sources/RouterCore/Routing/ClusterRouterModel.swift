@@ -19,15 +19,20 @@ public struct ClusterRouterModel: Sendable, Equatable {
     public var beta: Double
     /// How performance and cost are put on [0, 1] before alpha weighs them.
     public var normalization: Normalization
+    /// k x models, row-major: how many scored prompts each cell's performance rests on; nil when
+    /// every training prompt of a cluster scored every model (a benchmark), all 0 for a router
+    /// fitted on prompts alone (its performance is the prior). What a learner's warm start counts.
+    public var observations: [Double]?
 
     public var clusterCount: Int { centroids.rows }
     public var dimension: Int { centroids.columns }
 
     public init(
         models: [String], pair: ModelPair, centroids: Matrix, clusterSizes: [Int], performance: [Double], cost: [Double],
-        topK: Int, beta: Double, normalization: Normalization = .global
+        topK: Int, beta: Double, normalization: Normalization = .global, observations: [Double]? = nil
     ) {
         self.normalization = normalization
+        self.observations = observations
         self.models = models
         self.pair = pair
         self.centroids = centroids
@@ -51,6 +56,9 @@ public struct ClusterRouterModel: Sendable, Equatable {
         if clusterSizes.count != k { problems.append("\(clusterSizes.count) cluster sizes for \(k) clusters") }
         if performance.count != k * m { problems.append("\(performance.count) performance values, expected \(k) x \(m)") }
         if cost.count != k * m { problems.append("\(cost.count) cost values, expected \(k) x \(m)") }
+        if let observations, observations.count != k * m || observations.contains(where: { !($0 >= 0) }) {
+            problems.append("observations must be \(k) x \(m) counts >= 0")
+        }
         if let bad = centroids.storage.firstIndex(where: { !$0.isFinite }) {
             problems.append("centroid \(bad / max(dimension, 1)) has a non-finite value")
         }

@@ -24,6 +24,30 @@ public struct ClusterRouterTrainer: Sendable {
         self.maxIterations = maxIterations
     }
 
+    /// A router from prompts alone (a team with traffic but no labels): k-means on `embeddings`,
+    /// every cell at the `prior` quality with no observation behind it (so a learner explores
+    /// every model), and each cell's cost the mean of `costs` (per prompt and model, e.g. its
+    /// estimated tokens at the model's price) over the cluster's prompts. The strong model is the
+    /// dearest on average, the weak one the cheapest.
+    public func train(prompts embeddings: Matrix, models: [String], costs: [[Double]], prior: Double = 0.5) -> ClusterRouter {
+        precondition(embeddings.rows > 0 && embeddings.rows == costs.count && models.count >= 2)
+        let result = KMeans(k: clusters ?? Self.automaticClusters(for: embeddings.rows), maxIterations: maxIterations, seed: seed).fit(embeddings)
+        let m = models.count, k = result.centroids.rows
+        var sizes = [Int](repeating: 0, count: k), costSums = [Double](repeating: 0, count: k * m)
+        for (i, c) in result.assignments.enumerated() {
+            sizes[c] += 1
+            for j in 0..<m { costSums[c * m + j] += costs[i][j] }
+        }
+        let overall = (0..<m).map { j in costs.reduce(0) { $0 + $1[j] } / Double(costs.count) }
+        let cost = (0..<k * m).map { cell in sizes[cell / m] > 0 ? costSums[cell] / Double(sizes[cell / m]) : overall[cell % m] }
+        let byCost = overall.indices.sorted { overall[$0] < overall[$1] }
+        let model = ClusterRouterModel(
+            models: models, pair: ModelPair(strong: byCost.last!, weak: byCost.first!), centroids: result.centroids, clusterSizes: sizes,
+            performance: Array(repeating: prior, count: k * m), cost: cost, topK: topK, beta: beta, normalization: normalization,
+            observations: Array(repeating: 0, count: k * m))
+        return try! ClusterRouter(model: model)
+    }
+
     /// Trains on `data`; `progress` is told k-means' (iteration, maxIterations).
     public func train(_ data: TrainingData, progress: (Int, Int) -> Void = { _, _ in }) -> ClusterRouter {
         let set = data.set, embeddings = data.embeddings
@@ -54,7 +78,7 @@ public struct ClusterRouterTrainer: Sendable {
         }
         let model = ClusterRouterModel(
             models: set.models, pair: ModelPair(set), centroids: result.centroids, clusterSizes: sizes, performance: performance,
-            cost: cost, topK: topK, beta: beta, normalization: normalization)
+            cost: cost, topK: topK, beta: beta, normalization: normalization, observations: counts)
         // A model built from a training set is consistent by construction.
         return try! ClusterRouter(model: model)
     }

@@ -50,15 +50,19 @@ public struct RouterSpec: Sendable, Hashable, CustomStringConvertible {
 
     private func knob(_ name: String, _ fallback: Double) -> Double { knobs[name] ?? fallback }
 
+    /// The cluster router's trainer with this spec's knobs (k, top_k, beta, smoothing, per_cluster).
+    public func clusterTrainer(seed: UInt64) -> ClusterRouterTrainer {
+        let k = Int(knob("k", 0))
+        return ClusterRouterTrainer(
+            clusters: k > 0 ? k : nil, topK: Int(knob("top_k", 3)), beta: knob("beta", 9), smoothing: knob("smoothing", 1),
+            seed: seed, normalization: knob("per_cluster", 0) != 0 ? .perCluster : .global)
+    }
+
     /// The router this spec describes, trained on `data`; `seed` fixes every random choice.
     public func train(_ data: TrainingData, seed: UInt64, progress: (Int, Int) -> Void = { _, _ in }) -> any Router {
         switch kind {
         case .cluster:
-            let k = Int(knob("k", 0))
-            return ClusterRouterTrainer(
-                clusters: k > 0 ? k : nil, topK: Int(knob("top_k", 3)), beta: knob("beta", 9), smoothing: knob("smoothing", 1),
-                seed: seed, normalization: knob("per_cluster", 0) != 0 ? .perCluster : .global
-            ).train(data, progress: progress)
+            return clusterTrainer(seed: seed).train(data, progress: progress)
         case .knn:
             return KNNRouter(data, neighbors: Int(knob("neighbors", 20)), temperature: knob("temperature", 0))
         case .predictor, .classifier:
