@@ -79,7 +79,8 @@ public struct ChatRequest: Sendable {
     /// The most this request can cost on `upstream`: every byte of the body an input token (a
     /// token is at least one byte) and every choice `maxTokens` long.
     public func mostCost(on upstream: UpstreamConfiguration) -> Double {
-        upstream.cost(inputTokens: UInt32(clamping: body.count), outputTokens: maxTokens.multipliedReportingOverflow(by: choices).overflow ? .max : maxTokens * choices)
+        let (output, overflow) = maxTokens.multipliedReportingOverflow(by: choices)
+        return upstream.cost(inputTokens: UInt32(clamping: body.count), outputTokens: overflow ? .max : output)
     }
 
     /// The chat request a protobuf `Complete` describes: its `parameters_json` (a JSON object)

@@ -142,11 +142,7 @@ final class EmbeddingCache {
         return keys.map { known[$0]! }
     }
 
-    static func key(_ text: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in text.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        return h
-    }
+    static func key(_ text: String) -> UInt64 { FNV1a.hash(text.utf8) }
 }
 
 extension OfflineEmbedder {

@@ -53,8 +53,6 @@ struct InspectCommand: ParsableCommand {
     /// FNV-1a (64 bits) of the file's bytes, in hex: enough to tell one data file from another.
     static func fingerprint(_ file: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("\(file): cannot read the file") }
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in data { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        return String(hash, radix: 16)
+        return String(FNV1a.hash(data), radix: 16)
     }
 }

@@ -120,7 +120,8 @@ public struct LearningSimulation: Sendable {
                 < utility(truth(step, i, $1).score, truth(step, i, $1).cost) }!)
             for policy in [Policy.warmLearner, .coldLearner, .globalBandit] {
                 let hits = policy == .globalBandit ? global : clusters
-                let draws = learners[policy]!.sample(hits, using: &generator)
+                let posterior = learners[policy]!.estimates(hits)
+                let draws = ClusterLearner.sample(posterior, using: &generator)
                 // Cost: the clusters' mean cost where the labelled data knows the model (prices
                 // times the tokens recorded there), else its mean per prompt over the pool; a
                 // prompt's own cost is known only once answered.
@@ -128,7 +129,7 @@ public struct LearningSimulation: Sendable {
                 let sampled = draws.indices.max { utility(draws[$0], cost($0)) < utility(draws[$1], cost($1)) }!
                 // Thompson's pick where it agrees with the posterior means' best, or while this
                 // policy's explorations stay within `explorationShare` of its decisions.
-                let means = learners[policy]!.estimates(hits).map(\.mean)
+                let means = posterior.map(\.mean)
                 let greedy = means.indices.max { utility(means[$0], cost($0)) < utility(means[$1], cost($1)) }!
                 var pick = greedy
                 if sampled != greedy, Double(explored[policy, default: 0] + 1) <= explorationShare * Double(step + 1) {

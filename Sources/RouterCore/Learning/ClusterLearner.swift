@@ -110,7 +110,12 @@ public struct ClusterLearner: Sendable, Equatable {
     /// One Thompson draw of every model's quality for the prompt: Beta(mean x strength,
     /// (1 - mean) x strength) around each estimate.
     public func sample(_ clusters: [ClusterRouter.ClusterWeight], using generator: inout some RandomNumberGenerator) -> [Double] {
-        estimates(clusters).map { estimate in
+        Self.sample(estimates(clusters), using: &generator)
+    }
+
+    /// One Thompson draw from estimates already computed (`estimates(_:)`).
+    public static func sample(_ estimates: [(mean: Double, strength: Double)], using generator: inout some RandomNumberGenerator) -> [Double] {
+        estimates.map { estimate in
             let mean = min(max(estimate.mean, 1e-3), 1 - 1e-3)
             return BetaSampler.sample(alpha: mean * estimate.strength, beta: (1 - mean) * estimate.strength, using: &generator)
         }
