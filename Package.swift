@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "switchyard-coordinator", targets: ["SwitchyardCoordinator"]),
         .executable(name: "switchyard-gateway", targets: ["SwitchyardGateway"]),
         .executable(name: "switchyard-load", targets: ["SwitchyardLoad"]),
+        .executable(name: "switchyard-learner", targets: ["SwitchyardLearner"]),
         .executable(name: "switchyard-bench", targets: ["SwitchyardBench"]),
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "RPC", targets: ["RPC"]),
@@ -135,6 +136,9 @@ let package = Package(
             dependencies: ["RPC", "Wire", "HTTPKit", "UpstreamHTTP", "Datasets", "Store", logging,
                            .product(name: "Metrics", package: "swift-metrics"), .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
 
+        // The learner: online learning from the store's scores, router versions pushed to replicas.
+        .target(name: "Learner", dependencies: ["RouterCore", "RouterFile", "Store", "Gateway", "RPC", "Wire", logging]),
+
         // The load generator: closed and open loop over NIO, HdrHistogram latencies, reports.
         .target(
             name: "LoadTest",
@@ -149,6 +153,10 @@ let package = Package(
             dependencies: ["ServiceKit", "RPC", "Wire", "Gateway", "HTTPKit", "Store",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")] + nio),
+        .executableTarget(
+            name: "SwitchyardLearner",
+            dependencies: ["Learner", "ServiceKit", "RPC", "RouterCore", "RouterFile", "Store", logging,
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "SwitchyardCoordinator",
             dependencies: ["ServiceKit", "RPC", "Wire", "Coordinator",

@@ -16,6 +16,11 @@
 #                          (SWITCHYARD_STORE, default sqlite:<run dir>/outcomes.sqlite)
 #   --openai-keys F        the front door's API keys (SWITCHYARD_OPENAI_KEYS; default: none, as on loopback)
 #   --gateway-flag X       one more flag for the gateway, repeatable (e.g. --gateway-flag --judge=gpt-4-1106-preview)
+#   --learn                start switchyard-learner beside them (SWITCHYARD_LEARN=1): it learns from the
+#                          feedback in the store and pushes router versions through the coordinator;
+#                          the router file must hold a cluster router (README, "Learning from traffic")
+#   --publish-interval S   the learner's interval, seconds (SWITCHYARD_PUBLISH_INTERVAL, default 10)
+#   --learner-flag X       one more flag for the learner, repeatable (e.g. --learner-flag --half-life=1000)
 #   --run-dir D            pid files, logs (SWITCHYARD_RUN_DIR, default run/cluster)
 #   --port-base P          ports: embed P+100, routers P+201.., coordinator P+300, gateway P+400
 #                          (its OpenAI-compatible front door P+480); metrics on each port + 1000
@@ -47,6 +52,9 @@ bin=${SWITCHYARD_BIN:-}
 store=${SWITCHYARD_STORE:-}
 openai_keys=${SWITCHYARD_OPENAI_KEYS:-}
 gateway_flags=()
+learn=${SWITCHYARD_LEARN:-0}
+publish_interval=${SWITCHYARD_PUBLISH_INTERVAL:-10}
+learner_flags=()
 given=" "  # settings given on the command line, which the run dir's saved ones do not override
 while [ $# -gt 0 ]; do
   [[ $1 == --* ]] && given+="${1#--} "
@@ -63,6 +71,9 @@ while [ $# -gt 0 ]; do
     --store) store=$2; shift 2 ;;
     --openai-keys) openai_keys=$2; shift 2 ;;
     --gateway-flag) gateway_flags+=("$2"); shift 2 ;;
+    --learn) learn=1; shift ;;
+    --publish-interval) publish_interval=$2; shift 2 ;;
+    --learner-flag) learner_flags+=("$2"); shift 2 ;;
     *) echo "cluster.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -102,7 +113,7 @@ ensure_binaries() {
     bin=$(swift build -c release --show-bin-path)
     [ -x "$bin/switchyard-gateway" ] || { log "building (release)"; swift build -c release; }
   fi
-  for name in switchyard switchyard-embed switchyard-router switchyard-coordinator switchyard-gateway; do
+  for name in switchyard switchyard-embed switchyard-router switchyard-coordinator switchyard-gateway switchyard-learner; do
     [ -x "$bin/$name" ] || { echo "cluster.sh: $bin/$name not found (swift build -c release)" >&2; exit 1; }
   done
 }
@@ -187,8 +198,29 @@ up() {
   [ -n "$openai_keys" ] && gateway_args+=(--openai-keys "$openai_keys")
   launch gateway "$gateway_port" switchyard-gateway "${gateway_args[@]}" ${gateway_flags[@]+"${gateway_flags[@]}"}
   wait_serving gateway "$gateway_port"
+  [ "$learn" = 1 ] && start_learner
   trap - ERR
   log "cluster up: gateway 127.0.0.1:$gateway_port (OpenAI-compatible: http://127.0.0.1:$openai_port/v1), coordinator 127.0.0.1:$coordinator_port ($routers routers), embed 127.0.0.1:$embed_port; logs in $run_dir"
+}
+
+# The learner: no port of its own; it reads the gateway's store and pushes to the coordinator.
+start_learner() {
+  local the_store=${store:-sqlite:$run_dir/outcomes.sqlite}
+  [ "$the_store" != none ] || { echo "cluster.sh: --learn needs the gateway's store (not --store none)" >&2; return 1; }
+  local args=(--store "$the_store" --router-file "$router_file" --gateway-config "$gateway_config"
+    --push "127.0.0.1:$coordinator_port" --publish-interval "$publish_interval")
+  [ -z "$admin_token_file" ] || args+=(--admin-token-file "$admin_token_file")
+  "$bin/switchyard-learner" "${args[@]}" ${learner_flags[@]+"${learner_flags[@]}"} >"$run_dir/learner.log" 2>&1 &
+  echo $! >"$run_dir/learner.pid"
+  # Up once it has published (or found) a version and holds the lease.
+  for _ in $(seq 100); do
+    grep -q 'serving=' "$run_dir/learner.log" 2>/dev/null && return 0
+    kill -0 "$(cat "$run_dir/learner.pid")" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "cluster.sh: the learner did not publish a version in 20 s; last lines of $run_dir/learner.log:" >&2
+  tail -n 20 "$run_dir/learner.log" >&2 || true
+  return 1
 }
 
 down() {
@@ -225,6 +257,9 @@ status() {
       failed=1
     fi
   done < <(services)
+  if [ -f "$run_dir/learner.pid" ] && kill -0 "$(cat "$run_dir/learner.pid")" 2>/dev/null; then
+    echo "learner (pid $(cat "$run_dir/learner.pid")): $(grep -o 'serving=[^ ]*' "$run_dir/learner.log" | tail -n 1)"
+  fi
   return $failed
 }
 
@@ -232,5 +267,5 @@ case $command in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: scripts/cluster.sh up|down|status [--routers N] [--router-file F] [--gateway-config F] [--embedder E] [--auth-token-file F] [--admin-token-file F] [--run-dir D] [--port-base P] [--bin D] [--store S] [--openai-keys F] [--gateway-flag X]" >&2; exit 2 ;;
+  *) echo "usage: scripts/cluster.sh up|down|status [--routers N] [--router-file F] [--gateway-config F] [--embedder E] [--auth-token-file F] [--admin-token-file F] [--run-dir D] [--port-base P] [--bin D] [--store S] [--openai-keys F] [--gateway-flag X] [--learn] [--publish-interval S] [--learner-flag X]" >&2; exit 2 ;;
 esac

@@ -98,9 +98,10 @@ public struct CompleteHandler: Sendable {
     /// The router's answer to `request`, waiting at most the route timeout (and never past
     /// `deadline`): with the routed vector when answers' embeddings are recorded, and the
     /// latencies learned from traffic when the request caps latency.
-    func route(_ request: RouteRequest, deadline: ContinuousClock.Instant?) async throws -> RouteResponse {
+    func route(_ request: RouteRequest, deadline: ContinuousClock.Instant?, explore: Bool = true) async throws -> RouteResponse {
         guard let router else { throw RPCError(.failedPrecondition, "model \"auto\" needs a router (start the gateway with --router)") }
         var request = request
+        request.exploreShare = recorder.exploration.shareFor(optedOut: !explore)
         request.includeEmbedding = recorder.wantsEmbedding
         if request.maxLatencyMs > 0 { request.modelLatencies = recorder.latencies.latencies }
         do {

@@ -11,13 +11,15 @@ import Wire
 ///
 /// `model` is a configured upstream (called directly), `auto` (routed with the router's default
 /// trade-off) or `switchyard:<knob>=<value>` with knob `alpha`, `max_cost` (dollars), `lambda`,
-/// `threshold` or `strong_share` (routed with that trade-off). A routed request is ranked by the
+/// `threshold`, `strong_share` (routed with that trade-off), and `explore=0` after a comma to keep the
+/// request from exploring (`switchyard:alpha=0.9,explore=0`). A routed request is ranked by the
 /// router on its last user turn (or the turns `CompleteHandler.routeOn` names) and tried down the ranking (only models allowed by the budget
 /// are in it); the upstream gets the request as it came with only `model` replaced, and its
 /// answer comes back as it came. Upstream 429, 5xx, timeouts and unreachable hosts fall back to
 /// the next model (for a stream: until its first event arrives); a 4xx is the request's fault
 /// and is answered as it is. Headers say what happened: `x-switchyard-model`,
-/// `x-switchyard-router-version`, `x-switchyard-predicted-cost-usd`, `x-switchyard-cost-usd`
+/// `x-switchyard-router-version`, `x-switchyard-explored` (the router explored: a learned router's
+/// Thompson draw chose the model), `x-switchyard-predicted-cost-usd`, `x-switchyard-cost-usd`
 /// (for a stream, a closing `: switchyard-cost-usd=` comment instead), `x-switchyard-fallbacks`
 /// (the models that failed first). Errors use OpenAI's shape, `{"error": {"message", "type",
 /// "code"}}`, with the matching HTTP status; a stream that breaks after it began ends with an
@@ -165,8 +167,8 @@ public struct OpenAIFrontDoor: Sendable {
         var plan: Plan
         var cost = 0.0
         switch try Self.choice(request.model) {
-        case .routed(let tradeoff):
-            let route = try await complete.route(RouteRequest(prompt: request.routingText, tradeoff: tradeoff), deadline: nil)
+        case .routed(let tradeoff, let explore):
+            let route = try await complete.route(RouteRequest(prompt: request.routingText, tradeoff: tradeoff), deadline: nil, explore: explore)
             outcome.route = route
             plan = Plan(models: try complete.candidates(route), route: route, key: key, remainingUSD: remaining)
             if let remaining, let key {
@@ -348,6 +350,7 @@ public struct OpenAIFrontDoor: Sendable {
         if let model { headers.add(name: "x-switchyard-model", value: model) }
         if let route = plan.route {
             headers.add(name: "x-switchyard-router-version", value: route.routerVersion)
+            if route.explored { headers.add(name: "x-switchyard-explored", value: "true") }
             if let model, let predicted = route.scores.first(where: { $0.model == model })?.predictedCostUSD {
                 headers.add(name: "x-switchyard-predicted-cost-usd", value: Self.dollars(predicted))
             }
@@ -366,29 +369,44 @@ public struct OpenAIFrontDoor: Sendable {
     enum ModelChoice: Equatable {
         /// A configured upstream, called directly.
         case named(String)
-        /// Routed, with this trade-off (nil: the router's default).
-        case routed(Tradeoff?)
+        /// Routed, with this trade-off (nil: the router's default), exploring or not.
+        case routed(Tradeoff?, explore: Bool)
     }
 
-    /// `model` read as a choice; INVALID_ARGUMENT for a `switchyard:` knob it does not know or a
-    /// value that is not a number.
+    /// `model` read as a choice: "auto", a configured model, or "switchyard:" with knobs
+    /// separated by commas (at most one trade-off knob, and `explore=0` to keep this request
+    /// from exploring), e.g. "switchyard:alpha=0.9,explore=0". INVALID_ARGUMENT for a knob it
+    /// does not know or a value that is not a number.
     static func choice(_ model: String) throws(RPCError) -> ModelChoice {
-        if model == "auto" { return .routed(nil) }
+        if model == "auto" { return .routed(nil, explore: true) }
         let prefix = "switchyard:"
         guard model.hasPrefix(prefix) else { return .named(model) }
-        let knob = model.dropFirst(prefix.count).split(separator: "=", maxSplits: 1).map(String.init)
-        guard knob.count == 2, let value = Double(knob[1]), value.isFinite else {
-            throw RPCError(.invalidArgument, "model \"\(model)\": expected switchyard:<knob>=<number>, e.g. switchyard:alpha=0.3")
+        var tradeoff: Tradeoff?
+        var explore = true
+        for part in model.dropFirst(prefix.count).split(separator: ",", omittingEmptySubsequences: false) {
+            let knob = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard knob.count == 2, let value = Double(knob[1]), value.isFinite else {
+                throw RPCError(.invalidArgument, "model \"\(model)\": expected switchyard:<knob>=<number>, e.g. switchyard:alpha=0.3")
+            }
+            let next: Tradeoff
+            switch knob[0] {
+            case "explore":
+                guard value == 0 || value == 1 else { throw RPCError(.invalidArgument, "model \"\(model)\": explore is 0 or 1") }
+                explore = value == 1
+                continue
+            case "alpha": next = .alpha(value)
+            case "max_cost", "max_cost_usd": next = .maxCostUSD(value)
+            case "lambda": next = .lambda(value)
+            case "threshold": next = .threshold(value)
+            case "strong_share": next = .strongShare(value)
+            default:
+                throw RPCError(
+                    .invalidArgument, "model \"\(model)\": unknown knob \(knob[0]); use alpha, max_cost, lambda, threshold, strong_share or explore")
+            }
+            guard tradeoff == nil else { throw RPCError(.invalidArgument, "model \"\(model)\": one trade-off knob at most") }
+            tradeoff = next
         }
-        switch knob[0] {
-        case "alpha": return .routed(.alpha(value))
-        case "max_cost", "max_cost_usd": return .routed(.maxCostUSD(value))
-        case "lambda": return .routed(.lambda(value))
-        case "threshold": return .routed(.threshold(value))
-        case "strong_share": return .routed(.strongShare(value))
-        default:
-            throw RPCError(.invalidArgument, "model \"\(model)\": unknown knob \(knob[0]); use alpha, max_cost, lambda, threshold or strong_share")
-        }
+        return .routed(tradeoff, explore: explore)
     }
 
     /// An `RPCError` as OpenAI's error body, with the HTTP status a client of OpenAI expects; an

@@ -67,12 +67,15 @@ public final class OutcomeRecorder: Sendable {
     public let latencies: LatencyTracker
     /// Grades a sample of the recorded answers; nil without `--judge`.
     public let judge: LLMJudge?
+    /// Books what exploring answers cost, and says how much may still explore.
+    public let exploration: ExplorationBudget
     private let logger: Logger
     private let lost = Atomic<UInt64>(0)
     private let lostCounter = Counter(label: "switchyard_gateway_records_lost_total")
 
     public init(store: OutcomeStore? = nil, recordPrompts: RecordPrompts = .embedding, latencies: LatencyTracker = LatencyTracker(),
-                judge: LLMJudge? = nil, logger: Logger = Logger(label: "switchyard.gateway")) {
+                judge: LLMJudge? = nil, exploration: ExplorationBudget = .off, logger: Logger = Logger(label: "switchyard.gateway")) {
+        self.exploration = exploration
         self.store = store
         self.recordPrompts = recordPrompts
         self.latencies = latencies
@@ -97,6 +100,7 @@ public final class OutcomeRecorder: Sendable {
         if let answered = outcome.answered, let attempt = outcome.attempts.last(where: { $0.status == .ok }) {
             latencies.observe(answered.model, totalMs: attempt.latencyMs, firstTokenMs: outcome.firstPiece.map(outcome.milliseconds))
         }
+        if outcome.route?.explored == true { exploration.book(outcome.answered?.costUSD ?? 0) }
         guard let store else { return }
         do {
             // A hold in the shared book goes in the transaction that books the cost (one in
@@ -128,6 +132,6 @@ public final class OutcomeRecorder: Sendable {
             outputTokens: outcome.answered?.outputTokens ?? 0, tokensEstimated: outcome.answered?.tokensEstimated ?? false,
             firstTokenMs: outcome.firstPiece.map(outcome.milliseconds), latencyMs: outcome.milliseconds(to: end), streamed: outcome.streamed,
             embedding: recordPrompts == .embedding && !(route?.embedding.isEmpty ?? true) ? route?.embedding : nil,
-            prompt: recordPrompts == .text ? outcome.routingText : nil)
+            prompt: recordPrompts == .text ? outcome.routingText : nil, explored: route?.explored ?? false)
     }
 }

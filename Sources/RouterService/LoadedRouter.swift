@@ -29,6 +29,16 @@ public final class LoadedRouter: Sendable {
         }
     }
 
+    /// Loads a router file's bytes (a published version); `path` is what the replica reports
+    /// and reloads on SIGHUP. A bad file is INVALID_ARGUMENT.
+    public static func load(bytes: [UInt8], path: String) throws -> LoadedRouter {
+        do {
+            return LoadedRouter(bundle: try RouterFile.decode(bytes), path: path)
+        } catch {
+            throw RouterLoadError(path: "(\(bytes.count) bytes sent with Reload)", reason: "\(error)", missing: false)
+        }
+    }
+
     public var version: String { bundle.version }
     public var models: [String] { bundle.models }
     public var embedder: EmbedderSpec { bundle.embedder }

@@ -30,15 +30,34 @@ public final class ModelReloader: Sendable {
     public func reload(from path: String? = nil) async throws -> (previous: LoadedRouter, current: LoadedRouter) {
         try await queue.run { [self] in
             let path = path ?? state.current.path
-            let loaded: LoadedRouter
-            do {
-                loaded = try await NIOThreadPool.singleton.runIfActive { try LoadedRouter.load(path) }
-            } catch let error as RouterLoadError {
-                throw RPCError(error.missing ? .notFound : .invalidArgument, "\(error); still serving \(state.current.version)")
-            }
-            try await check(loaded)
-            return (state.swap(to: loaded), loaded)
+            return try await swapIn { try LoadedRouter.load(path) }
         }
+    }
+
+    /// Loads a router file's bytes (a version the learner published), checks it and swaps it in,
+    /// unless it is the version already serving. The replica keeps the file it was started with
+    /// as its `path` (SIGHUP and a Reload without a path go back to it).
+    public func reload(bytes: [UInt8]) async throws -> (previous: LoadedRouter, current: LoadedRouter) {
+        try await queue.run { [self] in
+            let path = state.current.path
+            return try await swapIn(unlessServing: true) { try LoadedRouter.load(bytes: bytes, path: path) }
+        }
+    }
+
+    /// Loads with `load` on NIO's thread pool, checks the result and swaps it in (with
+    /// `unlessServing`, a version already serving is left as it is).
+    private func swapIn(
+        unlessServing: Bool = false, _ load: @escaping @Sendable () throws -> LoadedRouter
+    ) async throws -> (previous: LoadedRouter, current: LoadedRouter) {
+        let loaded: LoadedRouter
+        do {
+            loaded = try await NIOThreadPool.singleton.runIfActive { try load() }
+        } catch let error as RouterLoadError {
+            throw RPCError(error.missing ? .notFound : .invalidArgument, "\(error); still serving \(state.current.version)")
+        }
+        if unlessServing, loaded.version == state.current.version { return (state.current, state.current) }
+        try await check(loaded)
+        return (state.swap(to: loaded), loaded)
     }
 
     /// Refuses a file whose embeddings this router cannot get: a probe text is embedded as the

@@ -30,6 +30,8 @@ public struct RouteHandler: Sendable {
     /// The most UTF-8 bytes of a prompt (INVALID_ARGUMENT beyond).
     public static let maxPromptBytes = 256 << 10
     private let routed: ModelCounters
+    /// Draws for exploration (the coin of explore_share, and Thompson draws).
+    private let explorer = Explorer()
 
     public init(
         state: RouterState, embedder: any PromptEmbedder, defaultAlpha: Double = 0.5, embedTimeout: Duration = .seconds(5),
@@ -69,10 +71,15 @@ public struct RouteHandler: Sendable {
             }
         })
         handlers.register(Methods.reload) { request, context in
-            let (previous, current) = try await reloader.reload(from: request.path.isEmpty ? nil : request.path)
-            context.logger.notice(
-                "reloaded router file",
-                metadata: ["path": "\(current.path)", "version": "\(current.version)", "previous": "\(previous.version)"])
+            let (previous, current) = request.routerFile.isEmpty
+                ? try await reloader.reload(from: request.path.isEmpty ? nil : request.path)
+                : try await reloader.reload(bytes: request.routerFile)
+            // A learner re-sends the version a replica serves every interval: not news.
+            if previous.version != current.version || request.routerFile.isEmpty {
+                context.logger.notice(
+                    "reloaded router file",
+                    metadata: ["path": "\(current.path)", "version": "\(current.version)", "previous": "\(previous.version)"])
+            }
             return ReloadResponse(version: current.version, previousVersion: previous.version)
         }
     }
@@ -82,6 +89,8 @@ public struct RouteHandler: Sendable {
         var entry: RouterBundle.Entry
         var objective: Objective
         var constraints: RoutingConstraints
+        /// The most share of decisions that may explore (RouteRequest.explore_share).
+        var exploreShare: Double
     }
 
     func plan(_ request: RouteRequest, _ loaded: LoadedRouter) throws -> Plan {
@@ -120,15 +129,28 @@ public struct RouteHandler: Sendable {
         let constraints = RoutingConstraints(
             allowed: allowed, maxLatencyMs: request.maxLatencyMs > 0 ? request.maxLatencyMs : nil,
             latencyMs: loaded.models.map { learned[$0] ?? latencyMs[$0] })
-        return Plan(entry: entry, objective: objective, constraints: constraints)
+        guard (0...1).contains(request.exploreShare) else {
+            throw RPCError(.invalidArgument, "explore_share \(request.exploreShare) must be within [0, 1]")
+        }
+        return Plan(entry: entry, objective: objective, constraints: constraints, exploreShare: request.exploreShare)
     }
 
     func decide(_ plan: Plan, _ query: RoutingQuery, _ loaded: LoadedRouter, includeEmbedding: Bool = false) throws -> RouteResponse {
         let router = plan.entry.router
-        let (estimate, decision) = try Self.mapped {
+        var (estimate, decision) = try Self.mapped {
             let estimate = try router.estimate(query)
             return (estimate, try Decider(router).decide(
                 estimate, objective: plan.objective, constraints: plan.constraints, calibration: plan.entry.calibration))
+        }
+        // Exploring: the same decision on a Thompson draw (same objective, same limits).
+        var explored = false
+        if plan.exploreShare > 0, let learned = router as? ClusterRouter, learned.model.strength != nil,
+            let drawn = explorer.draw(share: plan.exploreShare, { learned.explored(estimate.clusters, using: &$0) }) {
+            let draw = RouterEstimate(estimates: drawn, strongWinScore: estimate.strongWinScore, clusters: estimate.clusters)
+            if let choice = try? Decider(router).decide(draw, objective: plan.objective, constraints: plan.constraints),
+                choice.model != decision.model {
+                (decision, explored) = (choice, true)
+            }
         }
         let names = loaded.models
         routed.increment(names[decision.model])
@@ -146,7 +168,7 @@ public struct RouteHandler: Sendable {
             },
             routerVersion: loaded.version, alpha: alpha, replica: replica.value, router: plan.entry.name,
             threshold: decision.threshold ?? 0, strongWinScore: estimate.strongWinScore,
-            embedding: includeEmbedding ? query.embedding : [])
+            embedding: includeEmbedding ? query.embedding : [], explored: explored)
     }
 
     /// Runs `body`, turning routing errors into the statuses a caller is told.
@@ -173,6 +195,17 @@ public struct RouteHandler: Sendable {
             dimension: UInt32(loaded.embedder.dimension), models: loaded.models,
             embedder: "\(loaded.embedder.kind):\(loaded.embedder.dimension) via \(embedder.source)", reloads: state.reloads,
             modelPath: loaded.path, routers: loaded.bundle.entries.map(\.name), defaultRouter: loaded.bundle.defaultRouter)
+    }
+}
+
+/// The randomness of exploration: a fast generator behind a lock (taken only by requests that
+/// allow exploring), seeded from the system's.
+final class Explorer: Sendable {
+    private let generator = Mutex(SeededGenerator(seed: UInt64.random(in: .min ... .max)))
+
+    /// With probability `share`, `body`'s draw; nil otherwise.
+    func draw<T>(share: Double, _ body: (inout SeededGenerator) -> T?) -> T? {
+        generator.withLock { generator in generator.nextUnit() < share ? body(&generator) : nil }
     }
 }
 

@@ -35,6 +35,8 @@ public struct OutcomeRecord: Sendable, Equatable, Codable {
     public var embedding: [Float]?
     /// The routed text itself (`--record-prompts text` only).
     public var prompt: String?
+    /// True when the router explored: chose another model than its estimates' best, to learn.
+    public var explored: Bool
 
     /// A ranked model and the router's predictions for it.
     public struct Candidate: Sendable, Equatable, Codable {
@@ -66,8 +68,10 @@ public struct OutcomeRecord: Sendable, Equatable, Codable {
         id: String, createdMs: Int64, key: String? = nil, router: String? = nil, routerVersion: String? = nil,
         candidates: [Candidate] = [], model: String? = nil, attempts: [Attempt] = [], status: Int32 = 0, costUSD: Double = 0,
         inputTokens: UInt32 = 0, outputTokens: UInt32 = 0, tokensEstimated: Bool = false, firstTokenMs: Double? = nil,
-        latencyMs: Double = 0, streamed: Bool = false, embedding: [Float]? = nil, prompt: String? = nil
+        latencyMs: Double = 0, streamed: Bool = false, embedding: [Float]? = nil, prompt: String? = nil,
+        explored: Bool = false
     ) {
+        self.explored = explored
         self.id = id
         self.createdMs = createdMs
         self.key = key

@@ -121,6 +121,14 @@ public final class OutcomeStore: Sendable {
         try await writer.perform { backend throws(StoreError) in try backend.spend(day: day) }
     }
 
+    /// Answers that explored created since `sinceMs`, and what they cost.
+    public func exploration(sinceMs: Int64) async throws(RPCError) -> (answers: Int, usd: Double) {
+        try await writer.perform { backend throws(StoreError) in
+            guard let backend = backend as? any LearningBackend else { throw StoreError.failed("\(backend.name) keeps no learning data") }
+            return try backend.exploration(sinceMs: sinceMs)
+        }
+    }
+
     /// Records created in [fromMs, toMs), oldest first, with their feedback; at most `limit`.
     public func outcomes(fromMs: Int64, toMs: Int64, limit: Int) async throws(RPCError) -> [StoredOutcome] {
         try await writer.perform { backend throws(StoreError) in try backend.outcomes(fromMs: fromMs, toMs: toMs, limit: limit) }

@@ -21,6 +21,9 @@ public struct OutcomeSummary: Sendable {
         public var ratedSum = 0.0
         public var judged = 0
         public var judgedSum = 0.0
+        /// Answers from a decision that explored, and what they cost.
+        public var explored = 0
+        public var exploredUSD = 0.0
         fileprivate var latenciesMs: [Double] = []
         fileprivate var firstTokensMs: [Double] = []
 
@@ -39,6 +42,10 @@ public struct OutcomeSummary: Sendable {
             costUSD += record.costUSD
             guard record.model != nil, record.status == 0 else { return }
             answers += 1
+            if record.explored {
+                explored += 1
+                exploredUSD += record.costUSD
+            }
             latenciesMs.append(record.latencyMs)
             if let first = record.firstTokenMs { firstTokensMs.append(first) }
             if let top = record.candidates.first, top.model != record.model { fallbacks += 1 }

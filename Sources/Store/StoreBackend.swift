@@ -60,7 +60,7 @@ protocol StoreBackend: AnyObject {
 /// and `schema_version` says how far a database is.
 enum StoreSchema {
     /// The newest version.
-    static let version = 2
+    static let version = 3
 
     /// Version 1: records, feedback (one score per request and source), spend per key and day.
     /// `sqlite` and `postgres` differ only in types.
@@ -142,6 +142,34 @@ enum StoreSchema {
                   RETURN p_budget - spent - held - p_amount;
                 END
                 $$ LANGUAGE plpgsql;
+                """
+        case 3:
+            // The learner's: whether an answer explored, feedback in the order it committed (the
+            // learner's cursor), the router versions it published, and its lease and pin.
+            let serial = postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY"
+            let numbering = postgres
+                ? "CREATE SEQUENCE feedback_numbers; UPDATE feedback SET seq = nextval('feedback_numbers');"
+                : "UPDATE feedback SET seq = rowid;"
+            return """
+                ALTER TABLE outcomes ADD COLUMN explored INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE feedback ADD COLUMN seq \(big);
+                \(numbering)
+                CREATE INDEX feedback_seq ON feedback (seq);
+                CREATE TABLE router_versions (
+                  seq \(serial),
+                  version TEXT NOT NULL UNIQUE,
+                  created_ms \(big) NOT NULL,
+                  feedback_seq \(big) NOT NULL,
+                  observations \(big) NOT NULL,
+                  summary TEXT NOT NULL,
+                  router_file \(blob) NOT NULL
+                );
+                CREATE TABLE learner (
+                  name TEXT PRIMARY KEY,
+                  holder TEXT,
+                  expires_ms \(big) NOT NULL DEFAULT 0,
+                  pinned_version TEXT
+                );
                 """
         default:
             fatalError("no migration to schema version \(version)")

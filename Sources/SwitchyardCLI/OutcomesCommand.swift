@@ -64,6 +64,9 @@ struct OutcomesCommand: ParsableCommand {
             }
             let span = "\(Self.date(first)) to \(Self.date(last))"
             print("\(summary.total.requests) requests, \(summary.total.answers) answered, $\(Self.money(summary.total.costUSD)); \(span)")
+            if summary.total.explored > 0 {
+                print("\(summary.total.explored) answers explored (a learned router's Thompson draw chose them), $\(Self.money(summary.total.exploredUSD))")
+            }
             print("\nper model")
             Self.table(summary.models, total: summary.total.answers, first: "model")
             print("\nper API key")
@@ -93,7 +96,8 @@ struct OutcomesCommand: ParsableCommand {
         static func object(_ row: OutcomeSummary.Row) -> [String: Any] {
             var object: [String: Any] = [
                 "requests": row.requests, "answers": row.answers, "failures": row.failures, "fallbacks": row.fallbacks,
-                "cost_usd": row.costUSD, "rated": row.rated, "judged": row.judged,
+                "cost_usd": row.costUSD, "rated": row.rated, "judged": row.judged, "explored": row.explored,
+                "explored_cost_usd": row.exploredUSD,
             ]
             object["mean_score"] = row.meanScore
             object["mean_judge_grade"] = row.meanJudged

@@ -1,12 +1,14 @@
 import ArgumentParser
 import EmbeddingOptions
+import Datasets
 import Foundation
 import RouterCore
 import RouterFile
 import RouterService
 import ServiceKit
 
-/// `switchyard route`: routes one prompt with a router file, in process.
+/// `switchyard route`: routes one prompt with a router file, in process (or, with `--prompts`,
+/// every prompt of a dataset file, one JSON line per prompt: what benches compare against).
 struct RouteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "route", abstract: "Route a prompt with a router file and print every model's standing.")
@@ -22,7 +24,14 @@ struct RouteCommand: ParsableCommand {
     @OptionGroup var minilm: MiniLMOptions
 
     @Argument(help: "The prompt.")
-    var prompt: String
+    var prompt: String?
+
+    @Option(help: "Route every prompt of this dataset file instead, printing {\"id\", \"model\"} per line.")
+    var prompts: String?
+
+    func validate() throws {
+        if (prompt == nil) == (prompts == nil) { throw ValidationError("give a prompt or --prompts FILE") }
+    }
 
     func run() throws {
         let file = router ?? (FileManager.default.fileExists(atPath: "router.bin") ? "router.bin" : BundledFile.find("routers/minilm.bin"))
@@ -30,6 +39,8 @@ struct RouteCommand: ParsableCommand {
         let bundle = try RouterFile.load(file)
         let embedder = try OfflineEmbedder.matching(bundle.embedder, minilm: minilm)
         let entry = try bundle.entry(name)
+        if let prompts { return try routeAll(prompts, bundle: bundle, entry: entry, embedder: embedder) }
+        let prompt = prompt!
         let query = RoutingQuery(embedding: embedder.embedAll([prompt]).row(0), length: prompt.utf8.count)
         let estimate = try entry.router.estimate(query)
         let decision = try Decider(entry.router).decide(
@@ -45,5 +56,21 @@ struct RouteCommand: ParsableCommand {
             let clusters = estimate.clusters.map { String(format: "#%d (distance %.3f, weight %.2f)", $0.cluster, $0.distance, $0.weight) }
             print("clusters: " + clusters.joined(separator: ", "))
         }
+    }
+
+    /// Routes every prompt of `file`, printing one JSON line each.
+    private func routeAll(_ file: String, bundle: RouterBundle, entry: RouterBundle.Entry, embedder: OfflineEmbedder) throws {
+        let lines = try DatasetFile.lines(file)
+        let vectors = embedder.embedAll(lines.map(\.prompt))
+        let decider = Decider(entry.router)
+        let objective = Objective(objective.tradeoff, defaultAlpha: 0.5)
+        var out = ""
+        for (i, line) in lines.enumerated() {
+            let estimate = try entry.router.estimate(RoutingQuery(embedding: vectors.row(i), length: line.prompt.utf8.count))
+            let decision = try decider.decide(estimate, objective: objective, calibration: entry.calibration)
+            let object = ["id": line.id, "model": bundle.models[decision.model]]
+            out += String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self) + "\n"
+        }
+        FileHandle.standardOutput.write(Data(out.utf8))
     }
 }

@@ -62,6 +62,12 @@ struct SwitchyardGateway: AsyncParsableCommand {
     @Option(help: "max_tokens given to a request of a key with a daily budget that sets none, so the most it can cost is known and held while it runs.")
     var budgetMaxOutputTokens = Int(OpenAIFrontDoor.defaultBudgetOutputTokens)
 
+    @Option(help: "The most share of routed requests a learned router (one switchyard-learner published) may explore on (0 to 1; 0: never).")
+    var exploreShare = 0.1
+
+    @Option(help: "Dollars a day the answers that explored may cost (UTC days); past it no request explores until the day turns.")
+    var exploreBudgetUsd = 10.0
+
     @OptionGroup(title: "Outcome store") var store: StoreOptions
 
     @OptionGroup(title: "Judge") var judge: JudgeOptions
@@ -137,11 +143,22 @@ struct SwitchyardGateway: AsyncParsableCommand {
             }
         }
         let judge = try self.judge.make(upstreams: upstreams, store: outcomes, spend: spend, ledger: ledger, logger: host.logger)
+        let exploration = ExplorationBudget(share: exploreShare, dailyUSD: exploreBudgetUsd)
+        if let outcomes {
+            // What exploring cost today before a restart stays spent.
+            do {
+                let today = try await outcomes.exploration(sinceMs: Int64(ledger.currentDay) * 86_400_000)
+                exploration.restore(usd: today.usd, answers: today.answers)
+            } catch {
+                host.logger.warning("today's exploration spend could not be read from the store", metadata: ["error": "\(error)"])
+            }
+        }
         let shared = store.sharedBudgets()
         let handler = CompleteHandler(
             upstreams: upstreams, router: router.map { service.client($0, connections: routerConnections) },
             maxAttempts: maxAttempts, routeTimeout: routeTimeout, ledger: ledger, routeOn: routeOn,
-            recorder: OutcomeRecorder(store: outcomes, recordPrompts: store.recordPrompts, judge: judge, logger: host.logger),
+            recorder: OutcomeRecorder(
+                store: outcomes, recordPrompts: store.recordPrompts, judge: judge, exploration: exploration, logger: host.logger),
             budgets: shared.map { PostgresBudgetBook($0, local: ledger, logger: host.logger) })
         if router != nil { try await checkUpstreams(handler, logger: host.logger) }
         MetricsEndpoint.refreshBeforeScrape {

@@ -93,6 +93,11 @@ public struct ClusterLearner: Sendable, Equatable {
         return ((stats.sum + backoff * globalMean) / (stats.weight + backoff), stats.weight + backoff)
     }
 
+    /// The (decayed) weight of the scores a cell has seen, its warm start included.
+    public func observations(cluster: Int, model: Int) -> Double {
+        cells[cluster * models.count + model].decayed(to: tick, halfLife: settings.halfLife).weight
+    }
+
     /// Each model's quality for a prompt whose nearest clusters are `clusters` (weights summing
     /// to 1): the clusters' estimates blended by weight, with the evidence blended the same way.
     public func estimates(_ clusters: [ClusterRouter.ClusterWeight]) -> [(mean: Double, strength: Double)] {

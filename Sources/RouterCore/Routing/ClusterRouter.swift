@@ -30,7 +30,9 @@ public struct ClusterRouter: Router {
         relativePerformance = (0..<model.clusterCount).flatMap {
             Self.normalized(model.performance, performanceColumns, $0, all, model)
         }
-        relativeCost = (0..<model.clusterCount).flatMap { Self.normalized(model.cost, costColumns, $0, all, model) }
+        relativeCost = model.normalization == .pool
+            ? Self.poolNormalizedCost(model)
+            : (0..<model.clusterCount).flatMap { Self.normalized(model.cost, costColumns, $0, all, model) }
         centroidNorms = (0..<model.clusterCount).map { c in model.centroids.withRow(c) { Vectors.dot($0, $0) } }
     }
 
@@ -113,6 +115,30 @@ public struct ClusterRouter: Router {
         return ModelEstimates(quality: quality, cost: cost, relativeQuality: relQuality, relativeCost: relCost)
     }
 
+    /// Cost on [0, 1] against the pool: (cost - lo) / (hi - lo), clipped, with lo and hi the
+    /// cheapest and the dearest model's mean cost per prompt (clusters weighted by their size).
+    private static func poolNormalizedCost(_ model: ClusterRouterModel) -> [Double] {
+        let (lo, hi) = model.poolCostRange
+        return model.cost.map { hi - lo > 1e-15 ? min(max(($0 - lo) / (hi - lo), 0), 1) : 0 }
+    }
+
+    /// A Thompson draw for a learned router (one with strengths): each model's quality drawn from
+    /// Beta(mean x strength, (1 - mean) x strength) around the nearest clusters' blended
+    /// performance and evidence; nil for an offline router, which does not explore.
+    public func explored(_ clusters: [ClusterWeight], using generator: inout some RandomNumberGenerator) -> ModelEstimates? {
+        guard let strength = model.strength else { return nil }
+        var drawn = estimates(clusters)
+        let m = model.models.count
+        for j in 0..<m {
+            var evidence = 0.0
+            for hit in clusters { evidence += hit.weight * strength[hit.cluster * m + j] }
+            let mean = min(max(drawn.quality[j], 1e-3), 1 - 1e-3)
+            drawn.quality[j] = BetaSampler.sample(alpha: mean * evidence, beta: (1 - mean) * evidence, using: &generator)
+            drawn.relativeQuality[j] = drawn.quality[j]
+        }
+        return drawn
+    }
+
     /// Each model's column range in a clusters x models `table`.
     private static func columnRanges(_ table: [Double], _ model: ClusterRouterModel) -> [ClosedRange<Double>] {
         let m = model.models.count
@@ -130,6 +156,8 @@ public struct ClusterRouter: Router {
         let m = model.models.count
         var row = [Double](repeating: 0, count: m)
         switch model.normalization {
+        case .pool:
+            for j in allowed { row[j] = table[c * m + j] }
         case .perCluster:
             let values = ModelEstimates.minMaxNormalized(allowed.map { table[c * m + $0] })
             for (i, j) in allowed.enumerated() { row[j] = values[i] }
@@ -152,6 +180,7 @@ extension ClusterRouter {
             "cost": Matrix(rows: k, columns: m, storage: model.cost.map(Float.init)),
         ]
         if let observations = model.observations { tensors["observations"] = Matrix(rows: k, columns: m, storage: observations.map(Float.init)) }
+        if let strength = model.strength { tensors["strength"] = Matrix(rows: k, columns: m, storage: strength.map(Float.init)) }
         return StoredRouter(
             name: RouterKind.cluster.rawValue, kind: .cluster, models: model.models,
             tensors: tensors,
@@ -172,6 +201,7 @@ extension ClusterRouter {
             performance: try stored.tensor("performance", rows: k, columns: m).storage.map(Double.init),
             cost: try stored.tensor("cost", rows: k, columns: m).storage.map(Double.init),
             topK: Int(try stored.number("top_k")), beta: try stored.number("beta"), normalization: normalization,
-            observations: try stored.tensors["observations"].map { _ in try stored.tensor("observations", rows: k, columns: m).storage.map(Double.init) }))
+            observations: try stored.tensors["observations"].map { _ in try stored.tensor("observations", rows: k, columns: m).storage.map(Double.init) },
+            strength: try stored.tensors["strength"].map { _ in try stored.tensor("strength", rows: k, columns: m).storage.map(Double.init) }))
     }
 }

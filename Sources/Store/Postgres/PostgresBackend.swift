@@ -29,7 +29,7 @@ final class PostgresBackend: StoreBackend {
 
     private static let columns = """
         id, created_ms, api_key, router, router_version, candidates, model, attempts, status, cost_usd, input_tokens,
-        output_tokens, tokens_estimated, first_token_ms, latency_ms, streamed, embedding, prompt
+        output_tokens, tokens_estimated, first_token_ms, latency_ms, streamed, embedding, prompt, explored
         """
 
     func apply(_ writes: [StoreWrite]) throws(StoreError) -> [StoreWriteResult] {
@@ -74,7 +74,7 @@ final class PostgresBackend: StoreBackend {
 
     /// The records in multi-row INSERTs (PostgreSQL takes 65,535 parameters a statement).
     private func insert(_ records: [OutcomeRecord]) throws(StoreError) {
-        let perRow = 18
+        let perRow = 19
         var start = 0
         while start < records.count {
             let chunk = records[start..<min(start + 3000, records.count)]
@@ -91,7 +91,7 @@ final class PostgresBackend: StoreBackend {
                     .int(Int64(r.status)), .double(r.costUSD), .int(Int64(r.inputTokens)), .int(Int64(r.outputTokens)),
                     .int(r.tokensEstimated ? 1 : 0), r.firstTokenMs.map(PostgresConnection.Value.double) ?? .null, .double(r.latencyMs),
                     .int(r.streamed ? 1 : 0), r.embeddingBytes.map(PostgresConnection.Value.bytes) ?? .null,
-                    r.prompt.map(PostgresConnection.Value.text) ?? .null,
+                    r.prompt.map(PostgresConnection.Value.text) ?? .null, .int(r.explored ? 1 : 0),
                 ]
             }
             try connection.execute(
@@ -118,9 +118,10 @@ final class PostgresBackend: StoreBackend {
         guard let row = found.first else { return .refused(FeedbackRules.unknown(f.id)) }
         if let refusal = FeedbackRules.refusal(f, recordKey: row[0]) { return .refused(refusal) }
         try connection.execute("""
-            INSERT INTO feedback (id, source, score, comment, api_key, created_ms) VALUES ($1, $2, $3, $4, $5, $6)
+            INSERT INTO feedback (id, source, score, comment, api_key, created_ms, seq)
+            VALUES ($1, $2, $3, $4, $5, $6, nextval('feedback_numbers'))
             ON CONFLICT (id, source) DO UPDATE SET score = excluded.score, comment = excluded.comment, api_key = excluded.api_key,
-              created_ms = excluded.created_ms, revisions = feedback.revisions + 1
+              created_ms = excluded.created_ms, revisions = feedback.revisions + 1, seq = excluded.seq
             """, [
                 .text(f.id), .text(f.source.rawValue), .double(f.score), f.comment.map(PostgresConnection.Value.text) ?? .null,
                 f.key.map(PostgresConnection.Value.text) ?? .null, .int(f.createdMs),
@@ -174,7 +175,8 @@ final class PostgresBackend: StoreBackend {
             attempts: OutcomeRecord.decoded([OutcomeRecord.Attempt].self, from: row[7]) ?? [], status: Int32(int(8)),
             costUSD: double(9), inputTokens: UInt32(clamping: int(10)), outputTokens: UInt32(clamping: int(11)),
             tokensEstimated: int(12) != 0, firstTokenMs: row[13] == nil ? nil : double(13), latencyMs: double(14),
-            streamed: int(15) != 0, embedding: OutcomeRecord.embedding(fromBytes: PostgresConnection.bytes(row[16])), prompt: row[17])
+            streamed: int(15) != 0, embedding: OutcomeRecord.embedding(fromBytes: PostgresConnection.bytes(row[16])), prompt: row[17],
+            explored: int(18) != 0)
     }
 
     func prune(beforeMs: Int64, maxBytes: Int64?) throws(StoreError) -> Int {

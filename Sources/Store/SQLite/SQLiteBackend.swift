@@ -25,14 +25,13 @@ final class SQLiteBackend: StoreBackend {
     }
 
     private func currentVersion() throws(StoreError) -> Int {
-        let statement = try database.statement("SELECT version FROM schema_version")
-        return try statement.step() ? Int(statement.int(0)) : 0
+        try database.rows("SELECT version FROM schema_version") { Int($0.int(0)) }.first ?? 0
     }
 
     private static let insertOutcome = """
         INSERT INTO outcomes (id, created_ms, api_key, router, router_version, candidates, model, attempts, status, cost_usd,
-          input_tokens, output_tokens, tokens_estimated, first_token_ms, latency_ms, streamed, embedding, prompt)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+          input_tokens, output_tokens, tokens_estimated, first_token_ms, latency_ms, streamed, embedding, prompt, explored)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
         ON CONFLICT (id) DO NOTHING
         """
 
@@ -64,6 +63,7 @@ final class SQLiteBackend: StoreBackend {
             .text(r.attemptsJSON), .int(Int64(r.status)), .double(r.costUSD), .int(Int64(r.inputTokens)), .int(Int64(r.outputTokens)),
             .int(r.tokensEstimated ? 1 : 0), r.firstTokenMs.map(SQLiteValue.double) ?? .null, .double(r.latencyMs),
             .int(r.streamed ? 1 : 0), r.embeddingBytes.map(SQLiteValue.blob) ?? .null, r.prompt.map(SQLiteValue.text) ?? .null,
+            .int(r.explored ? 1 : 0),
         ]).run()
         if let key = r.key, r.costUSD > 0 { try addSpend(r.costUSD, key: key, day: OutcomeRecord.day(ofMs: r.createdMs)) }
     }
@@ -76,15 +76,17 @@ final class SQLiteBackend: StoreBackend {
     }
 
     private func upsert(_ f: FeedbackRecord) throws(StoreError) -> StoreWriteResult {
-        let owner = try database.statement("SELECT api_key FROM outcomes WHERE id = ?1").bind([.text(f.id)])
-        guard try owner.step() else { return .refused(FeedbackRules.unknown(f.id)) }
-        if let refusal = FeedbackRules.refusal(f, recordKey: owner.text(0)) { return .refused(refusal) }
-        let existing = try database.statement("SELECT 1 FROM feedback WHERE id = ?1 AND source = ?2").bind([.text(f.id), .text(f.source.rawValue)])
-        let replacing = try existing.step()
+        guard let owner = try database.rows("SELECT api_key FROM outcomes WHERE id = ?1", [.text(f.id)], { $0.text(0) }).first else {
+            return .refused(FeedbackRules.unknown(f.id))
+        }
+        if let refusal = FeedbackRules.refusal(f, recordKey: owner) { return .refused(refusal) }
+        let replacing = try !database.rows(
+            "SELECT 1 FROM feedback WHERE id = ?1 AND source = ?2", [.text(f.id), .text(f.source.rawValue)], { _ in true }).isEmpty
         try database.statement("""
-            INSERT INTO feedback (id, source, score, comment, api_key, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            INSERT INTO feedback (id, source, score, comment, api_key, created_ms, seq)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT coalesce(max(seq), 0) + 1 FROM feedback))
             ON CONFLICT (id, source) DO UPDATE SET score = excluded.score, comment = excluded.comment, api_key = excluded.api_key,
-              created_ms = excluded.created_ms, revisions = revisions + 1
+              created_ms = excluded.created_ms, revisions = revisions + 1, seq = excluded.seq
             """).bind([
                 .text(f.id), .text(f.source.rawValue), .double(f.score), f.comment.map(SQLiteValue.text) ?? .null,
                 f.key.map(SQLiteValue.text) ?? .null, .int(f.createdMs),
@@ -101,7 +103,7 @@ final class SQLiteBackend: StoreBackend {
 
     private static let columns = """
         id, created_ms, api_key, router, router_version, candidates, model, attempts, status, cost_usd, input_tokens,
-        output_tokens, tokens_estimated, first_token_ms, latency_ms, streamed, embedding, prompt
+        output_tokens, tokens_estimated, first_token_ms, latency_ms, streamed, embedding, prompt, explored
         """
 
     func outcomes(fromMs: Int64, toMs: Int64, limit: Int) throws(StoreError) -> [StoredOutcome] {
@@ -115,9 +117,9 @@ final class SQLiteBackend: StoreBackend {
     }
 
     func outcome(id: String) throws(StoreError) -> StoredOutcome? {
-        let select = try database.statement("SELECT \(Self.columns) FROM outcomes WHERE id = ?1").bind([.text(id)])
-        guard try select.step() else { return nil }
-        let record = Self.record(select)
+        guard let record = try database.rows("SELECT \(Self.columns) FROM outcomes WHERE id = ?1", [.text(id)], Self.record).first else {
+            return nil
+        }
         return StoredOutcome(record: record, feedback: try feedback(of: [id], fromMs: record.createdMs, toMs: record.createdMs + 1)[id] ?? [])
     }
 
@@ -146,7 +148,8 @@ final class SQLiteBackend: StoreBackend {
             attempts: OutcomeRecord.decoded([OutcomeRecord.Attempt].self, from: s.text(7)) ?? [], status: Int32(s.int(8)),
             costUSD: s.double(9), inputTokens: UInt32(clamping: s.int(10)), outputTokens: UInt32(clamping: s.int(11)),
             tokensEstimated: s.int(12) != 0, firstTokenMs: s.isNull(13) ? nil : s.double(13), latencyMs: s.double(14),
-            streamed: s.int(15) != 0, embedding: OutcomeRecord.embedding(fromBytes: s.blob(16)), prompt: s.text(17))
+            streamed: s.int(15) != 0, embedding: OutcomeRecord.embedding(fromBytes: s.blob(16)), prompt: s.text(17),
+            explored: s.int(18) != 0)
     }
 
     func prune(beforeMs: Int64, maxBytes: Int64?) throws(StoreError) -> Int {
@@ -158,8 +161,7 @@ final class SQLiteBackend: StoreBackend {
         }
         guard let maxBytes else { return removed }
         while case let used = try usedBytes(), used > maxBytes {
-            let rows = try database.statement("SELECT count(*) FROM outcomes")
-            let count = try rows.step() ? Int(rows.int(0)) : 0
+            let count = try database.rows("SELECT count(*) FROM outcomes") { Int($0.int(0)) }.first ?? 0
             let batch = try database.transaction { () throws(StoreError) in
                 try database.statement("DELETE FROM outcomes WHERE id IN (SELECT id FROM outcomes ORDER BY created_ms LIMIT ?1)")
                     .bind([.int(Int64(RetentionStep.rows(count: count, used: used, limit: maxBytes)))]).run()

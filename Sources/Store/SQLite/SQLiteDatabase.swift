@@ -70,6 +70,17 @@ final class SQLiteDatabase {
         return statement
     }
 
+    /// Every row `sql` gives with `values` bound, each read by `row`; the statement is reset
+    /// afterwards, so no read transaction stays open on the connection (a cached statement left
+    /// mid-rows would keep one, and a later write would then hold the write lock until it ends).
+    func rows<T>(_ sql: String, _ values: [SQLiteValue] = [], _ row: (SQLiteStatement) -> T) throws(StoreError) -> [T] {
+        let statement = try self.statement(sql).bind(values)
+        defer { statement.reset() }
+        var found: [T] = []
+        while try statement.step() { found.append(row(statement)) }
+        return found
+    }
+
     /// Runs `body` in one transaction (BEGIN IMMEDIATE: the write lock is taken up front);
     /// commits when it returns, rolls back when it throws.
     func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
@@ -92,9 +103,7 @@ final class SQLiteDatabase {
     /// The bytes of the database's pages in use (not counting free pages).
     func usedBytes() throws(StoreError) -> Int64 {
         func pragma(_ name: String) throws(StoreError) -> Int64 {
-            let statement = try self.statement("PRAGMA \(name)")
-            guard try statement.step() else { return 0 }
-            return statement.int(0)
+            try rows("PRAGMA \(name)") { $0.int(0) }.first ?? 0
         }
         let pages = try pragma("page_count"), free = try pragma("freelist_count"), size = try pragma("page_size")
         return (pages - free) * size
@@ -150,7 +159,9 @@ final class SQLiteStatement {
     func step() throws(StoreError) -> Bool {
         switch sqlite3_step(handle) {
         case SQLITE_ROW: return true
-        case SQLITE_DONE: return false
+        case SQLITE_DONE:
+            sqlite3_reset(handle)  // finished: it holds no read transaction open
+            return false
         case SQLITE_CONSTRAINT: throw .conflict("SQLite: \(database.lastError)")
         default: throw .failed("SQLite \(database.path): \(database.lastError)")
         }

@@ -904,9 +904,13 @@ extension EmbedderStatus: CBridged {
 public struct ReloadRequest: ProtoMessage, Equatable {
     /// File to load; empty means reload the file the service was started with.
     public var path: String
+    /// A router file's bytes to load in place of a path (how the learner publishes a version to
+    /// replicas on other hosts). The replica keeps its last good version when they do not load.
+    public var routerFile: [UInt8]
 
-    public init(path: String = "") {
+    public init(path: String = "", routerFile: [UInt8] = []) {
         self.path = path
+        self.routerFile = routerFile
     }
 
     public static let protoName = "switchyard.v1.ReloadRequest"
@@ -928,10 +932,12 @@ extension ReloadRequest: CBridged {
 
     init(unpacked m: UnsafePointer<CMessage>) {
         path = ProtoC.string(m.pointee.path)
+        routerFile = ProtoC.bytes(m.pointee.router_file)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
         if !path.isEmpty { m.pointee.path = arena.string(path) }
+        m.pointee.router_file = arena.bytes(routerFile)
     }
 }
 
@@ -1181,6 +1187,11 @@ public struct RouteRequest: ProtoMessage, Equatable {
     /// Latencies measured from traffic (the gateway's): used by max_latency_ms in place of the
     /// router's configured ones for the models they name.
     public var modelLatencies: [ModelLatency]
+    /// The most share of decisions (0 to 1) that may explore: decide on a Thompson draw from the
+    /// learned posteriors instead of their means. 0 (the default): never. Only a learned router
+    /// (one with posterior strengths, published by switchyard-learner) explores; the request's
+    /// limits (max_cost_usd, allowed models, latency) hold for explored choices too.
+    public var exploreShare: Double
 
     public init(
         prompt: String = "",
@@ -1190,7 +1201,8 @@ public struct RouteRequest: ProtoMessage, Equatable {
         router: String = "",
         maxLatencyMs: Double = 0,
         includeEmbedding: Bool = false,
-        modelLatencies: [ModelLatency] = []
+        modelLatencies: [ModelLatency] = [],
+        exploreShare: Double = 0
     ) {
         self.prompt = prompt
         self.embedding = embedding
@@ -1200,6 +1212,7 @@ public struct RouteRequest: ProtoMessage, Equatable {
         self.maxLatencyMs = maxLatencyMs
         self.includeEmbedding = includeEmbedding
         self.modelLatencies = modelLatencies
+        self.exploreShare = exploreShare
     }
 
     public static let protoName = "switchyard.v1.RouteRequest"
@@ -1235,6 +1248,7 @@ extension RouteRequest: CBridged {
         maxLatencyMs = m.pointee.max_latency_ms
         includeEmbedding = m.pointee.include_embedding != 0
         modelLatencies = ProtoC.array(m.pointee.model_latencies, m.pointee.n_model_latencies).map { ModelLatency(unpacked: $0!) }
+        exploreShare = m.pointee.explore_share
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -1263,6 +1277,7 @@ extension RouteRequest: CBridged {
         m.pointee.max_latency_ms = maxLatencyMs
         m.pointee.include_embedding = includeEmbedding ? 1 : 0
         if !modelLatencies.isEmpty { (m.pointee.n_model_latencies, m.pointee.model_latencies) = arena.array(modelLatencies.map { Optional($0.packed(in: arena)) }) }
+        m.pointee.explore_share = exploreShare
     }
 }
 
@@ -1454,6 +1469,8 @@ public struct RouteResponse: ProtoMessage, Equatable {
     public var embeddingFallback: String
     /// The vector the prompt was routed on, when the request asked (include_embedding).
     public var embedding: [Float]
+    /// True when the decision explored and chose another model than the posterior means would.
+    public var explored: Bool
 
     public init(
         model: String = "",
@@ -1466,7 +1483,8 @@ public struct RouteResponse: ProtoMessage, Equatable {
         threshold: Double = 0,
         strongWinScore: Double = 0,
         embeddingFallback: String = "",
-        embedding: [Float] = []
+        embedding: [Float] = [],
+        explored: Bool = false
     ) {
         self.model = model
         self.scores = scores
@@ -1479,6 +1497,7 @@ public struct RouteResponse: ProtoMessage, Equatable {
         self.strongWinScore = strongWinScore
         self.embeddingFallback = embeddingFallback
         self.embedding = embedding
+        self.explored = explored
     }
 
     public static let protoName = "switchyard.v1.RouteResponse"
@@ -1510,6 +1529,7 @@ extension RouteResponse: CBridged {
         strongWinScore = m.pointee.strong_win_score
         embeddingFallback = ProtoC.string(m.pointee.embedding_fallback)
         embedding = ProtoC.array(m.pointee.embedding, m.pointee.n_embedding)
+        explored = m.pointee.explored != 0
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -1524,6 +1544,7 @@ extension RouteResponse: CBridged {
         m.pointee.strong_win_score = strongWinScore
         if !embeddingFallback.isEmpty { m.pointee.embedding_fallback = arena.string(embeddingFallback) }
         if !embedding.isEmpty { (m.pointee.n_embedding, m.pointee.embedding) = arena.array(embedding) }
+        m.pointee.explored = explored ? 1 : 0
     }
 }
 

@@ -2760,7 +2760,7 @@ const ProtobufCMessageDescriptor switchyard__v1__embedder_status__descriptor =
   (ProtobufCMessageInit) switchyard__v1__embedder_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__reload_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor switchyard__v1__reload_request__field_descriptors[2] =
 {
   {
     "path",
@@ -2774,14 +2774,27 @@ static const ProtobufCFieldDescriptor switchyard__v1__reload_request__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "router_file",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__ReloadRequest, router_file),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__reload_request__field_indices_by_name[] = {
   0,   /* field[0] = path */
+  1,   /* field[1] = router_file */
 };
 static const ProtobufCIntRange switchyard__v1__reload_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__reload_request__descriptor =
 {
@@ -2791,7 +2804,7 @@ const ProtobufCMessageDescriptor switchyard__v1__reload_request__descriptor =
   "Switchyard__V1__ReloadRequest",
   "switchyard.v1",
   sizeof(Switchyard__V1__ReloadRequest),
-  1,
+  2,
   switchyard__v1__reload_request__field_descriptors,
   switchyard__v1__reload_request__field_indices_by_name,
   1,  switchyard__v1__reload_request__number_ranges,
@@ -3105,7 +3118,7 @@ const ProtobufCMessageDescriptor switchyard__v1__embed_response__descriptor =
   (ProtobufCMessageInit) switchyard__v1__embed_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__route_request__field_descriptors[12] =
+static const ProtobufCFieldDescriptor switchyard__v1__route_request__field_descriptors[13] =
 {
   {
     "prompt",
@@ -3251,11 +3264,24 @@ static const ProtobufCFieldDescriptor switchyard__v1__route_request__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "explore_share",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__RouteRequest, explore_share),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__route_request__field_indices_by_name[] = {
   4,   /* field[4] = allowed_models */
   2,   /* field[2] = alpha */
   1,   /* field[1] = embedding */
+  12,   /* field[12] = explore_share */
   10,   /* field[10] = include_embedding */
   6,   /* field[6] = lambda */
   3,   /* field[3] = max_cost_usd */
@@ -3269,7 +3295,7 @@ static const unsigned switchyard__v1__route_request__field_indices_by_name[] = {
 static const ProtobufCIntRange switchyard__v1__route_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__route_request__descriptor =
 {
@@ -3279,7 +3305,7 @@ const ProtobufCMessageDescriptor switchyard__v1__route_request__descriptor =
   "Switchyard__V1__RouteRequest",
   "switchyard.v1",
   sizeof(Switchyard__V1__RouteRequest),
-  12,
+  13,
   switchyard__v1__route_request__field_descriptors,
   switchyard__v1__route_request__field_indices_by_name,
   1,  switchyard__v1__route_request__number_ranges,
@@ -3530,7 +3556,7 @@ const ProtobufCMessageDescriptor switchyard__v1__cluster_hit__descriptor =
   (ProtobufCMessageInit) switchyard__v1__cluster_hit__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__route_response__field_descriptors[11] =
+static const ProtobufCFieldDescriptor switchyard__v1__route_response__field_descriptors[12] =
 {
   {
     "model",
@@ -3664,12 +3690,25 @@ static const ProtobufCFieldDescriptor switchyard__v1__route_response__field_desc
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "explored",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__RouteResponse, explored),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__route_response__field_indices_by_name[] = {
   4,   /* field[4] = alpha */
   2,   /* field[2] = clusters */
   10,   /* field[10] = embedding */
   9,   /* field[9] = embedding_fallback */
+  11,   /* field[11] = explored */
   0,   /* field[0] = model */
   5,   /* field[5] = replica */
   6,   /* field[6] = router */
@@ -3681,7 +3720,7 @@ static const unsigned switchyard__v1__route_response__field_indices_by_name[] = 
 static const ProtobufCIntRange switchyard__v1__route_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__route_response__descriptor =
 {
@@ -3691,7 +3730,7 @@ const ProtobufCMessageDescriptor switchyard__v1__route_response__descriptor =
   "Switchyard__V1__RouteResponse",
   "switchyard.v1",
   sizeof(Switchyard__V1__RouteResponse),
-  11,
+  12,
   switchyard__v1__route_response__field_descriptors,
   switchyard__v1__route_response__field_indices_by_name,
   1,  switchyard__v1__route_response__number_ranges,

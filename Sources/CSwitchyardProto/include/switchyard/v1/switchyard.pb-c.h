@@ -406,10 +406,15 @@ struct  Switchyard__V1__ReloadRequest
    * File to load; empty means reload the file the service was started with.
    */
   char *path;
+  /*
+   * A router file's bytes to load in place of a path (how the learner publishes a version to
+   * replicas on other hosts). The replica keeps its last good version when they do not load.
+   */
+  ProtobufCBinaryData router_file;
 };
 #define SWITCHYARD__V1__RELOAD_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__reload_request__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, {0,NULL} }
 
 
 struct  Switchyard__V1__ReloadResponse
@@ -544,6 +549,13 @@ struct  Switchyard__V1__RouteRequest
    */
   size_t n_model_latencies;
   Switchyard__V1__ModelLatency **model_latencies;
+  /*
+   * The most share of decisions (0 to 1) that may explore: decide on a Thompson draw from the
+   * learned posteriors instead of their means. 0 (the default): never. Only a learned router
+   * (one with posterior strengths, published by switchyard-learner) explores; the request's
+   * limits (max_cost_usd, allowed models, latency) hold for explored choices too.
+   */
+  double explore_share;
   Switchyard__V1__RouteRequest__TradeoffCase tradeoff_case;
   union {
     /*
@@ -571,7 +583,7 @@ struct  Switchyard__V1__RouteRequest
 };
 #define SWITCHYARD__V1__ROUTE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__route_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, SWITCHYARD__V1__ROUTE_REQUEST__TRADEOFF__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, SWITCHYARD__V1__ROUTE_REQUEST__TRADEOFF__NOT_SET, {0} }
 
 
 /*
@@ -687,10 +699,14 @@ struct  Switchyard__V1__RouteResponse
    */
   size_t n_embedding;
   float *embedding;
+  /*
+   * True when the decision explored and chose another model than the posterior means would.
+   */
+  protobuf_c_boolean explored;
 };
 #define SWITCHYARD__V1__ROUTE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__route_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, 0 }
 
 
 /*
