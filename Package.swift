@@ -137,7 +137,11 @@ let package = Package(
                            .product(name: "Metrics", package: "swift-metrics"), .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
 
         // The learner: online learning from the store's scores, router versions pushed to replicas.
-        .target(name: "Learner", dependencies: ["RouterCore", "RouterFile", "Store", "Gateway", "RPC", "Wire", logging]),
+        .target(
+            name: "Learner",
+            dependencies: ["RouterCore", "RouterFile", "Store", "Gateway", "RPC", "Wire", logging,
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
 
         // The load generator: closed and open loop over NIO, HdrHistogram latencies, reports.
         .target(
@@ -182,6 +186,7 @@ let package = Package(
                            .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "Datasets"]),
         .testTarget(name: "ZlibTests", dependencies: ["Zlib"]),
+        .testTarget(name: "LearnerTests", dependencies: ["Learner", "RouterCore", "Store"]),
         // What the store's tests and the gateway's share: fresh SQLite files, PostgreSQL schemas.
         .target(name: "StoreTestSupport", dependencies: ["Store"], path: "Tests/StoreTestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTestSupport", "Wire", logging]),
@@ -191,7 +196,7 @@ let package = Package(
         // End to end: the executables as processes (they must be built: `swift build`).
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["RPC", "Wire", "HTTPKit", "UpstreamHTTP", "Zlib", "Store", "StoreTestSupport", logging] + nio, exclude: ["Fixtures"]),
+            dependencies: ["RPC", "Wire", "HTTPKit", "UpstreamHTTP", "Zlib", "Store", "StoreTestSupport", "Datasets", logging] + nio, exclude: ["Fixtures"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "RPC", "Wire", logging]),
         .testTarget(
             name: "RouterServiceTests",

@@ -23,7 +23,7 @@
 #   --learner-flag X       one more flag for the learner, repeatable (e.g. --learner-flag --half-life=1000)
 #   --run-dir D            pid files, logs (SWITCHYARD_RUN_DIR, default run/cluster)
 #   --port-base P          ports: embed P+100, routers P+201.., coordinator P+300, gateway P+400
-#                          (its OpenAI-compatible front door P+480); metrics on each port + 1000
+#                          (its OpenAI-compatible front door P+480), learner P+500; metrics on each port + 1000
 #                          (SWITCHYARD_PORT_BASE, default 7000)
 #   --auth-token-file F    token every service asks callers for (and sends); with
 #   --admin-token-file F   the admin token for Register and Reload (SWITCHYARD_AUTH_TOKEN_FILE,
@@ -83,7 +83,7 @@ if [ "$command" != up ] && [ -f "$run_dir/settings" ]; then
     case " $given " in *" $name "*) continue ;; esac
     case $name in
       routers) routers=$value ;; port-base) port_base=$value ;; bin) bin=$value ;;
-      auth-token-file) auth_token_file=$value ;; admin-token-file) admin_token_file=$value ;;
+      auth-token-file) auth_token_file=$value ;; admin-token-file) admin_token_file=$value ;; learn) learn=$value ;;
     esac
   done <"$run_dir/settings"
 fi
@@ -98,6 +98,7 @@ embed_port=$((port_base + 100))
 coordinator_port=$((port_base + 300))
 gateway_port=$((port_base + 400))
 openai_port=$((port_base + 480))
+learner_port=$((port_base + 500))
 router_port() { echo $((port_base + 200 + $1)); }
 
 # The services in start order: name port.
@@ -106,6 +107,7 @@ services() {
   echo "coordinator $coordinator_port"
   for i in $(seq "$routers"); do echo "router-$i $(router_port "$i")"; done
   echo "gateway $gateway_port"
+  if [ "$learn" = 1 ]; then echo "learner $learner_port"; fi
 }
 
 ensure_binaries() {
@@ -181,7 +183,7 @@ up() {
   mkdir -p "$run_dir"
   check_ports_free || exit 1
   printf '%s\n' "routers=$routers" "port-base=$port_base" "bin=$bin" "auth-token-file=$auth_token_file" \
-    "admin-token-file=$admin_token_file" >"$run_dir/settings"
+    "admin-token-file=$admin_token_file" "learn=$learn" >"$run_dir/settings"
   trap 'echo "cluster.sh: start failed; stopping what started" >&2; down' ERR
   launch embed "$embed_port" switchyard-embed --embedder "$embedder"
   wait_serving embed "$embed_port"
@@ -203,24 +205,14 @@ up() {
   log "cluster up: gateway 127.0.0.1:$gateway_port (OpenAI-compatible: http://127.0.0.1:$openai_port/v1), coordinator 127.0.0.1:$coordinator_port ($routers routers), embed 127.0.0.1:$embed_port; logs in $run_dir"
 }
 
-# The learner: no port of its own; it reads the gateway's store and pushes to the coordinator.
+# The learner: reads the gateway's store, pushes versions through the coordinator.
 start_learner() {
   local the_store=${store:-sqlite:$run_dir/outcomes.sqlite}
   [ "$the_store" != none ] || { echo "cluster.sh: --learn needs the gateway's store (not --store none)" >&2; return 1; }
-  local args=(--store "$the_store" --router-file "$router_file" --gateway-config "$gateway_config"
-    --push "127.0.0.1:$coordinator_port" --publish-interval "$publish_interval")
-  [ -z "$admin_token_file" ] || args+=(--admin-token-file "$admin_token_file")
-  "$bin/switchyard-learner" "${args[@]}" ${learner_flags[@]+"${learner_flags[@]}"} >"$run_dir/learner.log" 2>&1 &
-  echo $! >"$run_dir/learner.pid"
-  # Up once it has published (or found) a version and holds the lease.
-  for _ in $(seq 100); do
-    grep -q 'serving=' "$run_dir/learner.log" 2>/dev/null && return 0
-    kill -0 "$(cat "$run_dir/learner.pid")" 2>/dev/null || break
-    sleep 0.2
-  done
-  echo "cluster.sh: the learner did not publish a version in 20 s; last lines of $run_dir/learner.log:" >&2
-  tail -n 20 "$run_dir/learner.log" >&2 || true
-  return 1
+  launch learner "$learner_port" switchyard-learner --store "$the_store" --router-file "$router_file" \
+    --gateway-config "$gateway_config" --push "127.0.0.1:$coordinator_port" --publish-interval "$publish_interval" \
+    ${learner_flags[@]+"${learner_flags[@]}"}
+  wait_serving learner "$learner_port"
 }
 
 down() {
@@ -257,9 +249,6 @@ status() {
       failed=1
     fi
   done < <(services)
-  if [ -f "$run_dir/learner.pid" ] && kill -0 "$(cat "$run_dir/learner.pid")" 2>/dev/null; then
-    echo "learner (pid $(cat "$run_dir/learner.pid")): $(grep -o 'serving=[^ ]*' "$run_dir/learner.log" | tail -n 1)"
-  fi
   return $failed
 }
 

@@ -1,9 +1,12 @@
 import Foundation
 import Logging
+import Metrics
 import RPC
+import ServiceLifecycle
 import RouterCore
 import RouterFile
 import Store
+import Synchronization
 import Wire
 
 /// The learner service's work (`switchyard-learner`): one writer per store, holding its lease;
@@ -17,7 +20,9 @@ import Wire
 /// replays every score in commit order, so no acknowledged score is missing from what it learned
 /// after a crash. A second learner on the same store waits, polling the lease, and takes over
 /// when the first stops renewing it (three intervals).
-public final class LearnerLoop {
+///
+/// Cycles run one at a time (`run`, or `cycle` from a test); `status` may be read from any thread.
+public final class LearnerLoop: Service, @unchecked Sendable {
     public struct Settings: Sendable {
         public var interval: Duration = .seconds(10)
         /// The gateway's configuration: the models it offers and their prices (nil: the base
@@ -41,6 +46,10 @@ public final class LearnerLoop {
     /// This learner's name in the lease.
     public let holder: String
     private var clients: [ServiceAddress: RPCClient] = [:]
+    private let snapshot = Mutex(LearnerStatus())
+    private let learnedCounter = Counter(label: "switchyard_learner_scores_learned_total")
+    private let publishedCounter = Counter(label: "switchyard_learner_versions_published_total")
+    private let pushFailures = Counter(label: "switchyard_learner_push_failures_total")
 
     /// Refuses a base router file without a cluster router (the family the learner learns).
     public init(store: LearningStore, base: RouterBundle, settings: Settings, logger: Logger) throws {
@@ -73,25 +82,34 @@ public final class LearnerLoop {
     private var gaps: [Int64: ContinuousClock.Instant] = [:]
     private var lastWaitingFor: String?
 
-    /// Runs cycles until the task is cancelled; lets go of the lease on the way out.
+    /// Runs a cycle every interval until the task is cancelled (or shutdown begins); lets go of
+    /// the lease on the way out.
     public func run() async {
-        defer { try? store.releaseLease(holder: holder) }
-        while !Task.isCancelled {
-            do {
-                let cycle = try await self.cycle()
-                if cycle.learned > 0 || cycle.published != nil {
-                    logger.info("learned", metadata: [
-                        "scores": "\(cycle.learned)", "published": "\(cycle.published ?? "-")", "serving": "\(cycle.serving ?? "-")",
-                        "total": "\(state?.learned ?? 0)",
-                    ])
-                }
-            } catch {
-                logger.error("learning cycle failed (retrying next interval): \(error)")
-            }
-            try? await Task.sleep(for: settings.interval)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await runCycle()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.settings.interval) }
         }
+        try? store.releaseLease(holder: holder)
         for client in clients.values { await client.close() }
     }
+
+    /// One cycle, its outcome logged; a failure is logged and retried next interval.
+    private func runCycle() async {
+        do {
+            let cycle = try await self.cycle()
+            if cycle.learned > 0 || cycle.published != nil {
+                logger.info("learned", metadata: [
+                    "scores": "\(cycle.learned)", "published": "\(cycle.published ?? "-")", "serving": "\(cycle.serving ?? "-")",
+                    "total": "\(state?.learned ?? 0)",
+                ])
+            }
+        } catch {
+            logger.error("learning cycle failed (retrying next interval): \(error)")
+        }
+    }
+
+    /// What the learner is doing, for Status.
+    public var status: LearnerStatus { snapshot.withLock { $0 } }
 
     /// One cycle: lease, learn what is new, publish, push.
     public func cycle() async throws -> Cycle {
@@ -103,6 +121,7 @@ public final class LearnerLoop {
                 lastWaitingFor = owner
             }
             state = nil
+            snapshot.withLock { $0.holdsLease = false; $0.leaseHolder = owner ?? "" }
             return Cycle(holdsLease: false)
         }
         lastWaitingFor = nil
@@ -120,9 +139,24 @@ public final class LearnerLoop {
             cycle.published = try publish(after: latest)
         }
         let serving = try pinned.flatMap { try store.version(named: $0) } ?? store.version()
+        var errors: [String] = []
         if let serving {
             cycle.serving = serving.version
-            await push(serving)
+            errors = await push(serving)
+        }
+        learnedCounter.increment(by: cycle.learned)
+        if cycle.published != nil { publishedCounter.increment() }
+        let learner = state!
+        snapshot.withLock { status in
+            status.holdsLease = true
+            status.leaseHolder = holder
+            status.learned = UInt64(learner.learned)
+            status.skipped = UInt64(learner.skipped)
+            status.servingVersion = cycle.serving ?? ""
+            status.pinnedVersion = pinned ?? ""
+            status.published += cycle.published == nil ? 0 : 1
+            status.models = learner.models
+            status.pushErrors = errors
         }
         return cycle
     }
@@ -177,9 +211,10 @@ public final class LearnerLoop {
         return version
     }
 
-    /// Sends `version` to every target; failures are logged (a replica that refuses a version
-    /// keeps serving its last good one and says why).
-    private func push(_ version: RouterVersion) async {
+    /// Sends `version` to every target; failures are logged and returned (a replica that
+    /// refuses a version keeps serving its last good one and says why).
+    private func push(_ version: RouterVersion) async -> [String] {
+        var errors: [String] = []
         for target in settings.targets {
             let client = clients[target] ?? RPCClient(
                 address: target, configuration: .init(connectTimeout: .seconds(2), defaultTimeout: .seconds(30), authToken: settings.adminToken))
@@ -187,13 +222,17 @@ public final class LearnerLoop {
             do {
                 let answer = try await client.call(Methods.reload, ReloadRequest(routerFile: version.routerFile))
                 for replica in answer.replicas where !replica.error.isEmpty {
+                    errors.append("\(replica.address): \(replica.error)")
                     logger.warning("a replica did not take the version", metadata: [
                         "replica": "\(replica.address)", "version": "\(version.version)", "error": "\(replica.error)",
                     ])
                 }
             } catch {
+                errors.append("\(target): \(error)")
                 logger.warning("cannot push the version", metadata: ["target": "\(target)", "version": "\(version.version)", "error": "\(error)"])
             }
         }
+        if !errors.isEmpty { pushFailures.increment(by: errors.count) }
+        return errors
     }
 }

@@ -100,6 +100,13 @@ struct StatusReport {
                     + "$\(String(format: "%.4f", judge.spentTodayUSD)) of $\(String(format: "%.2f", judge.dailyBudgetUSD)) today")
             }
         }
+        if let learner = status.learner {
+            lines.append(learner.holdsLease
+                ? "  learner: \(learner.learned) scores learned (\(learner.skipped) skipped), \(learner.published) versions published; "
+                    + "replicas serve \(learner.servingVersion)\(learner.pinnedVersion.isEmpty ? "" : " (pinned)"); models \(learner.models.joined(separator: ", "))"
+                : "  learner: waiting; \(learner.leaseHolder.isEmpty ? "the store's lease is not free yet" : "the store's lease is held by \(learner.leaseHolder)")")
+            for error in learner.pushErrors { lines.append("  push failed: \(error)") }
+        }
         return lines.joined(separator: "\n")
     }
 }

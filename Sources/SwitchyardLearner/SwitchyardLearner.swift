@@ -1,8 +1,5 @@
 import ArgumentParser
-import Dispatch
-import Foundation
 import Learner
-import Logging
 import RPC
 import RouterCore
 import RouterFile
@@ -10,13 +7,17 @@ import ServiceKit
 import Store
 
 /// `switchyard-learner`: learns from the scores in the outcome store and publishes router
-/// versions to every replica (see `LearnerLoop`).
+/// versions to every replica (see `LearnerLoop`). A service like the others: Health is SERVING
+/// while it holds the store's lease (the one writer) and NOT_SERVING while it waits for it;
+/// Status says what it learned and which version the replicas should serve.
 @main
 struct SwitchyardLearner: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard-learner",
         abstract: "Switchyard's learner: learns from the feedback in the outcome store and publishes router versions to the replicas.",
         version: switchyardVersion)
+
+    @OptionGroup var service: ServiceOptions
 
     @Option(help: "The outcome store the gateways write: sqlite:PATH or postgres://...")
     var store: String
@@ -30,9 +31,6 @@ struct SwitchyardLearner: AsyncParsableCommand {
     @Option(name: .customLong("push"), help: "A coordinator's (or a router's) host:port to push versions to (repeatable).")
     var targets: [ServiceAddress] = []
 
-    @Option(help: "File holding the admin token (Reload needs it when the services have one).")
-    var adminTokenFile: String?
-
     @Option(help: "How often to learn what is new, publish and push (seconds, or e.g. 500ms).")
     var publishInterval: Duration = .seconds(10)
 
@@ -45,23 +43,18 @@ struct SwitchyardLearner: AsyncParsableCommand {
     @Option(help: "The most pseudo-observations a cell's offline statistics count for at the start.")
     var warmCap = 20.0
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
-
     func validate() throws {
         if publishInterval <= .zero { throw ValidationError("--publish-interval must be > 0") }
         if !(halfLife > 0) || !(backoff >= 0) || !(warmCap >= 0) { throw ValidationError("--half-life must be > 0, --backoff and --warm-cap >= 0") }
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var logger = Logger(label: "switchyard.learner")
-        logger.logLevel = logLevel
+        let host = ServiceHost(name: "learner", options: service)
         var settings = LearnerLoop.Settings()
         settings.interval = publishInterval
         settings.gatewayConfig = gatewayConfig
         settings.targets = targets
-        settings.adminToken = try adminTokenFile.map { file in
+        settings.adminToken = try service.adminTokenFile.map { file in
             do { return try Authentication.token(fromFile: file) } catch { throw ValidationError("--admin-token-file: \(error)") }
         }
         settings.learning.halfLife = halfLife
@@ -70,22 +63,14 @@ struct SwitchyardLearner: AsyncParsableCommand {
         let base: RouterBundle
         do { base = try RouterFile.load(routerFile) } catch { throw ValidationError("--router-file: \(error)") }
         let location = try StoreLocation(parsing: store)
-        let loop = try LearnerLoop(store: try LearningStore(location), base: base, settings: settings, logger: logger)
-        logger.notice("learning", metadata: [
+        let loop = try LearnerLoop(store: try LearningStore(location), base: base, settings: settings, logger: host.logger)
+        host.logger.notice("learning", metadata: [
             "store": "\(location)", "base": "\(base.version)", "push": "\(targets.map(\.description).joined(separator: ","))",
             "interval": "\(publishInterval)", "holder": "\(loop.holder)",
         ])
-        let task = Task { await loop.run() }
-        // SIGTERM and SIGINT end the loop (the lease let go) and the process with 0.
-        let stops = [SIGTERM, SIGINT].map { signalNumber in
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber)
-            source.setEventHandler { task.cancel() }
-            source.resume()
-            return source
-        }
-        await task.value
-        stops.forEach { $0.cancel() }
-        logger.notice("stopped")
+        try await host.run(
+            handlers: RPCHandlers(), defaultPort: 7500,
+            health: { loop.status.holdsLease ? .serving : .notServing },
+            status: { $0.learner = loop.status }, services: [loop])
     }
 }

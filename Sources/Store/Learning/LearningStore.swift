@@ -18,6 +18,14 @@ public struct LearningObservation: Sendable, Equatable {
     /// The router version that decided.
     public var routerVersion: String?
     public var explored: Bool
+
+    public init(
+        seq: Int64, id: String, score: Double, source: FeedbackRecord.Source, model: String?, costUSD: Double, latencyMs: Double,
+        embedding: [Float]?, routerVersion: String?, explored: Bool
+    ) {
+        (self.seq, self.id, self.score, self.source, self.model, self.costUSD) = (seq, id, score, source, model, costUSD)
+        (self.latencyMs, self.embedding, self.routerVersion, self.explored) = (latencyMs, embedding, routerVersion, explored)
+    }
 }
 
 /// A router version the learner published: a whole router file, and what it was learned from.

@@ -20,6 +20,7 @@ public let protoMessageTypes: [String: any ProtoMessage.Type] = [
     "switchyard.v1.HealthRequest": HealthRequest.self,
     "switchyard.v1.HealthResponse": HealthResponse.self,
     "switchyard.v1.JudgeStatus": JudgeStatus.self,
+    "switchyard.v1.LearnerStatus": LearnerStatus.self,
     "switchyard.v1.ModelLatency": ModelLatency.self,
     "switchyard.v1.ModelPriceEntry": ModelPriceEntry.self,
     "switchyard.v1.ModelScore": ModelScore.self,

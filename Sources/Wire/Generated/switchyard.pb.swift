@@ -278,6 +278,7 @@ public struct StatusResponse: ProtoMessage, Equatable {
     public var embedder: EmbedderStatus?
     /// "host:port" of the service's Prometheus /metrics endpoint; empty when it serves none.
     public var metricsAddress: String
+    public var learner: LearnerStatus?
 
     public init(
         service: String = "",
@@ -291,7 +292,8 @@ public struct StatusResponse: ProtoMessage, Equatable {
         coordinator: CoordinatorStatus? = nil,
         gateway: GatewayStatus? = nil,
         embedder: EmbedderStatus? = nil,
-        metricsAddress: String = ""
+        metricsAddress: String = "",
+        learner: LearnerStatus? = nil
     ) {
         self.service = service
         self.version = version
@@ -305,6 +307,7 @@ public struct StatusResponse: ProtoMessage, Equatable {
         self.gateway = gateway
         self.embedder = embedder
         self.metricsAddress = metricsAddress
+        self.learner = learner
     }
 
     public static let protoName = "switchyard.v1.StatusResponse"
@@ -337,6 +340,7 @@ extension StatusResponse: CBridged {
         gateway = m.pointee.gateway.map { GatewayStatus(unpacked: $0) }
         embedder = m.pointee.embedder.map { EmbedderStatus(unpacked: $0) }
         metricsAddress = ProtoC.string(m.pointee.metrics_address)
+        learner = m.pointee.learner.map { LearnerStatus(unpacked: $0) }
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -352,6 +356,93 @@ extension StatusResponse: CBridged {
         if let value = gateway { m.pointee.gateway = value.packed(in: arena) }
         if let value = embedder { m.pointee.embedder = value.packed(in: arena) }
         if !metricsAddress.isEmpty { m.pointee.metrics_address = arena.string(metricsAddress) }
+        if let value = learner { m.pointee.learner = value.packed(in: arena) }
+    }
+}
+
+/// The learner's part of Status (switchyard-learner).
+///
+/// proto: `switchyard.v1.LearnerStatus`
+public struct LearnerStatus: ProtoMessage, Equatable {
+    /// True while this learner holds the store's lease (the one writer); false: it waits.
+    public var holdsLease: Bool
+    /// Who holds the lease when this learner does not.
+    public var leaseHolder: String
+    /// Scores learned from since it (re)started, replayed ones included, and scores skipped (no
+    /// embedding recorded, no model answered, a model not offered).
+    public var learned: UInt64
+    public var skipped: UInt64
+    /// The version the replicas should serve (the newest, or the pinned one), and the pin.
+    public var servingVersion: String
+    public var pinnedVersion: String
+    /// Versions this learner published since start.
+    public var published: UInt64
+    /// The models the learned router ranks.
+    public var models: [String]
+    /// Targets (coordinators, routers) the last push could not reach or that refused the version.
+    public var pushErrors: [String]
+
+    public init(
+        holdsLease: Bool = false,
+        leaseHolder: String = "",
+        learned: UInt64 = 0,
+        skipped: UInt64 = 0,
+        servingVersion: String = "",
+        pinnedVersion: String = "",
+        published: UInt64 = 0,
+        models: [String] = [],
+        pushErrors: [String] = []
+    ) {
+        self.holdsLease = holdsLease
+        self.leaseHolder = leaseHolder
+        self.learned = learned
+        self.skipped = skipped
+        self.servingVersion = servingVersion
+        self.pinnedVersion = pinnedVersion
+        self.published = published
+        self.models = models
+        self.pushErrors = pushErrors
+    }
+
+    public static let protoName = "switchyard.v1.LearnerStatus"
+}
+
+extension LearnerStatus: CBridged {
+    typealias CMessage = Switchyard__V1__LearnerStatus
+
+    public static func unpacked(from bytes: UnsafeRawBufferPointer) -> LearnerStatus? { ProtoC.unpack(bytes) }
+    public func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(packed(in: arena)) }
+
+    static func initialize(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__learner_status__init(m) }
+
+    static func unpack(_ length: Int, _ bytes: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        switchyard__v1__learner_status__unpack(nil, length, bytes)
+    }
+
+    static func free(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__learner_status__free_unpacked(m, nil) }
+
+    init(unpacked m: UnsafePointer<CMessage>) {
+        holdsLease = m.pointee.holds_lease != 0
+        leaseHolder = ProtoC.string(m.pointee.lease_holder)
+        learned = m.pointee.learned
+        skipped = m.pointee.skipped
+        servingVersion = ProtoC.string(m.pointee.serving_version)
+        pinnedVersion = ProtoC.string(m.pointee.pinned_version)
+        published = m.pointee.published
+        models = ProtoC.strings(m.pointee.models, m.pointee.n_models)
+        pushErrors = ProtoC.strings(m.pointee.push_errors, m.pointee.n_push_errors)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
+        m.pointee.holds_lease = holdsLease ? 1 : 0
+        if !leaseHolder.isEmpty { m.pointee.lease_holder = arena.string(leaseHolder) }
+        m.pointee.learned = learned
+        m.pointee.skipped = skipped
+        if !servingVersion.isEmpty { m.pointee.serving_version = arena.string(servingVersion) }
+        if !pinnedVersion.isEmpty { m.pointee.pinned_version = arena.string(pinnedVersion) }
+        m.pointee.published = published
+        if !models.isEmpty { (m.pointee.n_models, m.pointee.models) = arena.array(models.map { arena.string($0) }) }
+        if !pushErrors.isEmpty { (m.pointee.n_push_errors, m.pointee.push_errors) = arena.array(pushErrors.map { arena.string($0) }) }
     }
 }
 

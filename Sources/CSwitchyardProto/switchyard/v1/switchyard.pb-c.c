@@ -232,6 +232,51 @@ void   switchyard__v1__status_response__free_unpacked
   assert(message->base.descriptor == &switchyard__v1__status_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   switchyard__v1__learner_status__init
+                     (Switchyard__V1__LearnerStatus         *message)
+{
+  static const Switchyard__V1__LearnerStatus init_value = SWITCHYARD__V1__LEARNER_STATUS__INIT;
+  *message = init_value;
+}
+size_t switchyard__v1__learner_status__get_packed_size
+                     (const Switchyard__V1__LearnerStatus *message)
+{
+  assert(message->base.descriptor == &switchyard__v1__learner_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchyard__v1__learner_status__pack
+                     (const Switchyard__V1__LearnerStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchyard__v1__learner_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchyard__v1__learner_status__pack_to_buffer
+                     (const Switchyard__V1__LearnerStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchyard__v1__learner_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchyard__V1__LearnerStatus *
+       switchyard__v1__learner_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchyard__V1__LearnerStatus *)
+     protobuf_c_message_unpack (&switchyard__v1__learner_status__descriptor,
+                                allocator, len, data);
+}
+void   switchyard__v1__learner_status__free_unpacked
+                     (Switchyard__V1__LearnerStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchyard__v1__learner_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   switchyard__v1__router_status__init
                      (Switchyard__V1__RouterStatus         *message)
 {
@@ -1663,7 +1708,7 @@ const ProtobufCMessageDescriptor switchyard__v1__status_request__descriptor =
   (ProtobufCMessageInit) switchyard__v1__status_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__status_response__field_descriptors[12] =
+static const ProtobufCFieldDescriptor switchyard__v1__status_response__field_descriptors[13] =
 {
   {
     "service",
@@ -1809,6 +1854,18 @@ static const ProtobufCFieldDescriptor switchyard__v1__status_response__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "learner",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__StatusResponse, learner),
+    &switchyard__v1__learner_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__status_response__field_indices_by_name[] = {
   6,   /* field[6] = address */
@@ -1816,6 +1873,7 @@ static const unsigned switchyard__v1__status_response__field_indices_by_name[] =
   10,   /* field[10] = embedder */
   4,   /* field[4] = errors_total */
   9,   /* field[9] = gateway */
+  12,   /* field[12] = learner */
   11,   /* field[11] = metrics_address */
   5,   /* field[5] = open_connections */
   3,   /* field[3] = requests_total */
@@ -1828,7 +1886,7 @@ static const ProtobufCIntRange switchyard__v1__status_response__number_ranges[2 
 {
   { 1, 0 },
   { 10, 7 },
-  { 0, 12 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__status_response__descriptor =
 {
@@ -1838,11 +1896,153 @@ const ProtobufCMessageDescriptor switchyard__v1__status_response__descriptor =
   "Switchyard__V1__StatusResponse",
   "switchyard.v1",
   sizeof(Switchyard__V1__StatusResponse),
-  12,
+  13,
   switchyard__v1__status_response__field_descriptors,
   switchyard__v1__status_response__field_indices_by_name,
   2,  switchyard__v1__status_response__number_ranges,
   (ProtobufCMessageInit) switchyard__v1__status_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchyard__v1__learner_status__field_descriptors[9] =
+{
+  {
+    "holds_lease",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__LearnerStatus, holds_lease),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lease_holder",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__LearnerStatus, lease_holder),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "learned",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__LearnerStatus, learned),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "skipped",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__LearnerStatus, skipped),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "serving_version",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__LearnerStatus, serving_version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pinned_version",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__LearnerStatus, pinned_version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "published",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__LearnerStatus, published),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "models",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Switchyard__V1__LearnerStatus, n_models),
+    offsetof(Switchyard__V1__LearnerStatus, models),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "push_errors",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Switchyard__V1__LearnerStatus, n_push_errors),
+    offsetof(Switchyard__V1__LearnerStatus, push_errors),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchyard__v1__learner_status__field_indices_by_name[] = {
+  0,   /* field[0] = holds_lease */
+  2,   /* field[2] = learned */
+  1,   /* field[1] = lease_holder */
+  7,   /* field[7] = models */
+  5,   /* field[5] = pinned_version */
+  6,   /* field[6] = published */
+  8,   /* field[8] = push_errors */
+  4,   /* field[4] = serving_version */
+  3,   /* field[3] = skipped */
+};
+static const ProtobufCIntRange switchyard__v1__learner_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor switchyard__v1__learner_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchyard.v1.LearnerStatus",
+  "LearnerStatus",
+  "Switchyard__V1__LearnerStatus",
+  "switchyard.v1",
+  sizeof(Switchyard__V1__LearnerStatus),
+  9,
+  switchyard__v1__learner_status__field_descriptors,
+  switchyard__v1__learner_status__field_indices_by_name,
+  1,  switchyard__v1__learner_status__number_ranges,
+  (ProtobufCMessageInit) switchyard__v1__learner_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor switchyard__v1__router_status__field_descriptors[9] =

@@ -20,6 +20,7 @@ typedef struct Switchyard__V1__HealthRequest Switchyard__V1__HealthRequest;
 typedef struct Switchyard__V1__HealthResponse Switchyard__V1__HealthResponse;
 typedef struct Switchyard__V1__StatusRequest Switchyard__V1__StatusRequest;
 typedef struct Switchyard__V1__StatusResponse Switchyard__V1__StatusResponse;
+typedef struct Switchyard__V1__LearnerStatus Switchyard__V1__LearnerStatus;
 typedef struct Switchyard__V1__RouterStatus Switchyard__V1__RouterStatus;
 typedef struct Switchyard__V1__ReplicaStatus Switchyard__V1__ReplicaStatus;
 typedef struct Switchyard__V1__CoordinatorStatus Switchyard__V1__CoordinatorStatus;
@@ -190,10 +191,56 @@ struct  Switchyard__V1__StatusResponse
    * "host:port" of the service's Prometheus /metrics endpoint; empty when it serves none.
    */
   char *metrics_address;
+  Switchyard__V1__LearnerStatus *learner;
 };
 #define SWITCHYARD__V1__STATUS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__status_response__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string, NULL }
+
+
+/*
+ * The learner's part of Status (switchyard-learner).
+ */
+struct  Switchyard__V1__LearnerStatus
+{
+  ProtobufCMessage base;
+  /*
+   * True while this learner holds the store's lease (the one writer); false: it waits.
+   */
+  protobuf_c_boolean holds_lease;
+  /*
+   * Who holds the lease when this learner does not.
+   */
+  char *lease_holder;
+  /*
+   * Scores learned from since it (re)started, replayed ones included, and scores skipped (no
+   * embedding recorded, no model answered, a model not offered).
+   */
+  uint64_t learned;
+  uint64_t skipped;
+  /*
+   * The version the replicas should serve (the newest, or the pinned one), and the pin.
+   */
+  char *serving_version;
+  char *pinned_version;
+  /*
+   * Versions this learner published since start.
+   */
+  uint64_t published;
+  /*
+   * The models the learned router ranks.
+   */
+  size_t n_models;
+  char **models;
+  /*
+   * Targets (coordinators, routers) the last push could not reach or that refused the version.
+   */
+  size_t n_push_errors;
+  char **push_errors;
+};
+#define SWITCHYARD__V1__LEARNER_STATUS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__learner_status__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL }
 
 
 struct  Switchyard__V1__RouterStatus
@@ -1016,6 +1063,25 @@ Switchyard__V1__StatusResponse *
 void   switchyard__v1__status_response__free_unpacked
                      (Switchyard__V1__StatusResponse *message,
                       ProtobufCAllocator *allocator);
+/* Switchyard__V1__LearnerStatus methods */
+void   switchyard__v1__learner_status__init
+                     (Switchyard__V1__LearnerStatus         *message);
+size_t switchyard__v1__learner_status__get_packed_size
+                     (const Switchyard__V1__LearnerStatus   *message);
+size_t switchyard__v1__learner_status__pack
+                     (const Switchyard__V1__LearnerStatus   *message,
+                      uint8_t             *out);
+size_t switchyard__v1__learner_status__pack_to_buffer
+                     (const Switchyard__V1__LearnerStatus   *message,
+                      ProtobufCBuffer     *buffer);
+Switchyard__V1__LearnerStatus *
+       switchyard__v1__learner_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchyard__v1__learner_status__free_unpacked
+                     (Switchyard__V1__LearnerStatus *message,
+                      ProtobufCAllocator *allocator);
 /* Switchyard__V1__RouterStatus methods */
 void   switchyard__v1__router_status__init
                      (Switchyard__V1__RouterStatus         *message);
@@ -1546,6 +1612,9 @@ typedef void (*Switchyard__V1__StatusRequest_Closure)
 typedef void (*Switchyard__V1__StatusResponse_Closure)
                  (const Switchyard__V1__StatusResponse *message,
                   void *closure_data);
+typedef void (*Switchyard__V1__LearnerStatus_Closure)
+                 (const Switchyard__V1__LearnerStatus *message,
+                  void *closure_data);
 typedef void (*Switchyard__V1__RouterStatus_Closure)
                  (const Switchyard__V1__RouterStatus *message,
                   void *closure_data);
@@ -1640,6 +1709,7 @@ extern const ProtobufCMessageDescriptor switchyard__v1__health_request__descript
 extern const ProtobufCMessageDescriptor switchyard__v1__health_response__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__status_request__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__status_response__descriptor;
+extern const ProtobufCMessageDescriptor switchyard__v1__learner_status__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__router_status__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__replica_status__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__coordinator_status__descriptor;
