@@ -140,6 +140,7 @@ let package = Package(
         .target(
             name: "Learner",
             dependencies: ["RouterCore", "RouterFile", "Store", "Gateway", "RPC", "Wire", logging,
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
 
@@ -175,7 +176,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "SwitchyardCLI",
-            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "RouterService", "MiniLM", "EmbeddingOptions", "Datasets", "RouterFile", "Store", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
+            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "RouterService", "MiniLM", "EmbeddingOptions", "Datasets", "RouterFile", "Store", "Learner", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
         .executableTarget(
             name: "SwitchyardBench",
             dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "Datasets", "MiniLM", "EmbeddingOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),

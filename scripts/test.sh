@@ -5,7 +5,8 @@
 # builds the container image, runs the cluster across network-namespace hosts under network
 # faults and deploy/README's three-host example, then the Python clients against the Swift services
 # (the OpenAI SDK against the gateway's front door, with LiteLLM's proxy and an https server as its
-# upstreams), then the documentation's examples as written (scripts/doctest.sh).
+# upstreams), a short learning scenario through the cluster beside LiteLLM's adaptive router
+# (scripts/learning-bench.sh --check), then the documentation's examples as written (scripts/doctest.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$SWITCHYARD_ROOT"
@@ -60,6 +61,10 @@ SWITCHYARD_REQUIRE_NETLAB=1 scripts/netlab.sh example --debug
 log "Python client tests"
 clients/python/generate.sh
 SWITCHYARD_LITELLM="$SWITCHYARD_LITELLM_ENV/bin/litellm" "$SWITCHYARD_PYTHON_ENV/bin/python" -m pytest -q clients/python/tests
+
+log "a short learning scenario (scripts/learning-bench.sh --check: GSM8K through the cluster with the learner, beside LiteLLM's adaptive router)"
+SWITCHYARD_BIN="$(swift build --show-bin-path)" scripts/learning-bench.sh --scenarios gsm8k-a0.8-warm,alpaca6-a0.7-new-model \
+  --seeds 42 --quick 400 --check 0.03 --out-dir run/learning-check --port-base 37000
 
 log "doc-tests: the examples of README.md and deploy/README.md marked doctest, run as written (scripts/doctest.sh)"
 scripts/doctest.sh

@@ -78,6 +78,24 @@ public final class LearnerLoop: Service, @unchecked Sendable {
     }
 
     private var state: OnlineLearner?
+    /// The newest version in the store (read when the lease is taken, then the ones published),
+    /// and the one replicas are sent.
+    private var newest: Published?
+    private var serving: RouterVersion?
+
+    /// A published version and what it was learned from.
+    private struct Published {
+        var version: RouterVersion
+        var seq: Int64 { version.seq }
+        var observations: Int64 { version.observations }
+        var models: [String]
+
+        init?(_ version: RouterVersion?) throws {
+            guard let version else { return nil }
+            self.version = version
+            models = try RouterFile.decode(version.routerFile).models
+        }
+    }
     private var cursor: Int64 = 0
     private var gaps: [Int64: ContinuousClock.Instant] = [:]
     private var lastWaitingFor: String?
@@ -128,17 +146,20 @@ public final class LearnerLoop: Service, @unchecked Sendable {
         var cycle = Cycle(holdsLease: true)
         if state == nil {
             state = try OnlineLearner(base: baseModel, settings: settings.learning)
-            (cursor, gaps) = (0, [:])
+            (cursor, gaps, newest, serving) = (0, [:], nil, nil)
         }
         if let offers = try offers() { (cycle.joined, cycle.left) = state!.offer(offers) }
         cycle.learned = try learnNew()
-        let latest = try store.version()
+        if newest == nil { newest = try Published(store.version()) }
         let pinned = try store.pinned()
-        if pinned == nil, latest == nil || latest!.observations != state!.learned || !cycle.joined.isEmpty || !cycle.left.isEmpty
-            || latest.map({ (try? RouterFile.decode($0.routerFile).models) != state!.models }) == true {
-            cycle.published = try publish(after: latest)
+        if pinned == nil, newest?.observations != state!.learned || newest?.models != state!.models {
+            let version = try publish(number: (newest?.seq ?? 0) + 1)
+            newest = try Published(version)
+            cycle.published = version.version
         }
-        let serving = try pinned.flatMap { try store.version(named: $0) } ?? store.version()
+        // The version replicas should serve: the pinned one (read once per pin) or the newest.
+        if let pinned, serving?.version != pinned { serving = try store.version(named: pinned) }
+        if pinned == nil { serving = newest?.version }
         var errors: [String] = []
         if let serving {
             cycle.serving = serving.version
@@ -194,20 +215,20 @@ public final class LearnerLoop: Service, @unchecked Sendable {
         }
     }
 
-    /// Writes the state as a new version; returns its name.
-    private func publish(after latest: RouterVersion?) throws -> String {
+    /// Writes the state as version `number`; returns it.
+    private func publish(number: Int64) throws -> RouterVersion {
         let router = try state!.router()
-        let number = (latest?.seq ?? 0) + 1
-        let version = "\(base.version)+learned.\(number)"
+        let name = "\(base.version)+learned.\(number)"
         let bundle = try RouterBundle(
-            version: version, embedder: base.embedder, models: router.models,
+            version: name, embedder: base.embedder, models: router.models,
             prices: router.models.map { name in base.models.firstIndex(of: name).flatMap { base.prices[$0] } },
             entries: [RouterBundle.Entry(name: RouterKind.cluster.rawValue, spec: "learned(\(state!.learned) scores)", router: router)],
             defaultRouter: RouterKind.cluster.rawValue, trainedOn: base.trainedOn + " + \(state!.learned) scores from traffic")
         let summary = "\(state!.learned) scores learned (\(state!.skipped) skipped), models \(router.models.joined(separator: ", "))"
-        try store.save(RouterVersion(
-            version: version, createdMs: OutcomeRecord.nowMs(), feedbackSeq: cursor, observations: state!.learned, summary: summary,
-            routerFile: RouterFile.encode(bundle)))
+        var version = RouterVersion(
+            version: name, createdMs: OutcomeRecord.nowMs(), feedbackSeq: cursor, observations: state!.learned, summary: summary,
+            routerFile: RouterFile.encode(bundle))
+        version.seq = try store.save(version)
         return version
     }
 

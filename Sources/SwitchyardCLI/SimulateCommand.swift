@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Learner
 import RouterCore
 
 /// `switchyard simulate`: replays a labelled set as traffic with feedback (LearningSimulation)
@@ -31,14 +32,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "A model left out of the labelled data that joins the learners at the prior.")
     var newModel: String?
 
-    @Option(help: "The learners' half-life, in observations.")
-    var halfLife = 2000.0
-
-    @Option(help: "The learners' back-off toward a model's global estimate, in pseudo-observations.")
-    var backoff = 10.0
-
-    @Option(help: "The most pseudo-observations a cell's offline statistics count for in the warm start.")
-    var warmCap = 20.0
+    @OptionGroup(title: "The learners") var learning: LearnerOptions
 
     @Option(help: "The most of a learner's decisions that may explore (follow a Thompson draw away from the best posterior mean); 1: pure Thompson sampling.")
     var exploration = 0.1
@@ -62,11 +56,7 @@ struct SimulateCommand: ParsableCommand {
         } else {
             scenario = .stationary
         }
-        var settings = ClusterLearner.Settings()
-        settings.halfLife = halfLife
-        settings.backoff = backoff
-        settings.warmStartCap = warmCap
-        var simulation = LearningSimulation(data: training, alpha: alpha, labelledShare: labelled, passes: passes, learner: settings)
+        var simulation = LearningSimulation(data: training, alpha: alpha, labelledShare: labelled, passes: passes, learner: learning.settings)
         simulation.explorationShare = exploration
         var results: [LearningSimulation.Policy: [LearningSimulation.Run]] = [:]
         for seed in seeds.split(separator: ",").compactMap({ UInt64($0) }) {

@@ -34,18 +34,10 @@ struct SwitchyardLearner: AsyncParsableCommand {
     @Option(help: "How often to learn what is new, publish and push (seconds, or e.g. 500ms).")
     var publishInterval: Duration = .seconds(10)
 
-    @Option(help: "Scores after which a score counts half (forgetting, so drift is followed).")
-    var halfLife = 2000.0
-
-    @Option(help: "Pseudo-observations of a model's global estimate in each cluster's estimate (back-off).")
-    var backoff = 10.0
-
-    @Option(help: "The most pseudo-observations a cell's offline statistics count for at the start.")
-    var warmCap = 20.0
+    @OptionGroup(title: "Learning") var learning: LearnerOptions
 
     func validate() throws {
         if publishInterval <= .zero { throw ValidationError("--publish-interval must be > 0") }
-        if !(halfLife > 0) || !(backoff >= 0) || !(warmCap >= 0) { throw ValidationError("--half-life must be > 0, --backoff and --warm-cap >= 0") }
     }
 
     func run() async throws {
@@ -57,9 +49,7 @@ struct SwitchyardLearner: AsyncParsableCommand {
         settings.adminToken = try service.adminTokenFile.map { file in
             do { return try Authentication.token(fromFile: file) } catch { throw ValidationError("--admin-token-file: \(error)") }
         }
-        settings.learning.halfLife = halfLife
-        settings.learning.backoff = backoff
-        settings.learning.warmStartCap = warmCap
+        settings.learning = learning.settings
         let base: RouterBundle
         do { base = try RouterFile.load(routerFile) } catch { throw ValidationError("--router-file: \(error)") }
         let location = try StoreLocation(parsing: store)

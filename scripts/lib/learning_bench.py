@@ -389,6 +389,9 @@ def main():
     parser.add_argument("--publish-interval", type=float, default=0.25)
     parser.add_argument("--port-base", type=int, default=27000)
     parser.add_argument("--prices", default="data/prices.json")
+    parser.add_argument("--check", type=float, default=None, metavar="MARGIN",
+                        help="exit 1 unless, in every run, no request failed and Switchyard's last-third utility is at "
+                             "least LiteLLM's minus MARGIN (the test command's short scenario)")
     args = parser.parse_args()
     prices = json.load(open(args.prices))
     os.makedirs(args.out_dir, exist_ok=True)
@@ -405,7 +408,17 @@ def main():
     with open(os.path.join(args.out_dir, "results.json"), "w") as out:
         json.dump(results, out, indent=1)
     print(table(results))
-    return 1 if any(r["failures"] for r in results) else 0
+    failed = [f"{r['scenario']} seed {r['seed']}: {r['failures']} requests failed" for r in results if r["failures"]]
+    if args.check is not None:
+        for r in results:
+            mine, theirs = (r["figures"][p]["utility_last_third"] for p in ("switchyard", "litellm"))
+            if mine < theirs - args.check:
+                failed.append(f"{r['scenario']} seed {r['seed']}: Switchyard {mine:.3f} < LiteLLM {theirs:.3f} - {args.check}")
+            if r["versions_seen"] < 2:
+                failed.append(f"{r['scenario']} seed {r['seed']}: answers came from {r['versions_seen']} router version(s); the learner published none")
+    for failure in failed:
+        log(f"FAILED {failure}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
