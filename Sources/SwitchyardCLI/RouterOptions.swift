@@ -5,7 +5,7 @@ import RouterCore
 struct RouterOptions: ParsableArguments {
     @Option(name: .customLong("knob"), help: ArgumentHelp(
         "A router knob, family.name=value (e.g. knn.neighbors=50, cluster.k=32); repeatable.",
-        discussion: "cluster: k, top_k, beta, smoothing, per_cluster; knn: neighbors, temperature; predictor/classifier: hidden, decay; mf: dim, epochs; sw-ranking: gamma."))
+        discussion: "cluster: k, top_k, beta, smoothing, per_cluster, pool; knn: neighbors, temperature; predictor/classifier: hidden, decay; mf: dim, epochs; sw-ranking: gamma."))
     var knobs: [String] = []
 
     @Option(help: "Random seed for training (and the split, in eval).")

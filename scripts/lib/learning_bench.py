@@ -229,7 +229,9 @@ def one_run(args, name, seed, prices):
     data.write(stream_set, stream_file)
     switchyard = f"{args.bin}/switchyard"
     router = f"{work}/router.bin"
-    common = ["--router", "cluster", "--embedder", "hash", "--seed", str(seed)]
+    # Pool normalization: the routers rank by the very utility the bench scores (and the learner
+    # publishes), u = A x score + (1 - A) x (1 - normalized cost).
+    common = ["--router", "cluster", "--knob", "cluster.pool=1", "--embedder", "hash", "--seed", str(seed)]
     if start == "warm":
         run([switchyard, "train", "--data", labelled_file, "--out", router] + common)
     else:
@@ -257,7 +259,9 @@ def one_run(args, name, seed, prices):
     env = dict(os.environ, SWITCHYARD_RUN_DIR=run_dir, SWITCHYARD_PORT_BASE=str(args.port_base), SWITCHYARD_BIN=args.bin)
     cluster = ["scripts/cluster.sh"]
     run(cluster + ["up", "--router-file", router, "--gateway-config", f"{work}/gateway.json", "--embedder", "hash",
-                   "--learn", "--publish-interval", str(args.publish_interval), "--routers", "2"], env=env)
+                   "--learn", "--publish-interval", str(args.publish_interval), "--routers", "2"]
+        + [flag for value in args.learner_flag for flag in ("--learner-flag", value)]
+        + [flag for value in args.gateway_flag for flag in ("--gateway-flag", value)], env=env)
     try:
         results, failures, seconds = cluster_stream(
             args, data, stream, alpha, feedback_scores, f"http://127.0.0.1:{args.port_base + 480}/v1")
@@ -389,6 +393,8 @@ def main():
     parser.add_argument("--publish-interval", type=float, default=0.25)
     parser.add_argument("--port-base", type=int, default=27000)
     parser.add_argument("--prices", default="data/prices.json")
+    parser.add_argument("--learner-flag", action="append", default=[], help="one more flag for the learner, e.g. --half-life=1000")
+    parser.add_argument("--gateway-flag", action="append", default=[], help="one more flag for the gateway, e.g. --explore-share=0.05")
     parser.add_argument("--check", type=float, default=None, metavar="MARGIN",
                         help="exit 1 unless, in every run, no request failed and Switchyard's last-third utility is at "
                              "least LiteLLM's minus MARGIN (the test command's short scenario)")

@@ -2,7 +2,8 @@
 ///
 /// Knobs by family (absent ones take the default):
 /// - cluster: `k` (0 = one cluster per 64 training prompts, 4 to 64), `top_k` (3), `beta` (9), `smoothing` (1),
-///   `per_cluster` (0; 1 = Avengers-Pro's min-max inside each cluster instead of global scaling)
+///   `per_cluster` (0; 1 = Avengers-Pro's min-max inside each cluster instead of global scaling),
+///   `pool` (0; 1 = quality as it is and cost over the models' mean costs: the learner's utility)
 /// - knn: `neighbors` (20), `temperature` (0 = plain means)
 /// - predictor, classifier: `hidden` (-1 = pick logistic or a 64-unit MLP by validation loss), `decay` (L2)
 /// - mf: `dim` (128), `epochs` (100)
@@ -20,7 +21,7 @@ public struct RouterSpec: Sendable, Hashable, CustomStringConvertible {
     /// The knobs each family reads.
     public static func knobNames(_ kind: RouterKind) -> [String] {
         switch kind {
-        case .cluster: ["k", "top_k", "beta", "smoothing", "per_cluster"]
+        case .cluster: ["k", "top_k", "beta", "smoothing", "per_cluster", "pool"]
         case .knn: ["neighbors", "temperature"]
         case .predictor, .classifier: ["hidden", "decay"]
         case .mf: ["dim", "epochs"]
@@ -50,12 +51,14 @@ public struct RouterSpec: Sendable, Hashable, CustomStringConvertible {
 
     private func knob(_ name: String, _ fallback: Double) -> Double { knobs[name] ?? fallback }
 
-    /// The cluster router's trainer with this spec's knobs (k, top_k, beta, smoothing, per_cluster).
+    /// The cluster router's trainer with this spec's knobs (k, top_k, beta, smoothing,
+    /// per_cluster, pool).
     public func clusterTrainer(seed: UInt64) -> ClusterRouterTrainer {
         let k = Int(knob("k", 0))
+        let normalization: Normalization = knob("pool", 0) != 0 ? .pool : knob("per_cluster", 0) != 0 ? .perCluster : .global
         return ClusterRouterTrainer(
             clusters: k > 0 ? k : nil, topK: Int(knob("top_k", 3)), beta: knob("beta", 9), smoothing: knob("smoothing", 1),
-            seed: seed, normalization: knob("per_cluster", 0) != 0 ? .perCluster : .global)
+            seed: seed, normalization: normalization)
     }
 
     /// The router this spec describes, trained on `data`; `seed` fixes every random choice.
