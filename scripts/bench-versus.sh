@@ -7,6 +7,7 @@
 #
 #   scripts/bench-versus.sh OLD_BIN_DIR [ROUNDS]      (default 5 rounds)
 #   SWITCHYARD_BENCH_SECONDS  seconds recorded per load run (default 4)
+#   SWITCHYARD_BENCH_ONLY=router  only the router and coordinator rows (no gateway, no store)
 #
 # Rows: the router answering precomputed vectors, pipelined (requests/s and CPU us per request);
 # the router routing MMLU prompts embedded in process, pipelined; the coordinator forwarding
@@ -24,6 +25,7 @@ cd "$SWITCHYARD_ROOT"
 old_bin=$(cd "$1" && pwd)
 rounds=${2:-5}
 seconds=${SWITCHYARD_BENCH_SECONDS:-4}
+only=${SWITCHYARD_BENCH_ONLY:-}
 ensure_apt_packages
 ensure_apt_packages nginx wrk
 log "building (release)"
@@ -104,7 +106,8 @@ for round in $(seq "$rounds"); do
   done
   gateways=(old new sqlite postgres)
   [ $((round % 2)) -eq 0 ] && gateways=(postgres sqlite new old)
-  for label in "${gateways[@]}"; do
+  [ "$only" = router ] && gateways=()
+  for label in ${gateways[@]+"${gateways[@]}"}; do
     bin=$new_bin
     case $label in
       old) bin=$old_bin; measure_gateway old "$round" ;;
@@ -115,6 +118,7 @@ for round in $(seq "$rounds"); do
   done
 done
 
+if [ "$only" != router ]; then
 # The store's growth per answer: "auto" answers (the router embeds, 384-dim MiniLM or the hash
 # embedder's dimensions as the router file says) with their embedding recorded, and without.
 bin=$new_bin
@@ -147,16 +151,18 @@ for record in ("embedding", "none"):
 PY
 cleanup
 pids=()
+fi
 
-python3 - "$results" "$rounds" <<'PY'
+python3 - "$results" "$rounds" "$only" <<'PY'
 import json, statistics, sys
-results, rounds = sys.argv[1], int(sys.argv[2])
-def figures(label, row):
+results, rounds, only = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def figures(label, row, p50s=None):
     rates, cpus = [], []
     for r in range(1, rounds + 1):
         report = json.load(open(f"{results}/{label}-{row}-{r}.json"))
         ticks, hz = map(int, open(f"{results}/{label}-{row}-{r}.ticks").read().split())
         rates.append(report["throughputPerSecond"])
+        if p50s is not None: p50s.append(report["latencyMicroseconds"]["p50"])
         # The ticks cover the 1 s warm-up too, at about the recorded rate.
         cpus.append(ticks / hz * 1e6 / (report["throughputPerSecond"] * (report["seconds"] + 1)))
     return rates, cpus
@@ -165,8 +171,10 @@ def cell(values, digits=0):
 print(f"| row | old | new | new / old (medians) |\n|---|---|---|---|")
 for row, title in [("router-vectors", "router, vectors pipelined"), ("router-prompts", "router, MMLU prompts (hash in process) pipelined"),
                    ("coordinator", "coordinator over 2 routers, vectors pipelined")]:
-    (old_rate, old_cpu), (new_rate, new_cpu) = figures("old", row), figures("new", row)
+    old_p50, new_p50 = [], []
+    (old_rate, old_cpu), (new_rate, new_cpu) = figures("old", row, old_p50), figures("new", row, new_p50)
     print(f"| {title}: requests/s | {cell(old_rate)} | {cell(new_rate)} | {statistics.median(new_rate) / statistics.median(old_rate):.3f} |")
+    print(f"| {title}: p50 us (2 x 32 in flight) | {cell(old_p50)} | {cell(new_p50)} | {statistics.median(new_p50) / statistics.median(old_p50):.3f} |")
     who = "coordinator" if row == "coordinator" else "router"
     print(f"| {title}: {who} CPU us/request | {cell(old_cpu, 2)} | {cell(new_cpu, 2)} | {statistics.median(new_cpu) / statistics.median(old_cpu):.3f} |")
 
@@ -193,6 +201,8 @@ def gateway(label):
             for i, v in enumerate(wrk(f"{label}-feedback-{r}")): rows["feedback"][i].append(v)
     return rows
 
+if only == "router":
+    sys.exit(0)
 labels = ["old", "new", "sqlite", "postgres"]
 g = {label: gateway(label) for label in labels}
 print()

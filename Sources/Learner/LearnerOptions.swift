@@ -4,7 +4,7 @@ import RouterCore
 /// The learner's statistical flags, for the learner service and `switchyard simulate` alike.
 public struct LearnerOptions: ParsableArguments, Sendable {
     @Option(help: "Scores after which a score counts half (forgetting, so drift is followed).")
-    public var halfLife = 500.0
+    public var halfLife = 2000.0
 
     @Option(help: "Pseudo-observations of a model's global estimate in each cluster's estimate (back-off).")
     public var backoff = 10.0

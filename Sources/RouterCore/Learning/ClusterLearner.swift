@@ -15,7 +15,7 @@ import Foundation
 public struct ClusterLearner: Sendable, Equatable {
     public struct Settings: Sendable, Equatable {
         /// Observations after which an observation counts half (forgetting).
-        public var halfLife: Double = 500
+        public var halfLife: Double = 2000
         /// Pseudo-observations of the model's global estimate in every cell (back-off).
         public var backoff: Double = 10
         /// The quality a model nobody has observed is assumed to have, and how many
