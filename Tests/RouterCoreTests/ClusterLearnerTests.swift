@@ -39,12 +39,36 @@ import Testing
     @Test func forgettingFollowsAModelThatChanges() {
         var settings = ClusterLearner.Settings()
         settings.halfLife = 500
+        settings.changeThreshold = 0  // forgetting alone
         var learner = ClusterLearner(models: ["a"], clusterCount: 1, settings: settings)
         for _ in 0..<2000 { learner.observe(near0, model: 0, score: 1) }
         #expect(learner.estimate(cluster: 0, model: 0).mean > 0.99)
         for _ in 0..<2000 { learner.observe(near0, model: 0, score: 0) }
         let mean = learner.estimate(cluster: 0, model: 0).mean
         #expect(mean < 0.08 && mean > 0.04, "\(mean)")
+    }
+
+    /// A model whose scores fall from 0.8 to 0.2 is a change, noticed within about a window of its
+    /// observations: every estimate keeps a tenth of its evidence, so the changed model's estimate
+    /// follows at once and the other model's draws widen. Noisy scores around a steady mean are no change.
+    @Test func aModelThatChangesIsNoticedAndNoiseIsNot() {
+        var generator = SeededGenerator(seed: 3)
+        var learner = ClusterLearner(models: ["a", "b"], clusterCount: 2)
+        for _ in 0..<3000 {
+            learner.observe(near0, model: 0, score: generator.nextUnit() < 0.8 ? 1 : 0)
+            learner.observe(near0, model: 1, score: generator.nextUnit() < 0.5 ? 1 : 0)
+        }
+        #expect(learner.changes == 0, "binary scores around a steady mean")
+        let strengthBefore = learner.estimate(cluster: 0, model: 1).strength
+        var noticedAfter: Int?
+        for i in 0..<300 {
+            learner.observe(near0, model: 0, score: generator.nextUnit() < 0.2 ? 1 : 0)
+            if noticedAfter == nil, learner.changes > 0 { noticedAfter = i + 1 }
+        }
+        let noticed = noticedAfter ?? 0
+        #expect(noticed > 0 && noticed <= 100, "noticed after \(noticed) observations")
+        #expect(learner.estimate(cluster: 0, model: 0).mean < 0.4, "the changed model's estimate followed")
+        #expect(learner.estimate(cluster: 0, model: 1).strength < strengthBefore / 5, "the other model is explored again")
     }
 
     @Test func modelsJoinAtThePriorAndLeaveAtOnce() {

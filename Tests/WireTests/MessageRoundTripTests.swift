@@ -55,6 +55,15 @@ let populatedMessages: [any ProtoMessage & Equatable] = [
         status.embedder = embedder
         return status
     }(),
+    {
+        var status = StatusResponse()
+        status.service = "learner"
+        status.learner = LearnerStatus(
+            holdsLease: true, leaseHolder: "host-a:4242:17", learned: .max, skipped: 3, servingVersion: "v+learned.7",
+            pinnedVersion: "v+learned.5", published: 7, models: ["gpt-4", "mixtral"], pushErrors: ["10.0.0.2:7300: UNAVAILABLE: gone"])
+        return status
+    }(),
+    ReloadRequest(routerFile: [0x53, 0x59, 0, 255]),
     ReloadRequest(path: "router.bin"),
     ReloadResponse(version: "v2", previousVersion: "v1"),
     ReloadResponse(replicas: [
@@ -68,7 +77,8 @@ let populatedMessages: [any ProtoMessage & Equatable] = [
     RouteRequest(prompt: "budget", tradeoff: .maxCostUSD(0.002)),
     RouteRequest(
         prompt: "fast, please", maxLatencyMs: 500, includeEmbedding: true,
-        modelLatencies: [ModelLatency(model: "a", p50Ms: 120, p90Ms: 300), ModelLatency(model: "b", p50Ms: 900, samples: 3)]),
+        modelLatencies: [ModelLatency(model: "a", p50Ms: 120, p90Ms: 300), ModelLatency(model: "b", p50Ms: 900, samples: 3)],
+        exploreShare: 0.1),
     FeedbackRequest(id: "chatcmpl-sy0123456789abcdefghijkl", score: 0.75, comment: "gut, aber zu lang ✍️", apiKey: "sk-team-a-0123456789"),
     FeedbackResponse(replaced: true),
     RouteRequest(prompt: "zero alpha is not unset", tradeoff: .alpha(0)),
@@ -76,7 +86,7 @@ let populatedMessages: [any ProtoMessage & Equatable] = [
         model: "gpt-4",
         scores: [ModelScore(model: "gpt-4", score: 0.9, predictedQuality: 0.8, predictedCostUSD: 0.01)],
         clusters: [ClusterHit(cluster: 63, distance: 0.5, weight: 1)], routerVersion: "v1", alpha: 1,
-        replica: "router-1", embedding: [0.125, -0.5, 1]),
+        replica: "router-1", embedding: [0.125, -0.5, 1], explored: true),
     RegisterRequest(address: "127.0.0.1:7201", replicaID: "r1"),
     RegisterResponse(replicas: 3),
     CompleteRequest(prompt: "Write ✍️", model: "auto", maxTokens: 256, tradeoff: .maxCostUSD(0.5), allowedModels: ["x"]),
@@ -142,6 +152,7 @@ func roundTrips<M: ProtoMessage & Equatable>(_ message: M) throws -> Bool {
             "switchyard.v1.RoutedModel", "switchyard.v1.ModelPriceEntry", "switchyard.v1.TrainedRouter", "switchyard.v1.Tensor",
             "switchyard.v1.NamedNumber", "switchyard.v1.NamedText", "switchyard.v1.CrossValidationRow", "switchyard.v1.ChatMessage",
             "switchyard.v1.ModelLatency", "switchyard.v1.StoreStatus", "switchyard.v1.JudgeStatus", "switchyard.v1.ReplicaReload",
+            "switchyard.v1.LearnerStatus",
         ]
         #expect(covered.union(nested) == Set(protoMessageTypes.keys))
     }

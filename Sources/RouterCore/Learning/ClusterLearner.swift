@@ -24,6 +24,14 @@ public struct ClusterLearner: Sendable, Equatable {
         public var priorStrength: Double = 2
         /// The most pseudo-observations a cell's offline statistics count for at the start.
         public var warmStartCap: Double = 20
+        /// Change detection: when a model's recent scores (a running mean over about
+        /// `changeWindow` of its observations) miss what the learner predicted for them by more
+        /// than this, the model changed: every estimate keeps only `changeKeep` of its evidence,
+        /// so the changed model is relearnt and the others are explored again (a model that got
+        /// better is found only by trying it). 0: off.
+        public var changeThreshold: Double = 0.15
+        public var changeWindow: Double = 100
+        public var changeKeep: Double = 0.1
 
         public init() {}
     }
@@ -50,6 +58,10 @@ public struct ClusterLearner: Sendable, Equatable {
     private var global: [Stats]
     /// Observations so far (the clock of forgetting).
     public private(set) var tick = 0.0
+    /// Per model: a running mean of (score - predicted) over its recent observations, and its weight.
+    private var surprise: [Stats]
+    /// Changes detected so far.
+    public private(set) var changes = 0
 
     /// A learner that knows nothing yet: every model at the prior (a router from prompts alone).
     public init(models: [String], clusterCount: Int, settings: Settings = Settings()) {
@@ -59,6 +71,7 @@ public struct ClusterLearner: Sendable, Equatable {
         self.clusterCount = clusterCount
         cells = Array(repeating: Stats(), count: clusterCount * models.count)
         global = Array(repeating: Stats(), count: models.count)
+        surprise = Array(repeating: Stats(), count: models.count)
     }
 
     /// Warm-started from an offline cluster router: each cell counts the scored prompts behind it
@@ -130,6 +143,7 @@ public struct ClusterLearner: Sendable, Equatable {
     public mutating func observe(_ clusters: [ClusterRouter.ClusterWeight], model: Int, score: Double) {
         precondition(models.indices.contains(model))
         let score = min(max(score, 0), 1)
+        if settings.changeThreshold > 0 { watchForChange(model: model, surprise: score - estimates(clusters)[model].mean) }
         tick += 1
         let m = models.count
         for hit in clusters where hit.weight > 0 {
@@ -144,6 +158,22 @@ public struct ClusterLearner: Sendable, Equatable {
         global[model] = all
     }
 
+    /// Keeps the model's running surprise; past the threshold (with a window's worth of
+    /// observations behind it), a change: all evidence shrinks to `changeKeep`.
+    private mutating func watchForChange(model: Int, surprise value: Double) {
+        var recent = surprise[model]
+        let keep = 1 - 1 / settings.changeWindow
+        recent.weight = recent.weight * keep + 1
+        recent.sum = recent.sum * keep + value
+        surprise[model] = recent
+        guard recent.weight >= settings.changeWindow / 2, abs(recent.sum / recent.weight) > settings.changeThreshold else { return }
+        changes += 1
+        let shrink = settings.changeKeep
+        for i in cells.indices { cells[i] = Stats(weight: cells[i].weight * shrink, sum: cells[i].sum * shrink, tick: cells[i].tick) }
+        for j in global.indices { global[j] = Stats(weight: global[j].weight * shrink, sum: global[j].sum * shrink, tick: global[j].tick) }
+        surprise = Array(repeating: Stats(), count: models.count)
+    }
+
     /// A model the router file did not know joins at the prior (and so gets explored).
     public mutating func add(model name: String) {
         guard !models.contains(name) else { return }
@@ -153,6 +183,7 @@ public struct ClusterLearner: Sendable, Equatable {
         for c in 0..<clusterCount { grown += cells[c * m..<(c + 1) * m] + [Stats(tick: tick)] }
         cells = grown
         global.append(Stats(tick: tick))
+        surprise.append(Stats())
         models.append(name)
     }
 
@@ -162,6 +193,7 @@ public struct ClusterLearner: Sendable, Equatable {
         let m = models.count
         cells = (0..<clusterCount).flatMap { c in (0..<m).filter { $0 != j }.map { cells[c * m + $0] } }
         global.remove(at: j)
+        surprise.remove(at: j)
         models.remove(at: j)
     }
 
