@@ -69,6 +69,10 @@ import Testing
         #expect(noticed > 0 && noticed <= 100, "noticed after \(noticed) observations")
         #expect(learner.estimate(cluster: 0, model: 0).mean < 0.4, "the changed model's estimate followed")
         #expect(learner.estimate(cluster: 0, model: 1).strength < strengthBefore / 5, "the other model is explored again")
+        // Learning from the prior is not a change: a cold learner far from the truth at first.
+        var cold = ClusterLearner(models: ["a"], clusterCount: 2)
+        for _ in 0..<500 { cold.observe(near0, model: 0, score: 1) }
+        #expect(cold.changes == 0)
     }
 
     @Test func modelsJoinAtThePriorAndLeaveAtOnce() {

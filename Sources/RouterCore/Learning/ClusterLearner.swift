@@ -32,6 +32,10 @@ public struct ClusterLearner: Sendable, Equatable {
         public var changeThreshold: Double = 0.15
         public var changeWindow: Double = 100
         public var changeKeep: Double = 0.1
+        /// A score counts as a surprise only against an estimate with this much evidence behind
+        /// it: while a model is still being learnt (a cold start, or just after a change), missing
+        /// the estimate is learning, not change.
+        public var changeMinimumEvidence: Double = 30
 
         public init() {}
     }
@@ -143,7 +147,10 @@ public struct ClusterLearner: Sendable, Equatable {
     public mutating func observe(_ clusters: [ClusterRouter.ClusterWeight], model: Int, score: Double) {
         precondition(models.indices.contains(model))
         let score = min(max(score, 0), 1)
-        if settings.changeThreshold > 0 { watchForChange(model: model, surprise: score - estimates(clusters)[model].mean) }
+        if settings.changeThreshold > 0 {
+            let predicted = estimates(clusters)[model]
+            if predicted.strength >= settings.changeMinimumEvidence { watchForChange(model: model, surprise: score - predicted.mean) }
+        }
         tick += 1
         let m = models.count
         for hit in clusters where hit.weight > 0 {
