@@ -24,6 +24,7 @@ export LITELLM_LOCAL_MODEL_COST_MAP=True
 if [ "${1:-}" = --publish-latency ]; then
   shift
   ensure_python_env
+  clients/python/generate.sh >/dev/null   # the Python client's messages, LearnerStatus among them
   mkdir -p run/publish-latency
   "$bin/switchyard" train --data data/routellm/gsm8k.jsonl.gz --router cluster --embedder hash --out run/publish-latency/router.bin >/dev/null
   PYTHONPATH=clients/python:clients/python/generated exec "$SWITCHYARD_PYTHON_ENV/bin/python" scripts/lib/publish_latency.py \

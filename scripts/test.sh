@@ -64,7 +64,7 @@ SWITCHYARD_LITELLM="$SWITCHYARD_LITELLM_ENV/bin/litellm" "$SWITCHYARD_PYTHON_ENV
 
 log "a short learning scenario (scripts/learning-bench.sh --check: GSM8K through the cluster with the learner, beside LiteLLM's adaptive router)"
 SWITCHYARD_BIN="$(swift build --show-bin-path)" scripts/learning-bench.sh --scenarios gsm8k-a0.8-warm,alpaca6-a0.7-new-model \
-  --seeds 42 --quick 400 --check 0.03 --out-dir run/learning-check --port-base 37000
+  --seeds 42 --quick 400 --check 0.03 --out-dir run/learning-check --port-base 23000
 
 log "doc-tests: the examples of README.md and deploy/README.md marked doctest, run as written (scripts/doctest.sh)"
 scripts/doctest.sh

@@ -62,7 +62,7 @@ struct SwitchyardGateway: AsyncParsableCommand {
     @Option(help: "max_tokens given to a request of a key with a daily budget that sets none, so the most it can cost is known and held while it runs.")
     var budgetMaxOutputTokens = Int(OpenAIFrontDoor.defaultBudgetOutputTokens)
 
-    @Option(help: "The most share of routed requests a learned router (one switchyard-learner published) may explore on (0 to 1; 0: never).")
+    @Option(help: "The share of routed requests a learned router (one switchyard-learner published) decides on a Thompson draw instead of its means (0 to 1; 0: never): at most this share explores.")
     var exploreShare = 0.1
 
     @Option(help: "Dollars a day the answers that explored may cost (UTC days); past it no request explores until the day turns.")

@@ -41,7 +41,7 @@ def main():
     parser.add_argument("--rate", type=int, default=20000)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--publish-interval", type=float, default=10)
-    parser.add_argument("--port-base", type=int, default=47000)
+    parser.add_argument("--port-base", type=int, default=25000)
     parser.add_argument("--run-dir", default="run/publish-latency")
     args = parser.parse_args()
     base = args.port_base
