@@ -149,7 +149,11 @@ public final class LearnerLoop: Service, @unchecked Sendable {
             (cursor, gaps, newest, serving) = (0, [:], nil, nil)
         }
         if let offers = try offers() { (cycle.joined, cycle.left) = state!.offer(offers) }
+        let changesBefore = state!.quality.changes
         cycle.learned = try learnNew()
+        for model in state!.quality.changedModels.suffix(state!.quality.changes - changesBefore) {
+            logger.warning("a model's scores changed: every estimate keeps a tenth of its evidence and is learnt again", metadata: ["model": "\(model)"])
+        }
         if newest == nil { newest = try Published(store.version()) }
         let pinned = try store.pinned()
         if pinned == nil, newest?.observations != state!.learned || newest?.models != state!.models {

@@ -67,6 +67,7 @@ import Testing
         }
         let noticed = noticedAfter ?? 0
         #expect(noticed > 0 && noticed <= 100, "noticed after \(noticed) observations")
+        #expect(!learner.changedModels.isEmpty && learner.changedModels.allSatisfy { $0 == "a" }, "only the model that changed: \(learner.changedModels)")
         #expect(learner.estimate(cluster: 0, model: 0).mean < 0.4, "the changed model's estimate followed")
         #expect(learner.estimate(cluster: 0, model: 1).strength < strengthBefore / 5, "the other model is explored again")
         // Learning from the prior is not a change: a cold learner far from the truth at first.

@@ -64,8 +64,9 @@ public struct ClusterLearner: Sendable, Equatable {
     public private(set) var tick = 0.0
     /// Per model: a running mean of (score - predicted) over its recent observations, and its weight.
     private var surprise: [Stats]
-    /// Changes detected so far.
+    /// Changes detected so far, and the model each was noticed on, in order.
     public private(set) var changes = 0
+    public private(set) var changedModels: [String] = []
 
     /// A learner that knows nothing yet: every model at the prior (a router from prompts alone).
     public init(models: [String], clusterCount: Int, settings: Settings = Settings()) {
@@ -175,6 +176,7 @@ public struct ClusterLearner: Sendable, Equatable {
         surprise[model] = recent
         guard recent.weight >= settings.changeWindow / 2, abs(recent.sum / recent.weight) > settings.changeThreshold else { return }
         changes += 1
+        changedModels.append(models[model])
         let shrink = settings.changeKeep
         for i in cells.indices { cells[i] = Stats(weight: cells[i].weight * shrink, sum: cells[i].sum * shrink, tick: cells[i].tick) }
         for j in global.indices { global[j] = Stats(weight: global[j].weight * shrink, sum: global[j].sum * shrink, tick: global[j].tick) }
