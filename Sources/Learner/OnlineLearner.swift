@@ -123,14 +123,14 @@ public struct OnlineLearner: Sendable {
                 observations.append(quality.observations(cluster: c, model: j))
             }
         }
-        let cost = (0..<k * m).map { costSum[$0] / costWeight[$0] }
-        let sizes = base.clusterSizes.map(Double.init)
-        let total = max(sizes.reduce(0, +), 1)
-        let meanCost = (0..<m).map { j in (0..<k).reduce(0.0) { $0 + sizes[$1] * cost[$1 * m + j] } / total }
+        var model = ClusterRouterModel(
+            models: models, pair: ModelPair(strong: 0, weak: 1), centroids: base.centroids, clusterSizes: base.clusterSizes,
+            performance: performance, cost: (0..<k * m).map { costSum[$0] / costWeight[$0] }, topK: base.topK, beta: base.beta,
+            normalization: .pool, observations: observations, strength: strength)
+        // RouteLLM's pair: the dearest model on average, and the cheapest.
+        let meanCost = model.meanCostPerModel
         let byCost = meanCost.indices.sorted { meanCost[$0] < meanCost[$1] }
-        return try ClusterRouter(model: ClusterRouterModel(
-            models: models, pair: ModelPair(strong: byCost.last!, weak: byCost.first!), centroids: base.centroids,
-            clusterSizes: base.clusterSizes, performance: performance, cost: cost, topK: base.topK, beta: base.beta,
-            normalization: .pool, observations: observations, strength: strength))
+        model.pair = ModelPair(strong: byCost.last!, weak: byCost.first!)
+        return try ClusterRouter(model: model)
     }
 }

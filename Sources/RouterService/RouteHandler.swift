@@ -137,17 +137,18 @@ public struct RouteHandler: Sendable {
 
     func decide(_ plan: Plan, _ query: RoutingQuery, _ loaded: LoadedRouter, includeEmbedding: Bool = false) throws -> RouteResponse {
         let router = plan.entry.router
+        let decider = Decider(router)
         var (estimate, decision) = try Self.mapped {
             let estimate = try router.estimate(query)
-            return (estimate, try Decider(router).decide(
+            return (estimate, try decider.decide(
                 estimate, objective: plan.objective, constraints: plan.constraints, calibration: plan.entry.calibration))
         }
         // Exploring: the same decision on a Thompson draw (same objective, same limits).
         var explored = false
         if plan.exploreShare > 0, let learned = router as? ClusterRouter, learned.model.strength != nil,
-            let drawn = explorer.draw(share: plan.exploreShare, { learned.explored(estimate.clusters, using: &$0) }) {
+            let drawn = explorer.draw(share: plan.exploreShare, { learned.explored(estimate.estimates, estimate.clusters, using: &$0) }) {
             let draw = RouterEstimate(estimates: drawn, strongWinScore: estimate.strongWinScore, clusters: estimate.clusters)
-            if let choice = try? Decider(router).decide(draw, objective: plan.objective, constraints: plan.constraints),
+            if let choice = try? decider.decide(draw, objective: plan.objective, constraints: plan.constraints),
                 choice.model != decision.model {
                 (decision, explored) = (choice, true)
             }

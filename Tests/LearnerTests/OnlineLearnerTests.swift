@@ -87,12 +87,12 @@ func score(_ id: Int, _ model: String, _ value: Double, at x: Float, cost: Doubl
         var generator = SeededGenerator(seed: 7)
         let offline = try ClusterRouter(model: twoClusterBase())
         let hits = try offline.nearestClusters([1, 0])
-        #expect(offline.explored(hits, using: &generator) == nil)
+        #expect(offline.explored(offline.estimates(hits), hits, using: &generator) == nil)
         var model = twoClusterBase()
         model.normalization = .pool
         model.strength = [1e7, 2, 1e7, 2]
         let learned = try ClusterRouter(model: model)
-        let draws = (0..<200).map { _ in learned.explored(hits, using: &generator)! }
+        let draws = (0..<200).map { _ in learned.explored(learned.estimates(hits), hits, using: &generator)! }
         #expect(draws.allSatisfy { abs($0.quality[0] - 0.8) < 0.01 }, "a cell with much evidence draws its mean")
         let wide = draws.map { $0.quality[1] }
         #expect(wide.min()! < 0.2 && wide.max()! > 0.7, "a cell with little evidence draws widely")

@@ -306,8 +306,6 @@ def one_run(args, name, seed, prices):
         "match_litellm": first_match(utilities["switchyard"], utilities["litellm"], 500),
         "match_offline": first_match(utilities["switchyard"], utilities["offline"], 500),
     }
-    if start == "cold" or missing:
-        pass
     if drift:
         sy = utilities["switchyard"]
         before = sum(sy[half - 500:half]) / 500

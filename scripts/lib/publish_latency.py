@@ -10,6 +10,7 @@ says how many scores it has learned and which version carries them; each replica
 what it serves. Prints the latencies (ms) beside the interval and what the load reached.
 """
 import argparse
+import gzip
 import json
 import os
 import statistics
@@ -49,7 +50,6 @@ def main():
     subprocess.run(["scripts/cluster.sh", "up", "--router-file", args.router_file, "--learn",
                     "--publish-interval", str(args.publish_interval)], env=env, check=True, capture_output=True)
     try:
-        import gzip
         prompts = [json.loads(line) for line in gzip.open(args.prompts, "rt")][:200]
         load = subprocess.Popen(
             [f"{args.bin}/switchyard-load", "--method", "route", "--vectors", "--prompts", args.prompts, "--rate", str(args.rate),

@@ -123,11 +123,14 @@ public struct ClusterRouter: Router {
     }
 
     /// A Thompson draw for a learned router (one with strengths): each model's quality drawn from
-    /// Beta(mean x strength, (1 - mean) x strength) around the nearest clusters' blended
-    /// performance and evidence; nil for an offline router, which does not explore.
-    public func explored(_ clusters: [ClusterWeight], using generator: inout some RandomNumberGenerator) -> ModelEstimates? {
+    /// Beta(mean x strength, (1 - mean) x strength) around `estimates` (the nearest `clusters`'
+    /// blend, as `estimate` made it) with the clusters' evidence blended the same way; nil for an
+    /// offline router, which does not explore.
+    public func explored(
+        _ estimates: ModelEstimates, _ clusters: [ClusterWeight], using generator: inout some RandomNumberGenerator
+    ) -> ModelEstimates? {
         guard let strength = model.strength else { return nil }
-        var drawn = estimates(clusters)
+        var drawn = estimates
         let m = model.models.count
         for j in 0..<m {
             var evidence = 0.0

@@ -95,10 +95,8 @@ final class SQLiteBackend: StoreBackend {
     }
 
     func spend(day: Int) throws(StoreError) -> [String: Double] {
-        let statement = try database.statement("SELECT api_key, spent_usd FROM spend WHERE day = ?1").bind([.int(Int64(day))])
-        var spend: [String: Double] = [:]
-        while try statement.step() { spend[statement.text(0) ?? ""] = statement.double(1) }
-        return spend
+        let rows = try database.rows("SELECT api_key, spent_usd FROM spend WHERE day = ?1", [.int(Int64(day))]) { ($0.text(0) ?? "", $0.double(1)) }
+        return Dictionary(rows) { _, last in last }
     }
 
     private static let columns = """
@@ -107,11 +105,9 @@ final class SQLiteBackend: StoreBackend {
         """
 
     func outcomes(fromMs: Int64, toMs: Int64, limit: Int) throws(StoreError) -> [StoredOutcome] {
-        let select = try database.statement(
-            "SELECT \(Self.columns) FROM outcomes WHERE created_ms >= ?1 AND created_ms < ?2 ORDER BY created_ms, id LIMIT ?3")
-        try select.bind([.int(fromMs), .int(toMs), .int(Int64(limit))])
-        var records: [OutcomeRecord] = []
-        while try select.step() { records.append(Self.record(select)) }
+        let records = try database.rows(
+            "SELECT \(Self.columns) FROM outcomes WHERE created_ms >= ?1 AND created_ms < ?2 ORDER BY created_ms, id LIMIT ?3",
+            [.int(fromMs), .int(toMs), .int(Int64(limit))], Self.record)
         let feedback = try self.feedback(of: Set(records.map(\.id)), fromMs: fromMs, toMs: toMs)
         return records.map { StoredOutcome(record: $0, feedback: feedback[$0.id] ?? []) }
     }
@@ -126,18 +122,16 @@ final class SQLiteBackend: StoreBackend {
     /// The feedback of the records in `ids`, created in [fromMs, toMs).
     private func feedback(of ids: Set<String>, fromMs: Int64, toMs: Int64) throws(StoreError) -> [String: [FeedbackRecord]] {
         guard !ids.isEmpty else { return [:] }
-        let select = try database.statement("""
+        let rows = try database.rows("""
             SELECT f.id, f.source, f.score, f.comment, f.api_key, f.created_ms FROM feedback f JOIN outcomes o ON o.id = f.id
             WHERE o.created_ms >= ?1 AND o.created_ms < ?2
-            """).bind([.int(fromMs), .int(toMs)])
-        var found: [String: [FeedbackRecord]] = [:]
-        while try select.step() {
-            let id = select.text(0) ?? ""
-            guard ids.contains(id) else { continue }
-            found[id, default: []].append(FeedbackRecord(
-                id: id, score: select.double(2), comment: select.text(3), source: FeedbackRecord.Source(rawValue: select.text(1) ?? "") ?? .user,
-                key: select.text(4), createdMs: select.int(5)))
+            """, [.int(fromMs), .int(toMs)]) { row in
+            FeedbackRecord(
+                id: row.text(0) ?? "", score: row.double(2), comment: row.text(3), source: FeedbackRecord.Source(rawValue: row.text(1) ?? "") ?? .user,
+                key: row.text(4), createdMs: row.int(5))
         }
+        var found: [String: [FeedbackRecord]] = [:]
+        for feedback in rows where ids.contains(feedback.id) { found[feedback.id, default: []].append(feedback) }
         return found
     }
 
