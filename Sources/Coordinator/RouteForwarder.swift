@@ -32,7 +32,7 @@ public final class RouteForwarder: Sendable {
     /// the coordinator does not serve are answered UNIMPLEMENTED, naming what it forwards.
     public func register(in handlers: inout RPCHandlers) {
         handlers.registerForwarding(Methods.route) { [self] request, context, respond in
-            forward(request, deadline: context.request.deadline, on: context.eventLoop, tried: [], failures: [], respond: respond)
+            forward(request, context: context.request, on: context.eventLoop, tried: [], failures: [], respond: respond)
         }
         for method in ServiceMethods.router where !ServiceMethods.coordinator.contains(method) {
             handlers.refuse(method, with: RPCError(
@@ -47,11 +47,13 @@ public final class RouteForwarder: Sendable {
         }
     }
 
-    /// Calls `respond` with the first answer a replica gives that `policy` calls final.
+    /// Calls `respond` with the first answer a replica gives that `policy` calls final. A replica
+    /// that fails to answer is logged with the call's trace (`context.logger`).
     func forward(
-        _ request: EncodedEnvelope, deadline: ContinuousClock.Instant?, on eventLoop: any EventLoop, tried: [Replica],
+        _ request: EncodedEnvelope, context: ServerContext, on eventLoop: any EventLoop, tried: [Replica],
         failures: [String], respond: @escaping Respond
     ) {
+        let deadline = context.deadline
         let left = deadline.map { ContinuousClock.now.duration(to: $0) }
         guard let timeout = policy.attemptTimeout(left: left) else {
             return respond(.failure(RPCError(.deadlineExceeded, "the caller's deadline passed" + Self.after(failures))))
@@ -81,13 +83,16 @@ public final class RouteForwarder: Sendable {
             self.pool.probe(replica)
             let reason = (try? result.get().errorMessage) ?? message
             let failures = failures + ["\(replica.address): \(status): \(reason)"]
+            context.logger.notice(
+                decision == .retry ? "a replica failed to answer: trying another" : "a replica failed to answer",
+                metadata: ["replica": "\(replica.address)", "status": "\(status)", "reason": "\(reason)"])
             guard decision == .retry else {
                 let expired = deadline.map { $0 <= .now } ?? false
                 return respond(.failure(
                     expired ? RPCError(.deadlineExceeded, "the caller's deadline passed" + Self.after(failures))
                         : Self.noneAnswered(failures)))
             }
-            self.forward(request, deadline: deadline, on: eventLoop, tried: tried + [replica], failures: failures, respond: respond)
+            self.forward(request, context: context, on: eventLoop, tried: tried + [replica], failures: failures, respond: respond)
         }
     }
 

@@ -1,5 +1,6 @@
 import Logging
 import RPC
+import Store
 import Wire
 
 /// The Complete method. Model "auto" (or empty) asks the router (through the coordinator) for a
@@ -50,29 +51,41 @@ public struct CompleteHandler: Sendable {
             // A conversation or extra parameters go to upstreams as a chat request.
             let chat = request.messages.isEmpty && request.parametersJson.isEmpty ? nil : try ChatRequest(complete: request, routeOn: routeOn)
             var outcome = RequestOutcome(key: nil, routingText: chat?.routingText ?? request.prompt)
-            do {
-                var models = [request.model]
-                if routed {
-                    let routing = RouteRequest(
-                        prompt: outcome.routingText, tradeoff: request.tradeoff, allowedModels: request.allowedModels,
-                        router: request.router, maxLatencyMs: request.maxLatencyMs)
-                    outcome.route = try await self.route(routing, deadline: context.deadline)
-                    models = try candidates(outcome.route!)
-                }
-                var response = try await call(models, request, chat: chat, context: context, outcome: &outcome)
-                response.requestID = outcome.id
-                if let route = outcome.route {
-                    response.routerVersion = route.routerVersion
-                    ledger.routed(fellBack: response.model != route.model)
-                }
-                if recorder.judges(outcome) { outcome.answerText = response.text }
-                await recorder.finish(outcome)
-                return response
-            } catch {
-                outcome.status = RPCError(error).code
-                await recorder.finish(outcome)
-                throw error
+            // A caller's trace goes on with this gateway's request id (an untraced call stays untraced: it costs nothing).
+            outcome.trace = context.trace.map { TraceContext(traceparent: $0.traceparent, tracestate: $0.tracestate, requestID: outcome.id) }
+            guard let trace = outcome.trace else { return try await complete(request, routed: routed, chat: chat, context: context, outcome: outcome) }
+            return try await Tracing.$current.withValue(trace) { [outcome] in
+                try await complete(request, routed: routed, chat: chat, context: context, outcome: outcome)
             }
+        }
+    }
+
+    /// Complete once the request is checked: routed or named, answered, recorded.
+    private func complete(
+        _ request: CompleteRequest, routed: Bool, chat: ChatRequest?, context: ServerContext, outcome: RequestOutcome
+    ) async throws -> CompleteResponse {
+        var outcome = outcome
+        do {
+            var models = [request.model]
+            if routed {
+                let routing = RouteRequest(
+                    prompt: outcome.routingText, tradeoff: request.tradeoff, allowedModels: request.allowedModels,
+                    router: request.router, maxLatencyMs: request.maxLatencyMs)
+                models = try candidates(try await self.route(routing, deadline: context.deadline, for: &outcome))
+            }
+            var response = try await call(models, request, chat: chat, context: context, outcome: &outcome)
+            response.requestID = outcome.id
+            if let route = outcome.route {
+                response.routerVersion = route.routerVersion
+                ledger.routed(fellBack: response.model != route.model)
+            }
+            if recorder.judges(outcome) { outcome.answerText = response.text }
+            await recorder.finish(outcome)
+            return response
+        } catch {
+            outcome.status = RPCError(error).code
+            await recorder.finish(outcome)
+            throw error
         }
     }
 
@@ -99,9 +112,26 @@ public struct CompleteHandler: Sendable {
     /// `deadline`): with the routed vector when answers' embeddings are recorded, and the
     /// latencies learned from traffic when the request caps latency.
     func route(_ request: RouteRequest, deadline: ContinuousClock.Instant?, explore: Bool = true) async throws -> RouteResponse {
+        try await route(request, deadline: deadline, exploration: recorder.exploration.choice(optedOut: !explore))
+    }
+
+    /// The router's answer as `route` gets it, kept in `outcome` with what decided it.
+    func route(
+        _ request: RouteRequest, deadline: ContinuousClock.Instant?, explore: Bool = true, for outcome: inout RequestOutcome
+    ) async throws -> RouteResponse {
+        let exploration = recorder.exploration.choice(optedOut: !explore)
+        let route = try await route(request, deadline: deadline, exploration: exploration)
+        outcome.route = route
+        outcome.decision = OutcomeRecord.Decision(route: route, request: request, exploration: exploration)
+        return route
+    }
+
+    private func route(
+        _ request: RouteRequest, deadline: ContinuousClock.Instant?, exploration: (share: Double, reason: ExplorationBudget.Reason)
+    ) async throws -> RouteResponse {
         guard let router else { throw RPCError(.failedPrecondition, "model \"auto\" needs a router (start the gateway with --router)") }
         var request = request
-        request.exploreShare = recorder.exploration.shareFor(optedOut: !explore)
+        request.exploreShare = exploration.share
         request.includeEmbedding = recorder.wantsEmbedding
         if request.maxLatencyMs > 0 { request.modelLatencies = recorder.latencies.latencies }
         do {
@@ -139,7 +169,9 @@ public struct CompleteHandler: Sendable {
         let started = ContinuousClock.now
         var attempts: [Attempt] = []
         defer { outcome.attempts = attempts }
-        let answered = try await firstAnswer(models, deadline: context.deadline, logger: context.logger, attempts: &attempts) { upstream, timeout in
+        let answered = try await firstAnswer(
+            models, deadline: context.deadline, logger: Tracing.logger(context.logger, outcome.trace), attempts: &attempts
+        ) { upstream, timeout in
             guard let chat else {
                 return try await upstream.complete(request.prompt, maxTokens: request.maxTokens, timeout: timeout)
             }

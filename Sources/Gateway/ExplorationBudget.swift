@@ -31,9 +31,25 @@ public final class ExplorationBudget: Sendable {
     public static let off = ExplorationBudget(share: 0, dailyUSD: 0)
 
     /// The share to ask the router for: 0 when the request opted out or today's budget is spent.
-    public func shareFor(optedOut: Bool) -> Double {
-        guard share > 0, !optedOut else { return 0 }
-        return today.usd < dailyUSD ? share : 0
+    public func shareFor(optedOut: Bool) -> Double { choice(optedOut: optedOut).share }
+
+    /// Why a request could explore or not (recorded with its decision).
+    public enum Reason: String, Sendable {
+        /// The gateway never explores (`--explore-share 0`).
+        case off
+        /// The request asked not to (`explore=0`).
+        case optedOut = "opted_out"
+        /// Today's exploration budget is spent.
+        case budgetSpent = "budget_spent"
+        /// It could: the share went to the router.
+        case allowed
+    }
+
+    /// The share to ask the router for, and why that share.
+    public func choice(optedOut: Bool) -> (share: Double, reason: Reason) {
+        if share == 0 { return (0, .off) }
+        if optedOut { return (0, .optedOut) }
+        return today.usd < dailyUSD ? (share, .allowed) : (0, .budgetSpent)
     }
 
     /// Books an answer that explored.

@@ -89,11 +89,22 @@ public struct FrontDoorKeys: Sendable, Decodable {
     /// The key a request's `Authorization` header carries; nil when it carries none of them.
     /// Compares in time independent of where the keys differ.
     public func key(authorization: String?) -> Key? {
-        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return nil }
-        let presented = Array(authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces).utf8)
+        guard let presented = Self.bearer(authorization) else { return nil }
         var found: Key?
         for key in keys where Self.equalInConstantTime(Array(key.key.utf8), presented) { found = key }
         return found
+    }
+
+    /// Whether an `Authorization` header carries `secret` as its bearer token (compared in time
+    /// independent of where they differ).
+    static func presents(_ secret: String, authorization: String?) -> Bool {
+        guard let presented = bearer(authorization) else { return false }
+        return equalInConstantTime(Array(secret.utf8), presented)
+    }
+
+    private static func bearer(_ authorization: String?) -> [UInt8]? {
+        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return nil }
+        return Array(authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces).utf8)
     }
 
     private static func equalInConstantTime(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -3,6 +3,7 @@ import HTTPKit
 import Logging
 import NIOCore
 import NIOHTTP1
+import RPC
 import Store
 import Wire
 
@@ -39,11 +40,23 @@ public struct OpenAIFrontDoor: Sendable {
     /// `max_tokens` given to a request of a key with a budget that sets none.
     public let budgetOutputTokens: UInt32
     private let metrics = FrontDoorMetrics()
+    /// The dashboard's figures (`GET /dashboard/data`); nil: no dashboard.
+    let dashboard: DashboardFeed?
+    /// Explanations of recorded decisions (`GET /v1/decisions/{id}`).
+    let decisions: DecisionDesk
+    /// The gateway's admin token: it sees the dashboard and every decision (absent: any key does).
+    let adminToken: String?
 
     /// The default of `budgetOutputTokens`.
     public static let defaultBudgetOutputTokens: UInt32 = 1024
 
-    public init(complete: CompleteHandler, keys: FrontDoorKeys? = nil, budgetOutputTokens: UInt32 = defaultBudgetOutputTokens, logger: Logger) {
+    public init(
+        complete: CompleteHandler, keys: FrontDoorKeys? = nil, budgetOutputTokens: UInt32 = defaultBudgetOutputTokens,
+        dashboard: DashboardFeed? = nil, decisions: DecisionDesk = DecisionDesk(reader: nil), adminToken: String? = nil, logger: Logger
+    ) {
+        self.dashboard = dashboard
+        self.decisions = decisions
+        self.adminToken = adminToken
         self.complete = complete
         self.keys = keys
         self.budgetOutputTokens = budgetOutputTokens
@@ -63,6 +76,9 @@ public struct OpenAIFrontDoor: Sendable {
     }
 
     private func respond(to request: HTTPRequest) async -> HTTPResponse {
+        if request.path == "/dashboard" || request.path == "/dashboard/data" || request.path.hasPrefix(Self.decisionsPrefix) {
+            return await look(request)
+        }
         let key: FrontDoorKeys.Key?
         switch (request.method, request.path) {
         case (.GET, "/v1/models"), (.POST, "/v1/chat/completions"), (.POST, "/v1/feedback"):
@@ -76,7 +92,8 @@ public struct OpenAIFrontDoor: Sendable {
                                       message: "\(request.method) is not allowed on \(request.path)")
         default:
             return Self.errorResponse(status: .notFound, type: "invalid_request_error", code: "not_found",
-                                      message: "no route \(request.path); this front door serves /v1/chat/completions, /v1/models and /v1/feedback")
+                                      message: "no route \(request.path); this front door serves /v1/chat/completions, /v1/models, /v1/feedback, "
+                                        + "/v1/decisions/{id} and /dashboard")
         }
         if request.method == .GET { return models() }
         if request.path == "/v1/feedback" { return await feedback.handle(request, key: key) }
@@ -88,18 +105,36 @@ public struct OpenAIFrontDoor: Sendable {
         }
         if key?.dailyBudgetUSD != nil { chat = chat.cappingOutput(at: budgetOutputTokens) }
         var outcome = RequestOutcome(key: key?.name, routingText: chat.routingText)
+        let trace = TraceContext.arriving(
+            traceparent: request.headers.first(name: "traceparent"), tracestate: request.headers.first(name: "tracestate"),
+            requestID: outcome.id)
+        outcome.trace = trace
+        var response = await Tracing.$current.withValue(trace) { [outcome] in await complete(chat, key: key, outcome: outcome) }
+        response.headers.add(name: Self.traceIDHeader, value: trace.traceID)
+        return response
+    }
+
+    /// The header every answer of a chat completion carries its W3C trace id in.
+    public static let traceIDHeader = "x-switchyard-trace-id"
+
+    /// A chat completion, whole or streamed, run with its trace as `Tracing.current` (a stream's
+    /// relaying too) so the calls it makes carry it on.
+    private func complete(_ chat: ChatRequest, key: FrontDoorKeys.Key?, outcome: RequestOutcome) async -> HTTPResponse {
+        var outcome = outcome
         do {
             let plan = try await plan(chat, key: key, outcome: &outcome)
             outcome.hold = plan.held
             if chat.stream {
                 return HTTPResponse { [outcome, chat] responder in
-                    do {
-                        try await streamCompletion(chat, plan, outcome: outcome, responder: responder)
-                    } catch {
+                    try await Tracing.$current.withValue(outcome.trace) {
+                        do {
+                            try await streamCompletion(chat, plan, outcome: outcome, responder: responder)
+                        } catch {
+                            await release(plan)
+                            throw error
+                        }
                         await release(plan)
-                        throw error
                     }
-                    await release(plan)
                 }
             }
             let response = await chatCompletion(chat, plan, outcome: outcome)
@@ -111,6 +146,59 @@ public struct OpenAIFrontDoor: Sendable {
             var response = Self.errorResponse(RPCError(error))
             response.headers.add(name: Self.requestIDHeader, value: outcome.id)
             return response
+        }
+    }
+
+    static let decisionsPrefix = "/v1/decisions/"
+
+    /// Who is looking: the admin (the admin token, or anyone when the front door has neither keys
+    /// nor an admin token), or the holder of a key.
+    enum Viewer {
+        case admin
+        case key(FrontDoorKeys.Key)
+    }
+
+    /// The viewer a request's `Authorization` names. UNAUTHENTICATED without a known key or token.
+    func viewer(_ headers: HTTPHeaders) throws(RPCError) -> Viewer {
+        let authorization = headers.first(name: "authorization")
+        if let adminToken, FrontDoorKeys.presents(adminToken, authorization: authorization) { return .admin }
+        if let keys, let key = keys.key(authorization: authorization) { return .key(key) }
+        if keys == nil, adminToken == nil { return .admin }
+        throw RPCError(.unauthenticated, "a valid key is needed: send Authorization: Bearer <key>" + (adminToken == nil ? "" : " (the dashboard needs the admin token)"))
+    }
+
+    /// The looking side: the dashboard's page (no figures in it: served to anyone), its figures
+    /// (the admin, or any key when the gateway has no admin token), and decisions' explanations
+    /// (the admin sees every request's, a key its own).
+    private func look(_ request: HTTPRequest) async -> HTTPResponse {
+        guard request.method == .GET else {
+            return Self.errorResponse(status: .methodNotAllowed, type: "invalid_request_error", code: "method_not_allowed",
+                                      message: "\(request.method) is not allowed on \(request.path)")
+        }
+        if request.path == "/dashboard" {
+            guard dashboard != nil else { return Self.errorResponse(RPCError(.notFound, "this gateway serves no dashboard")) }
+            var response = HTTPResponse(contentType: "text/html; charset=utf-8", body: Array(DashboardPage.html.utf8))
+            response.headers.add(name: "Content-Security-Policy", value: "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
+            return response
+        }
+        let viewer: Viewer
+        do { viewer = try self.viewer(request.headers) } catch { return Self.errorResponse(error) }
+        if request.path == "/dashboard/data" {
+            guard let dashboard else { return Self.errorResponse(RPCError(.notFound, "this gateway serves no dashboard")) }
+            if case .key = viewer, adminToken != nil {
+                return Self.errorResponse(RPCError(.permissionDenied, "the dashboard shows every key's spend: it needs the admin token"))
+            }
+            var response = HTTPResponse(contentType: "application/json", body: await dashboard.snapshot())
+            response.headers.add(name: "Cache-Control", value: "no-store")
+            return response
+        }
+        let id = String(request.path.dropFirst(Self.decisionsPrefix.count))
+        do {
+            let key: String? = if case .key(let key) = viewer { key.name } else { nil }
+            let isAdmin = if case .admin = viewer { true } else { false }
+            return Self.json(try await decisions.explain(id: id, key: key, admin: isAdmin))
+        } catch {
+            return Self.errorResponse(error)
         }
     }
 
@@ -168,11 +256,13 @@ public struct OpenAIFrontDoor: Sendable {
         var cost = 0.0
         switch try Self.choice(request.model) {
         case .routed(let tradeoff, let explore):
-            let route = try await complete.route(RouteRequest(prompt: request.routingText, tradeoff: tradeoff), deadline: nil, explore: explore)
-            outcome.route = route
+            let route = try await complete.route(
+                RouteRequest(prompt: request.routingText, tradeoff: tradeoff), deadline: nil, explore: explore, for: &outcome)
             plan = Plan(models: try complete.candidates(route), route: route, key: key, remainingUSD: remaining)
             if let remaining, let key {
                 let most = plan.models.map { request.mostCost(on: complete.upstreams[$0]!.configuration) }
+                outcome.decision?.budgetLeftUSD = remaining
+                outcome.decision?.droppedForBudget = zip(plan.models, most).filter { $0.1 > remaining + BudgetSlack.dollars }.map(\.0)
                 plan.models = zip(plan.models, most).filter { $0.1 <= remaining + BudgetSlack.dollars }.map(\.0)
                 guard !plan.models.isEmpty else {
                     throw Self.overBudget(key, remaining: remaining, why: "the most this request can cost on any model "
@@ -219,7 +309,9 @@ public struct OpenAIFrontDoor: Sendable {
         var attempts: [Attempt] = []
         let answered: CompleteHandler.Answered<ChatAnswer>
         do {
-            answered = try await complete.firstAnswer(plan.models, deadline: nil, logger: logger, attempts: &attempts) { upstream, timeout in
+            answered = try await complete.firstAnswer(
+                plan.models, deadline: nil, logger: Tracing.logger(logger, outcome.trace), attempts: &attempts
+            ) { upstream, timeout in
                 try await upstream.chat(request, timeout: timeout)
             }
         } catch {
@@ -274,7 +366,9 @@ public struct OpenAIFrontDoor: Sendable {
         var attempts: [Attempt] = []
         let opened: CompleteHandler.Answered<OpenedStream>
         do {
-            opened = try await complete.firstAnswer(plan.models, deadline: nil, logger: logger, attempts: &attempts) { upstream, timeout in
+            opened = try await complete.firstAnswer(
+                plan.models, deadline: nil, logger: Tracing.logger(logger, outcome.trace), attempts: &attempts
+            ) { upstream, timeout in
                 var events = try await upstream.chatStream(request, timeout: timeout).makeAsyncIterator()
                 do {
                     let first = try await events.next()
@@ -329,7 +423,7 @@ public struct OpenAIFrontDoor: Sendable {
         if let clientGone { throw clientGone }
         if let broken {
             complete.ledger.failed(opened.model)
-            logger.warning("upstream stream broke", metadata: ["model": "\(opened.model)", "error": "\(broken)"])
+            Tracing.logger(logger, outcome.trace).warning("upstream stream broke", metadata: ["model": "\(opened.model)", "error": "\(broken)"])
             let error: [String: Any] = [
                 "message": "\(opened.model): the upstream's stream broke after it began: \(broken)",
                 "type": "upstream_error", "param": NSNull(), "code": "stream_broken",

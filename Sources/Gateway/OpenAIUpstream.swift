@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RPC
 import UpstreamHTTP
 import Wire
 
@@ -50,11 +51,22 @@ public struct OpenAIUpstream: Upstream {
         return try Self.chatAnswer(reply.body, prompt: request.routingText, upstream: configuration.name)
     }
 
+    /// JSON, the API key, and the request's trace (`Tracing.current`) as W3C `traceparent` (a
+    /// new span of it) and `tracestate`.
+    var headers: [(String, String)] {
+        var headers = HTTPCaller.jsonHeaders(apiKey: apiKey)
+        if let trace = Tracing.current {
+            headers.append(("traceparent", trace.child().traceparent))
+            if !trace.tracestate.isEmpty { headers.append(("tracestate", trace.tracestate)) }
+        }
+        return headers
+    }
+
     /// POSTs a chat-completions body; a 200 reply, or the error its status means.
     private func post(_ body: [UInt8], timeout: Duration) async throws -> HTTPReply {
         let reply: HTTPReply
         do {
-            reply = try await caller.post("/chat/completions", headers: HTTPCaller.jsonHeaders(apiKey: apiKey), body: body, timeout: timeout)
+            reply = try await caller.post("/chat/completions", headers: headers, body: body, timeout: timeout)
         } catch {
             throw RPCError(error.isTimeout ? .deadlineExceeded : .unavailable, "\(configuration.name): \(error)")
         }
@@ -69,7 +81,7 @@ public struct OpenAIUpstream: Upstream {
         let reply: HTTPStreamingReply
         do {
             reply = try await caller.postStreaming(
-                "/chat/completions", headers: HTTPCaller.jsonHeaders(apiKey: apiKey), body: try body(for: request),
+                "/chat/completions", headers: headers, body: try body(for: request),
                 headTimeout: timeout, streamTimeout: .nanoseconds(Int64(configuration.streamTimeoutSeconds * 1e9)))
         } catch let error as HTTPError {
             throw RPCError(error.isTimeout ? .deadlineExceeded : .unavailable, "\(configuration.name): \(error)")

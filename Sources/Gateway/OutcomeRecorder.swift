@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import RPC
 import Store
 import Synchronization
 import Wire
@@ -20,8 +21,11 @@ struct RequestOutcome: Sendable {
     let started: ContinuousClock.Instant
     let createdMs: Int64
     var key: String?
-    /// The router's answer (routed requests).
+    /// The router's answer (routed requests), and what else decided it.
     var route: RouteResponse?
+    var decision: OutcomeRecord.Decision?
+    /// The trace the request belongs to (front-door requests).
+    var trace: TraceContext?
     var routingText: String
     var attempts: [Attempt] = []
     /// The model that answered and what its answer cost.
@@ -112,7 +116,8 @@ public final class OutcomeRecorder: Sendable {
         } catch {
             lost.add(1, ordering: .relaxed)
             lostCounter.increment()
-            logger.error("outcome record lost", metadata: ["request_id": "\(outcome.id)", "error": "\(error)"])
+            Tracing.logger(logger, outcome.trace)
+                .error("outcome record lost", metadata: ["request_id": "\(outcome.id)", "error": "\(error)"])
         }
     }
 
@@ -132,6 +137,11 @@ public final class OutcomeRecorder: Sendable {
             outputTokens: outcome.answered?.outputTokens ?? 0, tokensEstimated: outcome.answered?.tokensEstimated ?? false,
             firstTokenMs: outcome.firstPiece.map(outcome.milliseconds), latencyMs: outcome.milliseconds(to: end), streamed: outcome.streamed,
             embedding: recordPrompts == .embedding && !(route?.embedding.isEmpty ?? true) ? route?.embedding : nil,
-            prompt: recordPrompts == .text ? outcome.routingText : nil, explored: route?.explored ?? false)
+            prompt: recordPrompts == .text ? outcome.routingText : nil, explored: route?.explored ?? false,
+            decision: outcome.decision.map { decision in
+                var decision = decision
+                decision.traceID = outcome.trace?.traceID
+                return decision
+            })
     }
 }

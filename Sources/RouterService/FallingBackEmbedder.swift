@@ -81,7 +81,8 @@ public final class FallingBackEmbedder: PromptEmbedder {
             return outage == nil
         }
         if started {
-            logger.warning(
+            // Said once per outage, with the trace of the request that found it.
+            Tracing.logger(logger, Tracing.current).warning(
                 "embedding service unreachable: routing on fallback embeddings until it answers",
                 metadata: ["embedder": "\(primary.source)", "fallback": "\(fallback.source)", "reason": "\(reason)"])
         }

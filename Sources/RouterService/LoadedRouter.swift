@@ -10,6 +10,8 @@ public final class LoadedRouter: Sendable {
     public let path: String
     /// Model name -> index into `bundle.models`.
     public let modelIndex: [String: Int]
+    /// When it was loaded, milliseconds since 1970 (UTC).
+    public let loadedMs: Int64 = Int64((Date().timeIntervalSince1970 * 1000).rounded())
 
     public init(bundle: RouterBundle, path: String) {
         self.bundle = bundle

@@ -195,7 +195,8 @@ public struct RouteHandler: Sendable {
             clusters: UInt32((entry?.router as? ClusterRouter)?.model.clusterCount ?? 0),
             dimension: UInt32(loaded.embedder.dimension), models: loaded.models,
             embedder: "\(loaded.embedder.kind):\(loaded.embedder.dimension) via \(embedder.source)", reloads: state.reloads,
-            modelPath: loaded.path, routers: loaded.bundle.entries.map(\.name), defaultRouter: loaded.bundle.defaultRouter)
+            modelPath: loaded.path, routers: loaded.bundle.entries.map(\.name), defaultRouter: loaded.bundle.defaultRouter,
+            loadedMs: loaded.loadedMs)
     }
 }
 

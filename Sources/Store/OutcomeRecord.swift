@@ -37,6 +37,74 @@ public struct OutcomeRecord: Sendable, Equatable, Codable {
     public var prompt: String?
     /// True when the router explored: chose another model than its estimates' best, to learn.
     public var explored: Bool
+    /// Why the router decided as it did, beyond the candidates (nil: a named model, or a record
+    /// written before schema version 4).
+    public var decision: Decision?
+
+    /// What decided a routed request, for `GET /v1/decisions/{id}`: the clusters, the trade-off
+    /// and the limits the ranking was filtered by, exploration, the trace.
+    public struct Decision: Sendable, Equatable, Codable {
+        /// The nearest clusters that decided (cluster routers), nearest first.
+        public var clusters: [Cluster]
+        /// The trade-off the request asked for ("alpha=0.9", "max_cost_usd=0.001", ...; nil: the
+        /// router's default), and the alpha the router used (nil: not an alpha decision).
+        public var tradeoff: String?
+        public var alpha: Double?
+        /// RouteLLM routers: the strong-win threshold used and the prompt's strong-win score.
+        public var threshold: Double?
+        public var strongWinScore: Double?
+        /// The request's latency cap (ms) and the allowed models it named (empty: all).
+        public var maxLatencyMs: Double?
+        public var allowedModels: [String]
+        /// What the key had left of its daily budget when decided, and the ranked models dropped
+        /// because the most the request could cost on them did not fit it.
+        public var budgetLeftUSD: Double?
+        public var droppedForBudget: [String]
+        /// The share of decisions the gateway let explore for this request (0: it could not),
+        /// and why that share.
+        public var exploreShare: Double
+        public var exploreReason: String
+        /// The router replica that decided, and the embedder fallback it used (nil: none).
+        public var replica: String?
+        public var embeddingFallback: String?
+        /// The W3C trace id of the request.
+        public var traceID: String?
+
+        public struct Cluster: Sendable, Equatable, Codable {
+            public var cluster: Int
+            public var distance: Double
+            public var weight: Double
+
+            public init(cluster: Int, distance: Double, weight: Double) {
+                (self.cluster, self.distance, self.weight) = (cluster, distance, weight)
+            }
+        }
+
+        public init(
+            clusters: [Cluster] = [], tradeoff: String? = nil, alpha: Double? = nil, threshold: Double? = nil,
+            strongWinScore: Double? = nil, maxLatencyMs: Double? = nil, allowedModels: [String] = [], budgetLeftUSD: Double? = nil,
+            droppedForBudget: [String] = [], exploreShare: Double = 0, exploreReason: String = "", replica: String? = nil,
+            embeddingFallback: String? = nil, traceID: String? = nil
+        ) {
+            self.clusters = clusters
+            self.tradeoff = tradeoff
+            self.alpha = alpha
+            self.threshold = threshold
+            self.strongWinScore = strongWinScore
+            self.maxLatencyMs = maxLatencyMs
+            self.allowedModels = allowedModels
+            self.budgetLeftUSD = budgetLeftUSD
+            self.droppedForBudget = droppedForBudget
+            self.exploreShare = exploreShare
+            self.exploreReason = exploreReason
+            self.replica = replica
+            self.embeddingFallback = embeddingFallback
+            self.traceID = traceID
+        }
+
+        /// The nearest cluster, the one a record's quality is counted under per cluster.
+        public var nearestCluster: Int? { clusters.first?.cluster }
+    }
 
     /// A ranked model and the router's predictions for it.
     public struct Candidate: Sendable, Equatable, Codable {
@@ -69,9 +137,10 @@ public struct OutcomeRecord: Sendable, Equatable, Codable {
         candidates: [Candidate] = [], model: String? = nil, attempts: [Attempt] = [], status: Int32 = 0, costUSD: Double = 0,
         inputTokens: UInt32 = 0, outputTokens: UInt32 = 0, tokensEstimated: Bool = false, firstTokenMs: Double? = nil,
         latencyMs: Double = 0, streamed: Bool = false, embedding: [Float]? = nil, prompt: String? = nil,
-        explored: Bool = false
+        explored: Bool = false, decision: Decision? = nil
     ) {
         self.explored = explored
+        self.decision = decision
         self.id = id
         self.createdMs = createdMs
         self.key = key
@@ -155,6 +224,26 @@ extension OutcomeRecord {
             out += #""model":\#(Self.quoted(a.model)),"status":\#(a.status)}"#
         }
         return out + "]"
+    }
+
+    /// The decision as compact JSON text (nil without one), written by hand like the candidates.
+    var decisionJSON: String? {
+        guard let d = decision else { return nil }
+        func optional(_ value: Double?) -> String { value.map(Self.number) ?? "null" }
+        func strings(_ values: [String]) -> String { "[" + values.map(Self.quoted).joined(separator: ",") + "]" }
+        var out = #"{"clusters":["#
+        for (i, c) in d.clusters.enumerated() {
+            if i > 0 { out += "," }
+            out += #"{"cluster":\#(c.cluster),"distance":\#(Self.number(c.distance)),"weight":\#(Self.number(c.weight))}"#
+        }
+        out += #"],"tradeoff":\#(d.tradeoff.map(Self.quoted) ?? "null"),"alpha":\#(optional(d.alpha)),"#
+        out += #""threshold":\#(optional(d.threshold)),"strongWinScore":\#(optional(d.strongWinScore)),"#
+        out += #""maxLatencyMs":\#(optional(d.maxLatencyMs)),"allowedModels":\#(strings(d.allowedModels)),"#
+        out += #""budgetLeftUSD":\#(optional(d.budgetLeftUSD)),"droppedForBudget":\#(strings(d.droppedForBudget)),"#
+        out += #""exploreShare":\#(Self.number(d.exploreShare)),"exploreReason":\#(Self.quoted(d.exploreReason)),"#
+        out += #""replica":\#(d.replica.map(Self.quoted) ?? "null"),"embeddingFallback":\#(d.embeddingFallback.map(Self.quoted) ?? "null"),"#
+        out += #""traceID":\#(d.traceID.map(Self.quoted) ?? "null")}"#
+        return out
     }
 
     static func decoded<T: Decodable>(_ type: T.Type, from text: String?) -> T? {

@@ -48,6 +48,13 @@ protocol StoreBackend: AnyObject {
     /// One record with its feedback; nil when there is none.
     func outcome(id: String) throws(StoreError) -> StoredOutcome?
 
+    /// The newest `limit` records, newest first.
+    func recent(limit: Int) throws(StoreError) -> [OutcomeRecord]
+
+    /// The feedback created since `sinceMs`, counted and summed per answering model, nearest
+    /// cluster and source.
+    func quality(sinceMs: Int64) throws(StoreError) -> [QualityCell]
+
     /// Deletes records (and their feedback) created before `beforeMs`, then the oldest until the
     /// records take at most `maxBytes` (nil: no size bound); returns how many went.
     func prune(beforeMs: Int64, maxBytes: Int64?) throws(StoreError) -> Int
@@ -60,7 +67,7 @@ protocol StoreBackend: AnyObject {
 /// and `schema_version` says how far a database is.
 enum StoreSchema {
     /// The newest version.
-    static let version = 3
+    static let version = 4
 
     /// Version 1: records, feedback (one score per request and source), spend per key and day.
     /// `sqlite` and `postgres` differ only in types.
@@ -170,6 +177,14 @@ enum StoreSchema {
                   expires_ms \(big) NOT NULL DEFAULT 0,
                   pinned_version TEXT
                 );
+                """
+        case 4:
+            // What decided each routed answer (for explanations) and its nearest cluster (for
+            // quality per cluster); feedback by time (the dashboard's recent quality).
+            return """
+                ALTER TABLE outcomes ADD COLUMN cluster INTEGER;
+                ALTER TABLE outcomes ADD COLUMN decision TEXT;
+                CREATE INDEX feedback_created ON feedback (created_ms);
                 """
         default:
             fatalError("no migration to schema version \(version)")

@@ -6,6 +6,7 @@ import HTTPKit
 import RPC
 import ServiceKit
 import ServiceLifecycle
+import Store
 import Wire
 
 /// `switchyard-gateway`: the model gateway.
@@ -61,6 +62,9 @@ struct SwitchyardGateway: AsyncParsableCommand {
 
     @Option(help: "max_tokens given to a request of a key with a daily budget that sets none, so the most it can cost is known and held while it runs.")
     var budgetMaxOutputTokens = Int(OpenAIFrontDoor.defaultBudgetOutputTokens)
+
+    @Flag(inversion: .prefixedNo, help: "Serve the dashboard on the front door (GET /dashboard; its figures need the admin token, or any key when the gateway has none).")
+    var dashboard = true
 
     @Option(help: "The share of routed requests a learned router (one switchyard-learner published) decides on a Thompson draw instead of its means (0 to 1; 0: never): at most this share explores.")
     var exploreShare = 0.1
@@ -175,14 +179,27 @@ struct SwitchyardGateway: AsyncParsableCommand {
         var services: [any Service] = []
         if let outcomes { services.append(store.retention(outcomes, budgets: shared, logger: host.logger)) }
         if let openaiPort {
+            // Reads for the dashboard and explanations go through a connection of their own.
+            let reader = try outcomes.map { try StoreReader($0.location) }
+            var feed: DashboardFeed?
+            if dashboard {
+                let fleet = router.map { address in
+                    RouterFleet(router: service.client(address, connections: 1)) { service.client($0, connections: 1) }
+                }
+                let made = DashboardFeed(complete: handler, keys: keys, reader: reader, fleet: fleet)
+                services.append(Periodic(every: .seconds(1)) { made.sample() })
+                feed = made
+            }
             let frontDoor = OpenAIFrontDoor(
-                complete: handler, keys: keys, budgetOutputTokens: UInt32(budgetMaxOutputTokens), logger: host.logger)
+                complete: handler, keys: keys, budgetOutputTokens: UInt32(budgetMaxOutputTokens), dashboard: feed,
+                decisions: DecisionDesk(reader: reader), adminToken: service.adminToken, logger: host.logger)
             let http = HTTPServer(
                 host: openaiHost, port: openaiPort, maxBodyBytes: openaiMaxBodyBytes, logger: host.logger,
                 tooLarge: OpenAIFrontDoor.tooLarge, handler: frontDoor.handle)
             let address = try await http.start()
             host.logger.info("OpenAI-compatible front door", metadata: [
                 "address": "http://\(openaiHost):\(address.port ?? 0)/v1", "keys": "\(keys?.keys.count ?? 0)",
+                "dashboard": "\(dashboard ? "http://\(openaiHost):\(address.port ?? 0)/dashboard" : "off")",
             ])
             if let openaiPortFile { try "\(address.port ?? 0)\n".write(toFile: openaiPortFile, atomically: true, encoding: .utf8) }
             services.append(http)

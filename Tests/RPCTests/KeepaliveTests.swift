@@ -114,7 +114,7 @@ import Wire
     @Test func aSilentPeerFailsTheWaitingCallAfterIntervalPlusTimeout() throws {
         let connection = try Connection(keepalive: Keepalive(interval: .seconds(1), timeout: .seconds(1)))
         let outcome = Outcome()
-        connection.handler.send(.call(method: "Embed", body: []), timeout: .seconds(30), completer: outcome.completer)
+        connection.handler.send(.call(method: "Embed", body: [], trace: nil), timeout: .seconds(30), completer: outcome.completer)
         #expect(try connection.written().map(\.method) == ["Embed"])
         connection.loop.advanceTime(by: .milliseconds(999))
         #expect(try connection.written().isEmpty)
@@ -131,7 +131,7 @@ import Wire
     @Test func aSlowCallOnALivePeerIsNotDeclaredDead() throws {
         let connection = try Connection(keepalive: Keepalive(interval: .milliseconds(200), timeout: .seconds(1)))
         let outcome = Outcome()
-        connection.handler.send(.call(method: "Embed", body: []), timeout: .seconds(60), completer: outcome.completer)
+        connection.handler.send(.call(method: "Embed", body: [], trace: nil), timeout: .seconds(60), completer: outcome.completer)
         let call = try #require(try connection.written().first)
         var pings = 0
         for _ in 0..<250 {  // 50 s of virtual time: every ping answered at once, the call still running
@@ -151,7 +151,7 @@ import Wire
     @Test func aCallPastItsTimeoutFailsDeadlineExceededAndTheConnectionStays() throws {
         let connection = try Connection(keepalive: nil)
         let outcome = Outcome()
-        connection.handler.send(.call(method: "Embed", body: []), timeout: .milliseconds(400), completer: outcome.completer)
+        connection.handler.send(.call(method: "Embed", body: [], trace: nil), timeout: .milliseconds(400), completer: outcome.completer)
         _ = try connection.written()
         connection.loop.advanceTime(by: .milliseconds(399))
         #expect(outcome.value == nil)
@@ -171,7 +171,7 @@ import Wire
         let connection = try Connection(keepalive: nil)
         let outcomes = [Outcome(), Outcome()]
         for outcome in outcomes {
-            connection.handler.send(.call(method: "Embed", body: []), timeout: nil, completer: outcome.completer)
+            connection.handler.send(.call(method: "Embed", body: [], trace: nil), timeout: nil, completer: outcome.completer)
         }
         _ = try connection.written()
         try connection.answer(.failure(id: 0, RPCError(.invalidArgument, "unreadable frame")))

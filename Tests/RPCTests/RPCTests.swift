@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import RPC
+import Synchronization
 import Testing
 import Wire
 
@@ -146,4 +147,47 @@ import Wire
             await client.close()
         }
     }
+}
+
+/// Trace context through two services over TCP: the first's handler calls the second, which sees
+/// the same trace (a span of its own) and the request id, as the first's logger and `Tracing.current` do.
+@Suite(.timeLimit(.minutes(1))) struct TracePropagationTests {
+    @Test func aCallsTraceReachesTheServicesItCausesCallsTo() async throws {
+        let seen = SeenTraces()
+        var inner = RPCHandlers()
+        inner.register(Methods.embed) { request, context in
+            seen.add(context.trace)
+            return EmbedResponse(vectors: [Vector(values: [1])])
+        }
+        try await withServer(inner) { _, innerAddress in
+            let client = RPCClient(address: innerAddress)
+            var outer = RPCHandlers()
+            outer.register(Methods.embed) { request, context in
+                seen.add(Tracing.current)
+                _ = try await client.call(Methods.embed, request, timeout: .seconds(5))
+                return EmbedResponse(vectors: [Vector(values: [2])])
+            }
+            try await withServer(outer) { _, outerAddress in
+                let caller = RPCClient(address: outerAddress)
+                let trace = TraceContext(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tracestate: "", requestID: "req-1")
+                _ = try await Tracing.$current.withValue(trace) { try await caller.call(Methods.embed, EmbedRequest(texts: ["x"]), timeout: .seconds(5)) }
+                // An untraced call stays untraced.
+                _ = try await caller.call(Methods.embed, EmbedRequest(texts: ["y"]), timeout: .seconds(5))
+                await caller.close()
+            }
+            await client.close()
+        }
+        let traces = seen.all
+        #expect(traces.count == 4)
+        let traced = traces.prefix(2).compactMap { $0 }
+        #expect(traced.count == 2 && traced.allSatisfy { $0.traceID == "4bf92f3577b34da6a3ce929d0e0e4736" && $0.requestID == "req-1" })
+        #expect(traced[0].traceparent != traced[1].traceparent, "each hop a span of its own")
+        #expect(traces.suffix(2).allSatisfy { $0 == nil })
+    }
+}
+
+final class SeenTraces: Sendable {
+    private let traces = Mutex<[TraceContext?]>([])
+    func add(_ trace: TraceContext?) { traces.withLock { $0.append(trace) } }
+    var all: [TraceContext?] { traces.withLock { $0 } }
 }

@@ -36,6 +36,39 @@ func sampleRecord(_ id: String, key: String? = "team-a", cost: Double = 0.01, at
     }
 
     @Test(arguments: Database.allCases)
+    func aDecisionComesBackAsWrittenAndTheReaderSeesRecentRecordsAndQualityPerCluster(database: Database) async throws {
+        guard let location = try database.freshLocation() else { return }
+        let store = try OutcomeStore(location)
+        var decided = sampleRecord("d1", at: 1_000)
+        decided.decision = OutcomeRecord.Decision(
+            clusters: [.init(cluster: 4, distance: 0.5, weight: 0.75), .init(cluster: 1, distance: 0.75, weight: 0.25)],
+            tradeoff: "alpha=0.9", alpha: 0.9, maxLatencyMs: 800, allowedModels: ["strong", "weak \"quoted\""], budgetLeftUSD: 0.5,
+            droppedForBudget: ["dear"], exploreShare: 0.1, exploreReason: "allowed", replica: "router-1", traceID: "4bf92f3577b34da6a3ce929d0e0e4736")
+        try await store.record(decided)
+        var other = sampleRecord("d2", at: 2_000)
+        other.model = "weak"
+        try await store.record(other)
+        try await store.record(sampleRecord("d3", at: 3_000))
+        #expect(try await store.outcome(id: "d1")?.record == decided)
+        #expect(try await store.outcome(id: "d2")?.record.decision == nil)
+        _ = try await store.feedback(FeedbackRecord(id: "d1", score: 1, key: "team-a", createdMs: 10_000))
+        _ = try await store.feedback(FeedbackRecord(id: "d1", score: 0.5, source: .judge, createdMs: 10_000))
+        _ = try await store.feedback(FeedbackRecord(id: "d2", score: 0, key: "team-a", createdMs: 10_000))
+        _ = try await store.feedback(FeedbackRecord(id: "d3", score: 0.25, key: "team-a", createdMs: 1))
+
+        let reader = try StoreReader(location)
+        #expect(try await reader.recent(limit: 2).map(\.id) == ["d3", "d2"], "newest first")
+        #expect(try await reader.outcome(id: "d1")?.record == decided)
+        let cells = try await reader.quality(sinceMs: 5_000).sorted { ($0.model, $0.source.rawValue) < ($1.model, $1.source.rawValue) }
+        #expect(cells == [
+            QualityCell(model: "strong", cluster: 4, source: .judge, count: 1, scoreSum: 0.5),
+            QualityCell(model: "strong", cluster: 4, source: .user, count: 1, scoreSum: 1),
+            QualityCell(model: "weak", cluster: nil, source: .user, count: 1, scoreSum: 0),
+        ], "by the nearest cluster; feedback before the window left out")
+        store.close()
+    }
+
+    @Test(arguments: Database.allCases)
     func feedbackIsRefusedForUnknownIdsOtherKeysBadScoresAndLongComments(database: Database) async throws {
         guard let location = try database.freshLocation() else { return }
         let store = try OutcomeStore(location)

@@ -4,6 +4,11 @@ import Testing
 /// One populated value of every message type, with non-ASCII text and extreme numbers.
 let populatedMessages: [any ProtoMessage & Equatable] = [
     Envelope(id: .max, method: "Route", timeoutMs: 250, status: .deadlineExceeded, errorMessage: "zu spät ⏰", body: [0, 1, 255]),
+    Envelope(
+        id: 3, method: "Route", body: [1], authToken: "t",
+        trace: TraceContext(
+            traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tracestate: "vendor=1",
+            requestID: "chatcmpl-syVcyZ9bqVGp3oCaDZlz8dat")),
     HealthRequest(),
     HealthResponse(status: .serving, service: "router", version: "0.1.0"),
     StatusRequest(),
@@ -152,7 +157,7 @@ func roundTrips<M: ProtoMessage & Equatable>(_ message: M) throws -> Bool {
             "switchyard.v1.RoutedModel", "switchyard.v1.ModelPriceEntry", "switchyard.v1.TrainedRouter", "switchyard.v1.Tensor",
             "switchyard.v1.NamedNumber", "switchyard.v1.NamedText", "switchyard.v1.CrossValidationRow", "switchyard.v1.ChatMessage",
             "switchyard.v1.ModelLatency", "switchyard.v1.StoreStatus", "switchyard.v1.JudgeStatus", "switchyard.v1.ReplicaReload",
-            "switchyard.v1.LearnerStatus",
+            "switchyard.v1.LearnerStatus", "switchyard.v1.TraceContext",
         ]
         #expect(covered.union(nested) == Set(protoMessageTypes.keys))
     }

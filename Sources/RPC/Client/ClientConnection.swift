@@ -26,10 +26,11 @@ final class ClientConnection: Sendable {
         self.eventLoop = eventLoop
     }
 
-    /// Sends one request and returns its response envelope (any status).
+    /// Sends one request and returns its response envelope (any status). The request carries the
+    /// task's trace (`Tracing.current`), a new span of it.
     func send(method: String, body: [UInt8], timeout: TimeAmount?) -> EventLoopFuture<Envelope> {
         let promise = eventLoop.makePromise(of: Envelope.self)
-        send(.call(method: method, body: body), timeout: timeout, completer: .decoded { result in
+        send(.call(method: method, body: body, trace: Tracing.current?.child()), timeout: timeout, completer: .decoded { result in
             promise.completeWith(result.mapError { $0 as any Error })
         })
         return promise.futureResult

@@ -12,12 +12,12 @@ public typealias RelayCompletion = @Sendable (Result<EncodedEnvelope, RPCError>)
 /// What a call sends: a method and its serialized request (framed with protobuf-c), or a
 /// caller's encoded request relayed with a new id, deadline and token.
 enum CallRequest: Sendable {
-    case call(method: String, body: [UInt8])
+    case call(method: String, body: [UInt8], trace: TraceContext?)
     case relay(EncodedEnvelope)
 
     var method: String {
         switch self {
-        case .call(let method, _): method
+        case .call(let method, _, _): method
         case .relay(let request): request.method
         }
     }
@@ -157,8 +157,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, DeadlineSweeping {
         do {
             try outbound.append(allocator: context.channel.allocator) { buffer throws(WireError) in
                 switch request {
-                case .call(let method, let body):
-                    let envelope = Envelope(id: id, method: method, timeoutMs: timeoutMs, body: body, authToken: authToken)
+                case .call(let method, let body, let trace):
+                    let envelope = Envelope(id: id, method: method, timeoutMs: timeoutMs, body: body, authToken: authToken, trace: trace)
                     try framer.append(envelope, to: &buffer)
                 case .relay(let caller):
                     try framer.append(

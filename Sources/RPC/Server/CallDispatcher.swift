@@ -67,7 +67,7 @@ final class CallDispatcher<Transport: CallTransport>: DeadlineSweeping {
     func receive(_ request: Envelope) {
         let head = CallHead(
             method: request.method, id: request.id, timeoutMs: request.timeoutMs, caller: caller, token: .string(request.authToken))
-        run(head, body: request.body, handler: core.handlers.handler(for: request.method))
+        run(head, body: request.body, handler: core.handlers.handler(for: request.method), trace: request.trace.map { .decoded($0) } ?? .none)
     }
 
     /// Runs a request still encoded: relayed as it is when its method relays, else decoded and
@@ -79,19 +79,19 @@ final class CallDispatcher<Transport: CallTransport>: DeadlineSweeping {
         }
         let head = CallHead(
             method: request.method, id: request.id, timeoutMs: request.timeoutMs, caller: caller, token: .encoded(request.authToken))
-        guard let call = admit(head, known: true) else { return }
+        guard let call = admit(head, known: true, trace: request.carriesTrace ? .encoded(request) : .none) else { return }
         let number = track(call.head, started: call.started)
         forward(request, ForwardingContext(request: call.context, eventLoop: eventLoop), finisher(number) { $0.finishRelayed($1, $2) })
     }
 
-    private func run(_ head: consuming CallHead, body: [UInt8], handler: MethodHandler?) {
-        guard let call = admit(head, known: handler != nil), let handler else { return }
+    private func run(_ head: consuming CallHead, body: [UInt8], handler: MethodHandler?, trace: ServerContext.TraceSource) {
+        guard let call = admit(head, known: handler != nil, trace: trace), let handler else { return }
         switch handler.body {
         case .decoded(let invoke):
             do {
                 switch try invoke(body, call.context) {
                 case .now(let response): answer(call, .success(response))
-                case .later(let work): start(work, number: track(call.head, started: call.started))
+                case .later(let work): start(work, number: track(call.head, started: call.started), trace: call.context.trace)
                 }
             } catch {
                 answer(call, .failure(RPCError(error)))
@@ -110,7 +110,7 @@ final class CallDispatcher<Transport: CallTransport>: DeadlineSweeping {
 
     /// Runs the interceptors; the admitted call when they all admit it and its method is known,
     /// nil when it was answered with an error instead.
-    private func admit(_ head: consuming CallHead, known: Bool) -> Admitted? {
+    private func admit(_ head: consuming CallHead, known: Bool, trace: ServerContext.TraceSource) -> Admitted? {
         guard transport != nil else { return nil }
         let started = eventLoop.now
         var head = head
@@ -128,7 +128,8 @@ final class CallDispatcher<Transport: CallTransport>: DeadlineSweeping {
             return nil
         }
         let context = ServerContext(
-            method: head.method, requestID: head.id, deadline: head.timeout.map { .now + $0 }, caller: caller, serverLogger: logger)
+            method: head.method, requestID: head.id, deadline: head.timeout.map { .now + $0 }, caller: caller, serverLogger: logger,
+            trace: trace)
         return Admitted(head: head.admitted(), started: started, context: context)
     }
 
@@ -161,11 +162,16 @@ final class CallDispatcher<Transport: CallTransport>: DeadlineSweeping {
 
     /// Runs the handler's async work as a task that starts here, on the event loop: work that
     /// never suspends is answered before this returns; other work when it finishes.
-    private func start(_ work: @escaping @Sendable () async throws -> [UInt8], number: UInt64) {
+    /// With `trace`, the work runs with it as `Tracing.current`, so the calls it makes carry it on.
+    private func start(_ work: @escaping @Sendable () async throws -> [UInt8], number: UInt64, trace: TraceContext?) {
         let finish = finisher(number) { $0.finish($1, $2) }
         let task = Task.immediate {
             do {
-                finish(.success(try await work()))
+                if let trace {
+                    finish(.success(try await Tracing.$current.withValue(trace) { try await work() }))
+                } else {
+                    finish(.success(try await work()))
+                }
             } catch {
                 finish(.failure(RPCError(error)))
             }

@@ -1,4 +1,5 @@
 import Logging
+import Wire
 
 /// Who sent a request.
 public struct Caller: Sendable, Equatable {
@@ -22,15 +23,52 @@ public struct ServerContext: Sendable {
     public let deadline: ContinuousClock.Instant?
     /// Who is calling.
     public let caller: Caller
-    /// The server's logger; `logger` adds the method and request id.
+    /// The server's logger; `logger` adds the method, the call's id and the trace.
     let serverLogger: Logger
+    /// Where the call's trace context is: decoded with its Envelope, or still encoded (a relayed
+    /// call's, decoded only when asked).
+    let traceSource: TraceSource
 
-    /// A logger carrying the method, request id and peer as metadata, made when asked for (it
-    /// costs microseconds: ask only when about to log, so requests that log nothing pay nothing).
+    enum TraceSource: Sendable {
+        case none
+        case decoded(TraceContext)
+        case encoded(EncodedEnvelope)
+    }
+
+    init(
+        method: String, requestID: UInt64, deadline: ContinuousClock.Instant?, caller: Caller, serverLogger: Logger,
+        trace: TraceSource = .none
+    ) {
+        self.method = method
+        self.requestID = requestID
+        self.deadline = deadline
+        self.caller = caller
+        self.serverLogger = serverLogger
+        self.traceSource = trace
+    }
+
+    /// The trace the call carries (W3C trace context and the gateway's request id); nil when the
+    /// caller sent none.
+    public var trace: TraceContext? {
+        switch traceSource {
+        case .none: nil
+        case .decoded(let trace): trace
+        case .encoded(let envelope): envelope.trace
+        }
+    }
+
+    /// A logger carrying the method, the call's id on its connection (`rpc_id`), the peer and,
+    /// when the call carries a trace, its `trace_id` and the gateway's `request_id`; made when
+    /// asked for (it costs microseconds: ask only when about to log, so requests that log nothing
+    /// pay nothing).
     public var logger: Logger {
         var logger = serverLogger
-        logger.handler.metadata.merge(
-            ["method": "\(method)", "request_id": "\(requestID)", "peer": "\(caller.peer)"]) { _, new in new }  // one update, not three
+        var metadata: Logger.Metadata = ["method": "\(method)", "rpc_id": "\(requestID)", "peer": "\(caller.peer)"]
+        if let trace {
+            metadata["trace_id"] = "\(trace.traceID)"
+            metadata["request_id"] = "\(trace.requestID)"
+        }
+        logger.handler.metadata.merge(metadata) { _, new in new }  // one update, not several
         return logger
     }
 

@@ -29,7 +29,7 @@ final class PostgresBackend: StoreBackend {
 
     private static let columns = """
         id, created_ms, api_key, router, router_version, candidates, model, attempts, status, cost_usd, input_tokens,
-        output_tokens, tokens_estimated, first_token_ms, latency_ms, streamed, embedding, prompt, explored
+        output_tokens, tokens_estimated, first_token_ms, latency_ms, streamed, embedding, prompt, explored, decision
         """
 
     func apply(_ writes: [StoreWrite]) throws(StoreError) -> [StoreWriteResult] {
@@ -74,7 +74,7 @@ final class PostgresBackend: StoreBackend {
 
     /// The records in multi-row INSERTs (PostgreSQL takes 65,535 parameters a statement).
     private func insert(_ records: [OutcomeRecord]) throws(StoreError) {
-        let perRow = 19
+        let perRow = 21
         var start = 0
         while start < records.count {
             let chunk = records[start..<min(start + 3000, records.count)]
@@ -92,10 +92,12 @@ final class PostgresBackend: StoreBackend {
                     .int(r.tokensEstimated ? 1 : 0), r.firstTokenMs.map(PostgresConnection.Value.double) ?? .null, .double(r.latencyMs),
                     .int(r.streamed ? 1 : 0), r.embeddingBytes.map(PostgresConnection.Value.bytes) ?? .null,
                     r.prompt.map(PostgresConnection.Value.text) ?? .null, .int(r.explored ? 1 : 0),
+                    r.decisionJSON.map(PostgresConnection.Value.text) ?? .null,
+                    r.decision?.nearestCluster.map { .int(Int64($0)) } ?? .null,
                 ]
             }
             try connection.execute(
-                "INSERT INTO outcomes (\(Self.columns)) VALUES \(rows.joined(separator: ",")) ON CONFLICT (id) DO NOTHING", parameters)
+                "INSERT INTO outcomes (\(Self.columns), cluster) VALUES \(rows.joined(separator: ",")) ON CONFLICT (id) DO NOTHING", parameters)
             start += chunk.count
         }
     }
@@ -176,7 +178,20 @@ final class PostgresBackend: StoreBackend {
             costUSD: double(9), inputTokens: UInt32(clamping: int(10)), outputTokens: UInt32(clamping: int(11)),
             tokensEstimated: int(12) != 0, firstTokenMs: row[13] == nil ? nil : double(13), latencyMs: double(14),
             streamed: int(15) != 0, embedding: OutcomeRecord.embedding(fromBytes: PostgresConnection.bytes(row[16])), prompt: row[17],
-            explored: int(18) != 0)
+            explored: int(18) != 0, decision: OutcomeRecord.decoded(OutcomeRecord.Decision.self, from: row[19]))
+    }
+
+    func recent(limit: Int) throws(StoreError) -> [OutcomeRecord] {
+        try connection.execute("SELECT \(Self.columns) FROM outcomes ORDER BY created_ms DESC LIMIT $1", [.int(Int64(limit))])
+            .map(Self.record)
+    }
+
+    func quality(sinceMs: Int64) throws(StoreError) -> [QualityCell] {
+        try connection.execute(QualityCell.query(postgres: true), [.int(sinceMs)]).map { row in
+            QualityCell(
+                model: row[0] ?? "", cluster: row[1].flatMap { Int($0) }, source: FeedbackRecord.Source(rawValue: row[2] ?? "") ?? .user,
+                count: Int(row[3] ?? "") ?? 0, scoreSum: Double(row[4] ?? "") ?? 0)
+        }
     }
 
     func prune(beforeMs: Int64, maxBytes: Int64?) throws(StoreError) -> Int {

@@ -30,8 +30,9 @@ final class SQLiteBackend: StoreBackend {
 
     private static let insertOutcome = """
         INSERT INTO outcomes (id, created_ms, api_key, router, router_version, candidates, model, attempts, status, cost_usd,
-          input_tokens, output_tokens, tokens_estimated, first_token_ms, latency_ms, streamed, embedding, prompt, explored)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+          input_tokens, output_tokens, tokens_estimated, first_token_ms, latency_ms, streamed, embedding, prompt, explored, cluster,
+          decision)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
         ON CONFLICT (id) DO NOTHING
         """
 
@@ -63,7 +64,8 @@ final class SQLiteBackend: StoreBackend {
             .text(r.attemptsJSON), .int(Int64(r.status)), .double(r.costUSD), .int(Int64(r.inputTokens)), .int(Int64(r.outputTokens)),
             .int(r.tokensEstimated ? 1 : 0), r.firstTokenMs.map(SQLiteValue.double) ?? .null, .double(r.latencyMs),
             .int(r.streamed ? 1 : 0), r.embeddingBytes.map(SQLiteValue.blob) ?? .null, r.prompt.map(SQLiteValue.text) ?? .null,
-            .int(r.explored ? 1 : 0),
+            .int(r.explored ? 1 : 0), r.decision?.nearestCluster.map { .int(Int64($0)) } ?? .null,
+            r.decisionJSON.map(SQLiteValue.text) ?? .null,
         ]).run()
         if let key = r.key, r.costUSD > 0 { try addSpend(r.costUSD, key: key, day: OutcomeRecord.day(ofMs: r.createdMs)) }
     }
@@ -101,7 +103,7 @@ final class SQLiteBackend: StoreBackend {
 
     private static let columns = """
         id, created_ms, api_key, router, router_version, candidates, model, attempts, status, cost_usd, input_tokens,
-        output_tokens, tokens_estimated, first_token_ms, latency_ms, streamed, embedding, prompt, explored
+        output_tokens, tokens_estimated, first_token_ms, latency_ms, streamed, embedding, prompt, explored, decision
         """
 
     func outcomes(fromMs: Int64, toMs: Int64, limit: Int) throws(StoreError) -> [StoredOutcome] {
@@ -143,7 +145,19 @@ final class SQLiteBackend: StoreBackend {
             costUSD: s.double(9), inputTokens: UInt32(clamping: s.int(10)), outputTokens: UInt32(clamping: s.int(11)),
             tokensEstimated: s.int(12) != 0, firstTokenMs: s.isNull(13) ? nil : s.double(13), latencyMs: s.double(14),
             streamed: s.int(15) != 0, embedding: OutcomeRecord.embedding(fromBytes: s.blob(16)), prompt: s.text(17),
-            explored: s.int(18) != 0)
+            explored: s.int(18) != 0, decision: OutcomeRecord.decoded(OutcomeRecord.Decision.self, from: s.text(19)))
+    }
+
+    func recent(limit: Int) throws(StoreError) -> [OutcomeRecord] {
+        try database.rows("SELECT \(Self.columns) FROM outcomes ORDER BY created_ms DESC LIMIT ?1", [.int(Int64(limit))], Self.record)
+    }
+
+    func quality(sinceMs: Int64) throws(StoreError) -> [QualityCell] {
+        try database.rows(QualityCell.query(postgres: false), [.int(sinceMs)]) { row in
+            QualityCell(
+                model: row.text(0) ?? "", cluster: row.isNull(1) ? nil : Int(row.int(1)),
+                source: FeedbackRecord.Source(rawValue: row.text(2) ?? "") ?? .user, count: Int(row.int(3)), scoreSum: row.double(4))
+        }
     }
 
     func prune(beforeMs: Int64, maxBytes: Int64?) throws(StoreError) -> Int {

@@ -19,13 +19,15 @@ public struct EncodedEnvelope: Sendable {
     let authTokenRange: Range<Int>
     /// Where the error message's bytes are in `payload`.
     let errorMessageRange: Range<Int>
+    /// Where the trace context's bytes are in `payload` (empty range when there is none).
+    let traceRange: Range<Int>
 
     /// Reads the fields of an encoded Envelope. Throws `undecodable` for bytes that are not a
     /// well-formed protobuf message or carry a known field with the wrong wire type.
     public init(payload: ByteBuffer) throws(WireError) {
         self.payload = payload
         var id: UInt64 = 0, timeoutMs: UInt32 = 0, status: Int32 = 0
-        var method = 0..<0, token = 0..<0, error = 0..<0
+        var method = 0..<0, token = 0..<0, error = 0..<0, trace = 0..<0
         let ok = payload.withUnsafeReadableBytes { bytes in
             ProtoScanner.forEachField(in: bytes) { field in
                 switch (field.number, field.value) {
@@ -36,7 +38,8 @@ public struct EncodedEnvelope: Sendable {
                 case (5, .bytes(let r)): error = r
                 case (6, .bytes): break
                 case (7, .bytes(let r)): token = r
-                case (1...7, _): return false  // a known field with the wrong wire type
+                case (8, .bytes(let r)): trace = r
+                case (1...8, _): return false  // a known field with the wrong wire type
                 default: break  // unknown fields are kept as they are
                 }
                 return true
@@ -49,6 +52,7 @@ public struct EncodedEnvelope: Sendable {
         self.method = payload.getString(at: payload.readerIndex + method.lowerBound, length: method.count) ?? ""
         self.authTokenRange = token
         self.errorMessageRange = error
+        self.traceRange = trace
     }
 
     /// `envelope` encoded (with protobuf-c), as a relay would have read it.
@@ -79,6 +83,16 @@ public struct EncodedEnvelope: Sendable {
         public func withUnsafeBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
             payload.withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[range])) }
         }
+    }
+
+    /// Whether the request carries a trace context.
+    public var carriesTrace: Bool { !traceRange.isEmpty }
+
+    /// The trace the request carries, decoded when asked (a relay reads it only to log); nil
+    /// without one or when its bytes do not decode.
+    public var trace: TraceContext? {
+        guard !traceRange.isEmpty else { return nil }
+        return payload.withUnsafeReadableBytes { try? TraceContext(serialized: UnsafeRawBufferPointer(rebasing: $0[traceRange])) }
     }
 
     /// The whole Envelope, decoded (with protobuf-c).

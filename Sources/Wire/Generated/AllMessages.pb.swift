@@ -42,6 +42,7 @@ public let protoMessageTypes: [String: any ProtoMessage.Type] = [
     "switchyard.v1.StatusResponse": StatusResponse.self,
     "switchyard.v1.StoreStatus": StoreStatus.self,
     "switchyard.v1.Tensor": Tensor.self,
+    "switchyard.v1.TraceContext": TraceContext.self,
     "switchyard.v1.TrainedRouter": TrainedRouter.self,
     "switchyard.v1.Vector": Vector.self,
 ]

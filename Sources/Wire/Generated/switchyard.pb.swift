@@ -105,6 +105,10 @@ public struct Envelope: ProtoMessage, Equatable {
     /// token for Register and Reload). Missing or wrong: UNAUTHENTICATED; a caller token on an admin
     /// method: PERMISSION_DENIED. Never sent in responses.
     public var authToken: String
+    /// Requests only: the trace the call belongs to and the request that caused it, so every
+    /// service logs them on each line the call causes and passes them on to the calls it makes.
+    /// Absent: the call is not part of a trace (old clients send none; nothing changes for them).
+    public var trace: TraceContext?
 
     public init(
         id: UInt64 = 0,
@@ -113,7 +117,8 @@ public struct Envelope: ProtoMessage, Equatable {
         status: StatusCode = .ok,
         errorMessage: String = "",
         body: [UInt8] = [],
-        authToken: String = ""
+        authToken: String = "",
+        trace: TraceContext? = nil
     ) {
         self.id = id
         self.method = method
@@ -122,6 +127,7 @@ public struct Envelope: ProtoMessage, Equatable {
         self.errorMessage = errorMessage
         self.body = body
         self.authToken = authToken
+        self.trace = trace
     }
 
     public static let protoName = "switchyard.v1.Envelope"
@@ -149,6 +155,7 @@ extension Envelope: CBridged {
         errorMessage = ProtoC.string(m.pointee.error_message)
         body = ProtoC.bytes(m.pointee.body)
         authToken = ProtoC.string(m.pointee.auth_token)
+        trace = m.pointee.trace.map { TraceContext(unpacked: $0) }
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -159,6 +166,54 @@ extension Envelope: CBridged {
         if !errorMessage.isEmpty { m.pointee.error_message = arena.string(errorMessage) }
         m.pointee.body = arena.bytes(body)
         if !authToken.isEmpty { m.pointee.auth_token = arena.string(authToken) }
+        if let value = trace { m.pointee.trace = value.packed(in: arena) }
+    }
+}
+
+/// W3C Trace Context as an Envelope carries it.
+///
+/// proto: `switchyard.v1.TraceContext`
+public struct TraceContext: ProtoMessage, Equatable {
+    /// The W3C `traceparent` of the call ("00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>").
+    public var traceparent: String
+    /// The W3C `tracestate` the front door received, passed on as it came (may be empty).
+    public var tracestate: String
+    /// The gateway's request id (`x-switchyard-request-id`) of the request the call serves.
+    public var requestID: String
+
+    public init(traceparent: String = "", tracestate: String = "", requestID: String = "") {
+        self.traceparent = traceparent
+        self.tracestate = tracestate
+        self.requestID = requestID
+    }
+
+    public static let protoName = "switchyard.v1.TraceContext"
+}
+
+extension TraceContext: CBridged {
+    typealias CMessage = Switchyard__V1__TraceContext
+
+    public static func unpacked(from bytes: UnsafeRawBufferPointer) -> TraceContext? { ProtoC.unpack(bytes) }
+    public func protobufC(in arena: ProtoArena) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(packed(in: arena)) }
+
+    static func initialize(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__trace_context__init(m) }
+
+    static func unpack(_ length: Int, _ bytes: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        switchyard__v1__trace_context__unpack(nil, length, bytes)
+    }
+
+    static func free(_ m: UnsafeMutablePointer<CMessage>) { switchyard__v1__trace_context__free_unpacked(m, nil) }
+
+    init(unpacked m: UnsafePointer<CMessage>) {
+        traceparent = ProtoC.string(m.pointee.traceparent)
+        tracestate = ProtoC.string(m.pointee.tracestate)
+        requestID = ProtoC.string(m.pointee.request_id)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
+        if !traceparent.isEmpty { m.pointee.traceparent = arena.string(traceparent) }
+        if !tracestate.isEmpty { m.pointee.tracestate = arena.string(tracestate) }
+        if !requestID.isEmpty { m.pointee.request_id = arena.string(requestID) }
     }
 }
 
@@ -461,6 +516,9 @@ public struct RouterStatus: ProtoMessage, Equatable {
     /// The routers in the file, and the one requests that name none get.
     public var routers: [String]
     public var defaultRouter: String
+    /// When the router model now served was loaded (at start or by the last reload), milliseconds
+    /// since 1970 (UTC).
+    public var loadedMs: Int64
 
     public init(
         routerVersion: String = "",
@@ -471,7 +529,8 @@ public struct RouterStatus: ProtoMessage, Equatable {
         reloads: UInt64 = 0,
         modelPath: String = "",
         routers: [String] = [],
-        defaultRouter: String = ""
+        defaultRouter: String = "",
+        loadedMs: Int64 = 0
     ) {
         self.routerVersion = routerVersion
         self.clusters = clusters
@@ -482,6 +541,7 @@ public struct RouterStatus: ProtoMessage, Equatable {
         self.modelPath = modelPath
         self.routers = routers
         self.defaultRouter = defaultRouter
+        self.loadedMs = loadedMs
     }
 
     public static let protoName = "switchyard.v1.RouterStatus"
@@ -511,6 +571,7 @@ extension RouterStatus: CBridged {
         modelPath = ProtoC.string(m.pointee.model_path)
         routers = ProtoC.strings(m.pointee.routers, m.pointee.n_routers)
         defaultRouter = ProtoC.string(m.pointee.default_router)
+        loadedMs = m.pointee.loaded_ms
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, in arena: ProtoArena) {
@@ -523,6 +584,7 @@ extension RouterStatus: CBridged {
         if !modelPath.isEmpty { m.pointee.model_path = arena.string(modelPath) }
         if !routers.isEmpty { (m.pointee.n_routers, m.pointee.routers) = arena.array(routers.map { arena.string($0) }) }
         if !defaultRouter.isEmpty { m.pointee.default_router = arena.string(defaultRouter) }
+        m.pointee.loaded_ms = loadedMs
     }
 }
 

@@ -52,6 +52,51 @@ void   switchyard__v1__envelope__free_unpacked
   assert(message->base.descriptor == &switchyard__v1__envelope__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   switchyard__v1__trace_context__init
+                     (Switchyard__V1__TraceContext         *message)
+{
+  static const Switchyard__V1__TraceContext init_value = SWITCHYARD__V1__TRACE_CONTEXT__INIT;
+  *message = init_value;
+}
+size_t switchyard__v1__trace_context__get_packed_size
+                     (const Switchyard__V1__TraceContext *message)
+{
+  assert(message->base.descriptor == &switchyard__v1__trace_context__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchyard__v1__trace_context__pack
+                     (const Switchyard__V1__TraceContext *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchyard__v1__trace_context__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchyard__v1__trace_context__pack_to_buffer
+                     (const Switchyard__V1__TraceContext *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchyard__v1__trace_context__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchyard__V1__TraceContext *
+       switchyard__v1__trace_context__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchyard__V1__TraceContext *)
+     protobuf_c_message_unpack (&switchyard__v1__trace_context__descriptor,
+                                allocator, len, data);
+}
+void   switchyard__v1__trace_context__free_unpacked
+                     (Switchyard__V1__TraceContext *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchyard__v1__trace_context__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   switchyard__v1__health_request__init
                      (Switchyard__V1__HealthRequest         *message)
 {
@@ -1492,7 +1537,7 @@ void   switchyard__v1__feedback_response__free_unpacked
   assert(message->base.descriptor == &switchyard__v1__feedback_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor switchyard__v1__envelope__field_descriptors[7] =
+static const ProtobufCFieldDescriptor switchyard__v1__envelope__field_descriptors[8] =
 {
   {
     "id",
@@ -1578,6 +1623,18 @@ static const ProtobufCFieldDescriptor switchyard__v1__envelope__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "trace",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__Envelope, trace),
+    &switchyard__v1__trace_context__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__envelope__field_indices_by_name[] = {
   6,   /* field[6] = auth_token */
@@ -1587,11 +1644,12 @@ static const unsigned switchyard__v1__envelope__field_indices_by_name[] = {
   1,   /* field[1] = method */
   3,   /* field[3] = status */
   2,   /* field[2] = timeout_ms */
+  7,   /* field[7] = trace */
 };
 static const ProtobufCIntRange switchyard__v1__envelope__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__envelope__descriptor =
 {
@@ -1601,11 +1659,75 @@ const ProtobufCMessageDescriptor switchyard__v1__envelope__descriptor =
   "Switchyard__V1__Envelope",
   "switchyard.v1",
   sizeof(Switchyard__V1__Envelope),
-  7,
+  8,
   switchyard__v1__envelope__field_descriptors,
   switchyard__v1__envelope__field_indices_by_name,
   1,  switchyard__v1__envelope__number_ranges,
   (ProtobufCMessageInit) switchyard__v1__envelope__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchyard__v1__trace_context__field_descriptors[3] =
+{
+  {
+    "traceparent",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__TraceContext, traceparent),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tracestate",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__TraceContext, tracestate),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__TraceContext, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchyard__v1__trace_context__field_indices_by_name[] = {
+  2,   /* field[2] = request_id */
+  0,   /* field[0] = traceparent */
+  1,   /* field[1] = tracestate */
+};
+static const ProtobufCIntRange switchyard__v1__trace_context__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor switchyard__v1__trace_context__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchyard.v1.TraceContext",
+  "TraceContext",
+  "Switchyard__V1__TraceContext",
+  "switchyard.v1",
+  sizeof(Switchyard__V1__TraceContext),
+  3,
+  switchyard__v1__trace_context__field_descriptors,
+  switchyard__v1__trace_context__field_indices_by_name,
+  1,  switchyard__v1__trace_context__number_ranges,
+  (ProtobufCMessageInit) switchyard__v1__trace_context__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 #define switchyard__v1__health_request__field_descriptors NULL
@@ -2045,7 +2167,7 @@ const ProtobufCMessageDescriptor switchyard__v1__learner_status__descriptor =
   (ProtobufCMessageInit) switchyard__v1__learner_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchyard__v1__router_status__field_descriptors[9] =
+static const ProtobufCFieldDescriptor switchyard__v1__router_status__field_descriptors[10] =
 {
   {
     "router_version",
@@ -2155,12 +2277,25 @@ static const ProtobufCFieldDescriptor switchyard__v1__router_status__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "loaded_ms",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchyard__V1__RouterStatus, loaded_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchyard__v1__router_status__field_indices_by_name[] = {
   1,   /* field[1] = clusters */
   8,   /* field[8] = default_router */
   2,   /* field[2] = dimension */
   4,   /* field[4] = embedder */
+  9,   /* field[9] = loaded_ms */
   6,   /* field[6] = model_path */
   3,   /* field[3] = models */
   5,   /* field[5] = reloads */
@@ -2170,7 +2305,7 @@ static const unsigned switchyard__v1__router_status__field_indices_by_name[] = {
 static const ProtobufCIntRange switchyard__v1__router_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor switchyard__v1__router_status__descriptor =
 {
@@ -2180,7 +2315,7 @@ const ProtobufCMessageDescriptor switchyard__v1__router_status__descriptor =
   "Switchyard__V1__RouterStatus",
   "switchyard.v1",
   sizeof(Switchyard__V1__RouterStatus),
-  9,
+  10,
   switchyard__v1__router_status__field_descriptors,
   switchyard__v1__router_status__field_indices_by_name,
   1,  switchyard__v1__router_status__number_ranges,

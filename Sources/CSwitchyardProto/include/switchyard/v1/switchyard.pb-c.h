@@ -16,6 +16,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 
 typedef struct Switchyard__V1__Envelope Switchyard__V1__Envelope;
+typedef struct Switchyard__V1__TraceContext Switchyard__V1__TraceContext;
 typedef struct Switchyard__V1__HealthRequest Switchyard__V1__HealthRequest;
 typedef struct Switchyard__V1__HealthResponse Switchyard__V1__HealthResponse;
 typedef struct Switchyard__V1__StatusRequest Switchyard__V1__StatusRequest;
@@ -122,10 +123,40 @@ struct  Switchyard__V1__Envelope
    * method: PERMISSION_DENIED. Never sent in responses.
    */
   char *auth_token;
+  /*
+   * Requests only: the trace the call belongs to and the request that caused it, so every
+   * service logs them on each line the call causes and passes them on to the calls it makes.
+   * Absent: the call is not part of a trace (old clients send none; nothing changes for them).
+   */
+  Switchyard__V1__TraceContext *trace;
 };
 #define SWITCHYARD__V1__ENVELOPE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__envelope__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0, SWITCHYARD__V1__STATUS_CODE__OK, (char *)protobuf_c_empty_string, {0,NULL}, (char *)protobuf_c_empty_string }
+    , 0, (char *)protobuf_c_empty_string, 0, SWITCHYARD__V1__STATUS_CODE__OK, (char *)protobuf_c_empty_string, {0,NULL}, (char *)protobuf_c_empty_string, NULL }
+
+
+/*
+ * W3C Trace Context as an Envelope carries it.
+ */
+struct  Switchyard__V1__TraceContext
+{
+  ProtobufCMessage base;
+  /*
+   * The W3C `traceparent` of the call ("00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>").
+   */
+  char *traceparent;
+  /*
+   * The W3C `tracestate` the front door received, passed on as it came (may be empty).
+   */
+  char *tracestate;
+  /*
+   * The gateway's request id (`x-switchyard-request-id`) of the request the call serves.
+   */
+  char *request_id;
+};
+#define SWITCHYARD__V1__TRACE_CONTEXT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__trace_context__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Switchyard__V1__HealthRequest
@@ -269,10 +300,15 @@ struct  Switchyard__V1__RouterStatus
   size_t n_routers;
   char **routers;
   char *default_router;
+  /*
+   * When the router model now served was loaded (at start or by the last reload), milliseconds
+   * since 1970 (UTC).
+   */
+  int64_t loaded_ms;
 };
 #define SWITCHYARD__V1__ROUTER_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchyard__v1__router_status__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Switchyard__V1__ReplicaStatus
@@ -987,6 +1023,25 @@ Switchyard__V1__Envelope *
 void   switchyard__v1__envelope__free_unpacked
                      (Switchyard__V1__Envelope *message,
                       ProtobufCAllocator *allocator);
+/* Switchyard__V1__TraceContext methods */
+void   switchyard__v1__trace_context__init
+                     (Switchyard__V1__TraceContext         *message);
+size_t switchyard__v1__trace_context__get_packed_size
+                     (const Switchyard__V1__TraceContext   *message);
+size_t switchyard__v1__trace_context__pack
+                     (const Switchyard__V1__TraceContext   *message,
+                      uint8_t             *out);
+size_t switchyard__v1__trace_context__pack_to_buffer
+                     (const Switchyard__V1__TraceContext   *message,
+                      ProtobufCBuffer     *buffer);
+Switchyard__V1__TraceContext *
+       switchyard__v1__trace_context__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchyard__v1__trace_context__free_unpacked
+                     (Switchyard__V1__TraceContext *message,
+                      ProtobufCAllocator *allocator);
 /* Switchyard__V1__HealthRequest methods */
 void   switchyard__v1__health_request__init
                      (Switchyard__V1__HealthRequest         *message);
@@ -1600,6 +1655,9 @@ void   switchyard__v1__feedback_response__free_unpacked
 typedef void (*Switchyard__V1__Envelope_Closure)
                  (const Switchyard__V1__Envelope *message,
                   void *closure_data);
+typedef void (*Switchyard__V1__TraceContext_Closure)
+                 (const Switchyard__V1__TraceContext *message,
+                  void *closure_data);
 typedef void (*Switchyard__V1__HealthRequest_Closure)
                  (const Switchyard__V1__HealthRequest *message,
                   void *closure_data);
@@ -1705,6 +1763,7 @@ typedef void (*Switchyard__V1__FeedbackResponse_Closure)
 extern const ProtobufCEnumDescriptor    switchyard__v1__status_code__descriptor;
 extern const ProtobufCEnumDescriptor    switchyard__v1__serving_status__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__envelope__descriptor;
+extern const ProtobufCMessageDescriptor switchyard__v1__trace_context__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__health_request__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__health_response__descriptor;
 extern const ProtobufCMessageDescriptor switchyard__v1__status_request__descriptor;

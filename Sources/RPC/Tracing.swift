@@ -1,0 +1,18 @@
+import Logging
+import Wire
+
+/// The trace the running task works for: set by the server around a call that carried one, and
+/// by the gateway's front door around a request; every RPC call made within carries it in its
+/// Envelope, so the services it reaches log the same trace id and request id.
+public enum Tracing {
+    @TaskLocal public static var current: TraceContext?
+
+    /// `logger` with the trace id and the request id of `trace` as metadata (as it is without one).
+    public static func logger(_ logger: Logger, _ trace: TraceContext?) -> Logger {
+        guard let trace else { return logger }
+        var logger = logger
+        logger[metadataKey: "trace_id"] = "\(trace.traceID)"
+        logger[metadataKey: "request_id"] = "\(trace.requestID)"
+        return logger
+    }
+}
