@@ -176,7 +176,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "SwitchyardCLI",
-            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "RouterService", "MiniLM", "EmbeddingOptions", "Datasets", "RouterFile", "Store", "Learner", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
+            dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "RouterService", "MiniLM", "EmbeddingOptions", "Datasets", "RouterFile", "Store", "Learner", "UpstreamHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),
         .executableTarget(
             name: "SwitchyardBench",
             dependencies: ["RPC", "Wire", "ServiceKit", "RouterCore", "Datasets", "MiniLM", "EmbeddingOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")] + nio),

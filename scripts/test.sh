@@ -6,7 +6,8 @@
 # faults and deploy/README's three-host example, then the Python clients against the Swift services
 # (the OpenAI SDK against the gateway's front door, with LiteLLM's proxy and an https server as its
 # upstreams), a short learning scenario through the cluster beside LiteLLM's adaptive router
-# (scripts/learning-bench.sh --check), then the documentation's examples as written (scripts/doctest.sh).
+# (scripts/learning-bench.sh --check), the dashboard in headless Chromium (scripts/dashboard-check.sh),
+# then the documentation's examples as written (scripts/doctest.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$SWITCHYARD_ROOT"
@@ -65,6 +66,9 @@ SWITCHYARD_LITELLM="$SWITCHYARD_LITELLM_ENV/bin/litellm" "$SWITCHYARD_PYTHON_ENV
 log "a short learning scenario (scripts/learning-bench.sh --check: GSM8K through the cluster with the learner, beside LiteLLM's adaptive router)"
 SWITCHYARD_BIN="$(swift build --show-bin-path)" scripts/learning-bench.sh --scenarios gsm8k-a0.8-warm,alpaca6-a0.7-new-model \
   --seeds 42 --quick 400 --check 0.03 --out-dir run/learning-check --port-base 23000
+
+log "the dashboard in headless Chromium (scripts/dashboard-check.sh: the cluster under switchyard-load, the page's figures against /metrics and the store, a screenshot in run/dashboard-check)"
+scripts/dashboard-check.sh --bin "$(swift build --show-bin-path)" --port-base 24000
 
 log "doc-tests: the examples of README.md and deploy/README.md marked doctest, run as written (scripts/doctest.sh)"
 scripts/doctest.sh

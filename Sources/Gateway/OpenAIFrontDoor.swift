@@ -178,7 +178,7 @@ public struct OpenAIFrontDoor: Sendable {
         if request.path == "/dashboard" {
             guard dashboard != nil else { return Self.errorResponse(RPCError(.notFound, "this gateway serves no dashboard")) }
             var response = HTTPResponse(contentType: "text/html; charset=utf-8", body: Array(DashboardPage.html.utf8))
-            response.headers.add(name: "Content-Security-Policy", value: "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
+            response.headers.add(name: "Content-Security-Policy", value: "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:")
             return response
         }
         let viewer: Viewer

@@ -9,5 +9,5 @@ struct Switchyard: AsyncParsableCommand {
         abstract: "Switchyard: an LLM router.",
         version: switchyardVersion,
         subcommands: [TrainCommand.self, EvalCommand.self, RouteCommand.self, ConvertCommand.self, StatusCommand.self, CompareCommand.self, ProtoCommand.self,
-                      CalibrateCommand.self, EmbedCommand.self, OutcomesCommand.self, ReloadCommand.self, InspectCommand.self, SimulateCommand.self, RouterCommand.self])
+                      CalibrateCommand.self, EmbedCommand.self, OutcomesCommand.self, ReloadCommand.self, InspectCommand.self, SimulateCommand.self, RouterCommand.self, ExplainCommand.self])
 }

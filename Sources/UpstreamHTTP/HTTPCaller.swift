@@ -181,8 +181,10 @@ public struct HTTPCaller: Sendable {
     }
 
     /// GETs `basePath + path` and returns the whole response (any status).
-    public func get(_ path: String, timeout: Duration, maxResponseBytes: Int = 16 << 20) async throws(HTTPError) -> HTTPReply {
-        try await whole(.GET, path, headers: [], body: nil, timeout: timeout, maxResponseBytes: maxResponseBytes)
+    public func get(
+        _ path: String, headers: [(String, String)] = [], timeout: Duration, maxResponseBytes: Int = 16 << 20
+    ) async throws(HTTPError) -> HTTPReply {
+        try await whole(.GET, path, headers: headers, body: nil, timeout: timeout, maxResponseBytes: maxResponseBytes)
     }
 
     /// POSTs `body` and returns as soon as the response head arrives (within `headTimeout`);

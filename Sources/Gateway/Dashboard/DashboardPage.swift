@@ -12,6 +12,7 @@ enum DashboardPage {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Switchyard dashboard</title>
+<link rel="icon" href="data:,">
 <style>
 :root { --bg:#0f1419; --card:#182029; --line:#2a3542; --text:#e6edf3; --dim:#8b98a5; --accent:#4fb3ff; --good:#3fb950; --bad:#f85149; --warn:#d29922; }
 * { box-sizing: border-box; }
