@@ -15,6 +15,12 @@
 #                            the cluster's embedding service (MiniLM's vectors are cached in
 #                            .build/embedding-cache after the first run)
 #   SWITCHYARD_PORT_BASE     ports of the cluster (default 7000: gateway 7400, coordinator 7300, ...)
+#   SWITCHYARD_DASHBOARD_SHOT a PNG file: a screenshot of the gateway's dashboard (GET /dashboard on
+#                            the front door, port base + 480) taken in headless Chromium while the
+#                            routed prompts go through (installs Debian's chromium)
+#
+# Every answer is rated with its recorded correctness (the Feedback RPC, as an application that
+# checks its answers would), so the dashboard shows quality per model while the demo runs.
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$SWITCHYARD_ROOT"
@@ -50,10 +56,18 @@ log "starting the cluster: embedding service, 2 routers behind the coordinator, 
 trap 'cluster down' EXIT
 cluster up --routers 2 --router-file "$run_dir/router.bin" --gateway-config deploy/config/gateway-replay.json
 
+log "the dashboard, live while the prompts go through: http://127.0.0.1:$((port_base + 480))/dashboard"
+shot_pid=""
+if [ -n "${SWITCHYARD_DASHBOARD_SHOT:-}" ]; then
+  ensure_apt_packages chromium
+  python3 scripts/lib/dashboard_shot.py "http://127.0.0.1:$((port_base + 480))/dashboard" "$SWITCHYARD_DASHBOARD_SHOT" --after 20 &
+  shot_pid=$!
+fi
 log "sending the held-out prompts through the gateway: as \"auto\" ($asked), then always $strongest, then always $weakest"
-"$bin/switchyard" compare --gateway "127.0.0.1:$((port_base + 400))" --prompts "$run_dir/heldout.jsonl.gz" \
+"$bin/switchyard" compare --feedback --gateway "127.0.0.1:$((port_base + 400))" --prompts "$run_dir/heldout.jsonl.gz" \
   --baseline "$strongest" --baseline "$weakest" "${objective[@]}" --concurrency "$concurrency" | tee "$run_dir/comparison.md"
 
+[ -z "$shot_pid" ] || wait "$shot_pid" || log "the dashboard screenshot failed"
 log "the cluster after the run"
 cluster status
 

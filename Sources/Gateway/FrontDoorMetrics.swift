@@ -7,10 +7,10 @@ import Synchronization
 ///     switchyard_http_requests_total{route, status}         answers by route and HTTP status
 ///     switchyard_http_request_duration_seconds{route}       until the answer (a stream: until it began)
 ///
-/// `route` is one of the front door's paths, or "other". The metric handles are made once per
+/// `route` is one of the front door's paths (`/v1/decisions/{id}` for every id), or "other". The metric handles are made once per
 /// route and status, not per request.
 final class FrontDoorMetrics: Sendable {
-    static let routes: Set<Substring> = ["/v1/chat/completions", "/v1/models", "/v1/feedback"]
+    static let routes: Set<Substring> = ["/v1/chat/completions", "/v1/models", "/v1/feedback", "/dashboard", "/dashboard/data"]
 
     private struct Handles {
         var counters: [String: Counter] = [:]
@@ -21,7 +21,7 @@ final class FrontDoorMetrics: Sendable {
 
     /// Counts an answer of `status` to `path` that took from `started` until now.
     func record(path: Substring, status: HTTPResponseStatus, started: ContinuousClock.Instant) {
-        let route = Self.routes.contains(path) ? String(path) : "other"
+        let route = Self.routes.contains(path) ? String(path) : path.hasPrefix("/v1/decisions/") ? "/v1/decisions/{id}" : "other"
         let elapsed = ContinuousClock.now - started
         let (counter, timer) = handles.withLock { handles -> (Counter, Timer) in
             let key = "\(route) \(status.code)"

@@ -9,31 +9,38 @@ public final class StoreReader: Sendable {
     private let queue = DispatchQueue(label: "switchyard.store-reader")
     private let backend: Confined
 
-    /// The backend, touched only on `queue`.
+    /// The connection, opened on first use and again after a failed read (a PostgreSQL server
+    /// that was away when the gateway started, or went away since); touched only on `queue`.
     private final class Confined: @unchecked Sendable {
-        let backend: any LearningBackend
-        init(_ backend: any LearningBackend) { self.backend = backend }
-    }
+        let location: StoreLocation
+        var backend: (any LearningBackend)?
+        init(_ location: StoreLocation) { self.location = location }
 
-    public init(_ location: StoreLocation) throws(RPCError) {
-        self.location = location
-        do throws(StoreError) {
-            switch location {
-            case .sqlite(let path): backend = Confined(try SQLiteBackend(path: path, readOnly: true))
-            case .postgres(let url): backend = Confined(try PostgresBackend(url: url))
+        func open() throws(StoreError) -> any LearningBackend {
+            if let backend { return backend }
+            let opened: any LearningBackend = switch location {
+            case .sqlite(let path): try SQLiteBackend(path: path, readOnly: true)
+            case .postgres(let url): try PostgresBackend(url: url)
             }
-        } catch {
-            throw error.rpcError
+            backend = opened
+            return opened
         }
     }
 
+    /// Connects when first asked to read (the gateway starts whether or not the database answers).
+    public init(_ location: StoreLocation) {
+        self.location = location
+        backend = Confined(location)
+    }
+
     private func run<T: Sendable>(_ body: @escaping @Sendable (any LearningBackend) throws(StoreError) -> T) async throws(RPCError) -> T {
-        let backend = self.backend
+        let confined = self.backend
         let result: Result<T, RPCError> = await withCheckedContinuation { continuation in
             queue.async {
                 do throws(StoreError) {
-                    continuation.resume(returning: .success(try body(backend.backend)))
+                    continuation.resume(returning: .success(try body(try confined.open())))
                 } catch {
+                    confined.backend = nil
                     continuation.resume(returning: .failure(error.rpcError))
                 }
             }

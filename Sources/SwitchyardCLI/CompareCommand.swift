@@ -43,6 +43,9 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(help: "How long each request may take (seconds, or e.g. 500ms).")
     var timeout: Duration = .seconds(30)
 
+    @Flag(help: "Rate every answer with its recorded score when that is in [0, 1] (the Feedback RPC), as an application that checks its answers would: the gateway's store then holds the quality per model and cluster its dashboard shows.")
+    var feedback = false
+
     @OptionGroup var caller: CallerOptions
 
     func validate() throws {
@@ -84,8 +87,16 @@ struct CompareCommand: AsyncParsableCommand {
             func launch() {
                 let (index, request) = (next, requests[next])
                 next += 1
-                group.addTask {
-                    do { return (index, .success(try await client.call(Methods.complete, request))) } catch { return (index, .failure(RPCError(error))) }
+                group.addTask { [feedback] in
+                    do {
+                        let response = try await client.call(Methods.complete, request)
+                        if feedback, let score = response.recordedScore, (0...1).contains(score) {
+                            _ = try await client.call(Methods.feedback, FeedbackRequest(id: response.requestID, score: score))
+                        }
+                        return (index, .success(response))
+                    } catch {
+                        return (index, .failure(RPCError(error)))
+                    }
                 }
             }
             while next < min(concurrency, requests.count) { launch() }

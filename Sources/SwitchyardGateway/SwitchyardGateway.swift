@@ -180,7 +180,7 @@ struct SwitchyardGateway: AsyncParsableCommand {
         if let outcomes { services.append(store.retention(outcomes, budgets: shared, logger: host.logger)) }
         if let openaiPort {
             // Reads for the dashboard and explanations go through a connection of their own.
-            let reader = try outcomes.map { try StoreReader($0.location) }
+            let reader = outcomes.map { StoreReader($0.location) }
             var feed: DashboardFeed?
             if dashboard {
                 let fleet = router.map { address in

@@ -43,7 +43,7 @@ import Wire
     func setup(adminToken: String? = admin, upstreams: [any Upstream] = [ScriptedUpstream("strong"), ScriptedUpstream("weak")]) throws -> Setup {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-\(UUID()).sqlite").path
         let store = try OutcomeStore(.sqlite(path: path))
-        let reader = try StoreReader(.sqlite(path: path))
+        let reader = StoreReader(.sqlite(path: path))
         let complete = CompleteHandler(
             upstreams: upstreams, router: Self.clusterRouter(), recorder: OutcomeRecorder(store: store, exploration: ExplorationBudget(share: 0.1, dailyUSD: 2)))
         let feed = DashboardFeed(complete: complete, keys: keys, reader: reader, fleet: nil, slowInterval: .zero)

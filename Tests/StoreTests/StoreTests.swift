@@ -56,7 +56,7 @@ func sampleRecord(_ id: String, key: String? = "team-a", cost: Double = 0.01, at
         _ = try await store.feedback(FeedbackRecord(id: "d2", score: 0, key: "team-a", createdMs: 10_000))
         _ = try await store.feedback(FeedbackRecord(id: "d3", score: 0.25, key: "team-a", createdMs: 1))
 
-        let reader = try StoreReader(location)
+        let reader = StoreReader(location)
         #expect(try await reader.recent(limit: 2).map(\.id) == ["d3", "d2"], "newest first")
         #expect(try await reader.outcome(id: "d1")?.record == decided)
         let cells = try await reader.quality(sinceMs: 5_000).sorted { ($0.model, $0.source.rawValue) < ($1.model, $1.source.rawValue) }

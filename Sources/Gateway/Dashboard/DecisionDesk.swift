@@ -14,14 +14,16 @@ public struct DecisionDesk: Sendable {
 
     /// The explanation of request `id` as a JSON object. NOT_FOUND for an id this gateway has no
     /// record of, PERMISSION_DENIED for another key's request (`key` nil: the admin, or a front
-    /// door without keys, sees every request), FAILED_PRECONDITION without a store.
+    /// door without keys, sees every request; a key sees its own and the keyless ones),
+    /// FAILED_PRECONDITION without a store.
     public func explain(id: String, key: String?, admin: Bool) async throws(RPCError) -> [String: Any] {
         guard let reader else { throw RPCError(.failedPrecondition, "this gateway keeps no records to explain: start it with --store") }
         guard RequestID.isWellFormed(id), let stored = try await reader.outcome(id: id) else {
             throw RPCError(.notFound, "no decision recorded for request \(id) (records are kept for --retention-days)")
         }
         let record = stored.record
-        if !admin, let key, record.key != key {
+        // A request made without a key (the protobuf API) is any key's to see, as it is any key's to rate.
+        if !admin, let key, let owner = record.key, owner != key {
             throw RPCError(.permissionDenied, "request \(id) was made with another key")
         }
         return Self.explanation(of: record, feedback: stored.feedback)
