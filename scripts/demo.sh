@@ -60,7 +60,7 @@ log "the dashboard, live while the prompts go through: http://127.0.0.1:$((port_
 shot_pid=""
 if [ -n "${SWITCHYARD_DASHBOARD_SHOT:-}" ]; then
   ensure_apt_packages chromium
-  python3 scripts/lib/dashboard_shot.py "http://127.0.0.1:$((port_base + 480))/dashboard" "$SWITCHYARD_DASHBOARD_SHOT" --after 20 &
+  python3 scripts/lib/dashboard_shot.py "http://127.0.0.1:$((port_base + 480))/dashboard" "$SWITCHYARD_DASHBOARD_SHOT" --after 8 &
   shot_pid=$!
 fi
 log "sending the held-out prompts through the gateway: as \"auto\" ($asked), then always $strongest, then always $weakest"

@@ -149,59 +149,6 @@ public struct OpenAIFrontDoor: Sendable {
         }
     }
 
-    static let decisionsPrefix = "/v1/decisions/"
-
-    /// Who is looking: the admin (the admin token, or anyone when the front door has neither keys
-    /// nor an admin token), or the holder of a key.
-    enum Viewer {
-        case admin
-        case key(FrontDoorKeys.Key)
-    }
-
-    /// The viewer a request's `Authorization` names. UNAUTHENTICATED without a known key or token.
-    func viewer(_ headers: HTTPHeaders) throws(RPCError) -> Viewer {
-        let authorization = headers.first(name: "authorization")
-        if let adminToken, FrontDoorKeys.presents(adminToken, authorization: authorization) { return .admin }
-        if let keys, let key = keys.key(authorization: authorization) { return .key(key) }
-        if keys == nil, adminToken == nil { return .admin }
-        throw RPCError(.unauthenticated, "a valid key is needed: send Authorization: Bearer <key>" + (adminToken == nil ? "" : " (the dashboard needs the admin token)"))
-    }
-
-    /// The looking side: the dashboard's page (no figures in it: served to anyone), its figures
-    /// (the admin, or any key when the gateway has no admin token), and decisions' explanations
-    /// (the admin sees every request's, a key its own).
-    private func look(_ request: HTTPRequest) async -> HTTPResponse {
-        guard request.method == .GET else {
-            return Self.errorResponse(status: .methodNotAllowed, type: "invalid_request_error", code: "method_not_allowed",
-                                      message: "\(request.method) is not allowed on \(request.path)")
-        }
-        if request.path == "/dashboard" {
-            guard dashboard != nil else { return Self.errorResponse(RPCError(.notFound, "this gateway serves no dashboard")) }
-            var response = HTTPResponse(contentType: "text/html; charset=utf-8", body: Array(DashboardPage.html.utf8))
-            response.headers.add(name: "Content-Security-Policy", value: "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:")
-            return response
-        }
-        let viewer: Viewer
-        do { viewer = try self.viewer(request.headers) } catch { return Self.errorResponse(error) }
-        if request.path == "/dashboard/data" {
-            guard let dashboard else { return Self.errorResponse(RPCError(.notFound, "this gateway serves no dashboard")) }
-            if case .key = viewer, adminToken != nil {
-                return Self.errorResponse(RPCError(.permissionDenied, "the dashboard shows every key's spend: it needs the admin token"))
-            }
-            var response = HTTPResponse(contentType: "application/json", body: await dashboard.snapshot())
-            response.headers.add(name: "Cache-Control", value: "no-store")
-            return response
-        }
-        let id = String(request.path.dropFirst(Self.decisionsPrefix.count))
-        do {
-            let key: String? = if case .key(let key) = viewer { key.name } else { nil }
-            let isAdmin = if case .admin = viewer { true } else { false }
-            return Self.json(try await decisions.explain(id: id, key: key, admin: isAdmin))
-        } catch {
-            return Self.errorResponse(error)
-        }
-    }
-
     /// The key the request carries; nil when the front door has no keys. UNAUTHENTICATED
     /// without a known key.
     func authorize(_ headers: HTTPHeaders) throws(RPCError) -> FrontDoorKeys.Key? {

@@ -111,6 +111,20 @@ import Wire
         s.store.close()
     }
 
+    @Test func aRequestMadeWithoutAKeyIsAnyKeysToSeeAndAMissingOneIsNotAModel() async throws {
+        let s = try setup()
+        var handlers = RPCHandlers()
+        s.door.door.complete.register(in: &handlers)
+        let gateway = InProcessCaller(handlers, target: "gateway")
+        let answer = try await gateway.call(Methods.complete, CompleteRequest(prompt: "q", model: "auto"))
+        let d = try object(await get(s.door, "/v1/decisions/\(answer.requestID)", bearer: "sk-team-b-0123456789"))
+        #expect(d["key"] == nil && (d["clusters"] as? [[String: Any]])?.count == 2)
+        let missing = await get(s.door, "/v1/decisions/chatcmpl-sy000000000000000000000000", bearer: Self.admin)
+        let error = try object(missing)["error"] as? [String: Any]
+        #expect(missing.code == 404 && error?["code"] as? String == "not_found")
+        s.store.close()
+    }
+
     @Test func theDashboardPageIsSelfContainedAndItsFiguresNeedTheAdminToken() async throws {
         let s = try setup()
         let page = await get(s.door, "/dashboard")

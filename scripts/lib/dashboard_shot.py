@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A screenshot of the dashboard as it is live: opens URL (e.g. http://127.0.0.1:7480/dashboard, with
 #key=... when the gateway needs one) in headless Chromium after --after seconds, waits until the page
-has drawn live data twice, and saves OUT (PNG). Used by scripts/demo.sh (SWITCHYARD_DASHBOARD_SHOT)."""
+has drawn live data twice, and saves OUT (PNG, or JPEG for a .jpg name). Used by scripts/demo.sh (SWITCHYARD_DASHBOARD_SHOT)."""
 import argparse
 import base64
 import os
@@ -27,9 +27,11 @@ try:
         time.sleep(0.5)
         if (page.evaluate("Number(document.body.dataset.updates || 0)") or 0) >= 3:
             break
-    png = base64.b64decode(page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"])
+    # A .jpg name is saved as JPEG (a fifth of the PNG's size, for the README).
+    shot = {"format": "jpeg", "quality": 85} if args.out.lower().endswith((".jpg", ".jpeg")) else {"format": "png"}
+    image = base64.b64decode(page.call("Page.captureScreenshot", captureBeyondViewport=True, **shot)["data"])
     with open(args.out, "wb") as f:
-        f.write(png)
+        f.write(image)
     print(f"dashboard screenshot: {args.out}", file=sys.stderr)
 finally:
     chromium.terminate()

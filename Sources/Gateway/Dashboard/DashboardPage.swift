@@ -69,7 +69,7 @@ a { color:var(--accent); cursor:pointer; text-decoration:none; }
     <h2 style="margin-top:16px">Failures and fallbacks per second</h2><svg id="errors" viewBox="0 0 400 90" preserveAspectRatio="none"></svg>
   </div>
 
-  <div class="card half"><h2>Models</h2><table id="models"><thead><tr><th>model</th><th>answers</th><th>share</th><th>cost $</th><th>p50 ms</th><th>p90 ms</th><th>TTFT p50</th><th>TTFT p90</th><th>failures</th></tr></thead><tbody></tbody></table></div>
+  <div class="card half"><h2>Models</h2><table id="models"><thead><tr><th>model</th><th>answers</th><th>share</th><th>cost $</th><th>latency p50 · p90 ms</th><th>first token p50 · p90</th><th>failures</th></tr></thead><tbody></tbody></table></div>
   <div class="card half"><h2>Quality from feedback (24 h)</h2><table id="quality"><thead><tr><th>model</th><th>users: mean</th><th>n</th><th>judge: mean</th><th>n</th></tr></thead><tbody></tbody></table>
     <h2 style="margin-top:14px">Per cluster (users and judge, mean · n)</h2><table id="clusters"><thead></thead><tbody></tbody></table></div>
 
@@ -157,7 +157,7 @@ function draw(d) {
   const total = d.models.reduce((a, r) => a + r.answers, 0);
   rows("#models", d.models.map((r) => '<tr data-model="' + esc(r.model) + '"><td>' + esc(r.model) + '</td><td data-figure="model_answers:' + esc(r.model) + '" data-value="' + r.answers + '">' + num(r.answers)
     + '</td><td>' + (total ? (100 * r.answers / total).toFixed(1) : "0") + '%</td><td data-figure="model_cost_usd:' + esc(r.model) + '" data-value="' + r.cost_usd + '">' + r.cost_usd.toFixed(4)
-    + '</td><td>' + ms(r.latency_p50_ms) + '</td><td>' + ms(r.latency_p90_ms) + '</td><td>' + ms(r.first_token_p50_ms) + '</td><td>' + ms(r.first_token_p90_ms)
+    + '</td><td>' + ms(r.latency_p50_ms) + ' · ' + ms(r.latency_p90_ms) + '</td><td>' + ms(r.first_token_p50_ms) + ' · ' + ms(r.first_token_p90_ms)
     + '</td><td data-figure="model_failures:' + esc(r.model) + '" data-value="' + r.failures + '">' + num(r.failures) + '</td></tr>'));
 
   const q = d.quality;
