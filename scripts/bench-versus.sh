@@ -8,6 +8,8 @@
 #   scripts/bench-versus.sh OLD_BIN_DIR [ROUNDS]      (default 5 rounds)
 #   SWITCHYARD_BENCH_SECONDS  seconds recorded per load run (default 4)
 #   SWITCHYARD_BENCH_ONLY=router  only the router and coordinator rows (no gateway, no store)
+#   SWITCHYARD_BENCH_ONLY=gateway only the gateway rows, both builds without a store and both with
+#                                 SQLite (what a change of the gateway's request path costs, store or not)
 #
 # Rows: the router answering precomputed vectors, pipelined (requests/s and CPU us per request);
 # the router routing MMLU prompts embedded in process, pipelined; the coordinator forwarding
@@ -100,17 +102,23 @@ for round in $(seq "$rounds"); do
   log "round $round of $rounds"
   order=(old new)
   [ $((round % 2)) -eq 0 ] && order=(new old)
-  for label in "${order[@]}"; do
+  [ "$only" = gateway ] && order=()
+  for label in ${order[@]+"${order[@]}"}; do
     if [ "$label" = old ]; then bin=$old_bin; else bin=$new_bin; fi
     measure "$label" "$round"
   done
   gateways=(old new sqlite postgres)
   [ $((round % 2)) -eq 0 ] && gateways=(postgres sqlite new old)
+  if [ "$only" = gateway ]; then
+    gateways=(old new old-sqlite sqlite)
+    [ $((round % 2)) -eq 0 ] && gateways=(sqlite old-sqlite new old)
+  fi
   [ "$only" = router ] && gateways=()
   for label in ${gateways[@]+"${gateways[@]}"}; do
     bin=$new_bin
     case $label in
       old) bin=$old_bin; measure_gateway old "$round" ;;
+      old-sqlite) bin=$old_bin; measure_gateway old-sqlite "$round" --store "sqlite:$run_dir/old-store-$round.sqlite" ;;
       new) measure_gateway new "$round" ;;
       sqlite) measure_gateway sqlite "$round" --store "sqlite:$run_dir/store-$round.sqlite" ;;
       postgres) measure_gateway postgres "$round" --store "$postgres" --store-spill none ;;
@@ -118,7 +126,7 @@ for round in $(seq "$rounds"); do
   done
 done
 
-if [ "$only" != router ]; then
+if [ -z "$only" ]; then
 # The store's growth per answer: "auto" answers (the router embeds, 384-dim MiniLM or the hash
 # embedder's dimensions as the router file says) with their embedding recorded, and without.
 bin=$new_bin
@@ -168,9 +176,9 @@ def figures(label, row, p50s=None):
     return rates, cpus
 def cell(values, digits=0):
     return f"{statistics.median(values):,.{digits}f} [{min(values):,.{digits}f}, {max(values):,.{digits}f}]"
-print(f"| row | old | new | new / old (medians) |\n|---|---|---|---|")
-for row, title in [("router-vectors", "router, vectors pipelined"), ("router-prompts", "router, MMLU prompts (hash in process) pipelined"),
+for row, title in [] if only == "gateway" else [("router-vectors", "router, vectors pipelined"), ("router-prompts", "router, MMLU prompts (hash in process) pipelined"),
                    ("coordinator", "coordinator over 2 routers, vectors pipelined")]:
+    if row == "router-vectors": print(f"| row | old | new | new / old (medians) |\n|---|---|---|---|")
     old_p50, new_p50 = [], []
     (old_rate, old_cpu), (new_rate, new_cpu) = figures("old", row, old_p50), figures("new", row, new_p50)
     print(f"| {title}: requests/s | {cell(old_rate)} | {cell(new_rate)} | {statistics.median(new_rate) / statistics.median(old_rate):.3f} |")
@@ -197,10 +205,22 @@ def gateway(label):
         ticks, hz = map(int, open(f"{results}/{label}-complete-{r}.ticks").read().split())
         rows["complete"][0].append(report["throughputPerSecond"])
         rows["complete"][1].append(ticks / hz * 1e6 / (report["throughputPerSecond"] * (report["seconds"] + 1)))
-        if label in ("sqlite", "postgres"):
+        if label in ("sqlite", "postgres", "old-sqlite"):
             for i, v in enumerate(wrk(f"{label}-feedback-{r}")): rows["feedback"][i].append(v)
     return rows
 
+if only == "gateway":
+    rows = [("front-door", 0, "front door (HTTP, wrk 2 x 64) to nginx: requests/s", 0), ("front-door", 1, "front door: p50 us", 0),
+            ("front-door", 2, "front door: gateway CPU us/request", 1), ("complete", 0, "Complete (protobuf, 2 x 32) to nginx: requests/s", 0),
+            ("complete", 1, "Complete: gateway CPU us/request", 1)]
+    g = {label: gateway(label) for label in ("old", "new", "old-sqlite", "sqlite")}
+    print("| gateway row | old, no store | new, no store | old, SQLite | new, SQLite | new / old (medians): no store, SQLite |")
+    print("|---|---|---|---|---|---|")
+    for row, index, title, digits in rows:
+        m = {label: statistics.median(g[label][row][index]) for label in g}
+        print(f"| {title} | " + " | ".join(cell(g[label][row][index], digits) for label in ("old", "new", "old-sqlite", "sqlite"))
+              + f" | {m['new'] / m['old']:.3f}, {m['sqlite'] / m['old-sqlite']:.3f} |")
+    sys.exit(0)
 if only == "router":
     sys.exit(0)
 labels = ["old", "new", "sqlite", "postgres"]
