@@ -14,11 +14,14 @@ public struct QualityCell: Sendable, Equatable {
         (self.model, self.cluster, self.source, self.count, self.scoreSum) = (model, cluster, source, count, scoreSum)
     }
 
-    /// The aggregate both stores run; its one parameter is the earliest feedback time (ms).
+    /// The aggregate both stores run: its parameters are the earliest feedback time (ms) and how
+    /// many of the latest scores (by time, through the index on it) to count.
     static func query(postgres: Bool) -> String {
-        """
-        SELECT o.model, o.cluster, f.source, count(*), sum(f.score) FROM feedback f JOIN outcomes o ON o.id = f.id
-        WHERE f.created_ms >= \(postgres ? "$1" : "?1") AND o.model IS NOT NULL GROUP BY o.model, o.cluster, f.source
-        """
+        let (since, latest) = postgres ? ("$1", "$2") : ("?1", "?2")
+        return """
+            SELECT o.model, o.cluster, f.source, count(*), sum(f.score)
+            FROM (SELECT id, source, score FROM feedback WHERE created_ms >= \(since) ORDER BY created_ms DESC LIMIT \(latest)) f
+            JOIN outcomes o ON o.id = f.id WHERE o.model IS NOT NULL GROUP BY o.model, o.cluster, f.source
+            """
     }
 }

@@ -51,9 +51,9 @@ protocol StoreBackend: AnyObject {
     /// The newest `limit` records, newest first.
     func recent(limit: Int) throws(StoreError) -> [OutcomeRecord]
 
-    /// The feedback created since `sinceMs`, counted and summed per answering model, nearest
-    /// cluster and source.
-    func quality(sinceMs: Int64) throws(StoreError) -> [QualityCell]
+    /// The latest `latest` scores created since `sinceMs`, counted and summed per answering
+    /// model, nearest cluster and source.
+    func quality(sinceMs: Int64, latest: Int) throws(StoreError) -> [QualityCell]
 
     /// Deletes records (and their feedback) created before `beforeMs`, then the oldest until the
     /// records take at most `maxBytes` (nil: no size bound); returns how many went.

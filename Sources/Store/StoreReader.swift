@@ -58,9 +58,10 @@ public final class StoreReader: Sendable {
         try await run { backend throws(StoreError) in try backend.recent(limit: limit) }
     }
 
-    /// Feedback since `sinceMs` per model, nearest cluster and source.
-    public func quality(sinceMs: Int64) async throws(RPCError) -> [QualityCell] {
-        try await run { backend throws(StoreError) in try backend.quality(sinceMs: sinceMs) }
+    /// The latest `latest` scores since `sinceMs` (so a read costs the same at any rate of
+    /// feedback), per model, nearest cluster and source.
+    public func quality(sinceMs: Int64, latest: Int = 20_000) async throws(RPCError) -> [QualityCell] {
+        try await run { backend throws(StoreError) in try backend.quality(sinceMs: sinceMs, latest: latest) }
     }
 
     /// The router versions the learner published, newest first.

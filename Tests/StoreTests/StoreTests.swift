@@ -59,12 +59,13 @@ func sampleRecord(_ id: String, key: String? = "team-a", cost: Double = 0.01, at
         let reader = StoreReader(location)
         #expect(try await reader.recent(limit: 2).map(\.id) == ["d3", "d2"], "newest first")
         #expect(try await reader.outcome(id: "d1")?.record == decided)
-        let cells = try await reader.quality(sinceMs: 5_000).sorted { ($0.model, $0.source.rawValue) < ($1.model, $1.source.rawValue) }
+        let cells = try await reader.quality(sinceMs: 5_000, latest: 10).sorted { ($0.model, $0.source.rawValue) < ($1.model, $1.source.rawValue) }
         #expect(cells == [
             QualityCell(model: "strong", cluster: 4, source: .judge, count: 1, scoreSum: 0.5),
             QualityCell(model: "strong", cluster: 4, source: .user, count: 1, scoreSum: 1),
             QualityCell(model: "weak", cluster: nil, source: .user, count: 1, scoreSum: 0),
         ], "by the nearest cluster; feedback before the window left out")
+        #expect(try await reader.quality(sinceMs: 5_000, latest: 1).reduce(0) { $0 + $1.count } == 1, "only the latest scores are read")
         store.close()
     }
 

@@ -20,6 +20,8 @@ public final class DashboardFeed: Sendable {
     static let historySeconds = 600
     /// Seconds of history a snapshot's series cover.
     static let seriesSeconds = 300
+    /// The latest scores (within 24 hours) quality is counted from: a bounded read at any rate.
+    static let qualityScores = 20_000
 
     private let samples = Mutex<[Sample]>([])
     private let cache = Mutex<(builtAt: Double, json: [UInt8])?>(nil)
@@ -88,7 +90,7 @@ public final class DashboardFeed: Sendable {
         if let reader {
             do {
                 parts.recent = try await reader.recent(limit: 200)
-                parts.quality = try await reader.quality(sinceMs: Int64((now - 86_400) * 1000))
+                parts.quality = try await reader.quality(sinceMs: Int64((now - 86_400) * 1000), latest: Self.qualityScores)
             } catch {
                 parts.problems.append("store: \(error.message)")
             }
@@ -232,7 +234,7 @@ public final class DashboardFeed: Sendable {
             return entry
         }
         return [
-            "window_hours": 24,
+            "window_hours": 24, "latest_scores": Self.qualityScores,
             "by_model": byModel.keys.sorted().map { entry($0, byModel[$0]!) },
             "by_cluster": byCluster.keys.sorted().map { cluster in
                 ["cluster": cluster, "models": byCluster[cluster]!.keys.sorted().map { entry($0, byCluster[cluster]![$0]!) }] as [String: Any]

@@ -70,7 +70,7 @@ a { color:var(--accent); cursor:pointer; text-decoration:none; }
   </div>
 
   <div class="card half"><h2>Models</h2><table id="models"><thead><tr><th>model</th><th>answers</th><th>share</th><th>cost $</th><th>latency p50 · p90 ms</th><th>first token p50 · p90</th><th>failures</th></tr></thead><tbody></tbody></table></div>
-  <div class="card half"><h2>Quality from feedback (24 h)</h2><table id="quality"><thead><tr><th>model</th><th>users: mean</th><th>n</th><th>judge: mean</th><th>n</th></tr></thead><tbody></tbody></table>
+  <div class="card half"><h2>Quality from feedback (latest 20,000 scores, 24 h)</h2><table id="quality"><thead><tr><th>model</th><th>users: mean</th><th>n</th><th>judge: mean</th><th>n</th></tr></thead><tbody></tbody></table>
     <h2 style="margin-top:14px">Per cluster (users and judge, mean · n)</h2><table id="clusters"><thead></thead><tbody></tbody></table></div>
 
   <div class="card half"><h2>Router versions</h2><table id="replicas"><thead><tr><th>replica</th><th>version</th><th>loaded</th><th>published</th></tr></thead><tbody></tbody></table>

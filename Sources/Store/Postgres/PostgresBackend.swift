@@ -186,8 +186,8 @@ final class PostgresBackend: StoreBackend {
             .map(Self.record)
     }
 
-    func quality(sinceMs: Int64) throws(StoreError) -> [QualityCell] {
-        try connection.execute(QualityCell.query(postgres: true), [.int(sinceMs)]).map { row in
+    func quality(sinceMs: Int64, latest: Int) throws(StoreError) -> [QualityCell] {
+        try connection.execute(QualityCell.query(postgres: true), [.int(sinceMs), .int(Int64(latest))]).map { row in
             QualityCell(
                 model: row[0] ?? "", cluster: row[1].flatMap { Int($0) }, source: FeedbackRecord.Source(rawValue: row[2] ?? "") ?? .user,
                 count: Int(row[3] ?? "") ?? 0, scoreSum: Double(row[4] ?? "") ?? 0)

@@ -152,8 +152,8 @@ final class SQLiteBackend: StoreBackend {
         try database.rows("SELECT \(Self.columns) FROM outcomes ORDER BY created_ms DESC LIMIT ?1", [.int(Int64(limit))], Self.record)
     }
 
-    func quality(sinceMs: Int64) throws(StoreError) -> [QualityCell] {
-        try database.rows(QualityCell.query(postgres: false), [.int(sinceMs)]) { row in
+    func quality(sinceMs: Int64, latest: Int) throws(StoreError) -> [QualityCell] {
+        try database.rows(QualityCell.query(postgres: false), [.int(sinceMs), .int(Int64(latest))]) { row in
             QualityCell(
                 model: row.text(0) ?? "", cluster: row.isNull(1) ? nil : Int(row.int(1)),
                 source: FeedbackRecord.Source(rawValue: row.text(2) ?? "") ?? .user, count: Int(row.int(3)), scoreSum: row.double(4))
