@@ -89,7 +89,7 @@ measure_gateway() {
   wrk_cpu "$label-front-door-$round" "$gw_pid" "http://127.0.0.1:$front_door/v1/chat/completions" bench-model
   load_cpu "$label-complete-$round" "$gw_pid" "127.0.0.1:$port" --method complete --model bench-model $closed
   if [ $# -gt 0 ]; then
-    "$new_bin/switchyard" outcomes export --store "$2" --since 10m \
+    "$bin/switchyard" outcomes export --store "$2" --since 10m \
       | python3 -c 'import json, sys; [print(json.loads(l)["id"]) for l in sys.stdin.readlines()[:50000]]' >"$run_dir/ids.txt"
     feedback_lua "$run_dir/ids.txt"
     wrk_script_cpu "$label-feedback-$round" "$gw_pid" "http://127.0.0.1:$front_door/v1/feedback" "$run_dir/feedback.lua"

@@ -76,11 +76,10 @@ public struct OpenAIFrontDoor: Sendable {
     }
 
     private func respond(to request: HTTPRequest) async -> HTTPResponse {
-        if request.path == "/dashboard" || request.path == "/dashboard/data" || request.path.hasPrefix(Self.decisionsPrefix) {
-            return await look(request)
-        }
+        let path = request.path
+        if path == "/dashboard" || path == "/dashboard/data" || path.hasPrefix(Self.decisionsPrefix) { return await look(request) }
         let key: FrontDoorKeys.Key?
-        switch (request.method, request.path) {
+        switch (request.method, path) {
         case (.GET, "/v1/models"), (.POST, "/v1/chat/completions"), (.POST, "/v1/feedback"):
             do {
                 key = try authorize(request.headers)
@@ -96,7 +95,7 @@ public struct OpenAIFrontDoor: Sendable {
                                         + "/v1/decisions/{id} and /dashboard")
         }
         if request.method == .GET { return models() }
-        if request.path == "/v1/feedback" { return await feedback.handle(request, key: key) }
+        if path == "/v1/feedback" { return await feedback.handle(request, key: key) }
         var chat: ChatRequest
         do {
             chat = try ChatRequest(body: request.body, routeOn: complete.routeOn)

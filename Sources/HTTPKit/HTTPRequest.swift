@@ -16,5 +16,5 @@ public struct HTTPRequest: Sendable {
     }
 
     /// The path without the query string.
-    public var path: Substring { uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
+    public var path: Substring { uri[..<(uri.firstIndex(of: "?") ?? uri.endIndex)] }
 }

@@ -193,6 +193,7 @@ public final class OutcomeReader {
             case .postgres(let url):
                 backend = try PostgresBackend(url: url)
             }
+            try StoreSchema.checkReadable(backend)
         } catch {
             throw error.rpcError
         }

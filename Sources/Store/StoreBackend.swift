@@ -34,6 +34,9 @@ protocol StoreBackend: AnyObject {
     /// database a newer build has migrated.
     func migrate() throws(StoreError)
 
+    /// The schema version the database is at (0: none yet).
+    func schemaVersion() throws(StoreError) -> Int
+
     /// Applies `writes` in order, in one transaction: records inserted (and their cost added to
     /// their key's spend of that day), feedback checked against its record and upserted. One
     /// result per write; throws (nothing applied) when the transaction cannot commit.
@@ -189,6 +192,16 @@ enum StoreSchema {
         default:
             fatalError("no migration to schema version \(version)")
         }
+    }
+
+    /// Refuses a store a reader of this build cannot read: one at another schema version, with
+    /// what to do about it (readers never migrate; the gateway does, when it opens the store).
+    static func checkReadable(_ backend: any StoreBackend) throws(StoreError) {
+        let found = try backend.schemaVersion()
+        guard found != version else { return }
+        throw .failed(found < version
+            ? "\(backend.name) is at schema version \(found); this build reads version \(version): start this build's gateway on it once (it migrates the store), or read it with the build that wrote it"
+            : "\(backend.name) is at schema version \(found), newer than this build's \(version): run a newer switchyard")
     }
 
     /// The most a feedback comment may hold (characters); longer ones are refused.

@@ -22,6 +22,7 @@ public final class StoreReader: Sendable {
             case .sqlite(let path): try SQLiteBackend(path: path, readOnly: true)
             case .postgres(let url): try PostgresBackend(url: url)
             }
+            try StoreSchema.checkReadable(opened)
             backend = opened
             return opened
         }

@@ -25,10 +25,20 @@ extension TraceContext {
     /// The `traceparent` to send on a call made from this hop: the same trace and flags, a new
     /// parent (span) id.
     public func child() -> TraceContext {
-        let traceID = self.traceID
-        guard !traceID.isEmpty else { return self }
-        let flags = String(traceparent.utf8.suffix(2))!
-        return TraceContext(traceparent: Self.format(traceID: traceID, flags: flags), tracestate: tracestate, requestID: requestID)
+        guard traceparent.utf8.count == Self.length, traceparent.hasPrefix("00-") else {
+            let traceID = self.traceID
+            guard !traceID.isEmpty else { return self }
+            return TraceContext(
+                traceparent: Self.format(traceID: traceID, flags: String(traceparent.utf8.suffix(2))!), tracestate: tracestate,
+                requestID: requestID)
+        }
+        // Ours (or a caller's in canonical form): the new span written over a copy, one allocation.
+        let parent = String(unsafeUninitializedCapacity: Self.length) { out in
+            _ = out.initialize(from: traceparent.utf8)
+            Self.put(IDSource.next(), at: 36, in: out)
+            return Self.length
+        }
+        return TraceContext(traceparent: parent, tracestate: tracestate, requestID: requestID)
     }
 
     /// Characters of a version-00 `traceparent`.
@@ -38,18 +48,15 @@ extension TraceContext {
     /// Written byte by byte: this runs for every front-door request and every call it makes.
     static func format(traceID: String?, flags: String) -> String {
         String(unsafeUninitializedCapacity: length) { out in
-            func put(_ index: Int, hex word: UInt64) {
-                for i in 0..<16 { out[index + i] = hexDigits[Int((word >> UInt64(60 - 4 * i)) & 15)] }
-            }
             out[0] = 0x30; out[1] = 0x30; out[2] = 0x2D
             if let traceID, traceID.utf8.count == 32 {
                 _ = out[3..<35].initialize(from: traceID.utf8)
             } else {
-                put(3, hex: IDSource.next())
-                put(19, hex: IDSource.next())
+                put(IDSource.next(), at: 3, in: out)
+                put(IDSource.next(), at: 19, in: out)
             }
             out[35] = 0x2D
-            put(36, hex: IDSource.next())
+            put(IDSource.next(), at: 36, in: out)
             out[52] = 0x2D
             let flagBytes = Array(flags.utf8)
             out[53] = flagBytes.count == 2 ? flagBytes[0] : 0x30
@@ -58,7 +65,12 @@ extension TraceContext {
         }
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    /// `word` as 16 lowercase hex digits at `index` of `out`.
+    private static func put(_ word: UInt64, at index: Int, in out: UnsafeMutableBufferPointer<UInt8>) {
+        for i in 0..<16 { out[index + i] = hexDigits[Int((word >> UInt64(60 - 4 * i)) & 15)] }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// The trace id and flags of a `traceparent` of version 00 (or a later version's first four
     /// fields, as the specification asks); nil when it is not one, or its ids are all zeros.

@@ -69,6 +69,17 @@ func sampleRecord(_ id: String, key: String? = "team-a", cost: Double = 0.01, at
         store.close()
     }
 
+    @Test func aReaderRefusesAStoreOfAnotherSchemaVersionSayingWhatToDo() async throws {
+        let path = temporaryStorePath()
+        let old = try SQLiteBackend(path: path)
+        try old.database.execute("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (3)")
+        let refused = #expect(throws: RPCError.self) { try OutcomeReader(.sqlite(path: path)) }
+        #expect(refused?.message.contains("schema version 3; this build reads version \(StoreSchema.version)") == true)
+        let reader = StoreReader(.sqlite(path: path))
+        let unread = await #expect(throws: RPCError.self) { try await reader.recent(limit: 1) }
+        #expect(unread?.message.contains("start this build's gateway on it once") == true)
+    }
+
     @Test(arguments: Database.allCases)
     func feedbackIsRefusedForUnknownIdsOtherKeysBadScoresAndLongComments(database: Database) async throws {
         guard let location = try database.freshLocation() else { return }

@@ -205,11 +205,12 @@ def front_door_traffic(base, prompts, count, rng):
 
 
 def store_quality(path):
-    """Feedback of the last 24 h per model, from the store, as the dashboard counts it."""
+    """The latest 20,000 scores of the last 24 h per model, from the store, as the dashboard counts them."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     since = int((time.time() - 86_400) * 1000)
-    rows = db.execute("SELECT o.model, f.source, count(*), avg(f.score) FROM feedback f JOIN outcomes o ON o.id = f.id "
-                      "WHERE f.created_ms >= ? AND o.model IS NOT NULL GROUP BY o.model, f.source", (since,)).fetchall()
+    rows = db.execute("SELECT o.model, f.source, count(*), avg(f.score) FROM (SELECT id, source, score FROM feedback "
+                      "WHERE created_ms >= ? ORDER BY created_ms DESC LIMIT 20000) f JOIN outcomes o ON o.id = f.id "
+                      "WHERE o.model IS NOT NULL GROUP BY o.model, f.source", (since,)).fetchall()
     db.close()
     return {(model, source): (n, mean) for model, source, n, mean in rows}
 

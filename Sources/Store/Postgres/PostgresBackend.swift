@@ -181,6 +181,11 @@ final class PostgresBackend: StoreBackend {
             explored: int(18) != 0, decision: OutcomeRecord.decoded(OutcomeRecord.Decision.self, from: row[19]))
     }
 
+    func schemaVersion() throws(StoreError) -> Int {
+        guard Self.scalar(try connection.execute("SELECT to_regclass('schema_version') IS NOT NULL")) == "t" else { return 0 }
+        return Int(Self.scalar(try connection.execute("SELECT version FROM schema_version")) ?? "0") ?? 0
+    }
+
     func recent(limit: Int) throws(StoreError) -> [OutcomeRecord] {
         try connection.execute("SELECT \(Self.columns) FROM outcomes ORDER BY created_ms DESC LIMIT $1", [.int(Int64(limit))])
             .map(Self.record)

@@ -28,6 +28,11 @@ final class SQLiteBackend: StoreBackend {
         try database.rows("SELECT version FROM schema_version") { Int($0.int(0)) }.first ?? 0
     }
 
+    func schemaVersion() throws(StoreError) -> Int {
+        let exists = try !database.rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'") { _ in true }.isEmpty
+        return exists ? try currentVersion() : 0
+    }
+
     private static let insertOutcome = """
         INSERT INTO outcomes (id, created_ms, api_key, router, router_version, candidates, model, attempts, status, cost_usd,
           input_tokens, output_tokens, tokens_estimated, first_token_ms, latency_ms, streamed, embedding, prompt, explored, cluster,
