@@ -17,7 +17,11 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dashboard_check import ADMIN, KEYS, log, start_chromium  # noqa: E402
+from dashboard_check import ADMIN, KEYS, start_chromium  # noqa: E402
+
+
+def log(message):
+    print(f"dashboard-bench: {message}", file=sys.stderr, flush=True)
 
 
 def ticks(pid):
@@ -92,7 +96,7 @@ def main():
                         raise SystemExit(f"dashboard-bench: the page did not stay live ({updates} updates, errors {errors})")
                 us = used / os.sysconf("SC_CLK_TCK") / max(1, report["ok"]) * 1e6
                 results[state].append(us)
-                log(f"round {round_number + 1} {state}: {report['ok']} answered ({report.get('errors', 0)} errors), gateway {us:.1f} us CPU/request")
+                log(f"round {round_number + 1} {state}: {report['ok']} of {report['requests']} answered, gateway {us:.1f} us CPU/request")
     finally:
         if chromium:
             chromium.terminate()
