@@ -33,7 +33,7 @@ main { padding:16px 20px; display:grid; grid-template-columns:repeat(12, 1fr); g
 table { width:100%; border-collapse:collapse; font-variant-numeric:tabular-nums; }
 th, td { text-align:right; padding:4px 6px; border-bottom:1px solid var(--line); white-space:nowrap; }
 th:first-child, td:first-child { text-align:left; }
-th { color:var(--dim); font-weight:500; font-size:12px; }
+th { color:var(--dim); font-weight:500; font-size:12px; white-space:normal; vertical-align:bottom; }
 svg { width:100%; display:block; }
 .legend { display:flex; flex-wrap:wrap; gap:10px; font-size:12px; color:var(--dim); margin-top:6px; }
 .legend i { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:4px; vertical-align:-1px; }
@@ -69,7 +69,7 @@ a { color:var(--accent); cursor:pointer; text-decoration:none; }
     <h2 style="margin-top:16px">Failures and fallbacks per second</h2><svg id="errors" viewBox="0 0 400 90" preserveAspectRatio="none"></svg>
   </div>
 
-  <div class="card half"><h2>Models</h2><table id="models"><thead><tr><th>model</th><th>answers</th><th>share</th><th>cost $</th><th>latency p50 · p90 ms</th><th>first token p50 · p90</th><th>failures</th></tr></thead><tbody></tbody></table></div>
+  <div class="card half"><h2>Models</h2><table id="models"><thead><tr><th>model</th><th>answers</th><th>share</th><th>cost $</th><th>latency ms p50 · p90</th><th>first token ms p50 · p90</th><th>failures</th></tr></thead><tbody></tbody></table></div>
   <div class="card half"><h2>Quality from feedback (latest 20,000 scores, 24 h)</h2><table id="quality"><thead><tr><th>model</th><th>users: mean</th><th>n</th><th>judge: mean</th><th>n</th></tr></thead><tbody></tbody></table>
     <h2 style="margin-top:14px">Per cluster (users and judge, mean · n)</h2><table id="clusters"><thead></thead><tbody></tbody></table></div>
 
