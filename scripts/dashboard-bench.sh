@@ -7,18 +7,4 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$SWITCHYARD_ROOT"
-ensure_apt_packages
-ensure_apt_packages chromium
-bin=""
-args=()
-while [ $# -gt 0 ]; do
-  case $1 in
-    --bin) bin=$2; shift 2 ;;
-    *) args+=("$1"); shift ;;
-  esac
-done
-if [ -z "$bin" ]; then
-  swift build -c release >&2
-  bin=$(swift build -c release --show-bin-path)
-fi
-exec python3 scripts/lib/dashboard_bench.py --bin "$bin" "${args[@]}"
+run_in_chromium scripts/lib/dashboard_bench.py "$@"

@@ -86,3 +86,24 @@ stop_postgres_server() {
   [ -n "${SWITCHYARD_POSTGRES_BIN:-}" ] || return 0
   $SWITCHYARD_POSTGRES_AS "$SWITCHYARD_POSTGRES_BIN/pg_ctl" -D "$SWITCHYARD_POSTGRES_DIR/data" -m fast stop >/dev/null 2>&1 || true
 }
+
+# run_in_chromium SCRIPT ARGS...: a Python script that drives Debian's chromium (installed when
+# missing) against executables: takes `--bin DIR` out of ARGS (default: $SWITCHYARD_BIN, else the
+# release build, built here) and runs `python3 SCRIPT --bin DIR ARGS...`.
+run_in_chromium() {
+  local script=$1 bin=${SWITCHYARD_BIN:-} args=()
+  shift
+  ensure_apt_packages
+  ensure_apt_packages chromium
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --bin) bin=$2; shift 2 ;;
+      *) args+=("$1"); shift ;;
+    esac
+  done
+  if [ -z "$bin" ]; then
+    swift build -c release >&2
+    bin=$(swift build -c release --show-bin-path)
+  fi
+  python3 "$script" --bin "$bin" ${args[@]+"${args[@]}"}
+}
