@@ -11,8 +11,12 @@ public enum Tracing {
     public static func logger(_ logger: Logger, _ trace: TraceContext?) -> Logger {
         guard let trace else { return logger }
         var logger = logger
-        logger[metadataKey: "trace_id"] = "\(trace.traceID)"
-        logger[metadataKey: "request_id"] = "\(trace.requestID)"
+        logger.handler.metadata.merge(metadata(trace)) { _, new in new }
         return logger
+    }
+
+    /// What every log line of a traced call carries: its trace id and the gateway's request id.
+    static func metadata(_ trace: TraceContext) -> Logger.Metadata {
+        ["trace_id": "\(trace.traceID)", "request_id": "\(trace.requestID)"]
     }
 }

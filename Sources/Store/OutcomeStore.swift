@@ -186,14 +186,7 @@ public final class OutcomeReader {
 
     public init(_ location: StoreLocation) throws(RPCError) {
         do throws(StoreError) {
-            switch location {
-            case .sqlite(let path):
-                guard FileManager.default.fileExists(atPath: path) else { throw StoreError.unavailable("no store at \(path)") }
-                backend = try SQLiteBackend(path: path, readOnly: true)
-            case .postgres(let url):
-                backend = try PostgresBackend(url: url)
-            }
-            try StoreSchema.checkReadable(backend)
+            backend = try StoreSchema.openForReading(location)
         } catch {
             throw error.rpcError
         }

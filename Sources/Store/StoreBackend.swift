@@ -1,3 +1,4 @@
+import Foundation
 import Wire
 
 /// One write the writer groups with others into a transaction.
@@ -194,11 +195,20 @@ enum StoreSchema {
         }
     }
 
-    /// Refuses a store a reader of this build cannot read: one at another schema version, with
-    /// what to do about it (readers never migrate; the gateway does, when it opens the store).
-    static func checkReadable(_ backend: any StoreBackend) throws(StoreError) {
+    /// A read-only connection to the store at `location` (SQLite opened read-only; the file must
+    /// exist), for readers that never migrate. Refuses a store at another schema version, saying
+    /// what to do about it (the gateway migrates the store when it opens it).
+    static func openForReading(_ location: StoreLocation) throws(StoreError) -> any LearningBackend {
+        let backend: any LearningBackend
+        switch location {
+        case .sqlite(let path):
+            guard FileManager.default.fileExists(atPath: path) else { throw StoreError.unavailable("no store at \(path)") }
+            backend = try SQLiteBackend(path: path, readOnly: true)
+        case .postgres(let url):
+            backend = try PostgresBackend(url: url)
+        }
         let found = try backend.schemaVersion()
-        guard found != version else { return }
+        guard found != version else { return backend }
         throw .failed(found < version
             ? "\(backend.name) is at schema version \(found); this build reads version \(version): start this build's gateway on it once (it migrates the store), or read it with the build that wrote it"
             : "\(backend.name) is at schema version \(found), newer than this build's \(version): run a newer switchyard")

@@ -18,11 +18,7 @@ public final class StoreReader: Sendable {
 
         func open() throws(StoreError) -> any LearningBackend {
             if let backend { return backend }
-            let opened: any LearningBackend = switch location {
-            case .sqlite(let path): try SQLiteBackend(path: path, readOnly: true)
-            case .postgres(let url): try PostgresBackend(url: url)
-            }
-            try StoreSchema.checkReadable(opened)
+            let opened = try StoreSchema.openForReading(location)
             backend = opened
             return opened
         }

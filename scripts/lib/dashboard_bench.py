@@ -17,7 +17,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dashboard_check import ADMIN, KEYS, start_chromium  # noqa: E402
+from dashboard_check import ADMIN, KEYS, open_dashboard, start_chromium  # noqa: E402
 
 
 def log(message):
@@ -71,7 +71,7 @@ def main():
                 if state == "open":
                     profile = tempfile.mkdtemp(prefix="switchyard-chromium-")
                     chromium, page = start_chromium(profile)
-                    page.call("Page.navigate", url=f"{front_door}/dashboard#key={ADMIN}")
+                    open_dashboard(page, f"{front_door}/dashboard#key={ADMIN}")
                     time.sleep(1)
                 before = ticks(gateway_pid)
                 load = subprocess.Popen([os.path.join(args.bin, "switchyard-load"), f"127.0.0.1:{args.port_base + 400}", "--method",

@@ -143,6 +143,23 @@ def start_chromium(profile):
     raise Failure("chromium did not open its DevTools port within 30 s")
 
 
+def open_dashboard(page, url):
+    """Listens for the page's errors, sizes the window as the README's picture, and opens url."""
+    for domain in ("Runtime.enable", "Log.enable", "Page.enable"):
+        page.call(domain)
+    page.call("Emulation.setDeviceMetricsOverride", width=1440, height=1900, deviceScaleFactor=1, mobile=False)
+    page.call("Page.navigate", url=url)
+
+
+def screenshot(page, path):
+    """The whole page saved at path (PNG, or JPEG for a .jpg name); returns its bytes."""
+    shot = {"format": "jpeg", "quality": 85} if path.lower().endswith((".jpg", ".jpeg")) else {"format": "png"}
+    image = base64.b64decode(page.call("Page.captureScreenshot", captureBeyondViewport=True, **shot)["data"])
+    with open(path, "wb") as f:
+        f.write(image)
+    return len(image)
+
+
 # ----------------------------------------------------------------------------------------------
 # The cluster's side.
 
@@ -268,10 +285,7 @@ def main():
 
         profile = tempfile.mkdtemp(prefix="switchyard-chromium-")
         chromium, page = start_chromium(profile)
-        for domain in ("Runtime.enable", "Log.enable", "Page.enable"):
-            page.call(domain)
-        page.call("Emulation.setDeviceMetricsOverride", width=1440, height=1900, deviceScaleFactor=1, mobile=False)
-        page.call("Page.navigate", url=f"{front_door}/dashboard#key={ADMIN}")
+        open_dashboard(page, f"{front_door}/dashboard#key={ADMIN}")
         live = None
         for _ in range(120):
             time.sleep(0.5)
@@ -290,10 +304,7 @@ def main():
         explained = page.evaluate("document.querySelector('#explainbody').textContent")
         if "candidate" not in (explained or "") or "exploration" not in explained:
             raise Failure(f"a recent request's explanation did not open in the page: {explained!r}")
-        png = base64.b64decode(page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"])
-        with open(shot, "wb") as f:
-            f.write(png)
-        log(f"screenshot: {shot} ({len(png)} bytes)")
+        log(f"screenshot: {shot} ({screenshot(page, shot)} bytes)")
 
         load.wait(timeout=args.seconds + 60)
         if load.returncode != 0:

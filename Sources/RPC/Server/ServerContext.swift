@@ -64,10 +64,7 @@ public struct ServerContext: Sendable {
     public var logger: Logger {
         var logger = serverLogger
         var metadata: Logger.Metadata = ["method": "\(method)", "rpc_id": "\(requestID)", "peer": "\(caller.peer)"]
-        if let trace {
-            metadata["trace_id"] = "\(trace.traceID)"
-            metadata["request_id"] = "\(trace.requestID)"
-        }
+        if let trace { metadata.merge(Tracing.metadata(trace)) { _, new in new } }
         logger.handler.metadata.merge(metadata) { _, new in new }  // one update, not several
         return logger
     }
